@@ -1,0 +1,1 @@
+"""Reception: appointments, check-in, estimates, repair orders, settlement and delivery."""

@@ -1,0 +1,1 @@
+"""The platform every aftersales service stands on: contracts, outbox/inbox, DLQ, bootstrap, auth."""

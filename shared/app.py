@@ -1,0 +1,346 @@
+"""One way to assemble and start a service.
+
+A service describes itself with a ``ServiceDefinition`` (name, port, its tables, its
+migrations, its routers, its event handlers, the events it publishes); ``create_app`` turns
+that into a FastAPI app with: settings from the environment, its own database (migrated on
+start), a faststream ``KafkaBroker`` started in the lifespan, the outbox relay, the
+consumer (inbox + retries + DLQ), ``/health``, ``/docs``, ``/asyncapi.json``, ``/auth/token``
+(demo logins) and ``/admin`` (dead letters, outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from pydantic import BaseModel, create_model
+from sqlalchemy import MetaData, func
+from sqlmodel import select
+
+from shared.auth import CurrentUser, Principal, Role, issue_token, require_role
+from shared.contracts.envelope import Envelope, Payload
+from shared.db import Database, create_engine, migrate, wait_for_database
+from shared.demo import DEMO_PASSWORD, USERS
+from shared.errors import DomainError
+from shared.messaging import EventConsumer, broker_publisher, make_broker
+from shared.outbox import OutboxRelay, UnitOfWork
+from shared.settings import ServiceSettings, load_settings
+from shared.tables import DeadLetter, DeadLetterState, PlatformTable
+
+log = logging.getLogger("aftersales.app")
+
+
+@dataclass
+class ServiceDefinition:
+    """What makes one service different from the others; everything else is shared."""
+
+    name: str
+    port: int
+    title: str
+    metadata: MetaData
+    migrations: Path
+    routers: list[APIRouter]
+    consumer: EventConsumer
+    publishes: list[type[Payload]] = field(default_factory=list)
+    on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+
+
+class Runtime:
+    """The live parts of one running service, shared by its routes and handlers."""
+
+    def __init__(
+        self, definition: ServiceDefinition, settings: ServiceSettings, broker: KafkaBroker
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.broker = broker
+        self.db = Database(
+            create_engine(
+                settings.resolved_database_url(),
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
+        )
+        self.consumer = definition.consumer
+        self.consumer.max_attempts = settings.handler_max_attempts
+        self.consumer.backoff_seconds = settings.handler_backoff_seconds
+        self.consumer.bind(self.db)
+        self.relay = OutboxRelay(
+            self.db,
+            broker_publisher(broker),
+            poll_seconds=settings.relay_poll_seconds,
+            batch_size=settings.relay_batch_size,
+        )
+        self.db.on_commit(self.relay.wake)
+        self.broker_started = False
+
+    @contextlib.asynccontextmanager
+    async def unit_of_work(self, causation: Envelope | None = None) -> AsyncIterator[UnitOfWork]:
+        """One use case: state change and the events it raises commit together."""
+        async with self.db.transaction() as session:
+            yield UnitOfWork(session, self.settings.service_name, causation=causation)
+
+    async def start(self) -> None:
+        await wait_for_database(self.db)
+        if self.settings.run_migrations:
+            await migrate(
+                self.db,
+                [self.definition.migrations],
+                [PlatformTable.metadata, self.definition.metadata],
+            )
+        for hook in self.definition.on_startup:
+            await hook(self)
+        await self._start_broker()
+        if self.settings.relay:
+            self.relay.start()
+
+    async def _start_broker(self) -> None:
+        for attempt in range(1, 31):
+            try:
+                await self.broker.start()
+                self.broker_started = True
+                return
+            except Exception as exc:
+                if attempt == 30:
+                    raise
+                log.warning("broker not reachable yet (%r), retrying", exc)
+                await asyncio.sleep(min(attempt, 5))
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        if self.broker_started:
+            await self.broker.stop()
+        await self.db.dispose()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def documented_envelope(payload: type[Payload]) -> type[BaseModel]:
+    """The envelope with this payload's schema, for AsyncAPI and the contract snapshot."""
+    model: type[BaseModel] = create_model(
+        f"{payload.__name__}Event",
+        __base__=Envelope,
+        __doc__=payload.__doc__ or payload.event_type,
+        payload=(payload, ...),
+    )
+    return model
+
+
+def _platform_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", tags=["platform"], summary="database and broker reachability")
+    async def health(runtime: RuntimeDep) -> JSONResponse:
+        checks: dict[str, Any] = {"service": definition.name}
+        healthy = True
+        try:
+            await runtime.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {exc}"
+            healthy = False
+        try:
+            ok = runtime.broker_started and await runtime.broker.ping(timeout=3.0)
+            checks["broker"] = "ok" if ok else "down"
+            healthy = healthy and bool(ok)
+        except Exception as exc:
+            checks["broker"] = f"down: {exc}"
+            healthy = False
+        if checks["database"] == "ok":
+            checks["outbox_backlog"] = await runtime.relay.backlog()
+        checks["status"] = "ok" if healthy else "degraded"
+        return JSONResponse(checks, status_code=200 if healthy else 503)
+
+    @router.get("/asyncapi.json", tags=["platform"], summary="AsyncAPI of this service's topics")
+    async def asyncapi(runtime: RuntimeDep) -> JSONResponse:
+        spec = AsyncAPI(
+            runtime.broker, title=definition.title, version="1.0.0"
+        ).to_specification()
+        return JSONResponse(spec.to_jsonable())
+
+    @router.post("/auth/token", tags=["platform"], summary="demo sign-in (password: demo)")
+    async def token(
+        runtime: RuntimeDep,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+    ) -> dict[str, str]:
+        import os
+
+        if os.environ.get("DEMO_LOGINS", "true").lower() in ("0", "false", "no"):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "demo sign-in is switched off")
+        user = USERS.get(username)
+        if user is None or password != DEMO_PASSWORD:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown user or wrong password")
+        return {
+            "access_token": issue_token(
+                runtime.settings.auth_secret,
+                user_id=user.username,
+                name=user.name,
+                role=user.role,
+                stations=user.stations,
+                all_stations=user.all_stations,
+            ),
+            "token_type": "bearer",
+            "role": user.role.value,
+        }
+
+    @router.get("/auth/me", tags=["platform"])
+    async def me(user: CurrentUser) -> dict[str, Any]:
+        return {
+            "user_id": user.user_id,
+            "name": user.name,
+            "role": user.role.value,
+            "stations": list(user.stations),
+            "all_stations": user.all_stations,
+        }
+
+    operator = Depends(require_role(Role.OPERATOR, Role.GROUP_MANAGER))
+
+    @router.get("/admin/dead-letters", tags=["operations"], dependencies=[operator])
+    async def list_dead_letters(
+        runtime: RuntimeDep, include_redriven: bool = False
+    ) -> list[dict[str, Any]]:
+        letters = await runtime.consumer.dead_letters(include_redriven=include_redriven)
+        return [
+            {
+                "id": str(letter.id),
+                "topic": letter.topic,
+                "partition": letter.partition,
+                "offset": letter.offset,
+                "reason": letter.reason,
+                "error": letter.error,
+                "event_id": str(letter.event_id) if letter.event_id else None,
+                "event_type": letter.event_type,
+                "attempts": letter.attempts,
+                "state": letter.state.value,
+                "failed_at": letter.failed_at.isoformat(),
+                "raw": letter.raw.decode(errors="replace")[:2000],
+            }
+            for letter in letters
+        ]
+
+    @router.post(
+        "/admin/dead-letters/{letter_id}/redrive", tags=["operations"], dependencies=[operator]
+    )
+    async def redrive(runtime: RuntimeDep, letter_id: uuid.UUID) -> dict[str, str]:
+        try:
+            outcome = await runtime.consumer.redrive(letter_id)
+        except LookupError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+        return {"id": str(letter_id), "outcome": outcome.value}
+
+    @router.get("/admin/outbox", tags=["operations"], dependencies=[operator])
+    async def outbox(runtime: RuntimeDep) -> dict[str, Any]:
+        async with runtime.db.read() as session:
+            dead = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(DeadLetter)
+                    .where(DeadLetter.state == DeadLetterState.DEAD)
+                )
+            ).one()
+        return {
+            "service": definition.name,
+            "backlog": await runtime.relay.backlog(),
+            "published_by_this_process": runtime.relay.published_total,
+            "failed_sends_by_this_process": runtime.relay.failed_total,
+            "dead_letters": int(dead),
+            "consumed": runtime.consumer.counts,
+        }
+
+    return router
+
+
+def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    detail: dict[str, Any] = {"msg": exc.message, "type": exc.code}
+    if exc.field:
+        detail["loc"] = ["body", *exc.field.split(".")]
+    return JSONResponse({"detail": [detail]}, status_code=exc.status)
+
+
+def create_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings | None = None,
+    broker: KafkaBroker | None = None,
+) -> FastAPI:
+    """Assemble a service. Tests pass their own settings and (test) broker."""
+    settings = settings or load_settings(definition.name, definition.port)
+    broker = broker or make_broker(settings.kafka_bootstrap_servers, client_id=definition.name)
+    runtime = Runtime(definition, settings, broker)
+    if settings.consume:
+        definition.consumer.subscribe(broker)
+    for payload in definition.publishes:
+        # declared publishers document the topics in AsyncAPI; sends go through the outbox
+        broker.publisher(
+            payload.event_type,
+            title=f"{definition.name}:{payload.event_type}",
+            schema=documented_envelope(payload),
+            description=payload.__doc__,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        version="1.0.0",
+        lifespan=lifespan,
+        description=f"{definition.title}. Events: /asyncapi.json. Sign in: POST /auth/token.",
+    )
+    app.state.runtime = runtime
+    app.add_exception_handler(DomainError, _domain_error_handler)
+    app.include_router(_platform_router(definition))
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Entry point of ``python -m services.<name>``: settings from env, uvicorn."""
+    import uvicorn
+
+    from shared.observability import configure_logging
+
+    configure_logging(definition.name)
+    settings = load_settings(definition.name, definition.port)
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+__all__ = [
+    "CurrentUser",
+    "Principal",
+    "Runtime",
+    "RuntimeDep",
+    "ServiceDefinition",
+    "create_app",
+    "documented_envelope",
+    "serve",
+]

@@ -1,0 +1,178 @@
+"""``aftersales`` — the operations command line.
+
+    aftersales token advisor.bj01            print a bearer token for a demo user
+    aftersales dlq list [--service parts]    dead letters of one or all services
+    aftersales dlq redrive ID --service parts
+    aftersales outbox                        outbox backlog and dead letters per service
+    aftersales topics                        create all topics (+ .dlq) on the broker
+    aftersales revision reception "message"  autogenerate a migration for a service
+
+Service URLs default to the embedded ports; ``--url`` or ``<SERVICE>_URL`` override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.auth import issue_token
+from shared.demo import USERS
+from shared.settings import ServiceSettings
+
+SERVICES = {"reception": 8001, "workshop": 8002, "parts": 8003, "warranty": 8004, "crm": 8005}
+
+
+def service_url(name: str, override: str | None = None) -> str:
+    return override or os.environ.get(f"{name.upper()}_URL") or f"http://127.0.0.1:{SERVICES[name]}"
+
+
+def token_for(username: str) -> str:
+    user = USERS.get(username)
+    if user is None:
+        raise SystemExit(f"unknown demo user {username!r}; one of: {', '.join(sorted(USERS))}")
+    return issue_token(
+        ServiceSettings().auth_secret,
+        user_id=user.username,
+        name=user.name,
+        role=user.role,
+        stations=user.stations,
+        all_stations=user.all_stations,
+    )
+
+
+def _client() -> httpx.Client:
+    return httpx.Client(headers={"Authorization": f"Bearer {token_for('ops')}"}, timeout=30)
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    names = [args.service] if args.service else list(SERVICES)
+    with _client() as client:
+        if args.action == "list":
+            rows = []
+            for name in names:
+                response = client.get(
+                    f"{service_url(name, args.url)}/admin/dead-letters",
+                    params={"include_redriven": args.all},
+                )
+                response.raise_for_status()
+                rows += [{"service": name, **row} for row in response.json()]
+            _print(rows)
+            return 0
+        if not args.service or not args.id:
+            raise SystemExit("redrive needs --service and the dead letter ID")
+        response = client.post(
+            f"{service_url(args.service, args.url)}/admin/dead-letters/{args.id}/redrive"
+        )
+        _print(response.json())
+        return 0 if response.is_success else 1
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    with _client() as client:
+        rows = []
+        for name in [args.service] if args.service else list(SERVICES):
+            try:
+                rows.append(client.get(f"{service_url(name, args.url)}/admin/outbox").json())
+            except httpx.HTTPError as exc:
+                rows.append({"service": name, "error": str(exc)})
+        _print(rows)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from shared.contracts.topics import all_topics_with_dlq
+    from shared.messaging import ensure_topics
+
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    asyncio.run(ensure_topics(servers, all_topics_with_dlq(), partitions=args.partitions))
+    print(f"topics ready on {servers}")
+    return 0
+
+
+def cmd_revision(args: argparse.Namespace) -> int:
+    """Autogenerate a migration: diff the service's models against its migrated schema."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from shared.db import alembic_config
+    from shared.tables import PlatformTable
+
+    module = importlib.import_module(f"services.{args.service}.app")
+    definition = module.definition
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'rev.db'}")
+        cfg = alembic_config(
+            [definition.migrations], [PlatformTable.metadata, definition.metadata]
+        )
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "heads")
+            script = ScriptDirectory.from_config(cfg)
+            heads = [h for h in script.get_heads() if h.startswith(args.service)]
+            number = 1 + sum(
+                1 for rev in script.walk_revisions() if rev.revision.startswith(args.service)
+            )
+            command.revision(
+                cfg,
+                message=args.message,
+                autogenerate=True,
+                rev_id=f"{args.service}_{number:04d}",
+                head=heads[0] if heads else "platform@head",
+                branch_label=None if heads else args.service,
+                version_path=str(definition.migrations),
+                depends_on=None if heads else "platform_0001",
+            )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aftersales", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    token = sub.add_parser("token", help="print a bearer token for a demo user")
+    token.add_argument("username")
+
+    dlq = sub.add_parser("dlq", help="list or re-drive dead letters")
+    dlq.add_argument("action", choices=["list", "redrive"])
+    dlq.add_argument("id", nargs="?")
+    dlq.add_argument("--service", choices=list(SERVICES))
+    dlq.add_argument("--url")
+    dlq.add_argument("--all", action="store_true", help="include re-driven letters")
+
+    outbox = sub.add_parser("outbox", help="outbox backlog per service")
+    outbox.add_argument("--service", choices=list(SERVICES))
+    outbox.add_argument("--url")
+
+    topics = sub.add_parser("topics", help="create every topic and its .dlq")
+    topics.add_argument("--partitions", type=int, default=6)
+
+    revision = sub.add_parser("revision", help="autogenerate a migration for a service")
+    revision.add_argument("service", choices=list(SERVICES))
+    revision.add_argument("message")
+
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        print(token_for(args.username))
+        return 0
+    handlers = {"dlq": cmd_dlq, "outbox": cmd_outbox, "topics": cmd_topics,
+                "revision": cmd_revision}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

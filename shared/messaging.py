@@ -1,0 +1,338 @@
+"""Consuming events: inbox, retries, dead letters; and the Kafka broker set-up.
+
+Every service registers typed handlers on one ``EventConsumer``. For each message it:
+1. parses the envelope and the payload contract; bad bytes or an unknown/invalid contract go
+   straight to ``<topic>.dlq`` (with the error in the headers and the original bytes as
+   value) and to the service's ``dead_letter`` table;
+2. runs the handler in one transaction together with the inbox row of the event id, so a
+   redelivered event is skipped and effects + staged events + inbox commit as one;
+3. retries a failing handler with exponential backoff, then dead-letters it;
+4. returns, and only then is the offset committed (at least once). If even dead-lettering
+   fails (database down), the message is not acknowledged and will be delivered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from shared.contracts import topics
+from shared.contracts.envelope import Envelope, Payload, UnknownEvent
+from shared.db import Database, utcnow
+from shared.errors import DomainError
+from shared.outbox import UnitOfWork, stage_raw
+from shared.tables import DeadLetter, DeadLetterState, ProcessedEvent
+
+log = logging.getLogger("aftersales.consumer")
+
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as it came off the wire."""
+
+    topic: str
+    value: bytes
+    key: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+class EventConsumer:
+    """The typed handlers of one service, and the inbox/retry/DLQ rules around them."""
+
+    def __init__(
+        self,
+        service_name: str,
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self.service_name = service_name
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self._handlers: dict[tuple[str, int], Handler] = {}
+        self._db: Database | None = None
+        self.counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+
+    # -- registration -------------------------------------------------------------------
+
+    def handles(self, *payload_types: type[Payload]) -> Callable[[Handler], Handler]:
+        """Decorator: ``fn(uow, payload)`` handles these contracts (versions side by side)."""
+
+        def register(fn: Handler) -> Handler:
+            for payload_type in payload_types:
+                self._handlers[(payload_type.event_type, payload_type.event_version)] = fn
+            return fn
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({event_type for event_type, _ in self._handlers})
+
+    def bind(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("EventConsumer.bind(db) was not called")
+        return self._db
+
+    def subscribe(self, broker: KafkaBroker) -> None:
+        """One consumer-group subscription over all handled topics, committing after work."""
+        if not self._handlers:
+            return
+
+        @broker.subscriber(
+            *self.topics,
+            group_id=self.service_name,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            title=f"{self.service_name}:events",
+            description=f"Events {self.service_name} reacts to",
+        )
+        async def on_message(message: KafkaMessage) -> None:
+            record = message.raw_message
+            key = getattr(record, "key", None)
+            await self.process(
+                Incoming(
+                    topic=getattr(record, "topic", None) or self.topics[0],
+                    value=message.body,
+                    key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+                    partition=getattr(record, "partition", None),
+                    offset=getattr(record, "offset", None),
+                )
+            )
+
+    # -- processing ---------------------------------------------------------------------
+
+    async def process(self, incoming: Incoming, *, redrive_of: uuid.UUID | None = None) -> Outcome:
+        outcome = await self._process(incoming, redrive_of)
+        self.counts[outcome.value] += 1
+        return outcome
+
+    async def _process(self, incoming: Incoming, redrive_of: uuid.UUID | None) -> Outcome:
+        try:
+            envelope = Envelope.from_bytes(incoming.value)
+        except ValueError as exc:
+            return await self._dead_letter(incoming, "parse", exc, None, 0, redrive_of)
+        handler = self._handlers.get((envelope.type, envelope.version))
+        if handler is None:
+            error = UnknownEvent(
+                f"{self.service_name} has no handler for {envelope.type} v{envelope.version}"
+            )
+            return await self._dead_letter(incoming, "contract", error, envelope, 0, redrive_of)
+        try:
+            payload = envelope.open()
+        except (ValidationError, UnknownEvent) as exc:
+            return await self._dead_letter(incoming, "contract", exc, envelope, 0, redrive_of)
+
+        last_error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self.db.transaction() as session:
+                    if await session.get(ProcessedEvent, envelope.event_id) is not None:
+                        return Outcome.DUPLICATE
+                    uow = UnitOfWork(session, self.service_name, causation=envelope)
+                    await handler(uow, payload)
+                    session.add(
+                        ProcessedEvent(
+                            event_id=envelope.event_id,
+                            event_type=envelope.type,
+                            processed_at=utcnow(),
+                        )
+                    )
+                    await session.flush()
+                if redrive_of is not None:
+                    await self._mark_redriven(redrive_of)
+                return Outcome.HANDLED
+            except DomainError as exc:
+                return await self._dead_letter(
+                    incoming, "rejected", exc, envelope, attempt, redrive_of
+                )
+            except IntegrityError as exc:
+                if await self._already_processed(envelope.event_id):
+                    return Outcome.DUPLICATE  # a concurrent delivery won the race
+                last_error = exc
+            except Exception as exc:
+                last_error = exc
+            log.warning(
+                "%s: handling %s %s failed (attempt %s/%s): %r",
+                self.service_name, envelope.type, envelope.event_id, attempt,
+                self.max_attempts, last_error,
+            )
+            if attempt < self.max_attempts:
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        assert last_error is not None
+        return await self._dead_letter(
+            incoming, "handler", last_error, envelope, self.max_attempts, redrive_of
+        )
+
+    async def _already_processed(self, event_id: uuid.UUID) -> bool:
+        async with self.db.read() as session:
+            return await session.get(ProcessedEvent, event_id) is not None
+
+    async def _dead_letter(
+        self,
+        incoming: Incoming,
+        reason: str,
+        error: Exception,
+        envelope: Envelope | None,
+        attempts: int,
+        redrive_of: uuid.UUID | None,
+    ) -> Outcome:
+        message = f"{type(error).__name__}: {error}"[:4000]
+        log.error("%s: dead-lettering message from %s (%s): %s",
+                  self.service_name, incoming.topic, reason, message)
+        async with self.db.transaction() as session:
+            if redrive_of is not None:
+                letter = await session.get(DeadLetter, redrive_of)
+                if letter is not None:
+                    letter.error = message
+                    letter.reason = reason
+                    letter.attempts += attempts
+                    letter.failed_at = utcnow()
+                    session.add(letter)
+                    return Outcome.DEAD_LETTERED
+            letter = DeadLetter(
+                topic=incoming.topic,
+                partition=incoming.partition,
+                offset=incoming.offset,
+                key=incoming.key,
+                raw=incoming.value,
+                reason=reason,
+                error=message,
+                event_id=envelope.event_id if envelope else None,
+                event_type=envelope.type if envelope else None,
+                attempts=attempts,
+                failed_at=utcnow(),
+            )
+            session.add(letter)
+            headers = {
+                "dlq_reason": reason,
+                "dlq_error": message,
+                "dlq_topic": incoming.topic,
+                "dlq_partition": str(incoming.partition),
+                "dlq_offset": str(incoming.offset),
+                "dlq_consumer_group": self.service_name,
+                "dlq_attempts": str(attempts),
+            }
+            stage_raw(
+                session,
+                topic=topics.dlq(incoming.topic),
+                key=incoming.key or str(letter.id),
+                value=incoming.value,
+                headers=headers,
+                event_id=letter.id,
+                event_type=topics.dlq(incoming.topic),
+            )
+        return Outcome.DEAD_LETTERED
+
+    async def _mark_redriven(self, letter_id: uuid.UUID) -> None:
+        async with self.db.transaction() as session:
+            letter = await session.get(DeadLetter, letter_id)
+            if letter is not None:
+                letter.state = DeadLetterState.REDRIVEN
+                letter.redriven_at = utcnow()
+                session.add(letter)
+
+    # -- dead letters -------------------------------------------------------------------
+
+    async def dead_letters(self, *, include_redriven: bool = False) -> list[DeadLetter]:
+        async with self.db.read() as session:
+            query = select(DeadLetter).order_by(col(DeadLetter.failed_at))
+            if not include_redriven:
+                query = query.where(DeadLetter.state == DeadLetterState.DEAD)
+            return list((await session.exec(query)).all())
+
+    async def redrive(self, letter_id: uuid.UUID) -> Outcome:
+        """Run a dead letter through the handlers again (after a fix or a new contract)."""
+        async with self.db.read() as session:
+            letter = await session.get(DeadLetter, letter_id)
+        if letter is None or letter.state != DeadLetterState.DEAD:
+            raise LookupError(f"no open dead letter {letter_id}")
+        return await self.process(
+            Incoming(
+                topic=letter.topic,
+                value=letter.raw,
+                key=letter.key,
+                partition=letter.partition,
+                offset=letter.offset,
+            ),
+            redrive_of=letter.id,
+        )
+
+
+def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    """The Kafka broker client every service uses.
+
+    ``acks="all"`` so a published outbox row is durable before it is marked; no idempotent
+    producer and no transactions (not needed: the outbox and inbox give at least once with
+    no double effect, and the embedded broker does not offer them).
+    """
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=False,
+        request_timeout_ms=15000,
+        linger_ms=2,
+        graceful_timeout=10.0,
+    )
+
+
+def broker_publisher(broker: KafkaBroker) -> Callable[..., Awaitable[Any]]:
+    """An outbox ``Publish`` that sends raw bytes through the service's broker."""
+
+    async def publish(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        return await broker.publish(
+            value,
+            topic=topic,
+            key=key,
+            headers={name: raw.decode() for name, raw in headers},
+            no_confirm=True,
+        )
+
+    return publish
+
+
+async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 6) -> None:
+    """Create the topics that do not exist yet (idempotent; safe at every start)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=1)
+                     for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()

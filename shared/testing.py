@@ -1,0 +1,115 @@
+"""Test helpers shared by every service's tests (fakes and builders, not mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from shared.app import Runtime, ServiceDefinition, create_app
+from shared.auth import issue_token
+from shared.contracts.envelope import Envelope, Payload
+from shared.demo import USERS
+from shared.settings import ServiceSettings
+
+T = TypeVar("T")
+
+
+def auth_headers(username: str, secret: str | None = None) -> dict[str, str]:
+    """Headers of a signed-in demo user (see shared/demo.py)."""
+    user = USERS[username]
+    token = issue_token(
+        secret or ServiceSettings().auth_secret,
+        user_id=user.username,
+        name=user.name,
+        role=user.role,
+        stations=user.stations,
+        all_stations=user.all_stations,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_settings(definition: ServiceDefinition, data_dir: Path, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "service_name": definition.name,
+        "http_port": definition.port,
+        "data_dir": data_dir,
+        "database_url": f"sqlite+aiosqlite:///{data_dir / (definition.name + '.db')}",
+        "relay_poll_seconds": 0.02,
+        "handler_backoff_seconds": 0.01,
+        "handler_max_attempts": 3,
+    }
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+@dataclass
+class ServiceHarness:
+    """A service running in-process: its HTTP client, runtime and broker."""
+
+    client: httpx.AsyncClient
+    runtime: Runtime
+    broker: KafkaBroker
+
+    async def publish(self, payload: Payload, *, station_id: str = "bj01", **kw: Any) -> Envelope:
+        """Deliver an event as another service would (envelope on its topic, keyed)."""
+        envelope = Envelope.wrap(payload, station_id=station_id, producer="test", **kw)
+        await self.publish_envelope(envelope)
+        return envelope
+
+    async def publish_envelope(self, envelope: Envelope) -> None:
+        await self.broker.publish(
+            envelope.to_bytes(), topic=envelope.type, key=envelope.key().encode()
+        )
+
+    async def drain(self) -> None:
+        """Publish everything the outbox holds now."""
+        await self.runtime.relay.run_once()
+
+
+@contextlib.asynccontextmanager
+async def run_service(
+    definition: ServiceDefinition,
+    data_dir: Path,
+    *,
+    real_broker: str | None = None,
+    **overrides: Any,
+) -> AsyncIterator[ServiceHarness]:
+    """Start a service in-process on faststream's test broker (or a real one)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = test_settings(definition, data_dir, **overrides)
+    broker = KafkaBroker(real_broker or "127.0.0.1:9092")
+    app = create_app(definition, settings, broker=broker)
+    runtime: Runtime = app.state.runtime
+    test_broker = (
+        contextlib.nullcontext(broker) if real_broker else TestKafkaBroker(broker)
+    )
+    async with test_broker, app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield ServiceHarness(client, runtime, broker)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Poll ``probe`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
