@@ -53,6 +53,8 @@ class ServiceDefinition:
     consumer: EventConsumer
     publishes: list[type[Payload]] = field(default_factory=list)
     on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    #: loads the demo data (idempotent); run on start when SEED_DEMO_DATA=true
+    seed: Callable[[Runtime], Awaitable[None]] | None = None
 
 
 class Runtime:
@@ -100,6 +102,8 @@ class Runtime:
             )
         for hook in self.definition.on_startup:
             await hook(self)
+        if self.settings.seed_demo_data and self.definition.seed is not None:
+            await self.definition.seed(self)
         await self._start_broker()
         if self.settings.relay:
             self.relay.start()

@@ -35,6 +35,7 @@ class ServiceSettings(BaseSettings):
     handler_max_attempts: int = Field(default=5, ge=1)
     handler_backoff_seconds: float = 0.2
     run_migrations: bool = True
+    seed_demo_data: bool = False
     consume: bool = Field(default=True, description="run the Kafka consumers in this process")
     relay: bool = Field(default=True, description="run the outbox relay in this process")
 

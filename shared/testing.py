@@ -36,7 +36,7 @@ def auth_headers(username: str, secret: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_settings(definition: ServiceDefinition, data_dir: Path, **overrides: Any) -> ServiceSettings:
+def settings_for_tests(definition: ServiceDefinition, data_dir: Path, **overrides: Any) -> ServiceSettings:
     values: dict[str, Any] = {
         "service_name": definition.name,
         "http_port": definition.port,
@@ -84,7 +84,7 @@ async def run_service(
 ) -> AsyncIterator[ServiceHarness]:
     """Start a service in-process on faststream's test broker (or a real one)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = test_settings(definition, data_dir, **overrides)
+    settings = settings_for_tests(definition, data_dir, **overrides)
     broker = KafkaBroker(real_broker or "127.0.0.1:9092")
     app = create_app(definition, settings, broker=broker)
     runtime: Runtime = app.state.runtime
