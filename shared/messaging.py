@@ -90,7 +90,9 @@ class EventConsumer:
         return sorted({event_type for event_type, _ in self._handlers})
 
     def bind(self, db: Database) -> None:
+        """Attach to the running service's database (a new runtime starts fresh counts)."""
         self._db = db
+        self.counts = {outcome.value: 0 for outcome in Outcome}
 
     @property
     def db(self) -> Database:

@@ -17,6 +17,7 @@ from shared.app import Runtime, ServiceDefinition, create_app
 from shared.auth import issue_token
 from shared.contracts.envelope import Envelope, Payload
 from shared.demo import USERS
+from shared.messaging import make_broker
 from shared.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -84,8 +85,13 @@ async def run_service(
 ) -> AsyncIterator[ServiceHarness]:
     """Start a service in-process on faststream's test broker (or a real one)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if real_broker:
+        from shared.contracts.topics import all_topics_with_dlq
+        from shared.messaging import ensure_topics
+
+        await ensure_topics(real_broker, all_topics_with_dlq(), partitions=3)
     settings = settings_for_tests(definition, data_dir, **overrides)
-    broker = KafkaBroker(real_broker or "127.0.0.1:9092")
+    broker = make_broker(real_broker or "127.0.0.1:9092", client_id=definition.name)
     app = create_app(definition, settings, broker=broker)
     runtime: Runtime = app.state.runtime
     test_broker = (
@@ -113,3 +119,24 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 20.0) -> list[Any]:
+    """Read ``count`` records from the start of ``topic`` on a real broker."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+        group_id=None, enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for messages in batch.values():
+                records.extend(messages)
+    finally:
+        await consumer.stop()
+    return records
