@@ -206,7 +206,11 @@ class OutboxRelay:
             if not rows or (rows[0].next_attempt_at and rows[0].next_attempt_at > now):
                 return 0
             results = await self._send_all(rows)
-            sent_ids = [row.id for row, error in zip(rows, results, strict=True) if error is None]
+            # Only the prefix before the first failure counts as published: rows after it
+            # are sent again on the next pass, so the lane's order holds (a consumer may see
+            # a duplicate, which its inbox skips; it never sees B before A).
+            first_failure = next((i for i, error in enumerate(results) if error), len(rows))
+            sent_ids = [row.id for row in rows[:first_failure]]
             if sent_ids:
                 await session.exec(
                     update(OutboxMessage)
@@ -218,9 +222,8 @@ class OutboxRelay:
                         last_error=None,
                     )
                 )
-            failed = [(row, error) for row, error in zip(rows, results, strict=True) if error]
-            if failed:
-                row, error = failed[0]
+            if first_failure < len(rows):
+                row, error = rows[first_failure], results[first_failure]
                 attempts = row.attempts + 1
                 backoff = min(self.poll_seconds * 2**attempts, self.max_backoff_seconds)
                 await session.exec(
@@ -232,7 +235,7 @@ class OutboxRelay:
                         next_attempt_at=now + timedelta(seconds=backoff),
                     )
                 )
-                self.failed_total += len(failed)
+                self.failed_total += 1
                 log.warning(
                     "outbox lane %s: publish of %s to %s failed (attempt %s), retry in %.1fs: %r",
                     lane, row.event_id, row.topic, attempts, backoff, error,

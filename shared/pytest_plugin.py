@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -17,14 +19,13 @@ def kafka_bootstrap() -> Iterator[str]:
         yield servers
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database per test, when TEST_POSTGRES_URL is set; else skipped.
+@contextlib.asynccontextmanager
+async def temporary_postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database on TEST_POSTGRES_URL, dropped afterwards.
 
-    CI sets TEST_POSTGRES_URL, so these tests run there; locally they are reported as skipped.
+    Skips the test when TEST_POSTGRES_URL is unset. CI (.ci/run) always sets it, so there
+    these tests run; a local run without PostgreSQL reports them as skipped.
     """
-    import uuid
-
     import asyncpg
 
     base = os.environ.get("TEST_POSTGRES_URL")
@@ -35,10 +36,16 @@ async def postgres_url() -> AsyncIterator[str]:
     admin = await asyncpg.connect(plain)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    head, _, _ = plain.rpartition("/")
+    server = plain.split("://", 1)[1].rsplit("/", 1)[0]
     try:
-        yield f"postgresql+asyncpg://{head.split('://', 1)[1]}/{name}"
+        yield f"postgresql+asyncpg://{server}/{name}"
     finally:
         admin = await asyncpg.connect(plain)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with temporary_postgres_database() as url:
+        yield url

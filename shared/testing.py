@@ -66,9 +66,11 @@ class ServiceHarness:
         return envelope
 
     async def publish_envelope(self, envelope: Envelope) -> None:
-        await self.broker.publish(
-            envelope.to_bytes(), topic=envelope.type, key=envelope.key().encode()
-        )
+        try:
+            key = envelope.key()
+        except ValueError:  # a deliberately broken payload has no usable key
+            key = str(envelope.event_id)
+        await self.broker.publish(envelope.to_bytes(), topic=envelope.type, key=key.encode())
 
     async def drain(self) -> None:
         """Publish everything the outbox holds now."""
@@ -140,3 +142,34 @@ async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float =
     finally:
         await consumer.stop()
     return records
+
+
+def an_order_created(**overrides: Any) -> Any:
+    """Test-data builder: a signed brake repair order at bj01 (override any field)."""
+    import uuid as _uuid
+    from decimal import Decimal
+
+    from shared.contracts import events
+
+    labour = _uuid.uuid4()
+    values: dict[str, Any] = {
+        "order_id": _uuid.uuid4(),
+        "order_no": "RO-BJ01-20261123-TEST01",
+        "category": events.OrderCategory.REPAIR,
+        "customer": events.CustomerRef(customer_id=_uuid.uuid4(), name="张伟", phone="13800000001"),
+        "vehicle": events.VehicleRef(vin="LFV2A21K7G3000001", plate="京A12345", mileage_km=42000),
+        "complaint": "刹车时有异响",
+        "lines": [
+            events.OrderLine(line_id=labour, kind=events.LineKind.LABOUR, code="BRK-010",
+                             description="更换前刹车片", hours=Decimal("1.2"),
+                             unit_price=Decimal("300"), skill="mechanical",
+                             major_system="brakes"),
+            events.OrderLine(line_id=_uuid.uuid4(), kind=events.LineKind.PART,
+                             code="1K0698151A", description="前刹车片",
+                             quantity=Decimal("1"), unit_price=Decimal("480"),
+                             labour_line_id=labour),
+        ],
+        "advisor_id": "advisor.bj01",
+    }
+    values.update(overrides)
+    return events.OrderCreated(**values)
