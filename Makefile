@@ -1,0 +1,58 @@
+# aftersales — two commands: `make up` runs everything, `make test` tests everything.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SERVICE ?=
+SERVICES := reception workshop parts warranty crm
+
+.PHONY: up test install lint typecheck unit e2e contracts token topics clean help
+
+help:
+	@echo "make up                 start broker + five services with demo data (Ctrl-C stops)"
+	@echo "make test               lint, type-check and run every test"
+	@echo "make test SERVICE=parts test one service alone"
+	@echo "make token LOGIN=advisor.bj01  print a bearer token"
+	@echo "make contracts          refresh the event-schema snapshots after a compatible change"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+up: install
+	$(PY) -m deploy.run
+
+ifeq ($(SERVICE),)
+test: install lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider
+else
+test: install
+	$(VENV)/bin/ruff check services/$(SERVICE)
+	$(VENV)/bin/ruff format --check services/$(SERVICE)
+	$(PY) -m pytest -q -p no:cacheprovider services/$(SERVICE)
+endif
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy shared
+
+e2e: install
+	$(PY) -m pytest -q tests/e2e
+
+contracts: install
+	$(PY) -c "from pathlib import Path; from shared.contracts.schema import write_snapshots; write_snapshots(Path('tests/contract/snapshots'))"
+
+token: install
+	@$(PY) -m shared.cli token $(LOGIN)
+
+topics: install
+	$(PY) -m shared.cli topics
+
+clean:
+	rm -rf data reports .pytest_cache
