@@ -76,10 +76,13 @@ class Stack:
     def start_service(self, name: str) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
-            cwd=ROOT, env=self.service_env(name), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.service_env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -136,15 +139,24 @@ class Stack:
 def banner(stack: Stack) -> str:
     lines = ["", "aftersales is up. Services (OpenAPI at /docs, events at /asyncapi.json):"]
     lines += [f"  {name:<10} {stack.url(name)}/docs" for name in stack.ports]
-    lines += [f"  broker     {stack.bootstrap} (embedded Tansu, topics in memory)",
-              f"  data       {stack.data_dir} (SQLite files, logs/)", "",
-              "Demo sign-ins (password 'demo'):"]
+    lines += [
+        f"  broker     {stack.bootstrap} (embedded Tansu, topics in memory)",
+        f"  data       {stack.data_dir} (SQLite files, logs/)",
+        "",
+        "Demo sign-ins (password 'demo'):",
+    ]
     for station in STATIONS:
-        staff = sorted(u for u, user in USERS.items() if station.station_id in user.stations
-                       and not user.all_stations)
+        staff = sorted(
+            u
+            for u, user in USERS.items()
+            if station.station_id in user.stations and not user.all_stations
+        )
         lines.append(f"  {station.station_id} {station.name}: {', '.join(staff)}")
-    lines += ["  group: group.manager, ops (operator)",
-              "Token: make token LOGIN=advisor.bj01   ·   Stop: Ctrl-C", ""]
+    lines += [
+        "  group: group.manager, ops (operator)",
+        "Token: make token LOGIN=advisor.bj01   ·   Stop: Ctrl-C",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -155,7 +167,8 @@ def main() -> None:
         bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         database_urls={
             name: os.environ[f"{name.upper()}_DATABASE_URL"]
-            for name in SERVICES if os.environ.get(f"{name.upper()}_DATABASE_URL")
+            for name in SERVICES
+            if os.environ.get(f"{name.upper()}_DATABASE_URL")
         },
     )
     stopping = False

@@ -1,1 +1,4 @@
-"""The platform every aftersales service stands on: contracts, outbox/inbox, DLQ, bootstrap, auth."""
+"""The platform every aftersales service stands on.
+
+Contracts, outbox/inbox, dead letters, service bootstrap, auth.
+"""

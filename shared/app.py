@@ -173,9 +173,7 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
 
     @router.get("/asyncapi.json", tags=["platform"], summary="AsyncAPI of this service's topics")
     async def asyncapi(runtime: RuntimeDep) -> JSONResponse:
-        spec = AsyncAPI(
-            runtime.broker, title=definition.title, version="1.0.0"
-        ).to_specification()
+        spec = AsyncAPI(runtime.broker, title=definition.title, version="1.0.0").to_specification()
         return JSONResponse(spec.to_jsonable())
 
     @router.post("/auth/token", tags=["platform"], summary="demo sign-in (password: demo)")

@@ -67,8 +67,13 @@ class Principal:
                 return self.stations[0]
             raise HTTPException(
                 422,
-                detail=[{"loc": ["body", "station_id"], "msg": "station_id is required "
-                         "for a user of several stations", "type": "missing"}],
+                detail=[
+                    {
+                        "loc": ["body", "station_id"],
+                        "msg": "station_id is required for a user of several stations",
+                        "type": "missing",
+                    }
+                ],
             )
         if not self.can_see(requested):
             raise HTTPException(

@@ -115,9 +115,7 @@ def cmd_revision(args: argparse.Namespace) -> int:
     definition = module.definition
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'rev.db'}")
-        cfg = alembic_config(
-            [definition.migrations], [PlatformTable.metadata, definition.metadata]
-        )
+        cfg = alembic_config([definition.migrations], [PlatformTable.metadata, definition.metadata])
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
@@ -140,8 +138,9 @@ def cmd_revision(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="aftersales", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="aftersales", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     token = sub.add_parser("token", help="print a bearer token for a demo user")
@@ -169,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(token_for(args.username))
         return 0
-    handlers = {"dlq": cmd_dlq, "outbox": cmd_outbox, "topics": cmd_topics,
-                "revision": cmd_revision}
+    handlers = {
+        "dlq": cmd_dlq,
+        "outbox": cmd_outbox,
+        "topics": cmd_topics,
+        "revision": cmd_revision,
+    }
     return handlers[args.command](args)
 
 

@@ -17,10 +17,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Column, DateTime, Numeric, String, event, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -209,7 +209,5 @@ class StrEnumType(TypeDecorator[Any]):
         return None if value is None else self.enum(value)
 
 
-def enum_column(
-    enum: type[StrEnum], *, nullable: bool = False, index: bool = False
-) -> Column[Any]:
+def enum_column(enum: type[StrEnum], *, nullable: bool = False, index: bool = False) -> Column[Any]:
     return Column(StrEnumType(enum), nullable=nullable, index=index)

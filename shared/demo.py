@@ -55,10 +55,20 @@ USERS: dict[str, DemoUser] = {
     for user in [
         *_station_staff("bj01", "王"),
         *_station_staff("sh01", "李"),
-        DemoUser("group.manager", "赵 集团经理", Role.GROUP_MANAGER,
-                 tuple(s.station_id for s in STATIONS), all_stations=True),
-        DemoUser("ops", "运维 Operator", Role.OPERATOR,
-                 tuple(s.station_id for s in STATIONS), all_stations=True),
+        DemoUser(
+            "group.manager",
+            "赵 集团经理",
+            Role.GROUP_MANAGER,
+            tuple(s.station_id for s in STATIONS),
+            all_stations=True,
+        ),
+        DemoUser(
+            "ops",
+            "运维 Operator",
+            Role.OPERATOR,
+            tuple(s.station_id for s in STATIONS),
+            all_stations=True,
+        ),
     ]
 }
 
@@ -77,14 +87,26 @@ class DemoVehicle:
 
 #: customers and vehicles known to the demo stations (VINs carry valid check digits)
 VEHICLES = (
-    DemoVehicle("bj01", "张伟", "13800000001", "LFV2A21K7G3000001", "京A12345", "FAW-VW",
-                "Sagitar", 42000),
-    DemoVehicle("bj01", "刘洋", "13800000002", "LFV2A21K9G3000002", "京B67890", "FAW-VW",
-                "Magotan", 87500),
-    DemoVehicle("bj01", "北京顺达物流 (fleet)", "01065550001", "LFV3B28R7K1000007", "京C24680",
-                "FAW-VW", "Tiguan L", 15300),
-    DemoVehicle("sh01", "陈静", "13900000001", "LSGZJ5350HS100001", "沪A13579", "Buick",
-                "LaCrosse", 61000),
-    DemoVehicle("sh01", "杨帆", "13900000002", "LSGZJ5352HS100002", "沪B97531", "Buick",
-                "GL8", 120400),
+    DemoVehicle(
+        "bj01", "张伟", "13800000001", "LFV2A21K7G3000001", "京A12345", "FAW-VW", "Sagitar", 42000
+    ),
+    DemoVehicle(
+        "bj01", "刘洋", "13800000002", "LFV2A21K9G3000002", "京B67890", "FAW-VW", "Magotan", 87500
+    ),
+    DemoVehicle(
+        "bj01",
+        "北京顺达物流 (fleet)",
+        "01065550001",
+        "LFV3B28R7K1000007",
+        "京C24680",
+        "FAW-VW",
+        "Tiguan L",
+        15300,
+    ),
+    DemoVehicle(
+        "sh01", "陈静", "13900000001", "LSGZJ5350HS100001", "沪A13579", "Buick", "LaCrosse", 61000
+    ),
+    DemoVehicle(
+        "sh01", "杨帆", "13900000002", "LSGZJ5352HS100002", "沪B97531", "Buick", "GL8", 120400
+    ),
 )

@@ -180,8 +180,12 @@ class EventConsumer:
                 last_error = exc
             log.warning(
                 "%s: handling %s %s failed (attempt %s/%s): %r",
-                self.service_name, envelope.type, envelope.event_id, attempt,
-                self.max_attempts, last_error,
+                self.service_name,
+                envelope.type,
+                envelope.event_id,
+                attempt,
+                self.max_attempts,
+                last_error,
             )
             if attempt < self.max_attempts:
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
@@ -204,8 +208,13 @@ class EventConsumer:
         redrive_of: uuid.UUID | None,
     ) -> Outcome:
         message = f"{type(error).__name__}: {error}"[:4000]
-        log.error("%s: dead-lettering message from %s (%s): %s",
-                  self.service_name, incoming.topic, reason, message)
+        log.error(
+            "%s: dead-lettering message from %s (%s): %s",
+            self.service_name,
+            incoming.topic,
+            reason,
+            message,
+        )
         async with self.db.transaction() as session:
             if redrive_of is not None:
                 letter = await session.get(DeadLetter, redrive_of)
@@ -306,7 +315,9 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
 def broker_publisher(broker: KafkaBroker) -> Callable[..., Awaitable[Any]]:
     """An outbox ``Publish`` that sends raw bytes through the service's broker."""
 
-    async def publish(topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+    async def publish(
+        topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Any:
         return await broker.publish(
             value,
             topic=topic,
@@ -331,8 +342,10 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=1)
-                     for name in missing]
+                    [
+                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        for name in missing
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass

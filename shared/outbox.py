@@ -238,7 +238,12 @@ class OutboxRelay:
                 self.failed_total += 1
                 log.warning(
                     "outbox lane %s: publish of %s to %s failed (attempt %s), retry in %.1fs: %r",
-                    lane, row.event_id, row.topic, attempts, backoff, error,
+                    lane,
+                    row.event_id,
+                    row.topic,
+                    attempts,
+                    backoff,
+                    error,
                 )
             self.published_total += len(sent_ids)
             return len(sent_ids)
@@ -272,7 +277,7 @@ class OutboxRelay:
         async with self.db.transaction() as session:
             result = await session.exec(
                 delete(OutboxMessage).where(
-                    OutboxMessage.state == OutboxState.PUBLISHED,
+                    col(OutboxMessage.state) == OutboxState.PUBLISHED,
                     col(OutboxMessage.published_at) < utcnow() - self.retention,
                 )
             )

@@ -16,11 +16,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Text
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import enum_column, table_base, utc_column
+from shared.db import enum_column, utc_column
 
-PlatformTable = table_base("platform")
+
+class PlatformTable(SQLModel, registry=registry()):
+    """Base of the platform tables: their own metadata, migrated in every service."""
+
 
 OUTBOX_LANES = 8
 

@@ -37,7 +37,9 @@ def auth_headers(username: str, secret: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def settings_for_tests(definition: ServiceDefinition, data_dir: Path, **overrides: Any) -> ServiceSettings:
+def settings_for_tests(
+    definition: ServiceDefinition, data_dir: Path, **overrides: Any
+) -> ServiceSettings:
     values: dict[str, Any] = {
         "service_name": definition.name,
         "http_port": definition.port,
@@ -96,9 +98,7 @@ async def run_service(
     broker = make_broker(real_broker or "127.0.0.1:9092", client_id=definition.name)
     app = create_app(definition, settings, broker=broker)
     runtime: Runtime = app.state.runtime
-    test_broker = (
-        contextlib.nullcontext(broker) if real_broker else TestKafkaBroker(broker)
-    )
+    test_broker = contextlib.nullcontext(broker) if real_broker else TestKafkaBroker(broker)
     async with test_broker, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -128,8 +128,11 @@ async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float =
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        group_id=None, enable_auto_commit=False,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
     )
     await consumer.start()
     records: list[Any] = []
@@ -160,14 +163,25 @@ def an_order_created(**overrides: Any) -> Any:
         "vehicle": events.VehicleRef(vin="LFV2A21K7G3000001", plate="京A12345", mileage_km=42000),
         "complaint": "刹车时有异响",
         "lines": [
-            events.OrderLine(line_id=labour, kind=events.LineKind.LABOUR, code="BRK-010",
-                             description="更换前刹车片", hours=Decimal("1.2"),
-                             unit_price=Decimal("300"), skill="mechanical",
-                             major_system="brakes"),
-            events.OrderLine(line_id=_uuid.uuid4(), kind=events.LineKind.PART,
-                             code="1K0698151A", description="前刹车片",
-                             quantity=Decimal("1"), unit_price=Decimal("480"),
-                             labour_line_id=labour),
+            events.OrderLine(
+                line_id=labour,
+                kind=events.LineKind.LABOUR,
+                code="BRK-010",
+                description="更换前刹车片",
+                hours=Decimal("1.2"),
+                unit_price=Decimal("300"),
+                skill="mechanical",
+                major_system="brakes",
+            ),
+            events.OrderLine(
+                line_id=_uuid.uuid4(),
+                kind=events.LineKind.PART,
+                code="1K0698151A",
+                description="前刹车片",
+                quantity=Decimal("1"),
+                unit_price=Decimal("480"),
+                labour_line_id=labour,
+            ),
         ],
         "advisor_id": "advisor.bj01",
     }

@@ -109,7 +109,9 @@ class VehicleIn(_Input):
 class OrderLineCreate(_Input):
     """A line the customer agrees to; ``ref`` lets a part line point at its labour line."""
 
-    ref: str | None = pydantic.Field(default=None, max_length=40, description="client label of the line")
+    ref: str | None = pydantic.Field(
+        default=None, max_length=40, description="client label of the line"
+    )
     kind: LineKind
     code: str = pydantic.Field(min_length=1, max_length=40)
     description: str = pydantic.Field(min_length=1, max_length=200)
@@ -119,16 +121,22 @@ class OrderLineCreate(_Input):
     pay_type: PayType = PayType.CUSTOMER
     skill: str | None = pydantic.Field(default=None, max_length=30)
     major_system: str | None = pydantic.Field(default=None, max_length=30)
-    labour_ref: str | None = pydantic.Field(default=None, max_length=40, description="ref of labour line")
+    labour_ref: str | None = pydantic.Field(
+        default=None, max_length=40, description="ref of labour line"
+    )
 
 
 class RepairOrderCreate(_Input):
-    station_id: str | None = pydantic.Field(default=None, description="defaults to the advisor's station")
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the advisor's station"
+    )
     category: OrderCategory
     customer: CustomerIn
     vehicle: VehicleIn
     mileage_km: int = pydantic.Field(ge=0, le=3_000_000)
-    complaint: str = pydantic.Field(min_length=1, max_length=2000, description="in the customer's words")
+    complaint: str = pydantic.Field(
+        min_length=1, max_length=2000, description="in the customer's words"
+    )
     lines: list[OrderLineCreate] = pydantic.Field(min_length=1)
     promised_at: datetime | None = None
     inspection_required: bool = False

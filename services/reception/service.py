@@ -175,7 +175,10 @@ async def deliver(
                 is_vip=order.customer_vip,
             ),
             vehicle=events.VehicleRef(
-                vin=order.vin, plate=order.plate, make=order.make, model=order.model,
+                vin=order.vin,
+                plate=order.plate,
+                make=order.make,
+                model=order.model,
                 mileage_km=order.mileage_km,
             ),
             delivered_at=order.delivered_at,
@@ -199,7 +202,9 @@ async def _visible_order(
     return order
 
 
-async def get_order(session: AsyncSession, user: Principal, order_id: uuid.UUID) -> RepairOrderPublic:
+async def get_order(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> RepairOrderPublic:
     order = await _visible_order(session, user, order_id)
     lines = (
         await session.exec(

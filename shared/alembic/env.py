@@ -5,7 +5,7 @@ The service passes its connection and metadata in ``config.attributes``; version
 ``migrations/versions`` (its own branch, depending on the platform's).
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 
@@ -22,8 +22,7 @@ if connection is None:
     )
 
 
-
-def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Migrations store plain portable types: enums as strings, UTC times as ours."""
     if kind == "type" and isinstance(obj, StrEnumType):
         return "sa.String(30)"

@@ -23,11 +23,25 @@ def snapshots() -> dict[str, dict]:
 
 def test_every_event_of_the_issue_catalogue_has_a_contract() -> None:
     required = {
-        "order.created", "item.requested", "item.reserved", "item.backordered", "item.issued",
-        "job.dispatched", "job.completed", "work.additional_found", "work.additional_approved",
-        "work.additional_declined", "inspection.passed", "inspection.failed",
-        "vehicle.completed", "vehicle.delivered", "claim.submitted", "claim.approved",
-        "claim.rejected", "followup.due", "complaint.opened",
+        "order.created",
+        "item.requested",
+        "item.reserved",
+        "item.backordered",
+        "item.issued",
+        "job.dispatched",
+        "job.completed",
+        "work.additional_found",
+        "work.additional_approved",
+        "work.additional_declined",
+        "inspection.passed",
+        "inspection.failed",
+        "vehicle.completed",
+        "vehicle.delivered",
+        "claim.submitted",
+        "claim.approved",
+        "claim.rejected",
+        "followup.due",
+        "complaint.opened",
     }
     declared = {name.rsplit(".v", 1)[0] for name in event_schemas()}
     assert required <= declared, required - declared
@@ -47,7 +61,9 @@ def test_no_incompatible_change(name: str) -> None:
 
 
 def test_snapshots_are_current() -> None:
-    stale = [n for n, s in event_schemas().items() if snapshots().get(n) != json.loads(json.dumps(s))]
+    stale = [
+        n for n, s in event_schemas().items() if snapshots().get(n) != json.loads(json.dumps(s))
+    ]
     assert not stale, f"contracts changed compatibly; refresh with `make contracts`: {stale}"
 
 

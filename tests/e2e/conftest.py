@@ -34,7 +34,9 @@ def _drop(databases: list[str]) -> None:
     if not databases:
         return
     plain = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    asyncio.run(_execute(plain, [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in databases]))
+    asyncio.run(
+        _execute(plain, [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in databases])
+    )
 
 
 async def _execute(url: str, statements: list[str]) -> None:

@@ -44,14 +44,34 @@ def warranty_brake_order() -> dict[str, Any]:
         "mileage_km": 41000,
         "complaint": "制动踏板发软",
         "lines": [
-            {"ref": "brakes", "kind": "labour", "code": "BRK-020", "hours": "1.5",
-             "description": "检查并更换前制动片", "unit_price": "320", "pay_type": "warranty",
-             "skill": "mechanical", "major_system": "brakes"},
-            {"kind": "part", "code": "1K0698151A", "description": "前制动片",
-             "quantity": "1", "unit_price": "480", "pay_type": "warranty",
-             "labour_ref": "brakes"},
-            {"kind": "labour", "code": "WSH-001", "hours": "0.3", "description": "洗车",
-             "unit_price": "100", "pay_type": "customer"},
+            {
+                "ref": "brakes",
+                "kind": "labour",
+                "code": "BRK-020",
+                "hours": "1.5",
+                "description": "检查并更换前制动片",
+                "unit_price": "320",
+                "pay_type": "warranty",
+                "skill": "mechanical",
+                "major_system": "brakes",
+            },
+            {
+                "kind": "part",
+                "code": "1K0698151A",
+                "description": "前制动片",
+                "quantity": "1",
+                "unit_price": "480",
+                "pay_type": "warranty",
+                "labour_ref": "brakes",
+            },
+            {
+                "kind": "labour",
+                "code": "WSH-001",
+                "hours": "0.3",
+                "description": "洗车",
+                "unit_price": "100",
+                "pay_type": "customer",
+            },
         ],
     }
 
@@ -68,10 +88,19 @@ def test_order_to_follow_up_across_all_five_services(stack: Stack) -> None:
 
     # workshop: one job per labour operation; parts reserved the brake pads -> ready
     jobs = wait_for(
-        lambda: len(ready := [
-            j for j in get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)["data"]
-            if j["status"] == "ready"
-        ]) == 2 and ready,
+        lambda: (
+            len(
+                ready := [
+                    j
+                    for j in get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)[
+                        "data"
+                    ]
+                    if j["status"] == "ready"
+                ]
+            )
+            == 2
+            and ready
+        ),
         "both jobs ready (the brake pads reserved by parts)",
     )
     reservations = get(stack, "parts", "/reservations", "parts.bj01", order_id=order_id)
@@ -89,13 +118,16 @@ def test_order_to_follow_up_across_all_five_services(stack: Stack) -> None:
 
     # vehicle.completed -> reception marks the order completed; warranty drafts a claim
     wait_for(
-        lambda: get(stack, "reception", f"/repair-orders/{order_id}", "advisor.bj01")["status"]
-        == "completed",
+        lambda: (
+            get(stack, "reception", f"/repair-orders/{order_id}", "advisor.bj01")["status"]
+            == "completed"
+        ),
         "reception to see vehicle.completed",
     )
     claims = wait_for(
         lambda: [
-            c for c in get(stack, "warranty", "/claims", "warranty.bj01")["data"]
+            c
+            for c in get(stack, "warranty", "/claims", "warranty.bj01")["data"]
             if c["order_id"] == order_id
         ],
         "a draft warranty claim",
@@ -112,7 +144,8 @@ def test_order_to_follow_up_across_all_five_services(stack: Stack) -> None:
 
     followups = wait_for(
         lambda: [
-            f for f in get(stack, "crm", "/follow-ups", "crm.bj01")["data"]
+            f
+            for f in get(stack, "crm", "/follow-ups", "crm.bj01")["data"]
             if f["order_id"] == order_id
         ],
         "CRM follow-up calls",
@@ -122,7 +155,8 @@ def test_order_to_follow_up_across_all_five_services(stack: Stack) -> None:
     # another station sees none of it
     other = httpx.get(
         f"{stack.url('reception')}/repair-orders/{order_id}",
-        headers=auth_headers("advisor.sh01"), timeout=10,
+        headers=auth_headers("advisor.sh01"),
+        timeout=10,
     )
     assert other.status_code == 404
 

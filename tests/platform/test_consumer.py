@@ -52,7 +52,9 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_is_handled(probe) 
     assert letter.topic == "order.created"
     async with probe.runtime.db.read() as session:
         dlq = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.topic == "order.created.dlq"))
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.topic == "order.created.dlq")
+            )
         ).one()
     assert dlq.value == b"\x00not json at all"  # the original bytes
     headers = json.loads(dlq.headers)

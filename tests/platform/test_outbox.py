@@ -17,8 +17,8 @@ from sqlmodel import select
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.db import Database, create_engine, migrate
-from shared.pytest_plugin import temporary_postgres_database
 from shared.outbox import OutboxRelay, UnitOfWork, lane_of
+from shared.pytest_plugin import temporary_postgres_database
 from shared.tables import OutboxMessage, OutboxState, PlatformTable
 from tests.platform.probe_service import ProbeTable, definition
 

@@ -30,7 +30,10 @@ async def test_events_committed_before_kill9_are_published_after_restart(
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.platform.crash_child", db_url, kafka_bootstrap],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert child.stdout is not None

@@ -27,11 +27,24 @@ def order_body(**overrides: object) -> dict[str, object]:
         "mileage_km": 42000,
         "complaint": "刹车时有异响",
         "lines": [
-            {"ref": "L1", "kind": "labour", "code": "BRK-010", "description": "更换前刹车片",
-             "hours": "1.2", "unit_price": "300", "skill": "mechanical",
-             "major_system": "brakes"},
-            {"kind": "part", "code": "1K0698151A", "description": "前刹车片", "quantity": "1",
-             "unit_price": "480", "labour_ref": "L1"},
+            {
+                "ref": "L1",
+                "kind": "labour",
+                "code": "BRK-010",
+                "description": "更换前刹车片",
+                "hours": "1.2",
+                "unit_price": "300",
+                "skill": "mechanical",
+                "major_system": "brakes",
+            },
+            {
+                "kind": "part",
+                "code": "1K0698151A",
+                "description": "前刹车片",
+                "quantity": "1",
+                "unit_price": "480",
+                "labour_ref": "L1",
+            },
         ],
     }
     body.update(overrides)
