@@ -110,7 +110,7 @@ class EventConsumer:
             group_id=self.service_name,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
-            title=f"{self.service_name}:events",
+            title=f"{self.service_name}:{','.join(self.topics)}",
             description=f"Events {self.service_name} reacts to",
         )
         async def on_message(message: KafkaMessage) -> None:

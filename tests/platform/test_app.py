@@ -1,0 +1,111 @@
+"""What every service gets from create_app: health, docs, sign-in, token checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shared.auth import Role, decode_token, issue_token
+from shared.db import Database, create_engine
+from shared.settings import ServiceSettings
+from shared.testing import auth_headers, run_service
+from tests.platform.probe_service import definition
+
+
+@pytest.fixture
+async def probe(tmp_path: Path):
+    async with run_service(definition, tmp_path) as harness:
+        yield harness
+
+
+async def test_health_reports_database_and_broker(probe) -> None:
+    response = await probe.client.get("/health")
+    body = response.json()
+    assert (body["database"], body["status"], body["outbox_backlog"]) == ("ok", "ok", 0)
+    assert response.status_code == 200
+
+
+async def test_health_is_503_when_the_database_is_gone(probe) -> None:
+    working = probe.runtime.db
+    probe.runtime.db = Database(create_engine("sqlite+aiosqlite:////nonexistent/dir/x.db"))
+    try:
+        response = await probe.client.get("/health")
+    finally:
+        await probe.runtime.db.dispose()
+        probe.runtime.db = working
+    assert response.status_code == 503
+    assert response.json()["database"].startswith("down")
+
+
+async def test_asyncapi_documents_published_and_consumed_topics(probe) -> None:
+    spec = (await probe.client.get("/asyncapi.json")).json()
+    channels = " ".join(spec["channels"])
+    assert "order.created" in channels and "job.completed" in channels
+
+
+async def test_openapi_is_served(probe) -> None:
+    assert (await probe.client.get("/openapi.json")).status_code == 200
+
+
+async def test_demo_sign_in_gives_a_token_with_role_and_stations(probe) -> None:
+    response = await probe.client.post(
+        "/auth/token", data={"username": "advisor.sh01", "password": "demo"}
+    )
+    token = response.json()["access_token"]
+    me = await probe.client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == {
+        "user_id": "advisor.sh01",
+        "name": me.json()["name"],
+        "role": "service_advisor",
+        "stations": ["sh01"],
+        "all_stations": False,
+    }
+
+
+async def test_wrong_password_is_401(probe) -> None:
+    response = await probe.client.post(
+        "/auth/token", data={"username": "advisor.sh01", "password": "guess"}
+    )
+    assert response.status_code == 401
+
+
+async def test_a_token_signed_with_another_secret_is_401(probe) -> None:
+    forged = issue_token(
+        "not-our-secret-but-long-enough-for-hs256",
+        user_id="x",
+        name="x",
+        role=Role.GROUP_MANAGER,
+        stations=[],
+        all_stations=True,
+    )
+    response = await probe.client.get("/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_an_expired_token_is_401(probe) -> None:
+    expired = issue_token(
+        ServiceSettings().auth_secret,
+        user_id="x",
+        name="x",
+        role=Role.SERVICE_ADVISOR,
+        stations=["bj01"],
+        ttl=timedelta(seconds=-5),
+    )
+    response = await probe.client.get("/auth/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_a_station_user_sees_only_their_station() -> None:
+    user = decode_token(
+        ServiceSettings().auth_secret,
+        auth_headers("crm.bj01")["Authorization"].split()[1],
+    )
+    assert user.can_see("bj01") and not user.can_see("sh01")
+    assert user.visible_stations() == ("bj01",)
+    group = decode_token(
+        ServiceSettings().auth_secret, auth_headers("group.manager")["Authorization"].split()[1]
+    )
+    assert group.can_see("sh01") and group.visible_stations() is None
