@@ -134,6 +134,13 @@ def cmd_revision(args: argparse.Namespace) -> int:
                 version_path=str(definition.migrations),
                 depends_on=None if heads else "platform_0001",
             )
+    # keep generated migrations lint-clean
+    import subprocess
+
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():
+        subprocess.run([str(ruff), "check", "--fix", "-q", str(definition.migrations)], check=False)
+        subprocess.run([str(ruff), "format", "-q", str(definition.migrations)], check=False)
     return 0
 
 
