@@ -123,8 +123,16 @@ async def eventually(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 20.0) -> list[Any]:
-    """Read ``count`` records from the start of ``topic`` on a real broker."""
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    count: int = 10**9,
+    timeout: float = 20.0,
+    until: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """Read records from the start of ``topic`` on a real broker: ``count`` of them, or
+    until one satisfies ``until`` (other tests may have written to the topic before)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -142,6 +150,8 @@ async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float =
             batch = await consumer.getmany(timeout_ms=500)
             for messages in batch.values():
                 records.extend(messages)
+            if until is not None and any(until(record) for record in records):
+                break
     finally:
         await consumer.stop()
     return records

@@ -26,7 +26,11 @@ async def test_order_round_trip_on_a_real_broker(tmp_path: Path, kafka_bootstrap
         assert created.status_code == 201, created.text
         order_id = created.json()["id"]
 
-        records = await read_topic(kafka_bootstrap, "order.created", count=1)
+        records = await read_topic(
+            kafka_bootstrap,
+            "order.created",
+            until=lambda r: json.loads(r.value)["payload"]["order_id"] == order_id,
+        )
         bodies = [json.loads(r.value) for r in records]
         assert order_id in [b["payload"]["order_id"] for b in bodies]
         mine = next(r for r in records if json.loads(r.value)["payload"]["order_id"] == order_id)

@@ -1,0 +1,29 @@
+"""CRM service assembly: the follow-up agents' desk and the customer files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.crm.api import routers
+from services.crm.handlers import consumer
+from services.crm.models import CrmTable
+from services.crm.seed import seed_demo
+from shared.app import ServiceDefinition, create_app
+from shared.contracts import events
+
+definition = ServiceDefinition(
+    name="crm",
+    port=8005,
+    title="CRM — customer files, visits, follow-up calls",
+    metadata=CrmTable.metadata,
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    routers=routers,
+    consumer=consumer,
+    publishes=[events.FollowUpDue],
+    seed=seed_demo,
+)
+
+
+def app():  # type: ignore[no-untyped-def]
+    """ASGI factory: ``uvicorn --factory services.crm.app:app``."""
+    return create_app(definition)

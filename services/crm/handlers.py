@@ -1,0 +1,20 @@
+"""CRM's event handlers: thin; the inbox, retries and DLQ are the platform's."""
+
+from __future__ import annotations
+
+from services.crm import service
+from shared.contracts import events
+from shared.messaging import EventConsumer
+from shared.outbox import UnitOfWork
+
+consumer = EventConsumer("crm")
+
+
+@consumer.handles(events.OrderCreated)
+async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
+    await service.order_created(uow, event)
+
+
+@consumer.handles(events.VehicleDelivered)
+async def on_vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
+    await service.vehicle_delivered(uow, event)

@@ -1,0 +1,1 @@
+"""Parts: catalogue, stock per station, reservations for jobs, goods receipts, reorder alerts."""

@@ -1,0 +1,63 @@
+"""Parts against a real Kafka-protocol broker (embedded Tansu unless configured)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from services.parts.app import definition
+from services.parts.models import Reservation
+from services.parts.tests.builders import BRAKE_PADS, item_requested
+from shared.tables import OutboxMessage, OutboxState
+from shared.testing import eventually, read_topic, run_service
+
+pytestmark = pytest.mark.realbroker
+
+
+async def test_item_requested_is_reserved_and_announced_on_a_real_broker(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    async with run_service(definition, tmp_path, real_broker=kafka_bootstrap) as parts:
+        assert definition.seed is not None
+        await definition.seed(parts.runtime)
+        request = item_requested(BRAKE_PADS, quantity=1)
+        await parts.publish(request, station_id="bj01")
+
+        async def reserved() -> Reservation | None:
+            async with parts.runtime.db.read() as session:
+                return (
+                    await session.exec(
+                        select(Reservation).where(Reservation.request_id == request.request_id)
+                    )
+                ).first()
+
+        reservation = await eventually(reserved, timeout=30, what="parts to consume the request")
+
+        async def published() -> bool:
+            async with parts.runtime.db.read() as session:
+                row = (
+                    await session.exec(
+                        select(OutboxMessage).where(OutboxMessage.event_type == "item.reserved")
+                    )
+                ).first()
+            return row is not None and row.state == OutboxState.PUBLISHED
+
+        await eventually(published, timeout=30, what="the relay to publish item.reserved")
+
+        # the topic may hold other tests' records: read what is there and find ours
+        records = await read_topic(kafka_bootstrap, "item.reserved", count=1000, timeout=5)
+        mine = [
+            r
+            for r in records
+            if json.loads(r.value)["payload"]["request_id"] == str(request.request_id)
+        ]
+        assert len(mine) == 1
+        envelope = json.loads(mine[0].value)
+        assert envelope["station_id"] == "bj01"
+        assert envelope["payload"]["reservation_id"] == str(reservation.id)
+        assert Decimal(envelope["payload"]["quantity"]) == 1
+        assert mine[0].key.decode() == str(request.order_id)  # keyed by the order

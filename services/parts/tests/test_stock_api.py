@@ -1,0 +1,252 @@
+"""Stock, catalogue, reservations and goods receipts over HTTP, scoped by station."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import func, select
+
+from services.parts.app import definition
+from services.parts.models import Part, StockItem
+from services.parts.tests.builders import BRAKE_PADS, add_stock, item_requested, stock_of
+from shared.testing import ServiceHarness, auth_headers
+
+OIL_FILTER = "06J115403Q"
+
+
+async def test_stock_list_shows_available_and_only_the_users_station(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=5, reserved=2, reorder_point=4)
+    await add_stock(parts, "sh01", on_hand=9)
+
+    response = await parts.client.get("/stock", headers=auth_headers("parts.bj01"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == 1
+    [item] = body["data"]
+    assert item["station_id"] == "bj01"
+    assert Decimal(item["on_hand"]) == 5
+    assert Decimal(item["reserved"]) == 2
+    assert Decimal(item["available"]) == 3
+    assert Decimal(item["reorder_point"]) == 4
+    assert item["below_reorder_point"] is True
+
+    group = await parts.client.get("/stock", headers=auth_headers("group.manager"))
+    assert {row["station_id"] for row in group.json()["data"]} == {"bj01", "sh01"}
+
+
+async def test_another_stations_stock_is_not_listed_even_when_asked_for(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "sh01", on_hand=9)
+    response = await parts.client.get(
+        "/stock", params={"station_id": "sh01"}, headers=auth_headers("parts.bj01")
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "count": 0}
+
+
+async def test_stock_list_filters_parts_below_reorder_point(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", BRAKE_PADS, on_hand=2, reorder_point=3)
+    await add_stock(parts, "bj01", OIL_FILTER, on_hand=40, reorder_point=15)
+    headers = auth_headers("parts.bj01")
+
+    low = await parts.client.get("/stock", params={"below_reorder_point": True}, headers=headers)
+    assert [row["part_no"] for row in low.json()["data"]] == [BRAKE_PADS]
+    fine = await parts.client.get("/stock", params={"below_reorder_point": False}, headers=headers)
+    assert [row["part_no"] for row in fine.json()["data"]] == [OIL_FILTER]
+    one = await parts.client.get("/stock", params={"part_no": OIL_FILTER}, headers=headers)
+    assert one.json()["count"] == 1
+
+
+async def test_availability_lists_only_the_stations_the_user_may_see(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=1, reserved=1)
+    await add_stock(parts, "sh01", on_hand=6, reserved=2)
+
+    group = await parts.client.get(
+        f"/stock/{BRAKE_PADS}/availability", headers=auth_headers("group.manager")
+    )
+    assert group.status_code == 200, group.text
+    body = group.json()
+    assert [(s["station_id"], Decimal(s["available"])) for s in body["stations"]] == [
+        ("bj01", Decimal("0")),
+        ("sh01", Decimal("4")),
+    ]
+    assert Decimal(body["total_available"]) == 4
+
+    clerk = await parts.client.get(
+        f"/stock/{BRAKE_PADS}/availability", headers=auth_headers("parts.sh01")
+    )
+    assert [s["station_id"] for s in clerk.json()["stations"]] == ["sh01"]
+
+
+async def test_availability_of_an_unknown_part_is_404(parts: ServiceHarness) -> None:
+    response = await parts.client.get(
+        "/stock/NO-SUCH-PART/availability", headers=auth_headers("group.manager")
+    )
+    assert response.status_code == 404
+
+
+async def test_reservation_of_another_station_is_404_and_not_listed(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=5)
+    request = item_requested(quantity=1)
+    await parts.publish(request, station_id="bj01")
+
+    mine = await parts.client.get(
+        "/reservations",
+        params={"order_id": str(request.order_id)},
+        headers=auth_headers("parts.bj01"),
+    )
+    assert mine.status_code == 200, mine.text
+    [reservation] = mine.json()["data"]
+    assert reservation["request_id"] == str(request.request_id)
+    assert reservation["status"] == "reserved"
+
+    theirs = await parts.client.get(
+        "/reservations",
+        params={"order_id": str(request.order_id)},
+        headers=auth_headers("parts.sh01"),
+    )
+    assert theirs.json() == {"data": [], "count": 0}
+    other = await parts.client.get(
+        f"/reservations/{reservation['id']}", headers=auth_headers("parts.sh01")
+    )
+    assert other.status_code == 404
+    group = await parts.client.get(
+        f"/reservations/{reservation['id']}", headers=auth_headers("group.manager")
+    )
+    assert group.status_code == 200
+
+
+async def test_reservations_are_filtered_by_order(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", on_hand=5)
+    first, second = item_requested(), item_requested()
+    await parts.publish(first, station_id="bj01")
+    await parts.publish(second, station_id="bj01")
+    response = await parts.client.get(
+        "/reservations",
+        params={"order_id": str(second.order_id)},
+        headers=auth_headers("manager.bj01"),
+    )
+    assert [r["order_id"] for r in response.json()["data"]] == [str(second.order_id)]
+    everything = await parts.client.get("/reservations", headers=auth_headers("manager.bj01"))
+    assert everything.json()["count"] == 2
+
+
+async def test_goods_receipt_adds_to_on_hand(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", on_hand=2, reserved=1)
+    response = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts",
+        json={"quantity": "6"},
+        headers=auth_headers("parts.bj01"),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["station_id"] == "bj01"
+    assert Decimal(body["on_hand"]) == 8
+    assert Decimal(body["available"]) == 7
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal("8")
+
+
+async def test_goods_receipt_opens_the_shelf_of_a_station_without_stock(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=2)
+    response = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts",
+        json={"station_id": "sh01", "quantity": "4"},
+        headers=auth_headers("manager.sh01"),
+    )
+    assert response.status_code == 201, response.text
+    assert (await stock_of(parts, "sh01")).on_hand == Decimal("4")
+
+
+async def test_bad_goods_receipt_is_a_422_naming_the_field(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", on_hand=2)
+    headers = auth_headers("parts.bj01")
+    for quantity in ("0", "-3", "lots"):
+        response = await parts.client.post(
+            f"/stock/{BRAKE_PADS}/receipts", json={"quantity": quantity}, headers=headers
+        )
+        assert response.status_code == 422, quantity
+        assert response.json()["detail"][0]["loc"][-1] == "quantity"
+    missing = await parts.client.post(f"/stock/{BRAKE_PADS}/receipts", json={}, headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "quantity"]
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal("2")
+
+
+async def test_goods_receipt_of_an_unknown_part_is_404(parts: ServiceHarness) -> None:
+    response = await parts.client.post(
+        "/stock/NO-SUCH-PART/receipts",
+        json={"quantity": "1"},
+        headers=auth_headers("parts.bj01"),
+    )
+    assert response.status_code == 404
+
+
+async def test_goods_receipt_needs_a_parts_clerk_or_service_manager(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=2)
+    advisor = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts",
+        json={"quantity": "1"},
+        headers=auth_headers("advisor.bj01"),
+    )
+    assert advisor.status_code == 403
+    other_station = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts",
+        json={"station_id": "sh01", "quantity": "1"},
+        headers=auth_headers("parts.bj01"),
+    )
+    assert other_station.status_code == 403
+    anonymous = await parts.client.post(f"/stock/{BRAKE_PADS}/receipts", json={"quantity": "1"})
+    assert anonymous.status_code == 401
+
+
+async def test_catalogue_is_open_to_every_signed_in_user(parts: ServiceHarness) -> None:
+    assert definition.seed is not None
+    await definition.seed(parts.runtime)
+    response = await parts.client.get("/parts", headers=auth_headers("tech.sh01"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 10
+    pads = next(p for p in body["data"] if p["part_no"] == BRAKE_PADS)
+    assert Decimal(pads["list_price"]) == Decimal("480")
+    assert pads["category"] == "brake"
+    filters = await parts.client.get(
+        "/parts", params={"category": "filter"}, headers=auth_headers("tech.sh01")
+    )
+    assert filters.json()["count"] == 3
+    search = await parts.client.get(
+        "/parts", params={"q": "oil"}, headers=auth_headers("tech.sh01")
+    )
+    assert OIL_FILTER in [p["part_no"] for p in search.json()["data"]]
+    assert (await parts.client.get("/parts")).status_code == 401
+
+
+async def test_demo_seed_is_idempotent_and_offers_a_transfer_for_a_shortage(
+    parts: ServiceHarness,
+) -> None:
+    assert definition.seed is not None
+    await definition.seed(parts.runtime)
+    await definition.seed(parts.runtime)
+    async with parts.runtime.db.read() as session:
+        assert (await session.exec(select(func.count()).select_from(Part))).one() == 10
+        assert (await session.exec(select(func.count()).select_from(StockItem))).one() == 20
+
+    shortages = []
+    for part_no in ("1K0615301AA", "3C1998002"):
+        availability = await parts.client.get(
+            f"/stock/{part_no}/availability", headers=auth_headers("group.manager")
+        )
+        shortages.append(
+            {s["station_id"]: Decimal(s["available"]) for s in availability.json()["stations"]}
+        )
+    assert shortages == [{"bj01": 0, "sh01": 6}, {"bj01": 8, "sh01": 0}]

@@ -1,0 +1,1 @@
+"""Workshop: jobs of repair orders, parts for them, technicians, completion of the vehicle."""

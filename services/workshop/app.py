@@ -1,0 +1,29 @@
+"""Workshop service assembly: the foreman's board and the technicians' jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.workshop.api import router, technicians_router
+from services.workshop.handlers import consumer
+from services.workshop.models import WorkshopTable
+from services.workshop.seed import seed_demo
+from shared.app import ServiceDefinition, create_app
+from shared.contracts import events
+
+definition = ServiceDefinition(
+    name="workshop",
+    port=8002,
+    title="Workshop — jobs, parts for jobs, technicians, vehicle completion",
+    metadata=WorkshopTable.metadata,
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    routers=[router, technicians_router],
+    consumer=consumer,
+    publishes=[events.ItemRequested, events.JobCompleted, events.VehicleCompleted],
+    seed=seed_demo,
+)
+
+
+def app():  # type: ignore[no-untyped-def]
+    """ASGI factory: ``uvicorn --factory services.workshop.app:app``."""
+    return create_app(definition)

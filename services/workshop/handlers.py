@@ -1,0 +1,25 @@
+"""Workshop's event handlers: thin; the inbox, retries and DLQ are the platform's."""
+
+from __future__ import annotations
+
+from services.workshop import service
+from shared.contracts import events
+from shared.messaging import EventConsumer
+from shared.outbox import UnitOfWork
+
+consumer = EventConsumer("workshop")
+
+
+@consumer.handles(events.OrderCreated)
+async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
+    await service.order_created(uow, event)
+
+
+@consumer.handles(events.ItemReserved)
+async def on_item_reserved(uow: UnitOfWork, event: events.ItemReserved) -> None:
+    await service.item_reserved(uow, event)
+
+
+@consumer.handles(events.ItemBackordered)
+async def on_item_backordered(uow: UnitOfWork, event: events.ItemBackordered) -> None:
+    await service.item_backordered(uow, event)

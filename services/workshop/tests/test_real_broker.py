@@ -1,0 +1,48 @@
+"""Workshop against a real Kafka-protocol broker (embedded Tansu unless configured)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from services.workshop.app import definition
+from services.workshop.models import Job, JobStatus
+from services.workshop.tests.builders import order_created
+from shared.testing import eventually, read_topic, run_service
+
+pytestmark = pytest.mark.realbroker
+
+
+async def test_order_created_on_a_real_broker_requests_its_parts(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    event = order_created()
+    async with run_service(definition, tmp_path, real_broker=kafka_bootstrap) as workshop:
+        await workshop.publish(event, station_id="bj01")
+
+        async def jobs() -> list[Job]:
+            async with workshop.runtime.db.read() as session:
+                return list(
+                    (await session.exec(select(Job).where(Job.order_id == event.order_id))).all()
+                )
+
+        [job] = await eventually(jobs, timeout=30, what="workshop to consume order.created")
+        assert job.status == JobStatus.WAITING_FOR_PARTS
+
+        async def requested() -> list[dict]:
+            # the topic may hold other tests' requests: read what is there, keep this order's
+            records = await read_topic(kafka_bootstrap, "item.requested", count=10_000, timeout=3)
+            bodies = [json.loads(r.value) for r in records]
+            return [b for b in bodies if b["payload"]["order_id"] == str(event.order_id)]
+
+        [request] = await eventually(
+            requested, timeout=30, interval=0.5, what="item.requested on the topic"
+        )
+        assert request["payload"]["job_id"] == str(job.id)
+        assert request["payload"]["part_no"] == "1K0698151A"
+        assert request["station_id"] == "bj01"
+        assert uuid.UUID(request["payload"]["request_id"])

@@ -1,0 +1,77 @@
+"""The running system under faults: poison messages, a service killed mid-flow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from deploy.run import Stack
+from shared.cli import main as cli
+from shared.testing import auth_headers
+from tests.e2e.test_lifecycle import get, wait_for, warranty_brake_order
+
+pytestmark = pytest.mark.e2e
+
+
+async def _produce(bootstrap: str, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"poison")
+    finally:
+        await producer.stop()
+
+
+def test_a_poison_message_is_dead_lettered_listed_and_the_service_carries_on(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert stack.bootstrap
+    asyncio.run(_produce(stack.bootstrap, "item.requested", b'{"type": "item.requested"'))
+
+    def listed() -> list[dict]:
+        capsys.readouterr()
+        assert cli(["dlq", "list", "--service", "parts", "--url", stack.url("parts")]) == 0
+        return [r for r in json.loads(capsys.readouterr().out) if r["raw"].startswith('{"type"')]
+
+    [letter] = wait_for(listed, "the parts service to dead-letter the poison message")
+    assert letter["reason"] == "parse" and letter["topic"] == "item.requested"
+
+    # the next order's part request is still served by parts
+    created = httpx.post(
+        f"{stack.url('reception')}/repair-orders", json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"), timeout=10,
+    )
+    order_id = created.json()["id"]
+    wait_for(
+        lambda: get(stack, "parts", "/reservations", "parts.bj01", order_id=order_id)["data"],
+        "parts to reserve after the poison message",
+    )
+
+
+def test_a_service_killed_mid_flow_catches_up_without_double_effects(stack: Stack) -> None:
+    stack.kill_service("workshop", signal.SIGKILL)
+    created = httpx.post(
+        f"{stack.url('reception')}/repair-orders", json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"), timeout=10,
+    )
+    assert created.status_code == 201
+    order_id = created.json()["id"]
+    stack.start_service("workshop")
+    stack.wait_healthy(["workshop"])
+    jobs = wait_for(
+        lambda: len(
+            ready := [
+                j for j in get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)["data"]
+                if j["status"] == "ready"
+            ]
+        ) == 2 and ready,
+        "the restarted workshop to create and ready the jobs",
+    )
+    assert len(jobs) == 2
+    everything = get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)
+    assert everything["count"] == 2  # order.created handled once, not once per delivery
