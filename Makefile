@@ -32,6 +32,7 @@ else
 test: install
 	$(VENV)/bin/ruff check services/$(SERVICE)
 	$(VENV)/bin/ruff format --check services/$(SERVICE)
+	$(VENV)/bin/mypy services/$(SERVICE)
 	$(PY) -m pytest -q -p no:cacheprovider services/$(SERVICE)
 endif
 
@@ -40,7 +41,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy shared
+	$(VENV)/bin/mypy shared services tests
 
 e2e: install
 	$(PY) -m pytest -q tests/e2e

@@ -139,8 +139,8 @@ def cmd_revision(args: argparse.Namespace) -> int:
 
     ruff = Path(sys.executable).with_name("ruff")
     if ruff.exists():
-        subprocess.run([str(ruff), "check", "--fix", "-q", str(definition.migrations)], check=False)
         subprocess.run([str(ruff), "format", "-q", str(definition.migrations)], check=False)
+        subprocess.run([str(ruff), "check", "--fix", "-q", str(definition.migrations)], check=False)
     return 0
 
 

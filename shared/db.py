@@ -1,7 +1,8 @@
 """Database bootstrap: async engine, sessions, one unit of work, migrations on start.
 
-Each service owns one database (SQLite file embedded, PostgreSQL in production) and its own
-SQLModel metadata, so that no service's tables leak into another's database.
+Each service owns one database (SQLite file embedded, PostgreSQL in production) and declares
+its tables on its own SQLModel base with its own registry (``class XTable(SQLModel,
+registry=registry())``), so that no service's tables leak into another's database.
 """
 
 from __future__ import annotations
@@ -19,17 +20,10 @@ from alembic.config import Config
 from sqlalchemy import Column, DateTime, Numeric, String, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
-
-
-def table_base(name: str) -> type[SQLModel]:
-    """A SQLModel base with its own metadata: the tables of one service (or the platform)."""
-    return type(f"{name.title()}Table", (SQLModel,), {}, registry=registry())
 
 
 def is_sqlite(url: str) -> bool:

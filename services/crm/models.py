@@ -8,13 +8,17 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import enum_column, money_column, table_base, utc_column
+from shared.db import enum_column, money_column, utc_column
+from shared.schemas import InputModel
 
-CrmTable = table_base("crm")
+
+class CrmTable(SQLModel, registry=registry()):
+    """Base of the crm tables: their own metadata, so only they are in its database."""
 
 
 class FollowUpKind(StrEnum):
@@ -115,11 +119,7 @@ class AuditEntry(CrmTable, table=True):  # type: ignore[call-arg]
 # --- API schemas ------------------------------------------------------------------------
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CustomerUpdate(_Input):
+class CustomerUpdate(InputModel):
     """A correction of the customer's contact details (only the fields sent change)."""
 
     name: str | None = pydantic.Field(default=None, min_length=1, max_length=120)

@@ -8,13 +8,17 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
-from shared.db import enum_column, money_column, table_base, utc_column
+from shared.db import enum_column, money_column, utc_column
+from shared.schemas import InputModel
 
-PartsTable = table_base("parts")
+
+class PartsTable(SQLModel, registry=registry()):
+    """Base of the parts tables: their own metadata, so only they are in its database."""
 
 
 class PartCategory(StrEnum):
@@ -38,7 +42,7 @@ class ReservationStatus(StrEnum):
 # --- catalogue, stock, reservations ------------------------------------------------------
 
 
-class Part(PartsTable, table=True):  # type: ignore[call-arg, valid-type, misc]
+class Part(PartsTable, table=True):  # type: ignore[call-arg]
     """A catalogue entry of the manufacturer's parts list (the same for every station)."""
 
     __tablename__ = "part"
@@ -52,7 +56,7 @@ class Part(PartsTable, table=True):  # type: ignore[call-arg, valid-type, misc]
     supersedes: str | None = Field(default=None, max_length=40, index=True)
 
 
-class StockItem(PartsTable, table=True):  # type: ignore[call-arg, valid-type, misc]
+class StockItem(PartsTable, table=True):  # type: ignore[call-arg]
     """One part on the shelves of one station."""
 
     __tablename__ = "stock_item"
@@ -69,7 +73,7 @@ class StockItem(PartsTable, table=True):  # type: ignore[call-arg, valid-type, m
     bin_location: str | None = Field(default=None, max_length=20)
 
 
-class Reservation(PartsTable, table=True):  # type: ignore[call-arg, valid-type, misc]
+class Reservation(PartsTable, table=True):  # type: ignore[call-arg]
     """Stock set aside for one job's request (领料申请); one per request id."""
 
     __tablename__ = "reservation"
@@ -87,10 +91,6 @@ class Reservation(PartsTable, table=True):  # type: ignore[call-arg, valid-type,
 
 
 # --- API schemas ------------------------------------------------------------------------
-
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PartPublic(BaseModel):
@@ -143,7 +143,7 @@ class PartAvailabilityPublic(BaseModel):
     stations: list[StationAvailability]
 
 
-class GoodsReceiptCreate(_Input):
+class GoodsReceiptCreate(InputModel):
     """Parts delivered by the manufacturer and put on the shelf (入库)."""
 
     station_id: str | None = pydantic.Field(

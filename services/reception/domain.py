@@ -48,11 +48,18 @@ def vin_problem(vin: str, *, check_digit: bool = True) -> str | None:
 
 
 class PricedLine(Protocol):
-    kind: str
-    quantity: Decimal
-    hours: Decimal | None
-    unit_price: Decimal
-    major_system: str | None
+    """What the pricing rules need of a line (an order line row or an API line)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def hours(self) -> Decimal | None: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def major_system(self) -> str | None: ...
 
 
 def line_amount(line: PricedLine) -> Decimal:

@@ -8,14 +8,18 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, field_validator
-from sqlmodel import Field
+from pydantic import BaseModel, field_validator
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from services.reception.domain import vin_problem
 from shared.contracts.events import LineKind, OrderCategory, PayType
-from shared.db import enum_column, money_column, table_base, utc_column
+from shared.db import enum_column, money_column, utc_column
+from shared.schemas import InputModel
 
-ReceptionTable = table_base("reception")
+
+class ReceptionTable(SQLModel, registry=registry()):
+    """Base of the reception tables: their own metadata, so only they are in its database."""
 
 
 class OrderStatus(StrEnum):
@@ -79,18 +83,14 @@ class RepairOrderLine(ReceptionTable, table=True):  # type: ignore[call-arg]
 # --- API schemas ------------------------------------------------------------------------
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CustomerIn(_Input):
+class CustomerIn(InputModel):
     customer_id: uuid.UUID | None = None
     name: str = pydantic.Field(min_length=1, max_length=120)
     phone: str | None = pydantic.Field(default=None, max_length=40, pattern=r"^[0-9+\- ]{5,40}$")
     is_vip: bool = False
 
 
-class VehicleIn(_Input):
+class VehicleIn(InputModel):
     vin: str = pydantic.Field(min_length=17, max_length=17)
     plate: str | None = pydantic.Field(default=None, max_length=20)
     make: str | None = pydantic.Field(default=None, max_length=40)
@@ -106,7 +106,7 @@ class VehicleIn(_Input):
         return value
 
 
-class OrderLineCreate(_Input):
+class OrderLineCreate(InputModel):
     """A line the customer agrees to; ``ref`` lets a part line point at its labour line."""
 
     ref: str | None = pydantic.Field(
@@ -126,7 +126,7 @@ class OrderLineCreate(_Input):
     )
 
 
-class RepairOrderCreate(_Input):
+class RepairOrderCreate(InputModel):
     station_id: str | None = pydantic.Field(
         default=None, description="defaults to the advisor's station"
     )
@@ -184,7 +184,7 @@ class RepairOrdersPublic(BaseModel):
     count: int
 
 
-class DeliveryCreate(_Input):
+class DeliveryCreate(InputModel):
     next_service_km: int | None = pydantic.Field(default=None, ge=0)
     next_service_date: datetime | None = None
     customer_accepted: bool = pydantic.Field(

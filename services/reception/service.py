@@ -50,7 +50,7 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
     line_ids = {line.ref: uuid.uuid4() for line in data.lines if line.ref}
     rows = [
         RepairOrderLine(
-            id=line_ids.get(line.ref) if line.ref else uuid.uuid4(),
+            id=line_ids[line.ref] if line.ref else uuid.uuid4(),
             order_id=order_id,
             position=index,
             kind=line.kind,

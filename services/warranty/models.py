@@ -6,20 +6,19 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import pydantic
 from pydantic import BaseModel
 from sqlalchemy import JSON, Column
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.contracts.events import LineKind
-from shared.db import enum_column, money_column, table_base, utc_column
+from shared.db import enum_column, money_column, utc_column
 
-if TYPE_CHECKING:  # mypy cannot take a class made by a function call as a base class
-    WarrantyTable = SQLModel
-else:
-    WarrantyTable = table_base("warranty")
+
+class WarrantyTable(SQLModel, registry=registry()):
+    """Base of the warranty tables: their own metadata, so only they are in its database."""
 
 
 class ClaimStatus(StrEnum):

@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.workshop.domain import JobPartStatus, JobStatus, WorkshopOrderStatus
-from shared.db import enum_column, money_column, table_base, utc_column
+from shared.db import enum_column, money_column, utc_column
+from shared.schemas import InputModel
 
-if TYPE_CHECKING:
-    WorkshopTable = SQLModel  # mypy cannot see a base class made at run time
-else:
-    WorkshopTable = table_base("workshop")
+
+class WorkshopTable(SQLModel, registry=registry()):
+    """Base of the workshop tables: their own metadata, so only they are in its database."""
 
 
 # --- technician -------------------------------------------------------------------------
@@ -102,11 +102,7 @@ class JobPart(WorkshopTable, table=True):  # type: ignore[call-arg]
 # --- API schemas ------------------------------------------------------------------------
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class JobCompletion(_Input):
+class JobCompletion(InputModel):
     clocked_hours: Decimal = pydantic.Field(
         ge=0, max_digits=6, decimal_places=2, description="hours the technician clocked on it"
     )

@@ -43,8 +43,10 @@ def test_a_poison_message_is_dead_lettered_listed_and_the_service_carries_on(
 
     # the next order's part request is still served by parts
     created = httpx.post(
-        f"{stack.url('reception')}/repair-orders", json=warranty_brake_order(),
-        headers=auth_headers("advisor.bj01"), timeout=10,
+        f"{stack.url('reception')}/repair-orders",
+        json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"),
+        timeout=10,
     )
     order_id = created.json()["id"]
     wait_for(
@@ -56,20 +58,29 @@ def test_a_poison_message_is_dead_lettered_listed_and_the_service_carries_on(
 def test_a_service_killed_mid_flow_catches_up_without_double_effects(stack: Stack) -> None:
     stack.kill_service("workshop", signal.SIGKILL)
     created = httpx.post(
-        f"{stack.url('reception')}/repair-orders", json=warranty_brake_order(),
-        headers=auth_headers("advisor.bj01"), timeout=10,
+        f"{stack.url('reception')}/repair-orders",
+        json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"),
+        timeout=10,
     )
     assert created.status_code == 201
     order_id = created.json()["id"]
     stack.start_service("workshop")
     stack.wait_healthy(["workshop"])
     jobs = wait_for(
-        lambda: len(
-            ready := [
-                j for j in get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)["data"]
-                if j["status"] == "ready"
-            ]
-        ) == 2 and ready,
+        lambda: (
+            len(
+                ready := [
+                    j
+                    for j in get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)[
+                        "data"
+                    ]
+                    if j["status"] == "ready"
+                ]
+            )
+            == 2
+            and ready
+        ),
         "the restarted workshop to create and ready the jobs",
     )
     assert len(jobs) == 2

@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sqlmodel import Field
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from shared.app import ServiceDefinition
 from shared.contracts import events
-from shared.db import table_base
 from shared.errors import DomainError
 from shared.messaging import EventConsumer
 from shared.outbox import UnitOfWork
 
-ProbeTable = table_base("probe")
+
+class ProbeTable(SQLModel, registry=registry()):
+    """The probe's tables."""
 
 
 class Note(ProbeTable, table=True):  # type: ignore[call-arg]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
@@ -120,7 +120,7 @@ async def test_a_failed_publish_is_retried_with_backoff_and_order_kept(database)
     relay = OutboxRelay(database, broker.publish, poll_seconds=0.01)
     assert await relay.run_once() == 0  # first send failed: nothing after it counts
     async with database.read() as session:
-        first = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).first()
+        first = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).first()
     assert first is not None
     assert first.attempts == 1 and "broker unavailable" in (first.last_error or "")
     assert first.next_attempt_at is not None

@@ -2,11 +2,11 @@
 
 Revision ID: reception_0001
 Revises: platform_0001
-Create Date: 2026-11-23 13:26:37.656007
+Create Date: 2026-11-23 13:42:31.161425
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import shared.db
