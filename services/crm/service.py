@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.crm import domain
@@ -35,6 +35,7 @@ from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import DomainError, NotFound
 from shared.outbox import UnitOfWork
+from shared.scoping import at_visible_stations, count_rows
 
 # --- from events: the customer file follows the repair orders ---------------------------
 
@@ -224,7 +225,7 @@ async def list_customers(
     if vin:
         owners = select(Vehicle.customer_id).where(Vehicle.vin == vin.strip().upper())
         query = query.where(col(Customer.id).in_(owners))
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     customers = (
         await session.exec(
             query.order_by(col(Customer.name), col(Customer.id)).offset(offset).limit(limit)
@@ -302,12 +303,10 @@ async def list_followups(
 ) -> FollowUpsPublic:
     """The agents' call list: the oldest deadline first."""
     query = select(FollowUp)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(FollowUp.station_id).in_(stations))
+    query = at_visible_stations(query, FollowUp.station_id, user)
     if status is not None:
         query = query.where(FollowUp.status == status)
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     rows = (
         await session.exec(
             query.order_by(col(FollowUp.due_at), col(FollowUp.id)).offset(offset).limit(limit)
@@ -329,14 +328,12 @@ async def list_audit(
 ) -> AuditEntriesPublic:
     """Who read or changed customer data, newest first (customers of the user's stations)."""
     query = select(AuditEntry)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(AuditEntry.station_id).in_(stations))
+    query = at_visible_stations(query, AuditEntry.station_id, user)
     if entity_id is not None:
         query = query.where(AuditEntry.entity_id == entity_id)
     if user_id is not None:
         query = query.where(AuditEntry.user_id == user_id)
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     rows = (
         await session.exec(
             query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import col, func, or_, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.parts import domain
@@ -29,6 +29,7 @@ from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import DomainError, NotFound
 from shared.outbox import UnitOfWork
+from shared.scoping import at_visible_stations, count_rows
 
 # --- reacting to the workshop ------------------------------------------------------------
 
@@ -199,7 +200,7 @@ async def list_parts(
         query = query.where(
             or_(col(Part.part_no).ilike(pattern), col(Part.description).ilike(pattern))
         )
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     parts = (
         await session.exec(query.order_by(col(Part.part_no)).offset(offset).limit(limit))
     ).all()
@@ -217,9 +218,7 @@ async def list_stock(
     limit: int = 50,
 ) -> StockItemsPublic:
     query = select(StockItem)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(StockItem.station_id).in_(stations))
+    query = at_visible_stations(query, StockItem.station_id, user)
     if station_id is not None:
         query = query.where(StockItem.station_id == station_id)
     if part_no is not None:
@@ -230,7 +229,7 @@ async def list_stock(
         query = query.where(
             available < reorder_point if below_reorder_point else available >= reorder_point
         )
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     items = (
         await session.exec(
             query.order_by(col(StockItem.station_id), col(StockItem.part_no))
@@ -249,9 +248,7 @@ async def part_availability(
     if part is None:
         raise NotFound("part")
     query = select(StockItem).where(StockItem.part_no == part.part_no)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(StockItem.station_id).in_(stations))
+    query = at_visible_stations(query, StockItem.station_id, user)
     items = (await session.exec(query.order_by(col(StockItem.station_id)))).all()
     rows = [
         StationAvailability(
@@ -282,14 +279,12 @@ async def list_reservations(
     limit: int = 50,
 ) -> ReservationsPublic:
     query = select(Reservation)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(Reservation.station_id).in_(stations))
+    query = at_visible_stations(query, Reservation.station_id, user)
     if order_id is not None:
         query = query.where(Reservation.order_id == order_id)
     if status is not None:
         query = query.where(Reservation.status == status)
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     rows = (
         await session.exec(
             query.order_by(col(Reservation.created_at).desc()).offset(offset).limit(limit)

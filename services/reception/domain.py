@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Protocol
+
+from shared.pricing import PricedLine, lines_total
 
 #: orders above this total get the service manager involved (process §4)
 MANAGER_THRESHOLD = Decimal("10000")
@@ -47,34 +49,14 @@ def vin_problem(vin: str, *, check_digit: bool = True) -> str | None:
     return None
 
 
-class PricedLine(Protocol):
-    """What the pricing rules need of a line (an order line row or an API line)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def quantity(self) -> Decimal: ...
-    @property
-    def hours(self) -> Decimal | None: ...
-    @property
-    def unit_price(self) -> Decimal: ...
+class InspectedLine(Protocol):
     @property
     def major_system(self) -> str | None: ...
 
 
-def line_amount(line: PricedLine) -> Decimal:
-    """Labour: flat-rate hours x labour rate; parts: quantity x unit price (yuan, 2 places)."""
-    if line.kind == "labour":
-        if line.hours is None:
-            raise ValueError("a labour line needs its flat-rate hours")
-        amount = line.hours * line.unit_price
-    else:
-        amount = line.quantity * line.unit_price
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def order_total(lines: Iterable[PricedLine]) -> Decimal:
-    return sum((line_amount(line) for line in lines), Decimal("0.00"))
+    """Labour (hours x rate) plus parts (quantity x price), see ``shared.pricing``."""
+    return lines_total(lines)
 
 
 def needs_manager(total: Decimal, *, vip: bool) -> bool:
@@ -82,7 +64,7 @@ def needs_manager(total: Decimal, *, vip: bool) -> bool:
     return vip or total > MANAGER_THRESHOLD
 
 
-def needs_final_inspection(lines: Iterable[PricedLine], *, asked: bool) -> bool:
+def needs_final_inspection(lines: Iterable[InspectedLine], *, asked: bool) -> bool:
     """Engine, gearbox, brake and steering work gets a final inspection; or when asked."""
     return asked or any((line.major_system or "").lower() in MAJOR_SYSTEMS for line in lines)
 

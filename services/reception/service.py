@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception import domain
@@ -22,8 +22,9 @@ from services.reception.models import (
 from shared.auth import Principal
 from shared.contracts import events
 from shared.db import utcnow
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import Conflict, DomainError
 from shared.outbox import UnitOfWork
+from shared.scoping import at_visible_stations, count_rows, get_visible
 
 
 async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate) -> RepairOrder:
@@ -196,10 +197,7 @@ async def deliver(
 async def _visible_order(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> RepairOrder:
-    order = await session.get(RepairOrder, order_id)
-    if order is None or not user.can_see(order.station_id):
-        raise NotFound("repair order")
-    return order
+    return await get_visible(session, RepairOrder, order_id, user, "repair order")
 
 
 async def get_order(
@@ -226,14 +224,12 @@ async def list_orders(
     limit: int = 50,
 ) -> RepairOrdersPublic:
     query = select(RepairOrder)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(RepairOrder.station_id).in_(stations))
+    query = at_visible_stations(query, RepairOrder.station_id, user)
     if status is not None:
         query = query.where(RepairOrder.status == status)
     if vin is not None:
         query = query.where(RepairOrder.vin == vin.upper())
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     orders = (
         await session.exec(
             query.order_by(col(RepairOrder.created_at).desc()).offset(offset).limit(limit)

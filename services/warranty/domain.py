@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Protocol, TypeVar
 
 from shared.contracts.events import CoverageVerdict, LineKind, PayType
+from shared.pricing import lines_total
 
 #: national repair warranty (包修期) minimum for family cars: 3 years / 60,000 km, whichever
 #: limit comes first, counted from the invoice (or delivery) date (process §10, SAMR Order 43)
@@ -102,22 +103,9 @@ class ClaimableLine(Protocol):
     def unit_price(self) -> Decimal: ...
 
 
-def line_amount(line: ClaimableLine) -> Decimal:
-    """Labour: flat-rate hours x labour rate; parts: quantity x price (yuan, 2 places).
-
-    Labour without hours claims nothing (``draft_problems`` reports it) rather than failing
-    the whole claim.
-    """
-    if line.kind == LineKind.LABOUR:
-        amount = line.hours * line.unit_price if line.hours is not None else Decimal("0")
-    else:
-        amount = line.quantity * line.unit_price
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def claim_amount(lines: Iterable[ClaimableLine]) -> Decimal:
     """What the claim asks of the manufacturer: the sum of its lines."""
-    return sum((line_amount(line) for line in lines), Decimal("0.00"))
+    return lines_total(lines)
 
 
 def draft_problems(lines: Sequence[ClaimableLine]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.warranty import domain
@@ -23,8 +23,9 @@ from shared.auth import Principal
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.db import utcnow
-from shared.errors import NotFound
 from shared.outbox import UnitOfWork
+from shared.pricing import line_amount
+from shared.scoping import at_visible_stations, count_rows, get_visible
 
 
 def _causing_event(uow: UnitOfWork) -> Envelope:
@@ -141,7 +142,7 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
             description=line.description,
             quantity=line.quantity,
             hours=line.hours,
-            amount=domain.line_amount(line),
+            amount=line_amount(line),
         )
         for line in lines
     )
@@ -151,10 +152,7 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
 async def _visible_claim(
     session: AsyncSession, user: Principal, claim_id: uuid.UUID
 ) -> WarrantyClaim:
-    claim = await session.get(WarrantyClaim, claim_id)
-    if claim is None or not user.can_see(claim.station_id):
-        raise NotFound("warranty claim")
-    return claim
+    return await get_visible(session, WarrantyClaim, claim_id, user, "warranty claim")
 
 
 async def get_claim(
@@ -180,12 +178,10 @@ async def list_claims(
     limit: int = 50,
 ) -> WarrantyClaimsPublic:
     query = select(WarrantyClaim)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(WarrantyClaim.station_id).in_(stations))
+    query = at_visible_stations(query, WarrantyClaim.station_id, user)
     if status is not None:
         query = query.where(WarrantyClaim.status == status)
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     claims = (
         await session.exec(
             query.order_by(col(WarrantyClaim.created_at).desc()).offset(offset).limit(limit)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop import domain
@@ -29,8 +29,9 @@ from services.workshop.models import (
 from shared.auth import Principal, Role
 from shared.contracts import events
 from shared.db import utcnow
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import Conflict, DomainError
 from shared.outbox import UnitOfWork
+from shared.scoping import at_visible_stations, count_rows, get_visible
 
 # --- reacting to other services ---------------------------------------------------------
 
@@ -218,10 +219,7 @@ async def complete_job(
 
 
 async def _visible_job(session: AsyncSession, user: Principal, job_id: uuid.UUID) -> Job:
-    job = await session.get(Job, job_id)
-    if job is None or not user.can_see(job.station_id):
-        raise NotFound("job")
-    return job
+    return await get_visible(session, Job, job_id, user, "job")
 
 
 async def get_job(session: AsyncSession, user: Principal, job_id: uuid.UUID) -> JobPublic:
@@ -244,14 +242,12 @@ async def list_jobs(
     limit: int = 50,
 ) -> JobsPublic:
     query = select(Job)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(Job.station_id).in_(stations))
+    query = at_visible_stations(query, Job.station_id, user)
     if order_id is not None:
         query = query.where(Job.order_id == order_id)
     if status is not None:
         query = query.where(Job.status == status)
-    count = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    count = await count_rows(session, query)
     jobs = (
         await session.exec(
             query.order_by(col(Job.created_at), col(Job.operation_code)).offset(offset).limit(limit)
@@ -283,9 +279,7 @@ async def list_technicians(
     session: AsyncSession, user: Principal, *, active: bool | None = None
 ) -> TechniciansPublic:
     query = select(Technician)
-    stations = user.visible_stations()
-    if stations is not None:
-        query = query.where(col(Technician.station_id).in_(stations))
+    query = at_visible_stations(query, Technician.station_id, user)
     if active is not None:
         query = query.where(Technician.active == active)
     technicians = (

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from services.warranty import domain
 from shared.contracts.events import CoverageVerdict, LineKind, OrderLine, PayType
+from shared.pricing import line_amount
 
 ORDER_DAY = date(2026, 3, 1)
 
@@ -119,15 +120,15 @@ def test_claim_is_drafted_only_for_orders_with_a_warranty_line() -> None:
 
 def test_claim_amount_is_labour_hours_times_rate_plus_parts_quantity_times_price() -> None:
     lines = [labour(hours="1.2", rate="300"), part(quantity="2", price="480.50")]
-    assert domain.line_amount(lines[0]) == Decimal("360.00")
-    assert domain.line_amount(lines[1]) == Decimal("961.00")
+    assert line_amount(lines[0]) == Decimal("360.00")
+    assert line_amount(lines[1]) == Decimal("961.00")
     assert domain.claim_amount(lines) == Decimal("1321.00")
     assert domain.claim_amount([]) == Decimal("0.00")
 
 
 def test_claim_amount_is_rounded_to_the_fen() -> None:
-    assert domain.line_amount(labour(hours="0.33", rate="99.99")) == Decimal("33.00")
-    assert domain.line_amount(part(quantity="0.333", price="10")) == Decimal("3.33")
+    assert line_amount(labour(hours="0.33", rate="99.99")) == Decimal("33.00")
+    assert line_amount(part(quantity="0.333", price="10")) == Decimal("3.33")
 
 
 def test_no_causal_part_when_the_claim_has_labour_but_no_part() -> None:
@@ -138,7 +139,7 @@ def test_no_causal_part_when_the_claim_has_labour_but_no_part() -> None:
 
 def test_labour_without_hours_claims_nothing_and_is_a_problem() -> None:
     line = labour(hours=None)
-    assert domain.line_amount(line) == Decimal("0.00")
+    assert line_amount(line) == Decimal("0.00")
     assert domain.draft_problems([line, part()]) == ["labour line BRK-010 has no flat-rate hours"]
 
 
