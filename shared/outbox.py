@@ -110,6 +110,13 @@ class UnitOfWork:
     causation: Envelope | None = None
     emitted: list[Envelope] = field(default_factory=list)
 
+    @property
+    def event(self) -> Envelope:
+        """The event being handled (its station and time), for use cases run by a handler."""
+        if self.causation is None:
+            raise RuntimeError("this use case runs only while handling an event")
+        return self.causation
+
     def emit(
         self,
         payload: Payload,

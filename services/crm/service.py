@@ -42,9 +42,7 @@ from shared.scoping import at_visible_stations, count_rows
 
 def _causing_event(uow: UnitOfWork) -> tuple[str, datetime]:
     """Station and time of the event being handled (CRM learns visits only from events)."""
-    if uow.causation is None:
-        raise DomainError("a customer file is only opened from an event")
-    return uow.causation.station_id, uow.causation.occurred_at
+    return uow.event.station_id, uow.event.occurred_at
 
 
 async def _open_customer_file(

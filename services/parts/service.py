@@ -36,9 +36,7 @@ from shared.scoping import at_visible_stations, count_rows
 
 async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservation:
     """A job needs a part: reserve what the station has, backorder the rest (领料)."""
-    if uow.causation is None:
-        raise ValueError("item.requested is reserved at the station of the event that asked")
-    station_id = uow.causation.station_id
+    station_id = uow.event.station_id  # reserved at the station of the asking order
     session = uow.session
 
     existing = (

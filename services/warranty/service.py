@@ -30,9 +30,7 @@ from shared.scoping import at_visible_stations, count_rows, get_visible
 
 def _causing_event(uow: UnitOfWork) -> Envelope:
     """The event being handled: it carries the station and time the payload does not."""
-    if uow.causation is None:
-        raise ValueError("this use case runs only while handling an event")
-    return uow.causation
+    return uow.event
 
 
 async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyOrder | None:

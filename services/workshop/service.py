@@ -47,12 +47,10 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
                 f"part line {line.code} asks for {line.quantity}; a part needs a quantity above 0",
                 field=f"lines.{index}.quantity",
             )
-    if uow.causation is None:
-        raise ValueError("order_created runs as the handler of an order.created event")
     now = utcnow()
     order = WorkshopOrder(
         order_id=event.order_id,
-        station_id=uow.causation.station_id,
+        station_id=uow.event.station_id,
         order_no=event.order_no,
         vin=event.vehicle.vin,
         inspection_required=event.inspection_required,

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from deploy.run import Stack
 from shared.cli import main as cli
-from shared.testing import auth_headers
+from shared.testing import auth_headers, read_topic
 from tests.e2e.test_lifecycle import get, wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,19 @@ def test_a_poison_message_is_dead_lettered_listed_and_the_service_carries_on(
 
     [letter] = wait_for(listed, "the parts service to dead-letter the poison message")
     assert letter["reason"] == "parse" and letter["topic"] == "item.requested"
+    # ... and it is on the dead-letter topic: original bytes as value, the error in headers
+    dlq = asyncio.run(
+        read_topic(
+            stack.bootstrap,
+            "item.requested.dlq",
+            timeout=20,
+            until=lambda r: r.value.startswith(b'{"type"'),
+        )
+    )
+    poisoned = [r for r in dlq if r.value == b'{"type": "item.requested"']
+    assert poisoned, "the poison message is not on item.requested.dlq"
+    headers = {k: v.decode() for k, v in poisoned[0].headers}
+    assert headers["dlq_reason"] == "parse" and headers["dlq_consumer_group"] == "parts"
 
     # the next order's part request is still served by parts
     created = httpx.post(
