@@ -88,6 +88,13 @@ class OrderLine(_Part):
     major_system: str | None = Field(
         default=None, description="engine / gearbox / brakes / steering: needs final inspection"
     )
+    customer_supplied: bool = Field(
+        default=False, description="part brought by the customer: no quality guarantee"
+    )
+    non_original: bool = Field(
+        default=False, description="non-original part at the customer's insistence"
+    )
+    causal: bool = Field(default=False, description="the part that failed (warranty claims)")
 
 
 # --- reception --------------------------------------------------------------------------
@@ -102,6 +109,17 @@ class AppointmentBooked(Payload):
     starts_at: AwareDatetime
     requested_work: str
     estimated_hours: Decimal = Decimal("0")
+
+
+class AppointmentReminderDue(Payload):
+    """Remind the customer of the appointment half a day to a day ahead (CRM sends it)."""
+
+    event_type: ClassVar[str] = topics.APPOINTMENT_REMINDER_DUE
+    key_field: ClassVar[str] = "appointment_id"
+    appointment_id: uuid.UUID
+    customer: CustomerRef
+    vehicle: VehicleRef
+    starts_at: AwareDatetime
 
 
 class AppointmentCancelled(Payload):
@@ -130,6 +148,11 @@ class OrderCreated(Payload):
     old_parts: OldPartsHandling = OldPartsHandling.DISPOSE
     flagged_for_manager: bool = False
     appointment_id: uuid.UUID | None = None
+    payment_method: str | None = None
+    estimate_method: str | None = Field(default=None, description="system / symptom / item")
+    no_guarantee_note: str | None = None
+    fuel_level: str | None = None
+    check_in_id: uuid.UUID | None = None
 
 
 class OrderCancelled(Payload):
@@ -199,6 +222,7 @@ class ItemBackordered(Payload):
     quantity_short: Decimal
     expected_on: date | None = None
     other_stations: list[OtherStationStock] = []
+    reservation_id: uuid.UUID | None = None
 
 
 class ItemIssued(Payload):
@@ -243,6 +267,19 @@ class StockLow(Payload):
 
 
 # --- workshop ---------------------------------------------------------------------------
+
+
+class CapacityPublished(Payload):
+    """Workshop hours a station can sell on a day (for reception's appointment booking)."""
+
+    event_type: ClassVar[str] = topics.CAPACITY_PUBLISHED
+    key_field: ClassVar[str] = "station_day"
+    station_day: str = Field(description="<station>:<YYYY-MM-DD>, the message key")
+    day: date
+    available_hours: Decimal
+    booked_hours: Decimal = Decimal("0")
+    bays: int = 0
+    technicians: int = 0
 
 
 class JobDispatched(Payload):
@@ -323,6 +360,22 @@ class InspectionFailed(Payload):
     reason: str
 
 
+class LabourDone(_Part):
+    job_id: uuid.UUID
+    line_id: uuid.UUID | None = None
+    operation_code: str
+    sold_hours: Decimal
+    clocked_hours: Decimal
+    technician_id: str | None = None
+
+
+class PartUsed(_Part):
+    part_no: str
+    quantity: Decimal
+    job_id: uuid.UUID | None = None
+    line_id: uuid.UUID | None = None
+
+
 class VehicleCompleted(Payload):
     """All work on an order is done and passed; the car can be made ready for the customer."""
 
@@ -333,6 +386,9 @@ class VehicleCompleted(Payload):
     clocked_hours: Decimal = Decimal("0")
     sold_hours: Decimal = Decimal("0")
     comeback: bool = False
+    labour_done: list[LabourDone] = []
+    parts_used: list[PartUsed] = []
+    inspection_id: uuid.UUID | None = None
 
 
 class VehicleDelivered(Payload):
@@ -366,6 +422,21 @@ class ClaimApproved(Payload):
     order_id: uuid.UUID
     approved_amount: Decimal
     partly: bool = False
+
+
+class ClaimInfoRequested(Payload):
+    event_type: ClassVar[str] = topics.CLAIM_INFO_REQUESTED
+    claim_id: uuid.UUID
+    order_id: uuid.UUID
+    question: str
+
+
+class ClaimPaid(Payload):
+    event_type: ClassVar[str] = topics.CLAIM_PAID
+    claim_id: uuid.UUID
+    order_id: uuid.UUID
+    paid_amount: Decimal
+    paid_on: date
 
 
 class ClaimRejected(Payload):

@@ -8,6 +8,7 @@ from typing import Final
 
 APPOINTMENT_BOOKED: Final = "appointment.booked"
 APPOINTMENT_CANCELLED: Final = "appointment.cancelled"
+APPOINTMENT_REMINDER_DUE: Final = "appointment.reminder_due"
 ORDER_CREATED: Final = "order.created"
 ORDER_CANCELLED: Final = "order.cancelled"
 COVERAGE_CHECKED: Final = "coverage.checked"
@@ -18,6 +19,7 @@ ITEM_ISSUED: Final = "item.issued"
 ITEM_RETURNED: Final = "item.returned"
 ITEM_RELEASED: Final = "item.released"
 STOCK_LOW: Final = "stock.low"
+CAPACITY_PUBLISHED: Final = "capacity.published"
 JOB_DISPATCHED: Final = "job.dispatched"
 JOB_COMPLETED: Final = "job.completed"
 WORK_ADDITIONAL_FOUND: Final = "work.additional_found"
@@ -30,6 +32,8 @@ VEHICLE_DELIVERED: Final = "vehicle.delivered"
 CLAIM_SUBMITTED: Final = "claim.submitted"
 CLAIM_APPROVED: Final = "claim.approved"
 CLAIM_REJECTED: Final = "claim.rejected"
+CLAIM_INFO_REQUESTED: Final = "claim.info_requested"
+CLAIM_PAID: Final = "claim.paid"
 FOLLOWUP_DUE: Final = "followup.due"
 REMINDER_DUE: Final = "reminder.due"
 COMPLAINT_OPENED: Final = "complaint.opened"
@@ -37,6 +41,7 @@ COMPLAINT_OPENED: Final = "complaint.opened"
 ALL_TOPICS: Final[tuple[str, ...]] = (
     APPOINTMENT_BOOKED,
     APPOINTMENT_CANCELLED,
+    APPOINTMENT_REMINDER_DUE,
     ORDER_CREATED,
     ORDER_CANCELLED,
     COVERAGE_CHECKED,
@@ -47,6 +52,7 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     ITEM_RETURNED,
     ITEM_RELEASED,
     STOCK_LOW,
+    CAPACITY_PUBLISHED,
     JOB_DISPATCHED,
     JOB_COMPLETED,
     WORK_ADDITIONAL_FOUND,
@@ -59,6 +65,8 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     CLAIM_SUBMITTED,
     CLAIM_APPROVED,
     CLAIM_REJECTED,
+    CLAIM_INFO_REQUESTED,
+    CLAIM_PAID,
     FOLLOWUP_DUE,
     REMINDER_DUE,
     COMPLAINT_OPENED,
