@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,13 +28,16 @@ from pydantic import BaseModel, create_model
 from sqlalchemy import MetaData, func
 from sqlmodel import select
 
+from shared import clock
 from shared.auth import CurrentUser, Principal, Role, issue_token, require_role
+from shared.clock import OffsetClock
 from shared.contracts.envelope import Envelope, Payload
 from shared.db import Database, create_engine, migrate, wait_for_database
 from shared.demo import DEMO_PASSWORD, USERS
 from shared.errors import DomainError
 from shared.messaging import EventConsumer, broker_publisher, make_broker
 from shared.outbox import OutboxRelay, UnitOfWork
+from shared.scheduler import TaskScheduler
 from shared.settings import ServiceSettings, load_settings
 from shared.tables import DeadLetter, DeadLetterState, PlatformTable
 
@@ -53,6 +57,8 @@ class ServiceDefinition:
     consumer: EventConsumer
     publishes: list[type[Payload]] = field(default_factory=list)
     on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    #: the service's scheduled-task handlers (follow-ups, reminders, expiries)
+    scheduler: TaskScheduler | None = None
     #: loads the demo data (idempotent); run on start when SEED_DEMO_DATA=true
     seed: Callable[[Runtime], Awaitable[None]] | None = None
 
@@ -84,6 +90,12 @@ class Runtime:
             batch_size=settings.relay_batch_size,
         )
         self.db.on_commit(self.relay.wake)
+        self.scheduler = definition.scheduler
+        if self.scheduler is not None:
+            self.scheduler.bind(self.db)
+        self._previous_clock: clock.Clock | None = None
+        if settings.clock_control and not isinstance(clock.current(), OffsetClock):
+            self._previous_clock = clock.install(OffsetClock())
         self.broker_started = False
 
     @contextlib.asynccontextmanager
@@ -107,6 +119,8 @@ class Runtime:
         await self._start_broker()
         if self.settings.relay:
             self.relay.start()
+        if self.scheduler is not None and self.settings.scheduler:
+            self.scheduler.start(self.settings.scheduler_poll_seconds)
 
     async def _start_broker(self) -> None:
         for attempt in range(1, 31):
@@ -121,10 +135,14 @@ class Runtime:
                 await asyncio.sleep(min(attempt, 5))
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.relay.stop()
         if self.broker_started:
             await self.broker.stop()
         await self.db.dispose()
+        if self._previous_clock is not None:
+            clock.install(self._previous_clock)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -264,7 +282,24 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
             "failed_sends_by_this_process": runtime.relay.failed_total,
             "dead_letters": int(dead),
             "consumed": runtime.consumer.counts,
+            "scheduled_pending": (
+                await runtime.scheduler.pending() if runtime.scheduler is not None else 0
+            ),
         }
+
+    @router.post("/admin/clock", tags=["operations"], dependencies=[operator])
+    async def advance_clock(runtime: RuntimeDep, advance_seconds: float) -> dict[str, str]:
+        """Move this service's time forward (only with CLOCK_CONTROL=true: test stacks)."""
+        current = clock.current()
+        if not runtime.settings.clock_control or not isinstance(current, OffsetClock):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "clock control is off")
+        try:
+            current.advance(timedelta(seconds=advance_seconds))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if runtime.scheduler is not None:
+            await runtime.scheduler.run_due()
+        return {"now": clock.now().isoformat()}
 
     return router
 

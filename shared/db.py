@@ -182,7 +182,10 @@ def money_column(*, nullable: bool = False) -> Column[Any]:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the process's clock (``shared.clock``: drivable in tests)."""
+    from shared import clock
+
+    return clock.now()
 
 
 class StrEnumType(TypeDecorator[Any]):

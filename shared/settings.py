@@ -38,6 +38,11 @@ class ServiceSettings(BaseSettings):
     seed_demo_data: bool = False
     consume: bool = Field(default=True, description="run the Kafka consumers in this process")
     relay: bool = Field(default=True, description="run the outbox relay in this process")
+    scheduler: bool = Field(default=True, description="run due scheduled tasks in this process")
+    scheduler_poll_seconds: float = 1.0
+    clock_control: bool = Field(
+        default=False, description="allow POST /admin/clock to move time forward (tests only)"
+    )
 
     def resolved_database_url(self) -> str:
         specific = os.environ.get(f"{self.service_name.upper()}_DATABASE_URL")

@@ -98,3 +98,34 @@ class DeadLetter(PlatformTable, table=True):  # type: ignore[call-arg]
     )
     failed_at: datetime = Field(sa_column=utc_column())
     redriven_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ScheduledTask(PlatformTable, table=True):  # type: ignore[call-arg]
+    """Work a service must do at a time (a follow-up opening, a reminder, an expiry).
+
+    Persisted, so a restart loses nothing; claimed with ``FOR UPDATE SKIP LOCKED``, so of
+    several replicas exactly one runs it; ``key`` makes scheduling the same thing twice a no-op.
+    """
+
+    __tablename__ = "scheduled_task"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=80)
+    key: str = Field(max_length=200, unique=True)
+    station_id: str | None = Field(default=None, max_length=20)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    due_at: datetime = Field(sa_column=utc_column(index=True))
+    state: TaskState = Field(
+        default=TaskState.PENDING, sa_column=enum_column(TaskState, index=True)
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from shared import clock
 
 
 class Payload(BaseModel):
@@ -96,7 +98,7 @@ class Envelope(BaseModel):
         return cls(
             type=payload.event_type,
             version=payload.event_version,
-            occurred_at=occurred_at or datetime.now(UTC),
+            occurred_at=occurred_at or clock.now(),
             station_id=station_id,
             correlation_id=correlation_id
             or (causation.correlation_id if causation is not None else None),

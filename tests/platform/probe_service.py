@@ -13,6 +13,8 @@ from shared.contracts import events
 from shared.errors import DomainError
 from shared.messaging import EventConsumer
 from shared.outbox import UnitOfWork
+from shared.scheduler import TaskScheduler, task_payload
+from shared.tables import ScheduledTask
 
 
 class ProbeTable(SQLModel, registry=registry()):
@@ -52,6 +54,32 @@ async def note_order(uow: UnitOfWork, event: events.OrderCreated) -> None:
     )
 
 
+scheduler = TaskScheduler("probe", max_attempts=2)
+RUNS: list[str] = []
+
+
+@scheduler.handles("probe.note")
+async def note_later(uow: UnitOfWork, task: ScheduledTask) -> None:
+    data = task_payload(task)
+    RUNS.append(task.key)
+    uow.session.add(Note(order_id=uuid.UUID(data["order_id"]), complaint=data["complaint"]))
+    uow.emit(
+        events.JobCompleted(
+            job_id=uuid.uuid4(),
+            order_id=uuid.UUID(data["order_id"]),
+            sold_hours=0,
+            clocked_hours=0,
+        ),
+        station_id=task.station_id or "bj01",
+    )
+
+
+@scheduler.handles("probe.fail")
+async def always_fails(uow: UnitOfWork, task: ScheduledTask) -> None:
+    uow.session.add(Note(order_id=uuid.uuid4(), complaint="must be rolled back"))
+    raise ConnectionError("the phone system is down")
+
+
 definition = ServiceDefinition(
     name="probe",
     port=8099,
@@ -61,4 +89,5 @@ definition = ServiceDefinition(
     routers=[],
     consumer=consumer,
     publishes=[events.JobCompleted],
+    scheduler=scheduler,
 )

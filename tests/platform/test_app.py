@@ -109,3 +109,33 @@ def test_a_station_user_sees_only_their_station() -> None:
         ServiceSettings().auth_secret, auth_headers("group.manager")["Authorization"].split()[1]
     )
     assert group.can_see("sh01") and group.visible_stations() is None
+
+
+async def test_a_test_stack_can_move_time_forward_and_due_tasks_run(tmp_path: Path) -> None:
+    from shared import clock
+    from shared.scheduler import schedule
+    from tests.platform.probe_service import RUNS
+
+    RUNS.clear()
+    async with run_service(definition, tmp_path, clock_control=True, scheduler=False) as probe:
+        async with probe.runtime.db.transaction() as session:
+            await schedule(
+                session,
+                kind="probe.note",
+                key="in-an-hour",
+                due_at=clock.now() + timedelta(hours=1),
+                payload={"order_id": "00000000-0000-4000-8000-000000000001", "complaint": "x"},
+            )
+        moved = await probe.client.post(
+            "/admin/clock", params={"advance_seconds": 3600}, headers=auth_headers("ops")
+        )
+        assert moved.status_code == 200
+        assert RUNS == ["in-an-hour"]
+    assert type(clock.current()) is clock.Clock  # the process clock is given back
+
+
+async def test_clock_control_is_off_unless_asked(probe) -> None:
+    moved = await probe.client.post(
+        "/admin/clock", params={"advance_seconds": 60}, headers=auth_headers("ops")
+    )
+    assert moved.status_code == 404
