@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, create_model
 from sqlalchemy import MetaData, func
 from sqlmodel import select
@@ -36,6 +37,14 @@ from shared.db import Database, create_engine, migrate, wait_for_database
 from shared.demo import DEMO_PASSWORD, USERS
 from shared.errors import DomainError
 from shared.messaging import EventConsumer, broker_publisher, make_broker
+from shared.observability import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    OUTBOX_BACKLOG,
+    SCHEDULED_PENDING,
+    configure_tracing,
+    http_middleware,
+)
 from shared.outbox import OutboxRelay, UnitOfWork
 from shared.scheduler import TaskScheduler
 from shared.settings import ServiceSettings, load_settings
@@ -88,6 +97,7 @@ class Runtime:
             broker_publisher(broker),
             poll_seconds=settings.relay_poll_seconds,
             batch_size=settings.relay_batch_size,
+            service=definition.name,
         )
         self.db.on_commit(self.relay.wake)
         self.scheduler = definition.scheduler
@@ -188,6 +198,20 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
             checks["outbox_backlog"] = await runtime.relay.backlog()
         checks["status"] = "ok" if healthy else "degraded"
         return JSONResponse(checks, status_code=200 if healthy else 503)
+
+    @router.get("/metrics", tags=["platform"], summary="Prometheus metrics")
+    async def metrics(runtime: RuntimeDep) -> Response:
+        name = definition.name
+        try:
+            OUTBOX_BACKLOG.labels(name).set(await runtime.relay.backlog())
+            DEAD_LETTERS.labels(name).set(len(await runtime.consumer.dead_letters()))
+            if runtime.scheduler is not None:
+                SCHEDULED_PENDING.labels(name).set(await runtime.scheduler.pending())
+        except Exception as exc:  # metrics must answer even when the database does not
+            log.warning("metrics: database figures unavailable: %r", exc)
+        for topic, partition, lag in await consumer_lag(runtime.broker):
+            CONSUMER_LAG.labels(name, topic, str(partition)).set(lag)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/asyncapi.json", tags=["platform"], summary="AsyncAPI of this service's topics")
     async def asyncapi(runtime: RuntimeDep) -> JSONResponse:
@@ -304,6 +328,25 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
     return router
 
 
+async def consumer_lag(broker: KafkaBroker) -> list[tuple[str, int, int]]:
+    """(topic, partition, messages behind the log end) for this process's assignments."""
+    lags: list[tuple[str, int, int]] = []
+    for subscriber in getattr(broker, "subscribers", []):
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None or not hasattr(consumer, "assignment"):
+            continue
+        try:
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is None:
+                    continue
+                position = await consumer.position(tp)
+                lags.append((tp.topic, tp.partition, max(0, end - position)))
+        except Exception as exc:  # rebalancing: report what is known
+            log.debug("consumer lag unavailable: %r", exc)
+    return lags
+
+
 def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     detail: dict[str, Any] = {"msg": exc.message, "type": exc.code}
@@ -319,6 +362,7 @@ def create_app(
 ) -> FastAPI:
     """Assemble a service. Tests pass their own settings and (test) broker."""
     settings = settings or load_settings(definition.name, definition.port)
+    configure_tracing(definition.name)
     broker = broker or make_broker(settings.kafka_bootstrap_servers, client_id=definition.name)
     runtime = Runtime(definition, settings, broker)
     if settings.consume:
@@ -348,6 +392,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.add_exception_handler(DomainError, _domain_error_handler)
+    app.middleware("http")(http_middleware(definition.name))
     app.include_router(_platform_router(definition))
     for router in definition.routers:
         app.include_router(router)

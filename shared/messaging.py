@@ -31,6 +31,7 @@ from shared.contracts import topics
 from shared.contracts.envelope import Envelope, Payload, UnknownEvent
 from shared.db import Database, utcnow
 from shared.errors import DomainError
+from shared.observability import EVENTS_CONSUMED, consuming
 from shared.outbox import UnitOfWork, stage_raw
 from shared.tables import DeadLetter, DeadLetterState, ProcessedEvent
 
@@ -54,6 +55,7 @@ class Incoming:
     key: str | None = None
     partition: int | None = None
     offset: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class EventConsumer:
@@ -116,6 +118,7 @@ class EventConsumer:
         async def on_message(message: KafkaMessage) -> None:
             record = message.raw_message
             key = getattr(record, "key", None)
+            raw_headers = getattr(record, "headers", None) or ()
             await self.process(
                 Incoming(
                     topic=getattr(record, "topic", None) or self.topics[0],
@@ -123,6 +126,15 @@ class EventConsumer:
                     key=key.decode(errors="replace") if isinstance(key, bytes) else key,
                     partition=getattr(record, "partition", None),
                     offset=getattr(record, "offset", None),
+                    headers=tuple(
+                        (
+                            name,
+                            value.decode(errors="replace")
+                            if isinstance(value, bytes)
+                            else str(value),
+                        )
+                        for name, value in raw_headers
+                    ),
                 )
             )
 
@@ -131,6 +143,7 @@ class EventConsumer:
     async def process(self, incoming: Incoming, *, redrive_of: uuid.UUID | None = None) -> Outcome:
         outcome = await self._process(incoming, redrive_of)
         self.counts[outcome.value] += 1
+        EVENTS_CONSUMED.labels(self.service_name, incoming.topic, outcome.value).inc()
         return outcome
 
     async def _process(self, incoming: Incoming, redrive_of: uuid.UUID | None) -> Outcome:
@@ -149,6 +162,18 @@ class EventConsumer:
         except (ValidationError, UnknownEvent) as exc:
             return await self._dead_letter(incoming, "contract", exc, envelope, 0, redrive_of)
 
+        correlation = str(envelope.correlation_id) if envelope.correlation_id else None
+        with consuming(self.service_name, incoming.topic, dict(incoming.headers), correlation):
+            return await self._handle(incoming, envelope, payload, handler, redrive_of)
+
+    async def _handle(
+        self,
+        incoming: Incoming,
+        envelope: Envelope,
+        payload: Payload,
+        handler: Handler,
+        redrive_of: uuid.UUID | None,
+    ) -> Outcome:
         last_error: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:

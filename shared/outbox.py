@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.envelope import Envelope, Payload
 from shared.db import Database, utcnow
+from shared.observability import EVENTS_PUBLISHED, trace_headers
 from shared.tables import OUTBOX_LANES, OutboxLane, OutboxMessage, OutboxState
 
 log = logging.getLogger("aftersales.outbox")
@@ -50,6 +51,7 @@ def envelope_headers(envelope: Envelope) -> dict[str, str]:
     }
     if envelope.correlation_id:
         headers["correlation_id"] = str(envelope.correlation_id)
+    headers.update(trace_headers())  # traceparent: the trace goes on in the consumer
     return headers
 
 
@@ -152,7 +154,9 @@ class OutboxRelay:
         batch_size: int = 200,
         max_backoff_seconds: float = 30.0,
         retention: timedelta = timedelta(days=7),
+        service: str = "service",
     ) -> None:
+        self.service = service
         self.db = db
         self.publish = publish
         self.poll_seconds = poll_seconds
@@ -218,6 +222,8 @@ class OutboxRelay:
             # a duplicate, which its inbox skips; it never sees B before A).
             first_failure = next((i for i, error in enumerate(results) if error), len(rows))
             sent_ids = [row.id for row in rows[:first_failure]]
+            for row in rows[:first_failure]:
+                EVENTS_PUBLISHED.labels(self.service, row.topic).inc()
             if sent_ids:
                 await session.exec(
                     update(OutboxMessage)

@@ -1,0 +1,65 @@
+"""On the running stack: /metrics counters move during a lifecycle, and one trace id runs
+from the advisor's HTTP request through the workshop's events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import httpx
+import pytest
+
+from deploy.run import Stack
+from shared.testing import auth_headers, read_topic
+from tests.e2e.test_lifecycle import get, wait_for, warranty_brake_order
+
+pytestmark = pytest.mark.e2e
+
+
+def consumed(stack: Stack, service: str, topic: str) -> float:
+    text = httpx.get(f"{stack.url(service)}/metrics", timeout=10).text
+    pattern = (
+        r'aftersales_events_consumed_total\{outcome="handled",service="'
+        + service
+        + r'",topic="'
+        + re.escape(topic)
+        + r'"\} ([0-9.e+]+)'
+    )
+    match = re.search(pattern, text)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_counters_move_and_the_trace_crosses_services(stack: Stack) -> None:
+    assert stack.bootstrap
+    before = consumed(stack, "workshop", "order.created")
+    created = httpx.post(
+        f"{stack.url('reception')}/repair-orders",
+        json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"),
+        timeout=10,
+    )
+    assert created.status_code == 201
+    order_id = created.json()["id"]
+    wait_for(
+        lambda: get(stack, "parts", "/reservations", "parts.bj01", order_id=order_id)["data"],
+        "the parts reservation",
+    )
+    assert consumed(stack, "workshop", "order.created") >= before + 1
+    assert consumed(stack, "parts", "item.requested") >= 1
+
+    def traceparent(topic: str) -> str:
+        records = asyncio.run(
+            read_topic(
+                stack.bootstrap,
+                topic,
+                timeout=20,
+                until=lambda r: json.loads(r.value)["payload"]["order_id"] == order_id,
+            )
+        )
+        mine = [r for r in records if json.loads(r.value)["payload"]["order_id"] == order_id]
+        return dict((k, v.decode()) for k, v in mine[0].headers)["traceparent"]
+
+    order_trace = traceparent("order.created").split("-")[1]
+    assert traceparent("item.requested").split("-")[1] == order_trace
+    assert traceparent("item.reserved").split("-")[1] == order_trace
