@@ -32,6 +32,7 @@ def consumed(stack: Stack, service: str, topic: str) -> float:
 
 def test_counters_move_and_the_trace_crosses_services(stack: Stack) -> None:
     assert stack.bootstrap
+    bootstrap = stack.bootstrap
     before = consumed(stack, "workshop", "order.created")
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
@@ -51,7 +52,7 @@ def test_counters_move_and_the_trace_crosses_services(stack: Stack) -> None:
     def traceparent(topic: str) -> str:
         records = asyncio.run(
             read_topic(
-                stack.bootstrap,
+                bootstrap,
                 topic,
                 timeout=20,
                 until=lambda r: json.loads(r.value)["payload"]["order_id"] == order_id,
