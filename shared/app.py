@@ -36,7 +36,7 @@ from shared.contracts.envelope import Envelope, Payload
 from shared.db import Database, create_engine, migrate, wait_for_database
 from shared.demo import DEMO_PASSWORD, USERS
 from shared.errors import DomainError
-from shared.messaging import EventConsumer, broker_publisher, make_broker
+from shared.messaging import EventConsumer, Incoming, broker_publisher, make_broker
 from shared.observability import (
     CONSUMER_LAG,
     DEAD_LETTERS,
@@ -288,6 +288,27 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
         except LookupError as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
         return {"id": str(letter_id), "outcome": outcome.value}
+
+    @router.post("/admin/replay", tags=["operations"], dependencies=[operator])
+    async def replay(
+        runtime: RuntimeDep,
+        request: Request,
+        topic: str,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> dict[str, str]:
+        """Hand one message (the request body, as it was on the topic) to this service's
+        consumer: the inbox skips what was already handled (used by `aftersales replay`)."""
+        if topic not in runtime.consumer.topics:
+            raise HTTPException(
+                422,
+                f"{definition.name} does not consume {topic} "
+                f"(it consumes: {', '.join(runtime.consumer.topics)})",
+            )
+        outcome = await runtime.consumer.process(
+            Incoming(topic=topic, value=await request.body(), partition=partition, offset=offset)
+        )
+        return {"outcome": outcome.value}
 
     @router.get("/admin/outbox", tags=["operations"], dependencies=[operator])
     async def outbox(runtime: RuntimeDep) -> dict[str, Any]:

@@ -4,7 +4,15 @@
     aftersales dlq list [--service parts]    dead letters of one or all services
     aftersales dlq redrive ID --service parts
     aftersales outbox                        outbox backlog and dead letters per service
-    aftersales topics                        create all topics (+ .dlq) on the broker
+    aftersales topics [--partitions 6 --replication-factor 3]   create every topic and its .dlq
+    aftersales migrate parts                 bring a service's database to the newest schema
+    aftersales replay order.created --service workshop [--from-offset N --partition P]
+                                             feed a topic into a service again (inbox skips
+                                             what it already handled: use after a restore)
+    aftersales acls                          kafka-acls.sh commands: each service's principal
+                                             may read what it consumes, write what it publishes
+    aftersales issue-token --user li.na --name 李娜 --role service_advisor --stations bj01
+                                             a token for any user (signed with AUTH_SECRET)
     aftersales revision reception "message"  autogenerate a migration for a service
 
 Service URLs default to the embedded ports; ``--url`` or ``<SERVICE>_URL`` override them.
@@ -24,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from shared.auth import issue_token
+from shared.auth import Role, issue_token
 from shared.demo import USERS
 from shared.settings import ServiceSettings
 
@@ -97,8 +105,154 @@ def cmd_topics(args: argparse.Namespace) -> int:
     from shared.messaging import ensure_topics
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    asyncio.run(ensure_topics(servers, all_topics_with_dlq(), partitions=args.partitions))
+    asyncio.run(
+        ensure_topics(
+            servers,
+            all_topics_with_dlq(),
+            partitions=args.partitions,
+            replication_factor=args.replication_factor,
+        )
+    )
     print(f"topics ready on {servers}")
+    return 0
+
+
+def _definition(service: str) -> Any:
+    return importlib.import_module(f"services.{service}.app").definition
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared.db import Database, create_engine, migrate
+    from shared.settings import load_settings
+    from shared.tables import PlatformTable
+
+    definition = _definition(args.service)
+    settings = load_settings(definition.name, definition.port)
+
+    async def run() -> None:
+        db = Database(create_engine(settings.resolved_database_url()))
+        try:
+            await migrate(
+                db, [definition.migrations], [PlatformTable.metadata, definition.metadata]
+            )
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    print(f"{args.service}: database at the newest schema")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Read a topic from an offset and hand every message to the service's consumer."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from shared.messaging import admin_security
+
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    url = f"{service_url(args.service, args.url)}/admin/replay"
+    outcomes: dict[str, int] = {}
+
+    async def run() -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=servers,
+            enable_auto_commit=False,
+            group_id=None,
+            **admin_security(),
+        )
+        await consumer.start()
+        try:
+            partitions = sorted(consumer.partitions_for_topic(args.topic) or [])
+            if args.partition is not None:
+                partitions = [args.partition]
+            tps = [TopicPartition(args.topic, p) for p in partitions]
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                if args.from_offset is None:
+                    await consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, args.from_offset)
+            async with httpx.AsyncClient(
+                headers={"Authorization": f"Bearer {token_for('ops')}"}, timeout=30
+            ) as client:
+
+                async def behind() -> bool:
+                    return any([await consumer.position(tp) < ends[tp] for tp in tps])
+
+                while await behind():
+                    batch = await consumer.getmany(*tps, timeout_ms=1000)
+                    for records in batch.values():
+                        for record in records:
+                            response = await client.post(
+                                url,
+                                params={
+                                    "topic": record.topic,
+                                    "partition": record.partition,
+                                    "offset": record.offset,
+                                },
+                                content=record.value or b"",
+                            )
+                            response.raise_for_status()
+                            outcome = response.json()["outcome"]
+                            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        finally:
+            await consumer.stop()
+
+    asyncio.run(run())
+    _print({"service": args.service, "topic": args.topic, "outcomes": outcomes})
+    return 0
+
+
+def cmd_acls(args: argparse.Namespace) -> int:
+    """Least privilege: each service reads what it consumes and writes what it publishes."""
+    from shared.contracts.topics import dlq
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    lines = [
+        "#!/usr/bin/env sh",
+        "# generated by `aftersales acls`; run against the cluster",
+        "set -eu",
+        f'ACLS="kafka-acls.sh --bootstrap-server {bootstrap} '
+        '--command-config ${ADMIN_CONFIG:-admin.properties}"',
+    ]
+    for name in SERVICES:
+        definition = _definition(name)
+        principal = f"User:{name}"
+        consumes = definition.consumer.topics
+        publishes = sorted(
+            {p.event_type for p in definition.publishes} | {dlq(t) for t in consumes}
+        )
+        lines.append(f"# {name}")
+        lines.append(f"$ACLS --add --allow-principal {principal} --operation Read --group {name}")
+        for topic in consumes:
+            lines.append(
+                f"$ACLS --add --allow-principal {principal} --operation Read "
+                f"--operation Describe --topic {topic}"
+            )
+        for topic in publishes:
+            lines.append(
+                f"$ACLS --add --allow-principal {principal} --operation Write "
+                f"--operation Describe --topic {topic}"
+            )
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_issue_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    print(
+        issue_token(
+            ServiceSettings().auth_secret,
+            user_id=args.user,
+            name=args.name or args.user,
+            role=args.role,
+            stations=[s for s in (args.stations or "").split(",") if s],
+            all_stations=args.all_stations,
+            ttl=timedelta(hours=args.ttl_hours),
+        )
+    )
     return 0
 
 
@@ -166,6 +320,27 @@ def main(argv: list[str] | None = None) -> int:
 
     topics = sub.add_parser("topics", help="create every topic and its .dlq")
     topics.add_argument("--partitions", type=int, default=6)
+    topics.add_argument("--replication-factor", type=int, default=1)
+
+    migrate = sub.add_parser("migrate", help="run a service's database migrations")
+    migrate.add_argument("service", choices=list(SERVICES))
+
+    replay = sub.add_parser("replay", help="feed a topic into a service again")
+    replay.add_argument("topic")
+    replay.add_argument("--service", choices=list(SERVICES), required=True)
+    replay.add_argument("--from-offset", type=int)
+    replay.add_argument("--partition", type=int)
+    replay.add_argument("--url")
+
+    sub.add_parser("acls", help="print the Kafka ACLs of every service")
+
+    issue = sub.add_parser("issue-token", help="a token for any user")
+    issue.add_argument("--user", required=True)
+    issue.add_argument("--name")
+    issue.add_argument("--role", required=True, choices=[r.value for r in Role])
+    issue.add_argument("--stations", help="comma separated station ids")
+    issue.add_argument("--all-stations", action="store_true")
+    issue.add_argument("--ttl-hours", type=float, default=12)
 
     revision = sub.add_parser("revision", help="autogenerate a migration for a service")
     revision.add_argument("service", choices=list(SERVICES))
@@ -180,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         "outbox": cmd_outbox,
         "topics": cmd_topics,
         "revision": cmd_revision,
+        "migrate": cmd_migrate,
+        "replay": cmd_replay,
+        "acls": cmd_acls,
+        "issue-token": cmd_issue_token,
     }
     return handlers[args.command](args)
 

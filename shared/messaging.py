@@ -31,6 +31,7 @@ from shared.contracts import topics
 from shared.contracts.envelope import Envelope, Payload, UnknownEvent
 from shared.db import Database, utcnow
 from shared.errors import DomainError
+from shared.kafka_security import security_from_env
 from shared.observability import EVENTS_CONSUMED, consuming
 from shared.outbox import UnitOfWork, stage_raw
 from shared.tables import DeadLetter, DeadLetterState, ProcessedEvent
@@ -329,6 +330,7 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
+        security=security_from_env(),
         acks="all",
         enable_idempotence=False,
         request_timeout_ms=15000,
@@ -354,12 +356,14 @@ def broker_publisher(broker: KafkaBroker) -> Callable[..., Awaitable[Any]]:
     return publish
 
 
-async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: int = 6) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, names: list[str], partitions: int = 6, replication_factor: int = 1
+) -> None:
     """Create the topics that do not exist yet (idempotent; safe at every start)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **admin_security())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -368,7 +372,9 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
             try:
                 await admin.create_topics(
                     [
-                        NewTopic(name, num_partitions=partitions, replication_factor=1)
+                        NewTopic(
+                            name, num_partitions=partitions, replication_factor=replication_factor
+                        )
                         for name in missing
                     ]
                 )
@@ -376,3 +382,25 @@ async def ensure_topics(bootstrap_servers: str, names: list[str], partitions: in
                 pass
     finally:
         await admin.close()
+
+
+def admin_security() -> dict[str, Any]:
+    """aiokafka client keyword arguments for the configured security (admin/plain clients)."""
+    security = security_from_env()
+    if security is None:
+        return {}
+    kwargs: dict[str, Any] = {"ssl_context": security.ssl_context}
+    username = getattr(security, "username", None)
+    kwargs["security_protocol"] = (
+        ("SASL_SSL" if security.use_ssl else "SASL_PLAINTEXT") if username else "SSL"
+    )
+    if username:
+        mechanism = {"SASLScram512": "SCRAM-SHA-512", "SASLScram256": "SCRAM-SHA-256"}.get(
+            type(security).__name__, "PLAIN"
+        )
+        kwargs.update(
+            sasl_mechanism=mechanism,
+            sasl_plain_username=username,
+            sasl_plain_password=getattr(security, "password", None),
+        )
+    return kwargs

@@ -99,3 +99,36 @@ def test_a_service_killed_mid_flow_catches_up_without_double_effects(stack: Stac
     assert len(jobs) == 2
     everything = get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)
     assert everything["count"] == 2  # order.created handled once, not once per delivery
+
+
+def test_replaying_a_topic_into_a_service_changes_nothing_it_already_has(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = httpx.post(
+        f"{stack.url('reception')}/repair-orders",
+        json=warranty_brake_order(),
+        headers=auth_headers("advisor.bj01"),
+        timeout=10,
+    )
+    order_id = created.json()["id"]
+    wait_for(
+        lambda: get(stack, "workshop", "/jobs", "foreman.bj01", order_id=order_id)["data"],
+        "the workshop's jobs",
+    )
+    before = get(stack, "workshop", "/jobs", "foreman.bj01")["count"]
+    import os
+
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = stack.bootstrap or ""
+    try:
+        assert (
+            cli(
+                ["replay", "order.created", "--service", "workshop", "--url", stack.url("workshop")]
+            )
+            == 0
+        )
+    finally:
+        del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    report = json.loads(capsys.readouterr().out)
+    assert report["outcomes"].get("duplicate", 0) >= 1
+    assert report["outcomes"].get("handled", 0) == 0
+    assert get(stack, "workshop", "/jobs", "foreman.bj01")["count"] == before
