@@ -58,3 +58,24 @@ def test_compose_runs_kafka_postgres_every_service_and_the_console() -> None:
     for name in SERVICES:
         env = services[name]["environment"]
         assert env["DATABASE_URL"].endswith(f"/{name}")
+
+
+def test_the_grafana_dashboard_only_charts_metrics_the_services_export() -> None:
+    import json
+    import re
+
+    from shared import observability
+
+    exported = {
+        metric._name for metric in vars(observability).values()
+        if hasattr(metric, "_name") and hasattr(metric, "labels")
+    }
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "aftersales-services.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            names = {
+                re.sub(r"_(bucket|total|count|sum)$", "", token)
+                for token in re.findall(r"aftersales_[a-z_]+", target["expr"])
+            }
+            assert names, panel["title"]
+            assert names <= exported, (names - exported, panel["title"])
