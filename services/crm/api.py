@@ -3,29 +3,69 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Depends
 
 from services.crm import service
 from services.crm.models import (
     AuditEntriesPublic,
+    CampaignCreate,
+    CampaignDone,
+    CampaignPublic,
+    CampaignsPublic,
+    ChurnReport,
+    ComplaintAnswer,
+    ComplaintCreate,
+    ComplaintPublic,
+    ComplaintsPublic,
+    ComplaintStatus,
+    ContactPersonCreate,
+    ContactPlanPublic,
+    CsiGroup,
+    CsiReport,
+    CsiSurveyCreate,
+    CsiSurveyPublic,
     CustomerDetailPublic,
+    CustomerMerge,
     CustomersPublic,
     CustomerUpdate,
+    DuplicatesPublic,
+    FollowUpAssign,
+    FollowUpDetailPublic,
+    FollowUpKind,
+    FollowUpOutcome,
     FollowUpsPublic,
     FollowUpStatus,
+    OpenCampaignsPublic,
+    OutreachPublic,
+    ReminderState,
+    ServiceRemindersPublic,
 )
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
 
 customers = APIRouter(prefix="/customers", tags=["customer files"])
 followups = APIRouter(prefix="/follow-ups", tags=["follow-up calls"])
+complaints = APIRouter(prefix="/complaints", tags=["complaints"])
+care = APIRouter(tags=["reminders, CSI, contact plan, churn"])
+campaigns = APIRouter(tags=["campaigns and recalls"])
 audit = APIRouter(prefix="/audit", tags=["audit"])
 
 #: who may look into customer files (personal data: every read is logged)
 file_reader = require_role(Role.CRM_AGENT, Role.SERVICE_ADVISOR, *MANAGERS)
 file_editor = require_role(Role.CRM_AGENT, *MANAGERS)
 agent = require_role(Role.CRM_AGENT, *MANAGERS)
+managers = require_role(*MANAGERS)
+#: reception checks open campaigns at check-in
+check_in_desk = require_role(Role.SERVICE_ADVISOR, Role.CRM_AGENT, *MANAGERS)
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, 200))
+
+
+# --- customer files ----------------------------------------------------------------------
 
 
 @customers.get("", response_model=CustomersPublic)
@@ -41,15 +81,25 @@ async def list_customers(
     """Search customer files by phone, name or VIN; each file listed is logged as read."""
     async with runtime.db.transaction() as session:
         return await service.list_customers(
-            session, user, phone=phone, name=name, vin=vin, offset=offset, limit=min(limit, 200)
+            session, user, phone=phone, name=name, vin=vin, offset=offset, limit=_limit(limit)
         )
+
+
+@customers.get("/duplicates", response_model=DuplicatesPublic)
+async def find_duplicates(
+    runtime: RuntimeDep, user: Principal = Depends(file_editor)
+) -> DuplicatesPublic:
+    """Files that are probably one customer (same phone or same VIN); logged as read."""
+    async with runtime.db.transaction() as session:
+        return await service.find_duplicates(session, user)
 
 
 @customers.get("/{customer_id}", response_model=CustomerDetailPublic)
 async def get_customer(
     runtime: RuntimeDep, customer_id: uuid.UUID, user: Principal = Depends(file_reader)
 ) -> CustomerDetailPublic:
-    """The customer's file with vehicles and visits; logged as read."""
+    """The customer's file: contacts, vehicles with mileage history, visits with the work,
+    settlement total, complaints and declined work; logged as read."""
     async with runtime.db.transaction() as session:
         return await service.get_customer(session, user, customer_id)
 
@@ -61,24 +111,269 @@ async def update_customer(
     data: CustomerUpdate,
     user: Principal = Depends(file_editor),
 ) -> CustomerDetailPublic:
-    """Correct the customer's name or phone; logged as a change."""
+    """Correct the file (phone normalised to +86, e-mail checked, consent); logged."""
     async with runtime.db.transaction() as session:
         return await service.update_customer(session, user, customer_id, data)
+
+
+@customers.post("/{customer_id}/contacts", response_model=CustomerDetailPublic, status_code=201)
+async def add_contact(
+    runtime: RuntimeDep,
+    customer_id: uuid.UUID,
+    data: ContactPersonCreate,
+    user: Principal = Depends(file_editor),
+) -> CustomerDetailPublic:
+    """Add a contact person to the file (a company's fleet manager, a driver); logged."""
+    async with runtime.db.transaction() as session:
+        return await service.add_contact(session, user, customer_id, data)
+
+
+@customers.post("/{customer_id}/merge", response_model=CustomerDetailPublic)
+async def merge_customers(
+    runtime: RuntimeDep,
+    customer_id: uuid.UUID,
+    data: CustomerMerge,
+    user: Principal = Depends(file_editor),
+) -> CustomerDetailPublic:
+    """Merge a duplicate file into this one; both files' changes are logged."""
+    async with runtime.db.transaction() as session:
+        return await service.merge_customers(session, user, customer_id, data)
+
+
+# --- follow-up calls ----------------------------------------------------------------------
 
 
 @followups.get("", response_model=FollowUpsPublic)
 async def list_followups(
     runtime: RuntimeDep,
     status: FollowUpStatus | None = None,
+    kind: FollowUpKind | None = None,
+    agent_id: str | None = None,
+    mine: bool = False,
+    escalated: bool | None = None,
     offset: int = 0,
     limit: int = 50,
     user: Principal = Depends(agent),
 ) -> FollowUpsPublic:
-    """The follow-up calls (回访) of the user's stations, the oldest deadline first."""
+    """The follow-up calls (回访) of the user's stations, the oldest deadline first;
+    ``mine=true`` is the caller's own queue, ``escalated=true`` the manager's list."""
     async with runtime.db.read() as session:
         return await service.list_followups(
-            session, user, status=status, offset=offset, limit=min(limit, 200)
+            session,
+            user,
+            status=status,
+            kind=kind,
+            agent_id=user.user_id if mine else agent_id,
+            escalated=escalated,
+            offset=offset,
+            limit=_limit(limit),
         )
+
+
+@followups.get("/{followup_id}", response_model=FollowUpDetailPublic)
+async def get_followup(
+    runtime: RuntimeDep, followup_id: uuid.UUID, user: Principal = Depends(agent)
+) -> FollowUpDetailPublic:
+    """One call with its log of attempts (date, time, content)."""
+    async with runtime.db.read() as session:
+        return await service.get_followup(session, user, followup_id)
+
+
+@followups.post("/{followup_id}/assignment", response_model=FollowUpDetailPublic)
+async def assign_followup(
+    runtime: RuntimeDep,
+    followup_id: uuid.UUID,
+    data: FollowUpAssign,
+    user: Principal = Depends(agent),
+) -> FollowUpDetailPublic:
+    """Put the call in an agent's queue (the caller's own when no agent is named)."""
+    async with runtime.db.transaction() as session:
+        return await service.assign_followup(session, user, followup_id, data)
+
+
+@followups.post("/{followup_id}/outcome", response_model=FollowUpDetailPublic)
+async def record_outcome(
+    runtime: RuntimeDep,
+    followup_id: uuid.UUID,
+    data: FollowUpOutcome,
+    user: Principal = Depends(agent),
+) -> FollowUpDetailPublic:
+    """Log a call: not reached (retried later, up to 3 attempts), reached, satisfied or
+    dissatisfied (escalated to the service manager at once; ``complaint=true`` opens a
+    complaint and publishes ``complaint.opened``). A closed call answers 409."""
+    async with runtime.unit_of_work() as uow:
+        return await service.record_outcome(uow, user, followup_id, data)
+
+
+# --- complaints ------------------------------------------------------------------------
+
+
+@complaints.post("", response_model=ComplaintPublic, status_code=201)
+async def open_complaint(
+    runtime: RuntimeDep, data: ComplaintCreate, user: Principal = Depends(file_editor)
+) -> ComplaintPublic:
+    """Log a complaint from any channel; serious ones are escalated at once, others when
+    the promised answer time passes. Publishes ``complaint.opened``."""
+    async with runtime.unit_of_work() as uow:
+        return await service.open_complaint(uow, user, data)
+
+
+@complaints.get("", response_model=ComplaintsPublic)
+async def list_complaints(
+    runtime: RuntimeDep,
+    status: ComplaintStatus | None = None,
+    escalated: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    user: Principal = Depends(agent),
+) -> ComplaintsPublic:
+    """Complaints of the user's stations, the earliest promised answer first."""
+    async with runtime.db.read() as session:
+        return await service.list_complaints(
+            session, user, status=status, escalated=escalated, offset=offset, limit=_limit(limit)
+        )
+
+
+@complaints.get("/{complaint_id}", response_model=ComplaintPublic)
+async def get_complaint(
+    runtime: RuntimeDep, complaint_id: uuid.UUID, user: Principal = Depends(agent)
+) -> ComplaintPublic:
+    """One complaint."""
+    async with runtime.db.read() as session:
+        return await service.get_complaint(session, user, complaint_id)
+
+
+@complaints.post("/{complaint_id}/answer", response_model=ComplaintPublic)
+async def answer_complaint(
+    runtime: RuntimeDep,
+    complaint_id: uuid.UUID,
+    data: ComplaintAnswer,
+    user: Principal = Depends(file_editor),
+) -> ComplaintPublic:
+    """Record the answer given and whether the customer accepted it (once)."""
+    async with runtime.db.transaction() as session:
+        return await service.answer_complaint(session, user, complaint_id, data)
+
+
+# --- reminders, CSI, contact plan, churn --------------------------------------------------
+
+
+@care.get("/reminders", response_model=ServiceRemindersPublic)
+async def list_reminders(
+    runtime: RuntimeDep,
+    vin: str | None = None,
+    state: ReminderState | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    user: Principal = Depends(agent),
+) -> ServiceRemindersPublic:
+    """Next-maintenance reminders of the user's stations, the earliest due first."""
+    async with runtime.db.read() as session:
+        return await service.list_reminders(
+            session, user, vin=vin, state=state, offset=offset, limit=_limit(limit)
+        )
+
+
+@care.post("/csi-surveys", response_model=CsiSurveyPublic, status_code=201)
+async def record_csi(
+    runtime: RuntimeDep, data: CsiSurveyCreate, user: Principal = Depends(agent)
+) -> CsiSurveyPublic:
+    """The customer's own 1–10 scores for a delivered order (overall, advisor, quality,
+    on_time, value) and comment; one survey per order."""
+    async with runtime.db.transaction() as session:
+        return await service.record_csi(session, user, data)
+
+
+@care.get("/csi", response_model=CsiReport)
+async def csi_report(
+    runtime: RuntimeDep,
+    group_by: CsiGroup = CsiGroup.STATION,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    user: Principal = Depends(managers),
+) -> CsiReport:
+    """CSI (0–100) per station, advisor or month."""
+    async with runtime.db.read() as session:
+        return await service.csi_report(session, user, group_by, since=since, until=until)
+
+
+@care.get("/contact-plan", response_model=ContactPlanPublic)
+async def contact_plan(
+    runtime: RuntimeDep,
+    segment: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    user: Principal = Depends(agent),
+) -> ContactPlanPublic:
+    """Customers not yet contacted this month (by segment: private, fleet, vip)."""
+    async with runtime.db.transaction() as session:
+        return await service.contact_plan(
+            session, user, segment=segment, offset=offset, limit=_limit(limit)
+        )
+
+
+@care.get("/churn", response_model=ChurnReport)
+async def churn_report(
+    runtime: RuntimeDep, quarter: str, user: Principal = Depends(managers)
+) -> ChurnReport:
+    """Customers lost in the quarter (e.g. 2026Q4) per station, against the 5 % target."""
+    async with runtime.db.read() as session:
+        return await service.churn_report(session, user, quarter)
+
+
+# --- campaigns and recalls ------------------------------------------------------------------
+
+
+@campaigns.post("/campaigns", response_model=CampaignPublic, status_code=201)
+async def create_campaign(
+    runtime: RuntimeDep, data: CampaignCreate, user: Principal = Depends(managers)
+) -> CampaignPublic:
+    """Register a manufacturer's campaign or recall with the VINs it affects."""
+    async with runtime.db.transaction() as session:
+        return await service.create_campaign(session, user, data)
+
+
+@campaigns.get("/campaigns", response_model=CampaignsPublic)
+async def list_campaigns(
+    runtime: RuntimeDep, user: Principal = Depends(check_in_desk)
+) -> CampaignsPublic:
+    """Campaigns and recalls with how many vehicles are still open."""
+    async with runtime.db.read() as session:
+        return await service.list_campaigns(session)
+
+
+@campaigns.get("/campaigns/{campaign_id}/outreach", response_model=OutreachPublic)
+async def campaign_outreach(
+    runtime: RuntimeDep, campaign_id: uuid.UUID, user: Principal = Depends(agent)
+) -> OutreachPublic:
+    """Open vehicles of the campaign owned by customers of the user's stations (logged)."""
+    async with runtime.db.transaction() as session:
+        return await service.campaign_outreach(session, user, campaign_id)
+
+
+@campaigns.post("/campaigns/{campaign_id}/vehicles/{vin}/done", response_model=OpenCampaignsPublic)
+async def complete_campaign_vehicle(
+    runtime: RuntimeDep,
+    campaign_id: uuid.UUID,
+    vin: str,
+    data: CampaignDone,
+    user: Principal = Depends(check_in_desk),
+) -> OpenCampaignsPublic:
+    """The campaign's work was done on the vehicle; answers what is still open for it."""
+    async with runtime.db.transaction() as session:
+        return await service.complete_campaign_vehicle(session, campaign_id, vin, data)
+
+
+@campaigns.get("/vehicles/{vin}/open-campaigns", response_model=OpenCampaignsPublic)
+async def open_campaigns(
+    runtime: RuntimeDep, vin: str, user: Principal = Depends(check_in_desk)
+) -> OpenCampaignsPublic:
+    """For reception at check-in: open campaigns and recalls for this VIN."""
+    async with runtime.db.read() as session:
+        return await service.open_campaigns(session, vin)
+
+
+# --- audit --------------------------------------------------------------------------------
 
 
 @audit.get("", response_model=AuditEntriesPublic)
@@ -88,7 +383,7 @@ async def list_audit(
     user_id: str | None = None,
     offset: int = 0,
     limit: int = 50,
-    user: Principal = Depends(require_role(*MANAGERS)),
+    user: Principal = Depends(managers),
 ) -> AuditEntriesPublic:
     """Who read or changed which customer's data, newest first."""
     async with runtime.db.read() as session:
@@ -98,8 +393,8 @@ async def list_audit(
             entity_id=entity_id,
             user_id=user_id,
             offset=offset,
-            limit=min(limit, 200),
+            limit=_limit(limit),
         )
 
 
-routers = [customers, followups, audit]
+routers = [customers, followups, complaints, care, campaigns, audit]

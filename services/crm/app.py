@@ -8,19 +8,21 @@ from services.crm.api import routers
 from services.crm.handlers import consumer
 from services.crm.models import CrmTable
 from services.crm.seed import seed_demo
+from services.crm.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
 from shared.contracts import events
 
 definition = ServiceDefinition(
     name="crm",
     port=8005,
-    title="CRM — customer files, visits, follow-up calls",
+    title="CRM — customer files, follow-up calls, reminders, complaints, CSI, campaigns",
     metadata=CrmTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
     routers=routers,
     consumer=consumer,
-    publishes=[events.FollowUpDue],
+    publishes=[events.FollowUpDue, events.ReminderDue, events.ComplaintOpened],
     seed=seed_demo,
+    scheduler=scheduler,
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 #: the demo stations' local time (both are in China; one time zone, no daylight saving)
@@ -27,6 +30,8 @@ class FollowUpPolicy:
     due_within_hours: int | None = 72
     due_within_working_days: int | None = None
     timezone: ZoneInfo = STATION_TIMEZONE
+    #: a call not made by then is closed as expired (counted from the delivery)
+    expires_after_days: int = 7
 
     def __post_init__(self) -> None:
         if (self.due_within_hours is None) == (self.due_within_working_days is None):
@@ -39,6 +44,8 @@ class FollowUpPolicy:
             raise ValueError("a follow-up must be due after it opens")
         if self.due_within_working_days is not None and self.due_within_working_days < 1:
             raise ValueError("a follow-up is due within at least one working day")
+        if self.expires_after_days < 1:
+            raise ValueError("a follow-up expires at the earliest one day after the delivery")
 
 
 #: "opens the next day, due within 72 hours of delivery" (FAW-VW, and the default)
@@ -112,3 +119,228 @@ def last_mileage(known_km: int | None, reported_km: int | None) -> int | None:
     """The vehicle file keeps the highest odometer reading: a lower one is a typo or old."""
     readings = [km for km in (known_km, reported_km) if km is not None]
     return max(readings) if readings else None
+
+
+def followup_expiry(delivered_at: datetime, policy: FollowUpPolicy) -> datetime:
+    """When the first call, if not made, is closed as expired (default: day 7)."""
+    return _aware(delivered_at).astimezone(UTC) + timedelta(days=policy.expires_after_days)
+
+
+def second_followup_expiry(delivered_at: datetime, policy: FollowUpPolicy) -> datetime:
+    """The two-week call expires as long after it opens as the first after delivery."""
+    opens_at, _ = second_followup_window(delivered_at)
+    return opens_at + timedelta(days=policy.expires_after_days)
+
+
+# --- call outcomes and retries ------------------------------------------------------------
+
+#: a customer not reached is called again after a pause, at most this many attempts in all
+MAX_CALL_ATTEMPTS = 3
+RETRY_AFTER = timedelta(hours=4)
+
+
+def can_record_outcome(status: str, opens_at: datetime, now: datetime) -> str | None:
+    """Why an outcome cannot be recorded now (None when it can)."""
+    if status in {"done", "unreachable", "expired"}:
+        return f"this call is already {status}: its outcome cannot be recorded twice"
+    if now < opens_at:
+        return (
+            f"this call opens at {opens_at.isoformat()}; not before (§8: not before the next day)"
+        )
+    return None
+
+
+def after_not_reached(
+    attempts: int, now: datetime, expires_at: datetime
+) -> tuple[bool, datetime | None]:
+    """(given up?, next attempt) after ``attempts`` unanswered calls."""
+    next_attempt = now + RETRY_AFTER
+    if attempts >= MAX_CALL_ATTEMPTS or next_attempt >= expires_at:
+        return True, None
+    return False, next_attempt
+
+
+def dissatisfied_is_escalated(outcome: str) -> bool:
+    """A dissatisfied customer goes to the service manager at once (§8)."""
+    return outcome == "dissatisfied"
+
+
+# --- complaints ----------------------------------------------------------------------------
+
+#: when the answer is promised if the desk states none (serious ones sooner)
+ANSWER_WITHIN = {"minor": timedelta(hours=48), "serious": timedelta(hours=24)}
+
+
+def promised_answer_time(
+    opened_at: datetime, severity: str, stated: datetime | None = None
+) -> datetime:
+    """The stated answer time, or the default for the severity; never in the past."""
+    if stated is not None:
+        if stated.tzinfo is None:
+            raise ValueError("the promised answer time needs a time zone")
+        if stated <= opened_at:
+            raise ValueError("the promised answer time must be in the future")
+        return stated.astimezone(UTC)
+    return opened_at + ANSWER_WITHIN[severity]
+
+
+def complaint_escalated_at_once(severity: str, manufacturer_involved: bool) -> str | None:
+    """Serious complaints go to the manager at once, with the manufacturer when involved (§9)."""
+    if severity == "serious":
+        return "serious complaint" + (" (manufacturer involved)" if manufacturer_involved else "")
+    return None
+
+
+# --- contact details ------------------------------------------------------------------------
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def normalise_phone(raw: str) -> str:
+    """A Chinese phone number in one form, +86 and the digits (mobiles and landlines)."""
+    digits = re.sub(r"[\s\-()]", "", raw)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if _MOBILE.match(digits):
+        return "+86" + digits
+    if _LANDLINE.match(digits):
+        return "+86" + digits[1:]
+    if digits and not digits.startswith("0") and _LANDLINE.match("0" + digits):
+        return "+86" + digits
+    raise ValueError(f"{raw!r} is not a Chinese mobile (11 digits, 1…) or landline (0…)")
+
+
+def normalise_email(raw: str) -> str:
+    value = raw.strip().lower()
+    if not _EMAIL.match(value):
+        raise ValueError(f"{raw!r} is not an e-mail address")
+    return value
+
+
+# --- maintenance reminders ------------------------------------------------------------------
+
+#: the customer is reminded this long before the next service is due
+REMIND_AHEAD = timedelta(days=14)
+#: due and not booked this long after the due day: an agent calls
+CALL_WHEN_NOT_BOOKED_AFTER = timedelta(days=7)
+#: declined work (建议项目) is reminded this long after it was declined
+DECLINED_WORK_REMIND_AFTER = timedelta(days=30)
+
+
+def average_km_per_day(readings: Iterable[tuple[datetime, int]]) -> Decimal | None:
+    """Average km driven per day between the first and the last odometer reading."""
+    ordered = sorted(readings)
+    if len(ordered) < 2:
+        return None
+    (first_at, first_km), (last_at, last_km) = ordered[0], ordered[-1]
+    days = (last_at - first_at).total_seconds() / 86400
+    if days < 1 or last_km <= first_km:
+        return None
+    return (Decimal(last_km - first_km) / Decimal(str(days))).quantize(Decimal("0.1"))
+
+
+def next_service_due(
+    delivered_on: date,
+    *,
+    next_service_date: date | None,
+    next_service_km: int | None,
+    current_km: int | None,
+    km_per_day: Decimal | None,
+) -> date | None:
+    """The day the next service falls due: the earlier of the date and the day the mileage
+    is reached at the vehicle's average km per day (None when neither is known)."""
+    candidates: list[date] = []
+    if next_service_date is not None:
+        candidates.append(next_service_date)
+    if next_service_km is not None and current_km is not None and km_per_day:
+        remaining = max(next_service_km - current_km, 0)
+        days = int((Decimal(remaining) / km_per_day).to_integral_value(ROUND_HALF_UP))
+        candidates.append(delivered_on + timedelta(days=days))
+    return min(candidates) if candidates else None
+
+
+def reminder_time(due_on: date, now: datetime, zone: ZoneInfo = STATION_TIMEZONE) -> datetime:
+    """09:00 local, REMIND_AHEAD before the due day (at once if that has passed)."""
+    at = datetime.combine(due_on - REMIND_AHEAD, time(9), tzinfo=zone).astimezone(UTC)
+    return max(at, now)
+
+
+def may_be_contacted(consent_to_contact: bool) -> bool:
+    """A customer who withdrew consent gets no reminders."""
+    return consent_to_contact
+
+
+# --- satisfaction (CSI) -------------------------------------------------------------------
+
+#: the short survey: every question scored 1 (poor) to 10 (excellent)
+CSI_QUESTIONS = ("overall", "advisor", "quality", "on_time", "value")
+CSI_SCORES = range(1, 11)
+
+
+def check_csi_answers(scores: dict[str, int]) -> None:
+    unknown = sorted(set(scores) - set(CSI_QUESTIONS))
+    if unknown:
+        raise ValueError(f"unknown questions {unknown}; the survey asks {list(CSI_QUESTIONS)}")
+    if not scores:
+        raise ValueError("a survey needs at least one score")
+    for question, score in scores.items():
+        if score not in CSI_SCORES:
+            raise ValueError(f"{question}: scores run from 1 to 10")
+
+
+def csi_index(scores: Sequence[int]) -> Decimal | None:
+    """The CSI of a set of scores, 0–100 (the mean of 1–10 scores times ten)."""
+    if not scores:
+        return None
+    return (Decimal(sum(scores)) * 10 / len(scores)).quantize(Decimal("0.1"))
+
+
+# --- contact plan and churn ------------------------------------------------------------------
+
+#: a customer with no visit within this long of the last one counts as lost (churned)
+EXPECTED_VISIT_INTERVAL = timedelta(days=365)
+CHURN_TARGET = Decimal("0.05")
+
+
+def segment_of(kind: str, is_vip: bool) -> str:
+    """The contact plan's segments."""
+    if is_vip:
+        return "vip"
+    return "fleet" if kind == "company" else "private"
+
+
+def month_start(moment: datetime, zone: ZoneInfo = STATION_TIMEZONE) -> datetime:
+    local = moment.astimezone(zone)
+    return datetime(local.year, local.month, 1, tzinfo=zone).astimezone(UTC)
+
+
+def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
+    """'2026Q4' → its first instant and the first instant of the next quarter (UTC)."""
+    match = re.fullmatch(r"(\d{4})Q([1-4])", quarter)
+    if match is None:
+        raise ValueError("a quarter is written like 2026Q4")
+    year, q = int(match[1]), int(match[2])
+    start = datetime(year, 3 * q - 2, 1, tzinfo=STATION_TIMEZONE)
+    end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=STATION_TIMEZONE)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def lost_in(last_visit_at: datetime, start: datetime, end: datetime) -> bool:
+    """Lost in [start, end): the expected interval since the last visit ran out then."""
+    return start <= last_visit_at + EXPECTED_VISIT_INTERVAL < end
+
+
+def churn_rate(lost: int, base: int) -> Decimal | None:
+    if base == 0:
+        return None
+    return (Decimal(lost) / base).quantize(Decimal("0.0001"))
+
+
+#: km per day assumed for a car with too few odometer readings (a group-wide typical figure)
+DEFAULT_KM_PER_DAY = Decimal("40")

@@ -18,3 +18,18 @@ async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
 @consumer.handles(events.VehicleDelivered)
 async def on_vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
     await service.vehicle_delivered(uow, event)
+
+
+@consumer.handles(events.AppointmentBooked)
+async def on_appointment_booked(uow: UnitOfWork, event: events.AppointmentBooked) -> None:
+    await service.appointment_booked(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalFound)
+async def on_work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
+    await service.work_found(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalDeclined)
+async def on_work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
+    await service.work_declined(uow, event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.crm import domain
 from services.crm.models import Customer, Vehicle
 from shared.app import Runtime
 from shared.db import utcnow
@@ -26,7 +27,7 @@ async def seed_demo(runtime: Runtime) -> None:
                     Customer(
                         id=customer_id,
                         name=demo.customer_name,
-                        phone=demo.phone,
+                        phone=domain.normalise_phone(demo.phone),
                         home_station_id=demo.station_id,
                         created_at=now,
                     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,27 +15,72 @@ from services.crm.models import (
     AuditEntriesPublic,
     AuditEntry,
     AuditEntryPublic,
+    CallOutcome,
+    Campaign,
+    CampaignCreate,
+    CampaignDone,
+    CampaignPublic,
+    CampaignsPublic,
+    CampaignVehicle,
+    ChurnReport,
+    ChurnRow,
+    Complaint,
+    ComplaintAnswer,
+    ComplaintChannel,
+    ComplaintCreate,
+    ComplaintPublic,
+    ComplaintSeverity,
+    ComplaintsPublic,
+    ComplaintStatus,
+    ContactPerson,
+    ContactPersonCreate,
+    ContactPlanPublic,
+    ContactPlanRow,
+    CsiAnswer,
+    CsiGroup,
+    CsiReport,
+    CsiRow,
+    CsiSurvey,
+    CsiSurveyCreate,
+    CsiSurveyPublic,
     Customer,
     CustomerDetailPublic,
+    CustomerMerge,
     CustomerPublic,
     CustomersPublic,
     CustomerUpdate,
+    DeclinedWork,
+    DuplicateGroup,
+    DuplicatesPublic,
     FollowUp,
+    FollowUpAssign,
+    FollowUpCall,
+    FollowUpCallPublic,
+    FollowUpDetailPublic,
     FollowUpKind,
+    FollowUpOutcome,
     FollowUpPublic,
     FollowUpsPublic,
     FollowUpStatus,
+    MileageReading,
+    OpenCampaign,
+    OpenCampaignsPublic,
+    OutreachPublic,
+    OutreachRow,
+    ReminderState,
+    ServiceReminder,
+    ServiceReminderPublic,
+    ServiceRemindersPublic,
     Vehicle,
-    VehiclePublic,
     Visit,
-    VisitPublic,
 )
 from shared.auth import Principal
 from shared.contracts import events
 from shared.db import utcnow
-from shared.errors import DomainError, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
-from shared.scoping import at_visible_stations, count_rows
+from shared.scheduler import cancel, schedule
+from shared.scoping import at_visible_stations, count_rows, get_visible
 
 # --- from events: the customer file follows the repair orders ---------------------------
 
@@ -45,6 +90,16 @@ def _causing_event(uow: UnitOfWork) -> tuple[str, datetime]:
     return uow.event.station_id, uow.event.occurred_at
 
 
+def _clean_phone(raw: str | None) -> str | None:
+    """Phones from other services are normalised when they can be (kept as given if not)."""
+    if raw is None:
+        return None
+    try:
+        return domain.normalise_phone(raw)
+    except ValueError:
+        return raw
+
+
 async def _open_customer_file(
     session: AsyncSession,
     customer: events.CustomerRef,
@@ -52,6 +107,7 @@ async def _open_customer_file(
     *,
     station_id: str,
     at: datetime,
+    order_id: uuid.UUID,
 ) -> None:
     """Open (first visit, same day) or refresh the customer's file and the vehicle's file."""
     known = await session.get(Customer, customer.customer_id)
@@ -59,13 +115,15 @@ async def _open_customer_file(
         known = Customer(
             id=customer.customer_id,
             name=customer.name,
-            phone=customer.phone,
+            phone=_clean_phone(customer.phone),
             home_station_id=station_id,
             created_at=at,
+            is_vip=customer.is_vip,
         )
     else:
         known.name = customer.name
-        known.phone = customer.phone or known.phone
+        known.phone = _clean_phone(customer.phone) or known.phone
+        known.is_vip = known.is_vip or customer.is_vip
     session.add(known)
 
     vin = vehicle.vin.upper()
@@ -76,8 +134,21 @@ async def _open_customer_file(
     car.plate = vehicle.plate or car.plate
     car.make = vehicle.make or car.make
     car.model = vehicle.model or car.model
+    car.warranty_start = vehicle.warranty_start or car.warranty_start
     car.last_mileage_km = domain.last_mileage(car.last_mileage_km, vehicle.mileage_km)
     session.add(car)
+    if vehicle.mileage_km is not None:
+        reading = (
+            await session.exec(
+                select(MileageReading).where(
+                    MileageReading.vin == vin, MileageReading.order_id == order_id
+                )
+            )
+        ).first()
+        if reading is None:
+            session.add(
+                MileageReading(vin=vin, order_id=order_id, km=vehicle.mileage_km, read_at=at)
+            )
 
 
 async def _visit_of(session: AsyncSession, order_id: uuid.UUID) -> Visit | None:
@@ -88,7 +159,12 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     """A repair order was signed: open or refresh the files and record the visit."""
     station_id, at = _causing_event(uow)
     await _open_customer_file(
-        uow.session, event.customer, event.vehicle, station_id=station_id, at=at
+        uow.session,
+        event.customer,
+        event.vehicle,
+        station_id=station_id,
+        at=at,
+        order_id=event.order_id,
     )
     visit = await _visit_of(uow.session, event.order_id)
     if visit is None:
@@ -103,18 +179,26 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     visit.mileage_km = event.vehicle.mileage_km
     visit.complaint = event.complaint
     visit.opened_at = min(visit.opened_at, at)
+    visit.advisor_id = event.advisor_id
+    visit.work_done = "; ".join(line.description for line in event.lines)[:2000]
     uow.session.add(visit)
 
 
 async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
-    """The car went back to the customer: close the visit and plan the follow-up calls."""
+    """The car went back to the customer: close the visit, plan the follow-up calls (opened
+    later by the scheduler) and the next maintenance reminder."""
     station_id, at = _causing_event(uow)
     session = uow.session
+    await _open_customer_file(
+        session,
+        event.customer,
+        event.vehicle,
+        station_id=station_id,
+        at=min(at, event.delivered_at),
+        order_id=event.order_id,
+    )
     visit = await _visit_of(session, event.order_id)
     if visit is None:  # order.created not read yet (it is on another topic): open it now
-        await _open_customer_file(
-            session, event.customer, event.vehicle, station_id=station_id, at=at
-        )
         visit = Visit(
             order_id=event.order_id,
             station_id=station_id,
@@ -125,19 +209,29 @@ async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> 
         )
     visit.delivered_at = event.delivered_at
     visit.total = event.total
+    visit.advisor_id = visit.advisor_id or event.advisor_id
     session.add(visit)
 
+    policy = domain.policy_for(visit.station_id)
     existing = set(
         (await session.exec(select(FollowUp.kind).where(FollowUp.order_id == event.order_id))).all()
     )
+    first_opens, first_due = domain.followup_window(event.delivered_at, policy)
+    second_opens, second_due = domain.second_followup_window(event.delivered_at)
     windows = {
-        FollowUpKind.FIRST: domain.followup_window(
-            event.delivered_at, domain.policy_for(visit.station_id)
+        FollowUpKind.FIRST: (
+            first_opens,
+            first_due,
+            domain.followup_expiry(event.delivered_at, policy),
         ),
-        FollowUpKind.SECOND: domain.second_followup_window(event.delivered_at),
+        FollowUpKind.SECOND: (
+            second_opens,
+            second_due,
+            domain.second_followup_expiry(event.delivered_at, policy),
+        ),
     }
     now = utcnow()
-    for kind, (opens_at, due_at) in windows.items():
+    for kind, (opens_at, due_at, expires_at) in windows.items():
         if kind in existing:
             continue  # the same delivery announced again: one call of each kind per order
         followup = FollowUp(
@@ -147,20 +241,157 @@ async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> 
             kind=kind,
             opens_at=opens_at,
             due_at=due_at,
+            expires_at=expires_at,
+            vin=visit.vin,
+            advisor_id=visit.advisor_id,
             created_at=now,
         )
         session.add(followup)
-        uow.emit(
-            events.FollowUpDue(
-                followup_id=followup.id,
-                order_id=followup.order_id,
-                customer_id=followup.customer_id,
-                opens_at=followup.opens_at,
-                due_at=followup.due_at,
-                kind=followup.kind.value,
-            ),
-            station_id=visit.station_id,
+        await _plan_call(session, followup)
+    await _plan_service_reminder(uow, visit, event)
+
+
+async def _plan_call(session: AsyncSession, followup: FollowUp) -> None:
+    """The scheduler opens the call (announcing it) and later closes it if never made."""
+    payload = {"followup_id": str(followup.id)}
+    base = f"followup:{followup.order_id}:{followup.kind.value}"
+    await schedule(
+        session,
+        kind=TASK_FOLLOWUP_OPEN,
+        key=f"{base}:open",
+        due_at=followup.opens_at,
+        payload=payload,
+        station_id=followup.station_id,
+    )
+    await schedule(
+        session,
+        kind=TASK_FOLLOWUP_EXPIRE,
+        key=f"{base}:expire",
+        due_at=followup.expires_at,
+        payload=payload,
+        station_id=followup.station_id,
+    )
+
+
+async def _plan_service_reminder(
+    uow: UnitOfWork, visit: Visit, event: events.VehicleDelivered
+) -> None:
+    """From the delivery's next-service data and the car's km per day (§8 reminders)."""
+    session = uow.session
+    if event.next_service_date is None and event.next_service_km is None:
+        return
+    if (
+        await session.exec(
+            select(ServiceReminder).where(ServiceReminder.order_id == event.order_id)
         )
+    ).first() is not None:
+        return
+    readings = (
+        await session.exec(select(MileageReading).where(MileageReading.vin == visit.vin))
+    ).all()
+    km_per_day = domain.average_km_per_day((r.read_at, r.km) for r in readings)
+    car = await session.get(Vehicle, visit.vin)
+    due_on = domain.next_service_due(
+        event.delivered_at.astimezone(domain.STATION_TIMEZONE).date(),
+        next_service_date=event.next_service_date,
+        next_service_km=event.next_service_km,
+        current_km=car.last_mileage_km if car else None,
+        km_per_day=km_per_day if km_per_day else domain.DEFAULT_KM_PER_DAY,
+    )
+    if due_on is None:
+        return
+    now = utcnow()
+    reminder = ServiceReminder(
+        station_id=visit.station_id,
+        order_id=event.order_id,
+        customer_id=visit.customer_id,
+        vin=visit.vin,
+        due_on=due_on,
+        due_km=event.next_service_km,
+        remind_at=domain.reminder_time(due_on, now),
+        created_at=now,
+    )
+    session.add(reminder)
+    payload = {"reminder_id": str(reminder.id)}
+    await schedule(
+        session,
+        kind=TASK_REMINDER_SEND,
+        key=f"reminder:{visit.vin}:{due_on.isoformat()}:send",
+        due_at=reminder.remind_at,
+        payload=payload,
+        station_id=visit.station_id,
+    )
+    call_at = datetime.combine(
+        due_on + domain.CALL_WHEN_NOT_BOOKED_AFTER, time(9), tzinfo=domain.STATION_TIMEZONE
+    ).astimezone(UTC)
+    await schedule(
+        session,
+        kind=TASK_REMINDER_CALL,
+        key=_not_booked_key(reminder),
+        due_at=max(call_at, now),
+        payload=payload,
+        station_id=visit.station_id,
+    )
+
+
+def _not_booked_key(reminder: ServiceReminder) -> str:
+    return f"reminder:{reminder.vin}:{reminder.due_on.isoformat()}:call"
+
+
+async def appointment_booked(uow: UnitOfWork, event: events.AppointmentBooked) -> None:
+    """The customer booked: no 'due and not booked' call for the vehicle's open reminders."""
+    session = uow.session
+    vin = event.vehicle.vin.upper()
+    reminders = (
+        await session.exec(
+            select(ServiceReminder).where(
+                ServiceReminder.vin == vin, col(ServiceReminder.booked_at).is_(None)
+            )
+        )
+    ).all()
+    now = utcnow()
+    for reminder in reminders:
+        reminder.booked_at = now
+        if reminder.state == ReminderState.PLANNED:
+            reminder.state = ReminderState.BOOKED
+        session.add(reminder)
+        await cancel(session, _not_booked_key(reminder))
+
+
+async def work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
+    """Note what was found: if the customer declines it, the file says what was declined."""
+    row = await _declined_row(uow.session, event.finding_id, event.order_id, uow.event.station_id)
+    row.description = event.description[:2000]
+    row.safety_relevant = row.safety_relevant or event.safety_relevant
+    uow.session.add(row)
+
+
+async def work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
+    """Declined work goes into the file and is reminded after a set time (建议项目)."""
+    session = uow.session
+    row = await _declined_row(session, event.finding_id, event.order_id, uow.event.station_id)
+    row.safety_relevant = row.safety_relevant or event.safety_relevant
+    row.declined_at = event.declined_at
+    session.add(row)
+    await schedule(
+        session,
+        kind=TASK_DECLINED_REMIND,
+        key=f"declined:{event.finding_id}",
+        due_at=max(event.declined_at + domain.DECLINED_WORK_REMIND_AFTER, utcnow()),
+        payload={"finding_id": str(event.finding_id)},
+        station_id=row.station_id,
+    )
+
+
+async def _declined_row(
+    session: AsyncSession, finding_id: uuid.UUID, order_id: uuid.UUID, station_id: str
+) -> DeclinedWork:
+    row = (
+        await session.exec(select(DeclinedWork).where(DeclinedWork.finding_id == finding_id))
+    ).first()
+    if row is None:
+        row = DeclinedWork(finding_id=finding_id, order_id=order_id, station_id=station_id)
+    return row
 
 
 # --- customer files over HTTP: every read and change is audited -------------------------
@@ -189,7 +420,7 @@ def _visible_customers(user: Principal) -> ColumnElement[bool] | None:
 
 
 async def _visible_customer(
-    session: AsyncSession, user: Principal, customer_id: uuid.UUID
+    session: AsyncSession, user: Principal, customer_id: uuid.UUID, *, field: str | None = None
 ) -> Customer:
     query = select(Customer).where(Customer.id == customer_id)
     visible = _visible_customers(user)
@@ -197,7 +428,9 @@ async def _visible_customer(
         query = query.where(visible)
     customer = (await session.exec(query)).first()
     if customer is None:
-        raise NotFound("customer")
+        error = NotFound("customer")
+        error.field = field
+        raise error
     return customer
 
 
@@ -212,12 +445,13 @@ async def list_customers(
     limit: int = 50,
 ) -> CustomersPublic:
     """Search the customer files; each file shown is a read of personal data (audited)."""
-    query = select(Customer)
+    query = select(Customer).where(col(Customer.merged_into_id).is_(None))
     visible = _visible_customers(user)
     if visible is not None:
         query = query.where(visible)
     if phone:
-        query = query.where(col(Customer.phone).contains(phone.strip()))
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        query = query.where(col(Customer.phone).contains(digits or phone.strip()))
     if name:
         query = query.where(col(Customer.name).icontains(name.strip()))
     if vin:
@@ -250,13 +484,16 @@ async def update_customer(
     customer = await _visible_customer(session, user, customer_id)
     changes = data.model_dump(exclude_unset=True)
     if not changes:
-        raise DomainError("send the name or the phone to change", field="name")
-    if "name" in changes:
-        if changes["name"] is None:
-            raise DomainError("a customer file needs a name", field="name")
-        customer.name = changes["name"]
-    if "phone" in changes:
-        customer.phone = changes["phone"]
+        raise DomainError("send at least one field to change", field="name")
+    for required in ("name", "kind", "preferred_channel", "consent_to_contact", "is_vip"):
+        if required in changes and changes[required] is None:
+            raise DomainError(f"{required} cannot be emptied", field=required)
+    if "consent_to_contact" in changes and changes["consent_to_contact"] != (
+        customer.consent_to_contact
+    ):
+        customer.consent_changed_at = utcnow()
+    for name, value in changes.items():
+        setattr(customer, name, value)
     session.add(customer)
     _audit(session, user, AuditAction.CHANGE, customer)
     return await _detail(session, user, customer)
@@ -265,9 +502,18 @@ async def update_customer(
 async def _detail(
     session: AsyncSession, user: Principal, customer: Customer
 ) -> CustomerDetailPublic:
+    """The file: vehicles with mileage history, and the visits at the user's stations with
+    what was done, the settlement total, complaints and declined work."""
     vehicles = (
         await session.exec(
             select(Vehicle).where(Vehicle.customer_id == customer.id).order_by(col(Vehicle.vin))
+        )
+    ).all()
+    readings = (
+        await session.exec(
+            select(MileageReading)
+            .where(col(MileageReading.vin).in_([v.vin for v in vehicles]))
+            .order_by(col(MileageReading.read_at))
         )
     ).all()
     visits_query = select(Visit).where(Visit.customer_id == customer.id)
@@ -275,13 +521,120 @@ async def _detail(
     if stations is not None:
         visits_query = visits_query.where(col(Visit.station_id).in_(stations))
     visits = (await session.exec(visits_query.order_by(col(Visit.opened_at).desc()))).all()
+    order_ids = [v.order_id for v in visits]
+    complaints = (
+        await session.exec(select(Complaint).where(col(Complaint.order_id).in_(order_ids)))
+    ).all()
+    declined = (
+        await session.exec(
+            select(DeclinedWork).where(
+                col(DeclinedWork.order_id).in_(order_ids),
+                col(DeclinedWork.declined_at).is_not(None),
+            )
+        )
+    ).all()
+    contacts = (
+        await session.exec(select(ContactPerson).where(ContactPerson.customer_id == customer.id))
+    ).all()
     return CustomerDetailPublic.model_validate(
         {
             **customer.model_dump(),
-            "vehicles": [VehiclePublic.model_validate(v.model_dump()) for v in vehicles],
-            "visits": [VisitPublic.model_validate(v.model_dump()) for v in visits],
+            "vehicles": [
+                {
+                    **v.model_dump(),
+                    "mileage_history": [r.model_dump() for r in readings if r.vin == v.vin],
+                }
+                for v in vehicles
+            ],
+            "visits": [
+                {
+                    **v.model_dump(),
+                    "complaints": [c.model_dump() for c in complaints if c.order_id == v.order_id],
+                    "declined_work": [d.model_dump() for d in declined if d.order_id == v.order_id],
+                }
+                for v in visits
+            ],
+            "contacts": [c.model_dump() for c in contacts],
         }
     )
+
+
+async def add_contact(
+    session: AsyncSession, user: Principal, customer_id: uuid.UUID, data: ContactPersonCreate
+) -> CustomerDetailPublic:
+    """Add someone to call for the customer (audited as a change)."""
+    customer = await _visible_customer(session, user, customer_id)
+    session.add(ContactPerson(customer_id=customer.id, **data.model_dump()))
+    _audit(session, user, AuditAction.CHANGE, customer)
+    await session.flush()
+    return await _detail(session, user, customer)
+
+
+async def find_duplicates(session: AsyncSession, user: Principal) -> DuplicatesPublic:
+    """Files that are probably one customer: the same phone, or the same VIN in their visits."""
+    query = select(Customer).where(col(Customer.merged_into_id).is_(None))
+    visible = _visible_customers(user)
+    if visible is not None:
+        query = query.where(visible)
+    customers = {c.id: c for c in (await session.exec(query)).all()}
+    groups: dict[str, set[uuid.UUID]] = {}
+    for customer in customers.values():
+        if customer.phone:
+            groups.setdefault(f"phone {customer.phone}", set()).add(customer.id)
+    visits = (
+        await session.exec(
+            select(Visit.vin, Visit.customer_id).where(col(Visit.customer_id).in_(list(customers)))
+        )
+    ).all()
+    for vin, customer_id in visits:
+        groups.setdefault(f"VIN {vin}", set()).add(customer_id)
+    vehicles = (
+        await session.exec(select(Vehicle).where(col(Vehicle.customer_id).in_(list(customers))))
+    ).all()
+    for car in vehicles:
+        groups.setdefault(f"VIN {car.vin}", set()).add(car.customer_id)
+    data = []
+    for reason, ids in sorted(groups.items()):
+        if len(ids) < 2:
+            continue
+        members = sorted((customers[i] for i in ids), key=lambda c: (c.created_at, str(c.id)))
+        for member in members:
+            _audit(session, user, AuditAction.READ, member)
+        data.append(DuplicateGroup(reason=reason, customers=[_customer_public(c) for c in members]))
+    return DuplicatesPublic(data=data, count=len(data))
+
+
+async def merge_customers(
+    session: AsyncSession, user: Principal, customer_id: uuid.UUID, data: CustomerMerge
+) -> CustomerDetailPublic:
+    """Merge the duplicate into this file: everything it holds moves here (both audited)."""
+    survivor = await _visible_customer(session, user, customer_id)
+    if data.duplicate_id == survivor.id:
+        raise DomainError("a file cannot be merged into itself", field="duplicate_id")
+    duplicate = await _visible_customer(session, user, data.duplicate_id, field="duplicate_id")
+    if duplicate.merged_into_id is not None:
+        raise Conflict("that file was already merged", field="duplicate_id")
+    for model in (Vehicle, Visit, FollowUp, Complaint, ServiceReminder, CsiSurvey, ContactPerson):
+        column = getattr(model, "customer_id")  # noqa: B009
+        await session.exec(  # type: ignore[call-overload]
+            update(model).where(column == duplicate.id).values(customer_id=survivor.id)
+        )
+    survivor.phone = survivor.phone or duplicate.phone
+    survivor.email = survivor.email or duplicate.email
+    survivor.is_vip = survivor.is_vip or duplicate.is_vip
+    # the stricter consent wins: a withdrawal in either file is kept
+    survivor.consent_to_contact = survivor.consent_to_contact and duplicate.consent_to_contact
+    if duplicate.created_at < survivor.created_at:
+        survivor.created_at = duplicate.created_at
+        survivor.home_station_id = duplicate.home_station_id
+    duplicate.merged_into_id = survivor.id
+    session.add_all([survivor, duplicate])
+    _audit(session, user, AuditAction.CHANGE, survivor)
+    _audit(session, user, AuditAction.CHANGE, duplicate)
+    await session.flush()
+    session.expire_all()
+    survivor = await _visible_customer(session, user, customer_id)
+    return await _detail(session, user, survivor)
 
 
 def _customer_public(customer: Customer) -> CustomerPublic:
@@ -296,14 +649,24 @@ async def list_followups(
     user: Principal,
     *,
     status: FollowUpStatus | None = None,
+    agent_id: str | None = None,
+    kind: FollowUpKind | None = None,
+    escalated: bool | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> FollowUpsPublic:
-    """The agents' call list: the oldest deadline first."""
+    """The agents' call list per station (and per agent): the oldest deadline first."""
     query = select(FollowUp)
     query = at_visible_stations(query, FollowUp.station_id, user)
     if status is not None:
         query = query.where(FollowUp.status == status)
+    if agent_id is not None:
+        query = query.where(FollowUp.agent_id == agent_id)
+    if kind is not None:
+        query = query.where(FollowUp.kind == kind)
+    if escalated is not None:
+        escalated_col = col(FollowUp.escalated_at)
+        query = query.where(escalated_col.is_not(None) if escalated else escalated_col.is_(None))
     count = await count_rows(session, query)
     rows = (
         await session.exec(
@@ -342,3 +705,729 @@ async def list_audit(
     return AuditEntriesPublic(
         data=[AuditEntryPublic.model_validate(row.model_dump()) for row in rows], count=count
     )
+
+
+# --- scheduled tasks (the scheduler runs them once, when due, on the driven clock) ---------
+
+TASK_FOLLOWUP_OPEN = "followup.open"
+TASK_FOLLOWUP_EXPIRE = "followup.expire"
+TASK_REMINDER_SEND = "reminder.send"
+TASK_REMINDER_CALL = "reminder.call_if_not_booked"
+TASK_DECLINED_REMIND = "declined_work.remind"
+TASK_COMPLAINT_OVERDUE = "complaint.overdue"
+
+
+def _announce(uow: UnitOfWork, followup: FollowUp) -> None:
+    uow.emit(
+        events.FollowUpDue(
+            followup_id=followup.id,
+            order_id=followup.order_id,
+            customer_id=followup.customer_id,
+            opens_at=followup.opens_at,
+            due_at=followup.due_at,
+            kind=followup.kind.value,
+        ),
+        station_id=followup.station_id,
+    )
+
+
+async def open_followup(uow: UnitOfWork, followup_id: uuid.UUID) -> None:
+    """The call's window opened: it joins the agents' queue and is announced."""
+    followup = await uow.session.get(FollowUp, followup_id)
+    if followup is None or followup.status != FollowUpStatus.SCHEDULED:
+        return  # merged away, or already closed
+    followup.status = FollowUpStatus.OPEN
+    uow.session.add(followup)
+    _announce(uow, followup)
+
+
+async def expire_followup(uow: UnitOfWork, followup_id: uuid.UUID) -> None:
+    """A call not made by its expiry is closed as expired (it counts against the KPI)."""
+    followup = await uow.session.get(FollowUp, followup_id)
+    if followup is None or followup.status not in (FollowUpStatus.SCHEDULED, FollowUpStatus.OPEN):
+        return
+    followup.status = FollowUpStatus.EXPIRED
+    followup.closed_at = utcnow()
+    uow.session.add(followup)
+
+
+async def send_service_reminder(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
+    """Remind the customer ahead of the next service, unless booked or consent withdrawn."""
+    session = uow.session
+    reminder = await session.get(ServiceReminder, reminder_id)
+    if reminder is None or reminder.state != ReminderState.PLANNED:
+        return
+    customer = await session.get(Customer, reminder.customer_id)
+    if customer is None or not domain.may_be_contacted(customer.consent_to_contact):
+        reminder.state = ReminderState.WITHHELD
+        session.add(reminder)
+        return
+    now = utcnow()
+    reminder.state = ReminderState.SENT
+    reminder.sent_at = now
+    customer.last_contact_at = now
+    session.add_all([reminder, customer])
+    uow.emit(
+        events.ReminderDue(
+            reminder_id=reminder.id,
+            customer_id=reminder.customer_id,
+            vin=reminder.vin,
+            reason="next maintenance",
+            due_on=reminder.due_on,
+            due_km=reminder.due_km,
+        ),
+        station_id=reminder.station_id,
+    )
+
+
+async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
+    """Due and not booked: a reminder call joins the agents' queue (§8)."""
+    session = uow.session
+    reminder = await session.get(ServiceReminder, reminder_id)
+    if reminder is None or reminder.booked_at is not None:
+        return
+    customer = await session.get(Customer, reminder.customer_id)
+    if customer is None or not domain.may_be_contacted(customer.consent_to_contact):
+        return
+    exists = (
+        await session.exec(
+            select(FollowUp).where(
+                FollowUp.order_id == reminder.order_id,
+                FollowUp.kind == FollowUpKind.SERVICE_DUE,
+            )
+        )
+    ).first()
+    if exists is not None:
+        return
+    now = utcnow()
+    followup = FollowUp(
+        station_id=reminder.station_id,
+        order_id=reminder.order_id,
+        customer_id=reminder.customer_id,
+        kind=FollowUpKind.SERVICE_DUE,
+        opens_at=now,
+        due_at=now + domain.SECOND_FOLLOWUP_DUE_WITHIN,
+        expires_at=now + timedelta(days=domain.policy_for(reminder.station_id).expires_after_days),
+        vin=reminder.vin,
+        status=FollowUpStatus.OPEN,
+        created_at=now,
+    )
+    session.add(followup)
+    await schedule(
+        session,
+        kind=TASK_FOLLOWUP_EXPIRE,
+        key=f"followup:{followup.order_id}:{followup.kind.value}:expire",
+        due_at=followup.expires_at,
+        payload={"followup_id": str(followup.id)},
+        station_id=followup.station_id,
+    )
+    _announce(uow, followup)
+
+
+async def remind_declined_work(uow: UnitOfWork, finding_id: uuid.UUID) -> None:
+    """Remind the customer of work declined a while ago (not if consent was withdrawn)."""
+    session = uow.session
+    row = (
+        await session.exec(select(DeclinedWork).where(DeclinedWork.finding_id == finding_id))
+    ).first()
+    if row is None or row.reminded_at is not None or row.declined_at is None:
+        return
+    visit = await _visit_of(session, row.order_id)
+    if visit is None:
+        raise LookupError("the declined work's order is not known yet; retry")
+    customer = await session.get(Customer, visit.customer_id)
+    if customer is None or not domain.may_be_contacted(customer.consent_to_contact):
+        return
+    now = utcnow()
+    row.reminded_at = now
+    customer.last_contact_at = now
+    session.add_all([row, customer])
+    uow.emit(
+        events.ReminderDue(
+            reminder_id=row.id,
+            customer_id=customer.id,
+            vin=visit.vin,
+            reason=f"declined work: {row.description}"[:500],
+        ),
+        station_id=row.station_id,
+    )
+
+
+async def complaint_overdue(uow: UnitOfWork, complaint_id: uuid.UUID) -> None:
+    """Not answered by the promised time: escalated to the service manager."""
+    complaint = await uow.session.get(Complaint, complaint_id)
+    if complaint is None or complaint.status != ComplaintStatus.OPEN:
+        return
+    if complaint.escalated_at is None:
+        complaint.escalated_at = utcnow()
+        complaint.escalation_reason = "answer overdue"
+        uow.session.add(complaint)
+
+
+# --- follow-up calls: queue, assignment, outcomes -----------------------------------------
+
+
+async def _visible_followup(
+    session: AsyncSession, user: Principal, followup_id: uuid.UUID
+) -> FollowUp:
+    return await get_visible(session, FollowUp, followup_id, user, "follow-up call")
+
+
+async def get_followup(
+    session: AsyncSession, user: Principal, followup_id: uuid.UUID
+) -> FollowUpDetailPublic:
+    followup = await _visible_followup(session, user, followup_id)
+    return await _followup_detail(session, followup)
+
+
+async def _followup_detail(session: AsyncSession, followup: FollowUp) -> FollowUpDetailPublic:
+    calls = (
+        await session.exec(
+            select(FollowUpCall)
+            .where(FollowUpCall.followup_id == followup.id)
+            .order_by(col(FollowUpCall.attempt))
+        )
+    ).all()
+    return FollowUpDetailPublic.model_validate(
+        {
+            **followup.model_dump(),
+            "calls": [FollowUpCallPublic.model_validate(c.model_dump()) for c in calls],
+        }
+    )
+
+
+async def assign_followup(
+    session: AsyncSession, user: Principal, followup_id: uuid.UUID, data: FollowUpAssign
+) -> FollowUpDetailPublic:
+    """Put a call in an agent's queue (their own when no agent is named)."""
+    followup = await _visible_followup(session, user, followup_id)
+    if followup.status not in (FollowUpStatus.SCHEDULED, FollowUpStatus.OPEN):
+        raise Conflict(f"this call is {followup.status.value}", field="agent_id")
+    followup.agent_id = data.agent_id or user.user_id
+    session.add(followup)
+    return await _followup_detail(session, followup)
+
+
+async def record_outcome(
+    uow: UnitOfWork, user: Principal, followup_id: uuid.UUID, data: FollowUpOutcome
+) -> FollowUpDetailPublic:
+    """Log the call (date, time, content) and what it gave; a dissatisfied customer is
+    escalated to the service manager at once, and a complaint is opened when it is one."""
+    session = uow.session
+    followup = await _visible_followup(session, user, followup_id)
+    now = utcnow()
+    refusal = domain.can_record_outcome(followup.status.value, followup.opens_at, now)
+    if refusal is not None:
+        raise Conflict(refusal, field="outcome")
+    if data.outcome == CallOutcome.DISSATISFIED and not data.reason:
+        raise DomainError("say why the customer is dissatisfied", field="reason")
+    followup.attempts += 1
+    session.add(
+        FollowUpCall(
+            followup_id=followup.id,
+            attempt=followup.attempts,
+            called_at=now,
+            agent_id=user.user_id,
+            outcome=data.outcome,
+            content=data.content,
+        )
+    )
+    followup.agent_id = followup.agent_id or user.user_id
+    if data.outcome == CallOutcome.NOT_REACHED:
+        given_up, next_attempt = domain.after_not_reached(
+            followup.attempts, now, followup.expires_at
+        )
+        followup.next_attempt_at = next_attempt
+        if given_up:
+            followup.status = FollowUpStatus.UNREACHABLE
+            followup.outcome = CallOutcome.NOT_REACHED
+            followup.closed_at = now
+        session.add(followup)
+        return await _followup_detail(session, followup)
+
+    followup.status = FollowUpStatus.DONE
+    followup.outcome = data.outcome
+    followup.outcome_reason = data.reason
+    followup.closed_at = now
+    followup.next_attempt_at = None
+    customer = await session.get(Customer, followup.customer_id)
+    if customer is not None:
+        customer.last_contact_at = now
+        session.add(customer)
+    if domain.dissatisfied_is_escalated(data.outcome.value):
+        followup.escalated_at = now
+        if data.complaint:
+            complaint = await _open_complaint(
+                uow,
+                opened_by=user.user_id,
+                station_id=followup.station_id,
+                customer_id=followup.customer_id,
+                order_id=followup.order_id,
+                advisor_id=followup.advisor_id,
+                channel=ComplaintChannel.FOLLOW_UP,
+                category=data.category,
+                severity=data.severity,
+                summary=data.reason or data.content,
+                owner_id=user.user_id,
+                promised_answer_by=None,
+                manufacturer_involved=False,
+                escalate_reason="dissatisfied at the follow-up call",
+            )
+            followup.complaint_id = complaint.id
+    session.add(followup)
+    await session.flush()
+    return await _followup_detail(session, followup)
+
+
+# --- complaints ------------------------------------------------------------------------------
+
+
+async def _open_complaint(
+    uow: UnitOfWork,
+    *,
+    opened_by: str,
+    station_id: str,
+    customer_id: uuid.UUID,
+    order_id: uuid.UUID | None,
+    advisor_id: str | None,
+    channel: ComplaintChannel,
+    category: str,
+    severity: ComplaintSeverity,
+    summary: str,
+    owner_id: str,
+    promised_answer_by: datetime | None,
+    manufacturer_involved: bool,
+    escalate_reason: str | None = None,
+) -> Complaint:
+    now = utcnow()
+    try:
+        promised = domain.promised_answer_time(now, severity.value, promised_answer_by)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="promised_answer_by") from exc
+    reason = escalate_reason or domain.complaint_escalated_at_once(
+        severity.value, manufacturer_involved
+    )
+    complaint = Complaint(
+        station_id=station_id,
+        customer_id=customer_id,
+        order_id=order_id,
+        advisor_id=advisor_id,
+        channel=channel,
+        category=category,
+        severity=severity,
+        summary=summary[:2000],
+        owner_id=owner_id,
+        promised_answer_by=promised,
+        manufacturer_involved=manufacturer_involved,
+        escalated_at=now if reason else None,
+        escalation_reason=reason,
+        opened_at=now,
+        opened_by=opened_by,
+    )
+    uow.session.add(complaint)
+    await schedule(
+        uow.session,
+        kind=TASK_COMPLAINT_OVERDUE,
+        key=f"complaint:{complaint.id}:overdue",
+        due_at=promised,
+        payload={"complaint_id": str(complaint.id)},
+        station_id=station_id,
+    )
+    uow.emit(
+        events.ComplaintOpened(
+            complaint_id=complaint.id,
+            customer_id=customer_id,
+            order_id=order_id,
+            channel=channel.value,
+            severity=severity.value,
+            summary=complaint.summary,
+        ),
+        station_id=station_id,
+    )
+    return complaint
+
+
+async def open_complaint(
+    uow: UnitOfWork, user: Principal, data: ComplaintCreate
+) -> ComplaintPublic:
+    """Log a complaint from any channel, linked to the order and its advisor when given."""
+    session = uow.session
+    customer = await _visible_customer(session, user, data.customer_id, field="customer_id")
+    advisor_id: str | None = None
+    if data.order_id is not None:
+        visit = await _visit_of(session, data.order_id)
+        if visit is None or not user.can_see(visit.station_id):
+            raise NotFound("order")
+        if visit.customer_id != customer.id:
+            raise DomainError("the order is not this customer's", field="order_id")
+        station_id = visit.station_id
+        advisor_id = visit.advisor_id
+    else:
+        station_id = user.acting_station(data.station_id)
+    complaint = await _open_complaint(
+        uow,
+        opened_by=user.user_id,
+        station_id=station_id,
+        customer_id=customer.id,
+        order_id=data.order_id,
+        advisor_id=advisor_id,
+        channel=data.channel,
+        category=data.category,
+        severity=data.severity,
+        summary=data.summary,
+        owner_id=data.owner_id or user.user_id,
+        promised_answer_by=data.promised_answer_by,
+        manufacturer_involved=data.manufacturer_involved,
+    )
+    return ComplaintPublic.model_validate(complaint.model_dump())
+
+
+async def answer_complaint(
+    session: AsyncSession, user: Principal, complaint_id: uuid.UUID, data: ComplaintAnswer
+) -> ComplaintPublic:
+    """Record the answer and whether the customer accepted it (not accepted: escalated)."""
+    complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
+    if complaint.status != ComplaintStatus.OPEN:
+        raise Conflict("this complaint is already answered", field="answer")
+    now = utcnow()
+    complaint.status = ComplaintStatus.ANSWERED
+    complaint.answer = data.answer
+    complaint.answered_at = now
+    complaint.customer_accepted = data.customer_accepted
+    if not data.customer_accepted and complaint.escalated_at is None:
+        complaint.escalated_at = now
+        complaint.escalation_reason = "the customer did not accept the answer"
+    session.add(complaint)
+    await cancel(session, f"complaint:{complaint.id}:overdue")
+    customer = await session.get(Customer, complaint.customer_id)
+    if customer is not None:
+        customer.last_contact_at = now
+        session.add(customer)
+    return ComplaintPublic.model_validate(complaint.model_dump())
+
+
+async def get_complaint(
+    session: AsyncSession, user: Principal, complaint_id: uuid.UUID
+) -> ComplaintPublic:
+    complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
+    return ComplaintPublic.model_validate(complaint.model_dump())
+
+
+async def list_complaints(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: ComplaintStatus | None = None,
+    escalated: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> ComplaintsPublic:
+    """Complaints of the user's stations, the earliest promised answer first."""
+    query = at_visible_stations(select(Complaint), Complaint.station_id, user)
+    if status is not None:
+        query = query.where(Complaint.status == status)
+    if escalated is not None:
+        escalated_col = col(Complaint.escalated_at)
+        query = query.where(escalated_col.is_not(None) if escalated else escalated_col.is_(None))
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(Complaint.promised_answer_by), col(Complaint.id))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return ComplaintsPublic(
+        data=[ComplaintPublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+async def list_reminders(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    vin: str | None = None,
+    state: ReminderState | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> ServiceRemindersPublic:
+    query = at_visible_stations(select(ServiceReminder), ServiceReminder.station_id, user)
+    if vin:
+        query = query.where(ServiceReminder.vin == vin.strip().upper())
+    if state is not None:
+        query = query.where(ServiceReminder.state == state)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(ServiceReminder.due_on), col(ServiceReminder.id))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return ServiceRemindersPublic(
+        data=[ServiceReminderPublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+# --- satisfaction (CSI) -----------------------------------------------------------------------
+
+
+async def record_csi(
+    session: AsyncSession, user: Principal, data: CsiSurveyCreate
+) -> CsiSurveyPublic:
+    """Record the customer's scores for a delivered order, once, exactly as given."""
+    visit = await _visit_of(session, data.order_id)
+    if visit is None or not user.can_see(visit.station_id):
+        error = NotFound("order")
+        error.field = "order_id"
+        raise error
+    if visit.delivered_at is None:
+        raise DomainError("the survey is for delivered orders only", field="order_id")
+    try:
+        domain.check_csi_answers(data.scores)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="scores") from exc
+    if (await session.exec(select(CsiSurvey).where(CsiSurvey.order_id == data.order_id))).first():
+        raise Conflict("this order's survey is already recorded", field="order_id")
+    survey = CsiSurvey(
+        order_id=visit.order_id,
+        station_id=visit.station_id,
+        advisor_id=visit.advisor_id,
+        customer_id=visit.customer_id,
+        comment=data.comment,
+        answered_at=utcnow(),
+        recorded_by=user.user_id,
+    )
+    session.add(survey)
+    session.add_all(
+        CsiAnswer(survey_id=survey.id, question=q, score=score) for q, score in data.scores.items()
+    )
+    return CsiSurveyPublic.model_validate({**survey.model_dump(), "scores": data.scores})
+
+
+async def csi_report(
+    session: AsyncSession,
+    user: Principal,
+    group_by: CsiGroup,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> CsiReport:
+    """CSI (0–100) per station, advisor or month (station local time) of the user's stations."""
+    query = select(CsiSurvey, CsiAnswer).where(col(CsiAnswer.survey_id) == col(CsiSurvey.id))
+    stations = user.visible_stations()
+    if stations is not None:
+        query = query.where(col(CsiSurvey.station_id).in_(stations))
+    if since is not None:
+        query = query.where(col(CsiSurvey.answered_at) >= since)
+    if until is not None:
+        query = query.where(col(CsiSurvey.answered_at) < until)
+    scores: dict[str, list[int]] = {}
+    surveys: dict[str, set[uuid.UUID]] = {}
+    for survey, answer in (await session.exec(query)).all():
+        if group_by == CsiGroup.STATION:
+            key = survey.station_id
+        elif group_by == CsiGroup.ADVISOR:
+            key = survey.advisor_id or "(none)"
+        else:
+            key = survey.answered_at.astimezone(domain.STATION_TIMEZONE).strftime("%Y-%m")
+        scores.setdefault(key, []).append(answer.score)
+        surveys.setdefault(key, set()).add(survey.id)
+    return CsiReport(
+        group_by=group_by,
+        data=[
+            CsiRow(key=key, surveys=len(surveys[key]), csi=domain.csi_index(scores[key]))
+            for key in sorted(scores)
+        ],
+    )
+
+
+# --- campaigns and recalls --------------------------------------------------------------------
+
+
+async def create_campaign(
+    session: AsyncSession, user: Principal, data: CampaignCreate
+) -> CampaignPublic:
+    """A manufacturer's campaign or recall with the VINs it affects (group-wide)."""
+    if (await session.exec(select(Campaign).where(Campaign.code == data.code))).first():
+        raise Conflict(f"campaign {data.code} exists already", field="code")
+    campaign = Campaign(
+        code=data.code,
+        title=data.title,
+        is_recall=data.is_recall,
+        created_at=utcnow(),
+        created_by=user.user_id,
+    )
+    session.add(campaign)
+    session.add_all(CampaignVehicle(campaign_id=campaign.id, vin=vin) for vin in data.vins)
+    return CampaignPublic.model_validate(
+        {**campaign.model_dump(), "vehicles": len(data.vins), "open_vehicles": len(data.vins)}
+    )
+
+
+async def list_campaigns(session: AsyncSession) -> CampaignsPublic:
+    campaigns = (await session.exec(select(Campaign).order_by(col(Campaign.created_at)))).all()
+    rows = (await session.exec(select(CampaignVehicle))).all()
+    data = []
+    for campaign in campaigns:
+        mine = [r for r in rows if r.campaign_id == campaign.id]
+        data.append(
+            CampaignPublic.model_validate(
+                {
+                    **campaign.model_dump(),
+                    "vehicles": len(mine),
+                    "open_vehicles": sum(1 for r in mine if r.done_at is None),
+                }
+            )
+        )
+    return CampaignsPublic(data=data, count=len(data))
+
+
+async def campaign_outreach(
+    session: AsyncSession, user: Principal, campaign_id: uuid.UUID
+) -> OutreachPublic:
+    """The affected vehicles still open whose owners are customers of the user's stations."""
+    if await session.get(Campaign, campaign_id) is None:
+        raise NotFound("campaign")
+    open_vins = select(CampaignVehicle.vin).where(
+        CampaignVehicle.campaign_id == campaign_id, col(CampaignVehicle.done_at).is_(None)
+    )
+    query = (
+        select(Vehicle, Customer)
+        .where(col(Vehicle.vin).in_(open_vins))
+        .where(Vehicle.customer_id == Customer.id)  # type: ignore[arg-type]
+    )
+    visible = _visible_customers(user)
+    if visible is not None:
+        query = query.where(visible)
+    rows = (await session.exec(query.order_by(col(Vehicle.vin)))).all()
+    data = []
+    for car, customer in rows:
+        _audit(session, user, AuditAction.READ, customer)
+        data.append(
+            OutreachRow(
+                vin=car.vin,
+                plate=car.plate,
+                customer_id=customer.id,
+                customer_name=customer.name,
+                phone=customer.phone,
+                consent_to_contact=customer.consent_to_contact,
+            )
+        )
+    return OutreachPublic(data=data, count=len(data))
+
+
+async def open_campaigns(session: AsyncSession, vin: str) -> OpenCampaignsPublic:
+    """For reception at check-in: the campaigns and recalls still open for this VIN."""
+    vin = vin.strip().upper()
+    rows = (
+        await session.exec(
+            select(Campaign)
+            .where(CampaignVehicle.campaign_id == Campaign.id)  # type: ignore[arg-type]
+            .where(CampaignVehicle.vin == vin, col(CampaignVehicle.done_at).is_(None))
+            .order_by(col(Campaign.is_recall).desc(), col(Campaign.code))
+        )
+    ).all()
+    return OpenCampaignsPublic(
+        vin=vin, data=[OpenCampaign.model_validate(c.model_dump()) for c in rows]
+    )
+
+
+async def complete_campaign_vehicle(
+    session: AsyncSession, campaign_id: uuid.UUID, vin: str, data: CampaignDone
+) -> OpenCampaignsPublic:
+    """The campaign's work was done on this vehicle: it leaves the outreach list."""
+    vin = vin.strip().upper()
+    row = (
+        await session.exec(
+            select(CampaignVehicle).where(
+                CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.vin == vin
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("campaign vehicle")
+    if row.done_at is not None:
+        raise Conflict("already done for this vehicle", field="vin")
+    row.done_at = utcnow()
+    row.done_order_id = data.order_id
+    session.add(row)
+    await session.flush()
+    return await open_campaigns(session, vin)
+
+
+# --- contact plan and churn -------------------------------------------------------------------
+
+
+async def contact_plan(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    segment: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> ContactPlanPublic:
+    """Customers of the user's stations not contacted yet this month (consent given)."""
+    start = domain.month_start(utcnow())
+    query = select(Customer).where(
+        col(Customer.merged_into_id).is_(None),
+        col(Customer.consent_to_contact).is_(True),
+        or_(col(Customer.last_contact_at).is_(None), col(Customer.last_contact_at) < start),
+    )
+    visible = _visible_customers(user)
+    if visible is not None:
+        query = query.where(visible)
+    customers = (await session.exec(query.order_by(col(Customer.name), col(Customer.id)))).all()
+    rows = [
+        ContactPlanRow(
+            customer_id=c.id,
+            name=c.name,
+            segment=domain.segment_of(c.kind.value, c.is_vip),
+            preferred_channel=c.preferred_channel,
+            last_contact_at=c.last_contact_at,
+        )
+        for c in customers
+    ]
+    if segment is not None:
+        rows = [r for r in rows if r.segment == segment]
+    page = rows[offset : offset + limit]
+    for customer in customers:
+        if any(r.customer_id == customer.id for r in page):
+            _audit(session, user, AuditAction.READ, customer)
+    return ContactPlanPublic(month_start=start, data=page, count=len(rows))
+
+
+async def churn_report(session: AsyncSession, user: Principal, quarter: str) -> ChurnReport:
+    """Per station: customers active at the quarter's start and those lost in it (no visit
+    within the expected interval); the rate against the 5 % target."""
+    try:
+        start, end = domain.quarter_bounds(quarter)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="quarter") from exc
+    query = select(Visit.station_id, Visit.customer_id, Visit.opened_at)
+    stations = user.visible_stations()
+    if stations is not None:
+        query = query.where(col(Visit.station_id).in_(stations))
+    last_visit: dict[tuple[str, uuid.UUID], datetime] = {}
+    for station_id, customer_id, opened_at in (await session.exec(query)).all():
+        if opened_at >= end:
+            continue
+        key = (station_id, customer_id)
+        last_visit[key] = max(last_visit.get(key, opened_at), opened_at)
+    data = []
+    for station in sorted({station for station, _ in last_visit}):
+        lasts = [at for (s, _), at in last_visit.items() if s == station]
+        base = [at for at in lasts if at + domain.EXPECTED_VISIT_INTERVAL >= start]
+        lost = sum(1 for at in base if domain.lost_in(at, start, end))
+        rate = domain.churn_rate(lost, len(base))
+        data.append(
+            ChurnRow(
+                station_id=station,
+                customers=len(base),
+                lost=lost,
+                churn_rate=rate,
+                target=domain.CHURN_TARGET,
+                on_target=None if rate is None else rate < domain.CHURN_TARGET,
+            )
+        )
+    return ChurnReport(quarter=quarter, data=data)

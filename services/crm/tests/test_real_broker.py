@@ -13,6 +13,7 @@ from sqlmodel import select
 from services.crm.app import definition
 from services.crm.models import FollowUp, Visit
 from services.crm.tests.test_customer_files import order_created, vehicle_delivered
+from shared import clock
 from shared.testing import eventually, read_topic, run_service
 
 pytestmark = pytest.mark.realbroker
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.realbroker
 async def test_delivery_plans_followups_on_a_real_broker(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
-    async with run_service(definition, tmp_path, real_broker=kafka_bootstrap) as crm:
+    async with run_service(
+        definition, tmp_path, real_broker=kafka_bootstrap, scheduler=False
+    ) as crm:
         order = order_created()
         await crm.publish(order)
 
@@ -41,6 +44,11 @@ async def test_delivery_plans_followups_on_a_real_broker(
 
         planned = await eventually(followups, timeout=30, what="crm to plan the follow-ups")
         assert {f.kind.value for f in planned} == {"72h", "2w"}
+        # both calls open on the driven clock (15 days on), and are announced then
+        later = max(f.opens_at for f in planned)
+        with clock.driven(clock.ManualClock(later)):
+            assert crm.runtime.scheduler is not None
+            await crm.runtime.scheduler.run_due()
 
         async def announced() -> list[dict]:
             # the topic may hold other tests' calls: read what is there, keep this order's

@@ -1,0 +1,46 @@
+"""CRM's scheduled tasks: thin; the platform persists them and runs each once, when due."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.crm import service
+from shared.outbox import UnitOfWork
+from shared.scheduler import TaskScheduler, task_payload
+from shared.tables import ScheduledTask
+
+scheduler = TaskScheduler("crm")
+
+
+def _id(task: ScheduledTask, name: str) -> uuid.UUID:
+    return uuid.UUID(task_payload(task)[name])
+
+
+@scheduler.handles(service.TASK_FOLLOWUP_OPEN)
+async def open_followup(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.open_followup(uow, _id(task, "followup_id"))
+
+
+@scheduler.handles(service.TASK_FOLLOWUP_EXPIRE)
+async def expire_followup(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.expire_followup(uow, _id(task, "followup_id"))
+
+
+@scheduler.handles(service.TASK_REMINDER_SEND)
+async def send_service_reminder(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.send_service_reminder(uow, _id(task, "reminder_id"))
+
+
+@scheduler.handles(service.TASK_REMINDER_CALL)
+async def call_if_not_booked(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.call_if_not_booked(uow, _id(task, "reminder_id"))
+
+
+@scheduler.handles(service.TASK_DECLINED_REMIND)
+async def remind_declined_work(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.remind_declined_work(uow, _id(task, "finding_id"))
+
+
+@scheduler.handles(service.TASK_COMPLAINT_OVERDUE)
+async def complaint_overdue(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.complaint_overdue(uow, _id(task, "complaint_id"))
