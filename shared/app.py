@@ -27,7 +27,8 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, create_model
 from sqlalchemy import MetaData, func
-from sqlmodel import select
+from sqlalchemy import delete as sa_delete
+from sqlmodel import col, select
 
 from shared import clock
 from shared.auth import CurrentUser, Principal, Role, issue_token, require_role
@@ -48,7 +49,7 @@ from shared.observability import (
 from shared.outbox import OutboxRelay, UnitOfWork
 from shared.scheduler import TaskScheduler
 from shared.settings import ServiceSettings, load_settings
-from shared.tables import DeadLetter, DeadLetterState, PlatformTable
+from shared.tables import DeadLetter, DeadLetterState, PlatformTable, ProcessedEvent
 
 log = logging.getLogger("aftersales.app")
 
@@ -66,6 +67,10 @@ class ServiceDefinition:
     consumer: EventConsumer
     publishes: list[type[Payload]] = field(default_factory=list)
     on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    #: tables that are pure projections of other services' events (rebuildable from topics)
+    read_models: list[Any] = field(default_factory=list)
+    #: the topics those read models are built from
+    read_model_topics: list[str] = field(default_factory=list)
     #: the service's scheduled-task handlers (follow-ups, reminders, expiries)
     scheduler: TaskScheduler | None = None
     #: loads the demo data (idempotent); run on start when SEED_DEMO_DATA=true
@@ -296,9 +301,11 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
         topic: str,
         partition: int | None = None,
         offset: int | None = None,
+        rebuilding: bool = False,
     ) -> dict[str, str]:
         """Hand one message (the request body, as it was on the topic) to this service's
-        consumer: the inbox skips what was already handled (used by `aftersales replay`)."""
+        consumer: the inbox skips what was already handled (used by `aftersales replay`).
+        ``rebuilding``: state is re-derived but no event is raised again."""
         if topic not in runtime.consumer.topics:
             raise HTTPException(
                 422,
@@ -306,9 +313,28 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
                 f"(it consumes: {', '.join(runtime.consumer.topics)})",
             )
         outcome = await runtime.consumer.process(
-            Incoming(topic=topic, value=await request.body(), partition=partition, offset=offset)
+            Incoming(topic=topic, value=await request.body(), partition=partition, offset=offset),
+            rebuilding=rebuilding,
         )
         return {"outcome": outcome.value}
+
+    @router.post("/admin/read-models/reset", tags=["operations"], dependencies=[operator])
+    async def reset_read_models(runtime: RuntimeDep) -> dict[str, Any]:
+        """Empty this service's read models and forget that it handled their topics, so a
+        replay from the start rebuilds them (`aftersales rebuild <service>`)."""
+        if not definition.read_models:
+            raise HTTPException(422, f"{definition.name} declares no rebuildable read model")
+        deleted: dict[str, int] = {}
+        async with runtime.db.transaction() as session:
+            for table in reversed(definition.read_models):
+                result = await session.exec(sa_delete(table))
+                deleted[table.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+            await session.exec(
+                sa_delete(ProcessedEvent).where(
+                    col(ProcessedEvent.event_type).in_(definition.read_model_topics)
+                )
+            )
+        return {"deleted": deleted, "topics": definition.read_model_topics}
 
     @router.get("/admin/outbox", tags=["operations"], dependencies=[operator])
     async def outbox(runtime: RuntimeDep) -> dict[str, Any]:

@@ -9,6 +9,8 @@
     aftersales replay order.created --service workshop [--from-offset N --partition P]
                                              feed a topic into a service again (inbox skips
                                              what it already handled: use after a restore)
+    aftersales rebuild warranty              empty a service's read models and replay their
+                                             topics from the start (no event raised again)
     aftersales acls                          kafka-acls.sh commands: each service's principal
                                              may read what it consumes, write what it publishes
     aftersales issue-token --user li.na --name 李娜 --role service_advisor --stations bj01
@@ -145,12 +147,33 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Read a topic from an offset and hand every message to the service's consumer."""
+    outcomes = _replay(
+        args.service,
+        args.topic,
+        service_url(args.service, args.url),
+        from_offset=args.from_offset,
+        partition=args.partition,
+        rebuilding=False,
+    )
+    _print({"service": args.service, "topic": args.topic, "outcomes": outcomes})
+    return 0
+
+
+def _replay(
+    service: str,
+    topic: str,
+    base_url: str,
+    *,
+    from_offset: int | None,
+    partition: int | None,
+    rebuilding: bool,
+) -> dict[str, int]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from shared.messaging import admin_security
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    url = f"{service_url(args.service, args.url)}/admin/replay"
+    url = f"{base_url}/admin/replay"
     outcomes: dict[str, int] = {}
 
     async def run() -> None:
@@ -162,17 +185,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
         )
         await consumer.start()
         try:
-            partitions = sorted(consumer.partitions_for_topic(args.topic) or [])
-            if args.partition is not None:
-                partitions = [args.partition]
-            tps = [TopicPartition(args.topic, p) for p in partitions]
+            partitions = sorted(consumer.partitions_for_topic(topic) or [])
+            if partition is not None:
+                partitions = [partition]
+            tps = [TopicPartition(topic, p) for p in partitions]
             consumer.assign(tps)
             ends = await consumer.end_offsets(tps)
             for tp in tps:
-                if args.from_offset is None:
+                if from_offset is None:
                     await consumer.seek_to_beginning(tp)
                 else:
-                    consumer.seek(tp, args.from_offset)
+                    consumer.seek(tp, from_offset)
             async with httpx.AsyncClient(
                 headers={"Authorization": f"Bearer {token_for('ops')}"}, timeout=30
             ) as client:
@@ -200,7 +223,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
             await consumer.stop()
 
     asyncio.run(run())
-    _print({"service": args.service, "topic": args.topic, "outcomes": outcomes})
+    return outcomes
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Empty a service's read models, then replay their topics from the start, silently."""
+    url = service_url(args.service, args.url)
+    with _client() as client:
+        response = client.post(f"{url}/admin/read-models/reset")
+        if not response.is_success:
+            print(response.text, file=sys.stderr)
+            return 1
+        reset = response.json()
+    results = {}
+    for topic in reset["topics"]:
+        results[topic] = _replay(
+            args.service, topic, url, from_offset=None, partition=None, rebuilding=True
+        )
+    _print({"service": args.service, "deleted": reset["deleted"], "replayed": results})
     return 0
 
 
@@ -332,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--partition", type=int)
     replay.add_argument("--url")
 
+    rebuild = sub.add_parser("rebuild", help="rebuild a service's read models from the topics")
+    rebuild.add_argument("service", choices=list(SERVICES))
+    rebuild.add_argument("--url")
+
     sub.add_parser("acls", help="print the Kafka ACLs of every service")
 
     issue = sub.add_parser("issue-token", help="a token for any user")
@@ -357,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "revision": cmd_revision,
         "migrate": cmd_migrate,
         "replay": cmd_replay,
+        "rebuild": cmd_rebuild,
         "acls": cmd_acls,
         "issue-token": cmd_issue_token,
     }

@@ -141,13 +141,23 @@ class EventConsumer:
 
     # -- processing ---------------------------------------------------------------------
 
-    async def process(self, incoming: Incoming, *, redrive_of: uuid.UUID | None = None) -> Outcome:
-        outcome = await self._process(incoming, redrive_of)
+    async def process(
+        self,
+        incoming: Incoming,
+        *,
+        redrive_of: uuid.UUID | None = None,
+        rebuilding: bool = False,
+    ) -> Outcome:
+        """Handle one message. ``rebuilding``: re-derive state from history without raising
+        events again (a read-model rebuild must not re-announce what was announced)."""
+        outcome = await self._process(incoming, redrive_of, rebuilding)
         self.counts[outcome.value] += 1
         EVENTS_CONSUMED.labels(self.service_name, incoming.topic, outcome.value).inc()
         return outcome
 
-    async def _process(self, incoming: Incoming, redrive_of: uuid.UUID | None) -> Outcome:
+    async def _process(
+        self, incoming: Incoming, redrive_of: uuid.UUID | None, rebuilding: bool = False
+    ) -> Outcome:
         try:
             envelope = Envelope.from_bytes(incoming.value)
         except ValueError as exc:
@@ -165,7 +175,7 @@ class EventConsumer:
 
         correlation = str(envelope.correlation_id) if envelope.correlation_id else None
         with consuming(self.service_name, incoming.topic, dict(incoming.headers), correlation):
-            return await self._handle(incoming, envelope, payload, handler, redrive_of)
+            return await self._handle(incoming, envelope, payload, handler, redrive_of, rebuilding)
 
     async def _handle(
         self,
@@ -174,6 +184,7 @@ class EventConsumer:
         payload: Payload,
         handler: Handler,
         redrive_of: uuid.UUID | None,
+        rebuilding: bool = False,
     ) -> Outcome:
         last_error: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -181,7 +192,12 @@ class EventConsumer:
                 async with self.db.transaction() as session:
                     if await session.get(ProcessedEvent, envelope.event_id) is not None:
                         return Outcome.DUPLICATE
-                    uow = UnitOfWork(session, self.service_name, causation=envelope)
+                    uow = UnitOfWork(
+                        session,
+                        self.service_name,
+                        causation=envelope,
+                        silent=rebuilding,
+                    )
                     await handler(uow, payload)
                     session.add(
                         ProcessedEvent(

@@ -111,6 +111,8 @@ class UnitOfWork:
     producer: str
     causation: Envelope | None = None
     emitted: list[Envelope] = field(default_factory=list)
+    #: rebuilding a read model from history: events are not raised again
+    silent: bool = False
 
     @property
     def event(self) -> Envelope:
@@ -137,7 +139,8 @@ class UnitOfWork:
             correlation_id=correlation_id,
             causation=self.causation,
         )
-        stage(self.session, envelope)
+        if not self.silent:
+            stage(self.session, envelope)
         self.emitted.append(envelope)
         return envelope
 

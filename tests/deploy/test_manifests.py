@@ -67,7 +67,8 @@ def test_the_grafana_dashboard_only_charts_metrics_the_services_export() -> None
     from shared import observability
 
     exported = {
-        metric._name for metric in vars(observability).values()
+        metric._name
+        for metric in vars(observability).values()
         if hasattr(metric, "_name") and hasattr(metric, "labels")
     }
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "aftersales-services.json").read_text())

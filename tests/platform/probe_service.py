@@ -90,4 +90,6 @@ definition = ServiceDefinition(
     consumer=consumer,
     publishes=[events.JobCompleted],
     scheduler=scheduler,
+    read_models=[Note],
+    read_model_topics=["order.created"],
 )
