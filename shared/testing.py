@@ -60,6 +60,7 @@ class ServiceHarness:
     client: httpx.AsyncClient
     runtime: Runtime
     broker: KafkaBroker
+    app: Any = None
 
     async def publish(self, payload: Payload, *, station_id: str = "bj01", **kw: Any) -> Envelope:
         """Deliver an event as another service would (envelope on its topic, keyed)."""
@@ -102,7 +103,7 @@ async def run_service(
     async with test_broker, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield ServiceHarness(client, runtime, broker)
+            yield ServiceHarness(client, runtime, broker, app)
 
 
 async def eventually(
