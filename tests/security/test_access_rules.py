@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 import pytest
+from pydantic import BaseModel
 
 from shared.settings import ServiceSettings
 from shared.testing import run_service
@@ -148,13 +149,13 @@ def test_request_bodies_refuse_unknown_fields_and_owned_fields(service: str) -> 
     assert not problems, problems
 
 
+class Sloppy(BaseModel):
+    name: str
+    status: str
+
+
 def test_the_body_check_catches_a_permissive_model_and_an_owned_field() -> None:
     from fastapi import FastAPI
-    from pydantic import BaseModel
-
-    class Sloppy(BaseModel):
-        name: str
-        status: str
 
     app = FastAPI()
 
@@ -163,7 +164,7 @@ def test_the_body_check_catches_a_permissive_model_and_an_owned_field() -> None:
         return None
 
     spec = app.openapi()
-    [(route, schema)] = body_schemas(spec)
+    [(_route, schema)] = body_schemas(spec)
     [obj] = objects_in(schema, spec, set())
     assert obj.get("additionalProperties") is not False
     assert set(obj["properties"]) & OWNED == {"status"}
