@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SERVICE ?=
 SERVICES := reception workshop parts warranty crm
 
-.PHONY: up test install lint typecheck unit e2e contracts token topics clean help
+.PHONY: up test install lint typecheck unit e2e contracts token topics clean help browser-deps
 
 help:
 	@echo "make up                 start broker + five services with demo data (Ctrl-C stops)"
@@ -13,6 +13,13 @@ help:
 	@echo "make test SERVICE=parts test one service alone"
 	@echo "make token LOGIN=advisor.bj01  print a bearer token"
 	@echo "make contracts          refresh the event-schema snapshots after a compatible change"
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser-deps:
+	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi "noto sans cjk" || \
+	  { echo "installing chromium and CJK fonts (apt)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	    || echo "could not install chromium: browser tests will be skipped"; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +33,7 @@ up: install
 	$(PY) -m deploy.run
 
 ifeq ($(SERVICE),)
-test: install lint typecheck
+test: install lint typecheck browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 else
 test: install
