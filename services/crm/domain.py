@@ -144,9 +144,7 @@ def can_record_outcome(status: str, opens_at: datetime, now: datetime) -> str | 
     if status in {"done", "unreachable", "expired"}:
         return f"this call is already {status}: its outcome cannot be recorded twice"
     if now < opens_at:
-        return (
-            f"this call opens at {opens_at.isoformat()}; not before (§8: not before the next day)"
-        )
+        return f"this call opens at {opens_at.isoformat()} (§8: not before the next day)"
     return None
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlmodel import col, select
 
 from services.crm import domain
@@ -89,13 +88,6 @@ def vehicle_delivered(
     }
     values.update(overrides)
     return events.VehicleDelivered.model_validate(values)
-
-
-@pytest.fixture
-async def crm(tmp_path: Path):
-    # the scheduler runs when a test says so (run_due), on the test's driven clock
-    async with run_service(definition, tmp_path, scheduler=False) as harness:
-        yield harness
 
 
 async def followups_of(crm, order_id: uuid.UUID) -> list[FollowUp]:

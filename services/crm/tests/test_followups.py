@@ -1,0 +1,239 @@
+"""§8 follow-up calls on the driven clock: opening, outcomes, retries, expiry, escalation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from services.crm.models import Complaint, FollowUp, FollowUpKind, FollowUpStatus
+from services.crm.tests.helpers import emitted, manual_clock, run_due
+from services.crm.tests.test_customer_files import order_created, vehicle_delivered
+from shared.testing import auth_headers
+
+DELIVERED = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 15:30 in Beijing
+NEXT_DAY = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 00:00 on the 24th in Beijing
+AGENT = auth_headers("crm.bj01")
+
+
+async def delivered_order(crm, station_id: str = "bj01") -> uuid.UUID:
+    order = order_created()
+    await crm.publish(order, station_id=station_id)
+    await crm.publish(vehicle_delivered(order.order_id, DELIVERED), station_id=station_id)
+    return order.order_id
+
+
+async def call_of(crm, order_id: uuid.UUID, kind: FollowUpKind = FollowUpKind.FIRST) -> FollowUp:
+    async with crm.runtime.db.read() as session:
+        query = select(FollowUp).where(FollowUp.order_id == order_id, FollowUp.kind == kind)
+        return (await session.exec(query)).one()
+
+
+async def outcome(crm, followup_id: uuid.UUID, headers=AGENT, **body):
+    return await crm.client.post(f"/follow-ups/{followup_id}/outcome", json=body, headers=headers)
+
+
+async def test_first_call_opens_the_next_day_and_is_announced_only_then(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        call = await call_of(crm, order_id)
+        assert call.status == FollowUpStatus.SCHEDULED
+        await run_due(crm)
+        assert await emitted(crm, "followup.due") == []
+        early = await outcome(crm, call.id, outcome="satisfied")
+        assert early.status_code == 409, early.text  # not before the next day
+        assert "not before the next day" in early.json()["detail"][0]["msg"]
+
+        now.set(NEXT_DAY - timedelta(seconds=1))
+        await run_due(crm)
+        assert (await call_of(crm, order_id)).status == FollowUpStatus.SCHEDULED
+        now.set(NEXT_DAY)
+        await run_due(crm)
+        assert (await call_of(crm, order_id)).status == FollowUpStatus.OPEN
+        announced = await emitted(crm, "followup.due")
+        assert [(a["kind"], a["followup_id"]) for a in announced] == [("72h", str(call.id))]
+        assert datetime.fromisoformat(announced[0]["due_at"]) == DELIVERED + timedelta(hours=72)
+
+
+async def test_second_call_opens_two_weeks_after_delivery(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.advance(timedelta(days=14) - timedelta(minutes=1))
+        await run_due(crm)
+        assert (await call_of(crm, order_id, FollowUpKind.SECOND)).status == (
+            FollowUpStatus.SCHEDULED
+        )
+        now.advance(timedelta(minutes=1))
+        await run_due(crm)
+        assert (await call_of(crm, order_id, FollowUpKind.SECOND)).status == FollowUpStatus.OPEN
+        assert [a["kind"] for a in await emitted(crm, "followup.due")] == ["72h", "2w"]
+
+
+async def test_call_not_made_expires_on_day_seven(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        call = await call_of(crm, order_id)
+        assert call.expires_at == DELIVERED + timedelta(days=7)
+        now.advance(timedelta(days=7) - timedelta(seconds=1))
+        await run_due(crm)
+        assert (await call_of(crm, order_id)).status == FollowUpStatus.OPEN
+        now.advance(timedelta(seconds=1))
+        await run_due(crm)
+        assert (await call_of(crm, order_id)).status == FollowUpStatus.EXPIRED
+        late = await outcome(crm, call.id, outcome="satisfied")
+        assert late.status_code == 409
+
+
+async def test_outcome_is_logged_with_date_time_content_and_cannot_be_recorded_twice(
+    crm,
+) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=2))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        done = await outcome(
+            crm, call.id, outcome="satisfied", content="车况良好；提醒 51000 km 保养"
+        )
+        assert done.status_code == 200, done.text
+        body = done.json()
+        assert (body["status"], body["outcome"], body["agent_id"]) == (
+            "done",
+            "satisfied",
+            "crm.bj01",
+        )
+        assert body["calls"] == [
+            {
+                "attempt": 1,
+                "called_at": (NEXT_DAY + timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
+                "agent_id": "crm.bj01",
+                "outcome": "satisfied",
+                "content": "车况良好；提醒 51000 km 保养",
+            }
+        ]
+        again = await outcome(crm, call.id, outcome="dissatisfied", reason="changed my mind")
+        assert again.status_code == 409
+        assert again.json()["detail"][0]["loc"][-1] == "outcome"
+        assert (await call_of(crm, order_id)).outcome == "satisfied"
+
+
+async def test_not_reached_is_retried_after_four_hours_and_closed_after_three_attempts(
+    crm,
+) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        first = await outcome(crm, call.id, outcome="not_reached", content="无人接听")
+        assert first.json()["status"] == "open"
+        assert first.json()["next_attempt_at"] == (
+            (NEXT_DAY + timedelta(hours=5)).isoformat().replace("+00:00", "Z")
+        )
+        now.advance(timedelta(hours=4))
+        second = await outcome(crm, call.id, outcome="not_reached")
+        assert (second.json()["status"], second.json()["attempts"]) == ("open", 2)
+        now.advance(timedelta(hours=4))
+        third = await outcome(crm, call.id, outcome="not_reached")
+        assert (third.json()["status"], third.json()["attempts"]) == ("unreachable", 3)
+        assert [c["attempt"] for c in third.json()["calls"]] == [1, 2, 3]
+        assert (await outcome(crm, call.id, outcome="reached")).status_code == 409
+
+
+async def test_dissatisfied_customer_is_escalated_to_the_service_manager_at_once(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        no_reason = await outcome(crm, call.id, outcome="dissatisfied")
+        assert no_reason.status_code == 422
+        assert no_reason.json()["detail"][0]["loc"][-1] == "reason"
+
+        unhappy = await outcome(
+            crm, call.id, outcome="dissatisfied", reason="等待时间太长", content="..."
+        )
+        assert unhappy.status_code == 200, unhappy.text
+        assert unhappy.json()["escalated_at"] is not None
+        assert unhappy.json()["complaint_id"] is None  # not a complaint: no complaint.opened
+        assert await emitted(crm, "complaint.opened") == []
+        managers = await crm.client.get(
+            "/follow-ups", params={"escalated": "true"}, headers=auth_headers("manager.bj01")
+        )
+        assert [f["id"] for f in managers.json()["data"]] == [str(call.id)]
+        elsewhere = await crm.client.get(
+            "/follow-ups", params={"escalated": "true"}, headers=auth_headers("manager.sh01")
+        )
+        assert elsewhere.json()["count"] == 0
+
+
+async def test_dissatisfied_with_a_complaint_opens_it_and_publishes_complaint_opened(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        response = await outcome(
+            crm,
+            call.id,
+            outcome="dissatisfied",
+            reason="刹车仍有异响",
+            complaint=True,
+            severity="serious",
+            category="repair quality",
+        )
+        assert response.status_code == 200, response.text
+        async with crm.runtime.db.read() as session:
+            complaint = (await session.exec(select(Complaint))).one()
+        assert response.json()["complaint_id"] == str(complaint.id)
+        assert (complaint.order_id, complaint.advisor_id, complaint.channel.value) == (
+            order_id,
+            "advisor.bj01",
+            "follow_up",
+        )
+        assert complaint.escalated_at is not None
+        opened = await emitted(crm, "complaint.opened")
+        assert [(o["complaint_id"], o["severity"], o["channel"]) for o in opened] == [
+            (str(complaint.id), "serious", "follow_up")
+        ]
+
+
+async def test_queue_per_agent_oldest_due_first(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        first = await delivered_order(crm)
+        now.advance(timedelta(hours=1))
+        second = await delivered_order(crm)
+        calls = [await call_of(crm, first), await call_of(crm, second)]
+        for call in reversed(calls):
+            taken = await crm.client.post(
+                f"/follow-ups/{call.id}/assignment", json={}, headers=AGENT
+            )
+            assert taken.status_code == 200, taken.text
+        other = await crm.client.post(
+            f"/follow-ups/{calls[0].id}/assignment",
+            json={"agent_id": "crm.bj02"},
+            headers=auth_headers("manager.bj01"),
+        )
+        assert other.json()["agent_id"] == "crm.bj02"
+        mine = await crm.client.get("/follow-ups", params={"mine": "true"}, headers=AGENT)
+        assert [f["id"] for f in mine.json()["data"]] == [str(calls[1].id)]
+        theirs = await crm.client.get(
+            "/follow-ups", params={"agent_id": "crm.bj02"}, headers=auth_headers("manager.bj01")
+        )
+        assert [f["id"] for f in theirs.json()["data"]] == [str(calls[0].id)]
+
+
+async def test_another_stations_call_is_404(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY)
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        other = await outcome(crm, call.id, headers=auth_headers("crm.sh01"), outcome="reached")
+        assert other.status_code == 404
+        detail = await crm.client.get(f"/follow-ups/{call.id}", headers=auth_headers("crm.sh01"))
+        assert detail.status_code == 404
+        bad = await outcome(crm, call.id, outcome="maybe")
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"][-1] == "outcome"
