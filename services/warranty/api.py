@@ -3,37 +3,238 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from services.warranty import service
-from services.warranty.models import ClaimStatus, WarrantyClaimPublic, WarrantyClaimsPublic
+from services.warranty.models import (
+    ClaimHistoryPublic,
+    ClaimStatus,
+    ClaimSubmit,
+    ClaimUpdate,
+    CoverageCheckPublic,
+    CoverageCheckRequest,
+    KpiReportPublic,
+    PoliciesPublic,
+    PolicyCreate,
+    PolicyPublic,
+    QualityReportPublic,
+    ReturnedPartPublic,
+    ReturnedPartsPublic,
+    ReturnedPartStatus,
+    ReturnRequest,
+    SanbaoRecordPublic,
+    ScrapRelease,
+    Shipment,
+    WarrantyClaimPublic,
+    WarrantyClaimsPublic,
+)
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
 
-router = APIRouter(prefix="/claims", tags=["warranty claims"])
+claims = APIRouter(prefix="/claims", tags=["warranty claims"])
+policies = APIRouter(prefix="/policies", tags=["warranty policies"])
+coverage = APIRouter(prefix="/coverage-checks", tags=["coverage"])
+parts = APIRouter(prefix="/returned-parts", tags=["returned warranty parts"])
+reports = APIRouter(tags=["reports"])
+vehicles = APIRouter(prefix="/vehicles", tags=["三包 tracking"])
 
 reader = require_role(Role.WARRANTY_ADMIN, Role.SERVICE_ADVISOR, *MANAGERS)
+manager_reader = require_role(Role.WARRANTY_ADMIN, *MANAGERS)
+admin = require_role(Role.WARRANTY_ADMIN)
+policy_admin = require_role(Role.WARRANTY_ADMIN, Role.GROUP_MANAGER)
+
+Reader = Annotated[Principal, Depends(reader)]
+ManagerReader = Annotated[Principal, Depends(manager_reader)]
+Admin = Annotated[Principal, Depends(admin)]
 
 
-@router.get("", response_model=WarrantyClaimsPublic)
+# --- claims -----------------------------------------------------------------------------
+
+
+@claims.get("", response_model=WarrantyClaimsPublic)
 async def list_warranty_claims(
     runtime: RuntimeDep,
-    user: Annotated[Principal, Depends(reader)],
+    user: Reader,
     status: ClaimStatus | None = None,
+    order_id: uuid.UUID | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> WarrantyClaimsPublic:
     """Claims of the stations the user may see, newest first."""
     async with runtime.db.read() as session:
-        return await service.list_claims(session, user, status=status, offset=offset, limit=limit)
+        return await service.list_claims(
+            session, user, status=status, order_id=order_id, offset=offset, limit=limit
+        )
 
 
-@router.get("/{claim_id}", response_model=WarrantyClaimPublic)
+@claims.get("/{claim_id}", response_model=WarrantyClaimPublic)
 async def get_warranty_claim(
-    runtime: RuntimeDep, claim_id: uuid.UUID, user: Annotated[Principal, Depends(reader)]
+    runtime: RuntimeDep, claim_id: uuid.UUID, user: Reader
 ) -> WarrantyClaimPublic:
     """One claim with its lines and the problems to fix before it is submitted."""
     async with runtime.db.read() as session:
         return await service.get_claim(session, user, claim_id)
+
+
+@claims.patch("/{claim_id}", response_model=WarrantyClaimPublic)
+async def update_warranty_claim(
+    runtime: RuntimeDep, claim_id: uuid.UUID, body: ClaimUpdate, user: Admin
+) -> WarrantyClaimPublic:
+    """Complete a draft (or a claim asked about or rejected): complaint/cause/correction,
+    the causal part, fault codes, photos, notes for hours above the labour-time standard.
+    Send the ``version`` read; a stale one answers 409."""
+    async with runtime.unit_of_work() as uow:
+        return await service.update_claim(uow, user, claim_id, body)
+
+
+@claims.post("/{claim_id}/submission", response_model=WarrantyClaimPublic)
+async def submit_warranty_claim(
+    runtime: RuntimeDep, claim_id: uuid.UUID, body: ClaimSubmit, user: Admin
+) -> WarrantyClaimPublic:
+    """Submit (or resubmit) the claim to the manufacturer. Refused with the reasons while it
+    has problems (no causal part, hours over the standard without a note, duplicate, past
+    the deadline, a line outside coverage). Sending happens right after, with retries."""
+    async with runtime.unit_of_work() as uow:
+        return await service.submit_claim(uow, user, claim_id, body)
+
+
+@claims.post("/{claim_id}/poll", response_model=WarrantyClaimPublic)
+async def poll_warranty_claim(
+    runtime: RuntimeDep, claim_id: uuid.UUID, user: Admin
+) -> WarrantyClaimPublic:
+    """Send a submission still pending and apply the manufacturer's answers due by now,
+    without waiting for the scheduler."""
+    async with runtime.unit_of_work() as uow:
+        return await service.poll_claim(uow, user, claim_id)
+
+
+@claims.get("/{claim_id}/history", response_model=ClaimHistoryPublic)
+async def warranty_claim_history(
+    runtime: RuntimeDep, claim_id: uuid.UUID, user: Reader
+) -> ClaimHistoryPublic:
+    """Every submission (attempts, errors, the manufacturer's reference) and every answer."""
+    async with runtime.db.read() as session:
+        return await service.claim_history(session, user, claim_id)
+
+
+# --- policies and coverage --------------------------------------------------------------
+
+
+@policies.get("", response_model=PoliciesPublic)
+async def list_warranty_policies(
+    runtime: RuntimeDep, _user: Reader, make: str | None = None
+) -> PoliciesPublic:
+    """Every version of the manufacturers' policies (group-wide, not per station)."""
+    async with runtime.db.read() as session:
+        return await service.list_policies(session, make)
+
+
+@policies.post("", response_model=PolicyPublic, status_code=201)
+async def create_warranty_policy(
+    runtime: RuntimeDep, body: PolicyCreate, _user: Annotated[Principal, Depends(policy_admin)]
+) -> PolicyPublic:
+    """Publish a new version of a make's (or one model's) policy, valid from a date after
+    the previous version's; repairs before it stay judged by the older version."""
+    async with runtime.db.transaction() as session:
+        return await service.create_policy(session, body)
+
+
+@coverage.post("", response_model=CoverageCheckPublic)
+async def check_warranty_coverage(
+    runtime: RuntimeDep, body: CoverageCheckRequest, user: Reader
+) -> CoverageCheckPublic:
+    """The pre-check at check-in: covered / not covered with the reason / needs the
+    manufacturer's approval, per line, by the policy in force on the repair date with the
+    national minimums on top; and the vehicle's 三包 warnings. Nothing is stored."""
+    async with runtime.db.read() as session:
+        return await service.check_coverage(session, user, body)
+
+
+@vehicles.get("/{vin}/sanbao", response_model=SanbaoRecordPublic)
+async def vehicle_sanbao_record(runtime: RuntimeDep, vin: str, user: Reader) -> SanbaoRecordPublic:
+    """A vehicle's 三包 repairs: cumulative days, repairs per fault, courtesy-car
+    obligations and warnings near a replacement/return threshold."""
+    async with runtime.db.read() as session:
+        return await service.sanbao_record(session, user, vin)
+
+
+# --- returned parts ---------------------------------------------------------------------
+
+
+@parts.get("", response_model=ReturnedPartsPublic)
+async def list_returned_parts(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    status: ReturnedPartStatus | None = None,
+    overdue: bool = False,
+    claim_id: uuid.UUID | None = None,
+) -> ReturnedPartsPublic:
+    """The warranty-parts store; ``overdue=true``: asked back and not shipped by the deadline."""
+    async with runtime.db.read() as session:
+        return await service.list_returned_parts(
+            session, user, status=status, overdue=overdue, claim_id=claim_id
+        )
+
+
+@parts.post("/{part_id}/return-request", response_model=ReturnedPartPublic)
+async def request_part_return(
+    runtime: RuntimeDep, part_id: uuid.UUID, body: ReturnRequest, user: Admin
+) -> ReturnedPartPublic:
+    """Record that the manufacturer asked for the part back; the deadline starts."""
+    async with runtime.db.transaction() as session:
+        return await service.request_part_return(session, user, part_id, body)
+
+
+@parts.post("/{part_id}/shipment", response_model=ReturnedPartPublic)
+async def ship_returned_part(
+    runtime: RuntimeDep, part_id: uuid.UUID, body: Shipment, user: Admin
+) -> ReturnedPartPublic:
+    """The part left for the manufacturer (waybill)."""
+    async with runtime.db.transaction() as session:
+        return await service.ship_part(session, user, part_id, body)
+
+
+@parts.post("/{part_id}/scrap", response_model=ReturnedPartPublic)
+async def scrap_returned_part(
+    runtime: RuntimeDep, part_id: uuid.UUID, body: ScrapRelease, user: Admin
+) -> ReturnedPartPublic:
+    """The manufacturer released the part for scrap."""
+    async with runtime.db.transaction() as session:
+        return await service.scrap_part(session, user, part_id, body)
+
+
+# --- reports ----------------------------------------------------------------------------
+
+
+@reports.get("/quality-reports", response_model=QualityReportPublic)
+async def warranty_quality_report(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    window_days: Annotated[int, Query(ge=1, le=730)] = 90,
+    min_vehicles: Annotated[int, Query(ge=2, le=1000)] = 3,
+) -> QualityReportPublic:
+    """Possible batch problems: one causal part failing on ``min_vehicles`` or more vehicles
+    of a model within ``window_days`` (to report to the manufacturer)."""
+    async with runtime.db.read() as session:
+        return await service.quality_report(
+            session, user, window_days=window_days, min_vehicles=min_vehicles
+        )
+
+
+@reports.get("/kpis", response_model=KpiReportPublic)
+async def warranty_kpis(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    since: date | None = Query(default=None, alias="from"),
+    until: date | None = Query(default=None, alias="to"),
+) -> KpiReportPublic:
+    """Claims submitted, approved, rejected by reason, amounts, days to payment and
+    rejection rate, per station (and for the group, for group users)."""
+    async with runtime.db.read() as session:
+        return await service.claim_kpis(session, user, since=since, until=until)
+
+
+routers = [claims, policies, coverage, vehicles, parts, reports]

@@ -4,21 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.warranty.api import router
-from services.warranty.handlers import consumer
+from services.warranty import manufacturer
+from services.warranty.api import routers
+from services.warranty.handlers import consumer, scheduler
 from services.warranty.models import WarrantyTable
-from shared.app import ServiceDefinition, create_app
+from services.warranty.seed import seed
+from shared.app import Runtime, ServiceDefinition, create_app
 from shared.contracts import events
+
+
+async def install_manufacturer(_runtime: Runtime) -> None:
+    """The demo talks to the in-process manufacturer simulator (WARRANTY_SIMULATOR=...)."""
+    manufacturer.install(manufacturer.simulator_from_env())
+
 
 definition = ServiceDefinition(
     name="warranty",
     port=8004,
-    title="Warranty — coverage of warranty lines, warranty claims",
+    title="Warranty — policies, coverage checks, claims to the manufacturer, returned parts",
     metadata=WarrantyTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
-    routers=[router],
+    routers=routers,
     consumer=consumer,
-    publishes=[events.CoverageChecked],
+    scheduler=scheduler,
+    publishes=[
+        events.CoverageChecked,
+        events.ClaimSubmitted,
+        events.ClaimInfoRequested,
+        events.ClaimApproved,
+        events.ClaimRejected,
+        events.ClaimPaid,
+    ],
+    on_startup=[install_manufacturer],
+    seed=seed,
 )
 
 

@@ -1,69 +1,304 @@
-"""Warranty's business rules: plain functions, no I/O."""
+"""Warranty's business rules: plain functions, no I/O (process §10)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from shared.contracts.events import CoverageVerdict, LineKind, PayType
+from shared.contracts.events import CoverageVerdict, LineKind, OrderCategory, PayType
 from shared.pricing import lines_total
 
-#: national repair warranty (包修期) minimum for family cars: 3 years / 60,000 km, whichever
-#: limit comes first, counted from the invoice (or delivery) date (process §10, SAMR Order 43)
-REPAIR_WARRANTY_KM = 60_000
-REPAIR_WARRANTY_YEARS = 3
+# --- vocabulary -------------------------------------------------------------------------
 
-OVER_MILEAGE = f"over {REPAIR_WARRANTY_KM:,} km"
-OVER_AGE = f"over {REPAIR_WARRANTY_YEARS} years since the warranty start"
+
+class CoverageKind(StrEnum):
+    """What a warranty term covers; a part category falls under one of these."""
+
+    BASIC = "basic"
+    POWERTRAIN = "powertrain"
+    CORROSION = "corrosion"
+    EMISSIONS = "emissions"
+    EV_BATTERY = "ev_battery"
+
+
+#: a part category no coverage pays for (brake pads, wiper blades, filters ...)
+WEAR = "wear"
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    INFO_REQUESTED = "info_requested"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    PARTLY_APPROVED = "partly_approved"
+    REJECTED = "rejected"
+    PAID = "paid"
+    CHARGED_BACK = "charged_back"
+
+
+class AnswerKind(StrEnum):
+    """What the manufacturer can answer on a submitted claim."""
+
+    APPROVED = "approved"
+    PARTLY_APPROVED = "partly_approved"
+    REJECTED = "rejected"
+    INFO_REQUESTED = "info_requested"
+    PAID = "paid"
+    CHARGED_BACK = "charged_back"
+
+
+class RejectionReason(StrEnum):
+    """Manufacturers' rejection codes (modelled on the industry list)."""
+
+    WRONG_CAUSAL_PART = "wrong_causal_part"
+    COVERAGE_EXPIRED = "coverage_expired"
+    PART_NOT_RETURNED = "part_not_returned_in_time"
+    SUBMITTED_TOO_LATE = "submitted_too_late"
+    EXCESSIVE_LABOUR_HOURS = "excessive_labour_hours"
+    DUPLICATE = "duplicate"
+
+
+# --- terms and the national minimums (汽车三包, SAMR Order 43) ------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A coverage period: ``months`` and ``km`` from the warranty start, whichever first
+    (``km`` None: no mileage limit, e.g. corrosion)."""
+
+    months: int
+    km: int | None = None
+
+
+#: repair warranty (包修期): at least 3 years / 60,000 km, whatever the manufacturer offers
+REPAIR_WARRANTY = Term(36, 60_000)
+#: 三包 period (三包有效期): at least 2 years / 50,000 km
+SANBAO_PERIOD = Term(24, 50_000)
+#: a single 三包 repair longer than this → courtesy car or transport allowance
+COURTESY_CAR_AFTER_DAYS = 5
+#: 三包 thresholds that entitle the customer to replacement or return
+SANBAO_MAX_REPAIR_DAYS = 30
+SANBAO_MAX_SAME_FAULT_REPAIRS = 4
+#: warn this close to a threshold
+WARN_DAYS_BEFORE = 5
+
 START_UNKNOWN = "warranty start date unknown"
 MILEAGE_UNKNOWN = "mileage unknown"
 START_AFTER_REPAIR = "warranty start date is after the repair order: check the invoice date"
-#: a labour claim must name the failed part it repaired, or the manufacturer rejects it
-NO_CAUSAL_PART = "no causal part"
+ACCIDENT_DAMAGE = "accident damage is excluded"
+CUSTOMER_SUPPLIED = "customer-supplied part is excluded"
+MISSED_MAINTENANCE = "missed maintenance: damage is excluded"
+NO_POLICY = "no manufacturer policy for this make/model: national 3-year/60,000 km minimum"
 
 
-# --- coverage ---------------------------------------------------------------------------
+def add_months(start: date, months: int) -> date:
+    """``start`` plus whole months; a day the target month lacks becomes its last day."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return start.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot add {months} months to {start}")  # pragma: no cover
+
+
+def warranty_end(warranty_start: date, months: int = REPAIR_WARRANTY.months) -> date:
+    """The first day no longer covered (a 29 February start ends on the 28th)."""
+    return add_months(warranty_start, months)
+
+
+def at_least(term: Term, minimum: Term) -> Term:
+    """The manufacturer's term raised to a national minimum (each limit separately)."""
+    km = None if term.km is None or minimum.km is None else max(term.km, minimum.km)
+    return Term(max(term.months, minimum.months), km)
+
+
+def within(term: Term, warranty_start: date, mileage_km: int, on: date) -> bool:
+    in_time = on < warranty_end(warranty_start, term.months)
+    return in_time and (term.km is None or mileage_km < term.km)
+
+
+def sanbao_period_active(warranty_start: date | None, mileage_km: int | None, on: date) -> bool:
+    """Whether a repair on ``on`` falls in the 2-year / 50,000 km 三包 period."""
+    if warranty_start is None or mileage_km is None or warranty_start > on:
+        return False
+    return within(SANBAO_PERIOD, warranty_start, mileage_km, on)
+
+
+# --- policies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of a manufacturer's warranty policy for a make (or one of its models)."""
+
+    make: str
+    model: str | None
+    version: int
+    valid_from: date
+    terms: Mapping[CoverageKind, Term]
+    #: part-number / labour-code prefix → coverage kind or ``WEAR``
+    categories: Mapping[str, str] = field(default_factory=dict)
+    #: labour operation code → standard (flat-rate) hours
+    labour_times: Mapping[str, Decimal] = field(default_factory=dict)
+    #: past the end of a term, the manufacturer may still pay as goodwill (needs approval)
+    goodwill_months: int = 0
+    goodwill_km: int = 0
+    submission_days: int = 30
+    duplicate_days: int = 30
+    part_return_days: int = 15
+
+
+P = TypeVar("P", bound="PolicyLike")
+
+
+class PolicyLike(Protocol):
+    @property
+    def make(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def valid_from(self) -> date: ...
+
+
+def policy_in_force(
+    policies: Iterable[P], make: str | None, model: str | None, on: date
+) -> P | None:
+    """The policy a repair on ``on`` is judged by: the make's versions valid from that day
+    or earlier; a model's own policy before the make-wide one; then the newest."""
+    if not make:
+        return None
+    candidates = [
+        p
+        for p in policies
+        if p.make.casefold() == make.casefold()
+        and (p.model is None or (model is not None and p.model.casefold() == model.casefold()))
+        and p.valid_from <= on
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: (p.model is not None, p.valid_from, p.version))
+
+
+# --- coverage of one line ---------------------------------------------------------------
+
+
+class CoveredLine(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def customer_supplied(self) -> bool: ...
+    @property
+    def major_system(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class VehicleFacts:
+    """What coverage depends on besides the line itself."""
+
+    mileage_km: int | None
+    warranty_start: date | None
+    accident_damage: bool = False
+    maintenance_missed: bool = False
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Warranty's verdict on a vehicle's warranty work, and why when it is not ``covered``."""
+    """Warranty's verdict on a line, which term judged it, and why when not ``covered``."""
 
     verdict: CoverageVerdict
     reason: str | None = None
+    kind: str | None = None
 
 
-def warranty_end(warranty_start: date) -> date:
-    """The first day no longer in the repair warranty (a 29 February start ends on the 28th)."""
-    year = warranty_start.year + REPAIR_WARRANTY_YEARS
-    try:
-        return warranty_start.replace(year=year)
-    except ValueError:
-        return warranty_start.replace(year=year, day=28)
+def line_category(policy: Policy | None, line: CoveredLine) -> str:
+    """The category of a part or labour operation: the policy's longest matching code
+    prefix; else engine and gearbox work is powertrain; else basic."""
+    if policy is not None:
+        matches = [prefix for prefix in policy.categories if line.code.startswith(prefix)]
+        if matches:
+            return policy.categories[max(matches, key=len)]
+    if line.major_system in ("engine", "gearbox"):
+        return CoverageKind.POWERTRAIN
+    return CoverageKind.BASIC
 
 
-def repair_warranty_coverage(
-    mileage_km: int | None, warranty_start: date | None, *, on: date
+def term_for(policy: Policy | None, kind: CoverageKind) -> Term:
+    """The manufacturer's term for ``kind`` (basic when it has none), never below the
+    national repair warranty."""
+    if policy is None:
+        return REPAIR_WARRANTY
+    term = policy.terms.get(kind) or policy.terms.get(CoverageKind.BASIC) or REPAIR_WARRANTY
+    return at_least(term, REPAIR_WARRANTY)
+
+
+def _expiry_reason(kind: str, term: Term, start: date, mileage_km: int, on: date) -> str:
+    if term.km is not None and mileage_km >= term.km:
+        return f"{kind} coverage ended: over {term.km:,} km"
+    return f"{kind} coverage ended: over {term.months} months since {start.isoformat()}"
+
+
+def line_coverage(
+    policy: Policy | None, vehicle: VehicleFacts, line: CoveredLine, *, on: date
 ) -> Coverage:
-    """The national 3-year / 60,000 km repair warranty on the day ``on`` of the repair order.
+    """Covered / not covered with the reason / needs the manufacturer's approval.
 
-    A limit known to be passed decides at once; a limit that cannot be checked (no mileage,
-    no warranty start) leaves the decision to the warranty administrator.
+    Exclusions decide first; a limit known to be passed decides next; a limit that cannot
+    be checked (no mileage, no warranty start) leaves it to the manufacturer.
     """
-    if mileage_km is not None and mileage_km >= REPAIR_WARRANTY_KM:
-        return Coverage(CoverageVerdict.NOT_COVERED, OVER_MILEAGE)
-    if warranty_start is not None and on >= warranty_end(warranty_start):
-        return Coverage(CoverageVerdict.NOT_COVERED, OVER_AGE)
-    if mileage_km is None:
-        return Coverage(CoverageVerdict.NEEDS_APPROVAL, MILEAGE_UNKNOWN)
-    if warranty_start is None:
-        return Coverage(CoverageVerdict.NEEDS_APPROVAL, START_UNKNOWN)
-    if warranty_start > on:
-        return Coverage(CoverageVerdict.NEEDS_APPROVAL, START_AFTER_REPAIR)
-    return Coverage(CoverageVerdict.COVERED)
+    if vehicle.accident_damage:
+        return Coverage(CoverageVerdict.NOT_COVERED, ACCIDENT_DAMAGE)
+    if line.customer_supplied:
+        return Coverage(CoverageVerdict.NOT_COVERED, CUSTOMER_SUPPLIED)
+    category = line_category(policy, line)
+    if category == WEAR:
+        return Coverage(CoverageVerdict.NOT_COVERED, f"wear part {line.code} is excluded", WEAR)
+    if vehicle.maintenance_missed:
+        return Coverage(CoverageVerdict.NOT_COVERED, MISSED_MAINTENANCE, category)
+    kind = CoverageKind(category)
+    term = term_for(policy, kind)
+    start, mileage = vehicle.warranty_start, vehicle.mileage_km
+    if mileage is not None and term.km is not None and mileage >= term.km and start is None:
+        return Coverage(CoverageVerdict.NOT_COVERED, f"over {term.km:,} km", kind)
+    if start is not None and on >= warranty_end(start, term.months) and mileage is None:
+        return Coverage(
+            CoverageVerdict.NOT_COVERED, f"over {term.months} months since the start", kind
+        )
+    if mileage is None:
+        return Coverage(CoverageVerdict.NEEDS_APPROVAL, MILEAGE_UNKNOWN, kind)
+    if start is None:
+        return Coverage(CoverageVerdict.NEEDS_APPROVAL, START_UNKNOWN, kind)
+    if start > on:
+        return Coverage(CoverageVerdict.NEEDS_APPROVAL, START_AFTER_REPAIR, kind)
+    if within(term, start, mileage, on):
+        reason = NO_POLICY if policy is None else None
+        return Coverage(CoverageVerdict.COVERED, reason, kind)
+    reason = _expiry_reason(kind, term, start, mileage, on)
+    if policy is not None and (policy.goodwill_months or policy.goodwill_km):
+        goodwill = Term(
+            term.months + policy.goodwill_months,
+            None if term.km is None else term.km + policy.goodwill_km,
+        )
+        if within(goodwill, start, mileage, on):
+            return Coverage(CoverageVerdict.NEEDS_APPROVAL, f"goodwill: {reason}", kind)
+    return Coverage(CoverageVerdict.NOT_COVERED, reason, kind)
+
+
+def accident_damage(category: str) -> bool:
+    """An accident repair order (事故车) is the insurer's, never warranty's."""
+    return category == OrderCategory.ACCIDENT
 
 
 # --- warranty lines ---------------------------------------------------------------------
@@ -74,10 +309,10 @@ class PaidLine(Protocol):
     def pay_type(self) -> str: ...
 
 
-P = TypeVar("P", bound=PaidLine)
+L = TypeVar("L", bound=PaidLine)
 
 
-def warranty_lines(lines: Iterable[P]) -> list[P]:
+def warranty_lines(lines: Iterable[L]) -> list[L]:
     """The lines the manufacturer pays for (付费方式 warranty); only these are claimed."""
     return [line for line in lines if line.pay_type == PayType.WARRANTY]
 
@@ -87,7 +322,7 @@ def has_warranty_work(lines: Iterable[PaidLine]) -> bool:
     return any(line.pay_type == PayType.WARRANTY for line in lines)
 
 
-# --- claims -----------------------------------------------------------------------------
+# --- claims: amount and validation before submission ------------------------------------
 
 
 class ClaimableLine(Protocol):
@@ -103,24 +338,376 @@ class ClaimableLine(Protocol):
     def unit_price(self) -> Decimal: ...
 
 
+class CheckedLine(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def hours(self) -> Decimal | None: ...
+    @property
+    def causal(self) -> bool: ...
+    @property
+    def standard_hours(self) -> Decimal | None: ...
+    @property
+    def hours_note(self) -> str | None: ...
+    @property
+    def coverage(self) -> str: ...
+    @property
+    def coverage_reason(self) -> str | None: ...
+
+
 def claim_amount(lines: Iterable[ClaimableLine]) -> Decimal:
     """What the claim asks of the manufacturer: the sum of its lines."""
     return lines_total(lines)
 
 
-def draft_problems(lines: Sequence[ClaimableLine]) -> list[str]:
-    """What the warranty administrator must fix before the draft can be submitted."""
+NO_CAUSAL_PART = "no causal part"
+NO_CAUSE = "cause missing: say what failed and why"
+NO_CORRECTION = "correction missing: say what was done"
+
+
+def missing_causal_part(lines: Sequence[CheckedLine]) -> list[str]:
+    """A labour claim must name the failed part (causal part), or the manufacturer rejects it."""
+    has_labour = any(line.kind == LineKind.LABOUR for line in lines)
+    if has_labour and not any(line.kind == LineKind.PART and line.causal for line in lines):
+        return [NO_CAUSAL_PART]
+    return []
+
+
+def _hours(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def labour_hours_problems(lines: Sequence[CheckedLine]) -> list[str]:
+    """Labour needs flat-rate hours, not above the labour-time standard without a note."""
     problems: list[str] = []
-    kinds = {str(line.kind) for line in lines}
-    if LineKind.LABOUR in kinds and LineKind.PART not in kinds:
-        problems.append(NO_CAUSAL_PART)
-    problems += [
-        f"labour line {line.code} has no flat-rate hours"
-        for line in lines
-        if line.kind == LineKind.LABOUR and line.hours is None
-    ]
+    for line in lines:
+        if line.kind != LineKind.LABOUR:
+            continue
+        if line.hours is None:
+            problems.append(f"labour line {line.code} has no flat-rate hours")
+        elif (
+            line.standard_hours is not None
+            and line.hours > line.standard_hours
+            and not line.hours_note
+        ):
+            problems.append(
+                f"labour line {line.code}: {_hours(line.hours)} h over the standard "
+                f"{_hours(line.standard_hours)} h without a note"
+            )
     return problems
+
+
+def coverage_problems(lines: Sequence[CheckedLine]) -> list[str]:
+    """A line outside coverage is refused with the reason the coverage check gave."""
+    return [
+        f"line {line.code} not covered: {line.coverage_reason or 'outside coverage'}"
+        for line in lines
+        if line.coverage == CoverageVerdict.NOT_COVERED
+    ]
+
+
+def missing_three_c(cause: str | None, correction: str | None) -> list[str]:
+    """Complaint, cause and correction (3C) are all on a claim."""
+    return [p for p, text in ((NO_CAUSE, cause), (NO_CORRECTION, correction)) if not text]
+
+
+@dataclass(frozen=True)
+class EarlierClaim:
+    claim_no: str
+    vin: str
+    operations: frozenset[str]
+    repair_date: date
+
+
+def duplicate_claims(
+    vin: str,
+    operations: Iterable[str],
+    repair_date: date,
+    earlier: Iterable[EarlierClaim],
+    window_days: int,
+) -> list[str]:
+    """The same VIN and labour operation claimed again within the window is a duplicate."""
+    ops = set(operations)
+    return [
+        f"duplicate of {other.claim_no}: same VIN and operation "
+        f"{', '.join(sorted(ops & other.operations))} within {window_days} days"
+        for other in earlier
+        if other.vin == vin
+        and ops & other.operations
+        and abs((repair_date - other.repair_date).days) <= window_days
+    ]
+
+
+def submission_deadline(repair_date: date, days: int) -> date:
+    """The last day a claim for a repair on ``repair_date`` may be submitted."""
+    return repair_date + timedelta(days=days)
+
+
+def too_late(repair_date: date, today: date, days: int) -> list[str]:
+    """A claim older than the manufacturer's submission deadline is not accepted."""
+    deadline = submission_deadline(repair_date, days)
+    if today > deadline:
+        return [f"submission deadline passed on {deadline.isoformat()} ({days} days after repair)"]
+    return []
+
+
+def claim_problems(
+    *,
+    vin: str,
+    repair_date: date,
+    cause: str | None,
+    correction: str | None,
+    lines: Sequence[CheckedLine],
+    earlier: Iterable[EarlierClaim],
+    today: date,
+    submission_days: int,
+    duplicate_days: int,
+) -> list[str]:
+    """Everything to fix before the claim can go to the manufacturer (shown on the draft)."""
+    operations = [line.code for line in lines if line.kind == LineKind.LABOUR]
+    return [
+        *coverage_problems(lines),
+        *missing_causal_part(lines),
+        *labour_hours_problems(lines),
+        *missing_three_c(cause, correction),
+        *duplicate_claims(vin, operations, repair_date, earlier, duplicate_days),
+        *too_late(repair_date, today, submission_days),
+    ]
 
 
 def claim_number(station_id: str, created_at: datetime, serial: str) -> str:
     return f"WC-{station_id.upper()}-{created_at:%Y%m%d}-{serial.upper()}"
+
+
+# --- claim states -----------------------------------------------------------------------
+
+#: the warranty administrator may change a claim (and send it) only in these states
+EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.INFO_REQUESTED, ClaimStatus.REJECTED})
+AWAITING_ANSWER = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.RESUBMITTED})
+
+_ANSWER_FROM: dict[AnswerKind, frozenset[ClaimStatus]] = {
+    AnswerKind.APPROVED: AWAITING_ANSWER,
+    AnswerKind.PARTLY_APPROVED: AWAITING_ANSWER,
+    AnswerKind.REJECTED: AWAITING_ANSWER,
+    AnswerKind.INFO_REQUESTED: AWAITING_ANSWER,
+    AnswerKind.PAID: frozenset({ClaimStatus.APPROVED, ClaimStatus.PARTLY_APPROVED}),
+    AnswerKind.CHARGED_BACK: frozenset(
+        {ClaimStatus.APPROVED, ClaimStatus.PARTLY_APPROVED, ClaimStatus.PAID}
+    ),
+}
+
+
+def status_after_submission(status: ClaimStatus) -> ClaimStatus:
+    """draft → submitted; info requested or rejected → resubmitted."""
+    return ClaimStatus.SUBMITTED if status == ClaimStatus.DRAFT else ClaimStatus.RESUBMITTED
+
+
+def status_after_answer(status: ClaimStatus, answer: AnswerKind) -> ClaimStatus | None:
+    """The claim's state after the manufacturer's answer, or None when the answer does not
+    fit the state (a late answer to a claim already answered)."""
+    if status not in _ANSWER_FROM[answer]:
+        return None
+    return ClaimStatus(answer.value)
+
+
+# --- returned warranty parts ------------------------------------------------------------
+
+
+def return_deadline(requested_on: date, days: int) -> date:
+    """A part the manufacturer asks back must be shipped within ``days``."""
+    return requested_on + timedelta(days=days)
+
+
+def return_overdue(ship_by: date | None, shipped: bool, today: date) -> bool:
+    return ship_by is not None and not shipped and today > ship_by
+
+
+# --- 三包 tracking ----------------------------------------------------------------------
+
+
+def repair_days(started_at: datetime, completed_at: datetime) -> int:
+    """Days a repair kept the car (parts waiting included); any part of a day counts."""
+    seconds = max((completed_at - started_at).total_seconds(), 0)
+    return max(1, math.ceil(seconds / 86_400))
+
+
+def courtesy_car_due(days: int) -> bool:
+    """A single 三包 repair over 5 days → courtesy car or transport allowance."""
+    return days > COURTESY_CAR_AFTER_DAYS
+
+
+class SanbaoRepairLike(Protocol):
+    @property
+    def fault(self) -> str: ...
+    @property
+    def days(self) -> int: ...
+
+
+def sanbao_warnings(repairs: Sequence[SanbaoRepairLike]) -> list[str]:
+    """Warnings when a vehicle reaches or approaches a 三包 replacement/return threshold."""
+    warnings: list[str] = []
+    total = sum(repair.days for repair in repairs)
+    if total > SANBAO_MAX_REPAIR_DAYS:
+        warnings.append(
+            f"{total} repair days: over {SANBAO_MAX_REPAIR_DAYS}, replacement or return due"
+        )
+    elif total >= SANBAO_MAX_REPAIR_DAYS - WARN_DAYS_BEFORE:
+        warnings.append(f"{total} repair days: approaching {SANBAO_MAX_REPAIR_DAYS}")
+    counts: dict[str, int] = defaultdict(int)
+    for repair in repairs:
+        counts[repair.fault] += 1
+    for fault, count in sorted(counts.items()):
+        if count > SANBAO_MAX_SAME_FAULT_REPAIRS:
+            warnings.append(
+                f"fault {fault} repaired {count} times: over {SANBAO_MAX_SAME_FAULT_REPAIRS}, "
+                "replacement or return due"
+            )
+        elif count == SANBAO_MAX_SAME_FAULT_REPAIRS:
+            warnings.append(
+                f"fault {fault} repaired {count} times: one more repair allows replacement "
+                "or return"
+            )
+    return warnings
+
+
+# --- quality reports --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartFailure:
+    make: str | None
+    model: str | None
+    part_no: str
+    vin: str
+    repair_date: date
+
+
+@dataclass(frozen=True)
+class BatchProblem:
+    make: str | None
+    model: str | None
+    part_no: str
+    vehicles: int
+    first: date
+    last: date
+    vins: tuple[str, ...]
+
+
+def batch_problems(
+    failures: Iterable[PartFailure], *, window_days: int, min_vehicles: int
+) -> list[BatchProblem]:
+    """The same causal part failing on ``min_vehicles`` or more vehicles of one model within
+    ``window_days`` is a possible batch problem for the manufacturer."""
+    groups: dict[tuple[str | None, str | None, str], list[PartFailure]] = defaultdict(list)
+    for failure in failures:
+        groups[(failure.make, failure.model, failure.part_no)].append(failure)
+    found: list[BatchProblem] = []
+    for (make, model, part_no), group in groups.items():
+        group.sort(key=lambda f: f.repair_date)
+        best: list[PartFailure] = []
+        for i, first in enumerate(group):
+            window = [
+                f for f in group[i:] if (f.repair_date - first.repair_date).days <= window_days
+            ]
+            if len({f.vin for f in window}) > len({f.vin for f in best}):
+                best = window
+        vins = tuple(sorted({f.vin for f in best}))
+        if len(vins) >= min_vehicles:
+            found.append(
+                BatchProblem(
+                    make,
+                    model,
+                    part_no,
+                    len(vins),
+                    best[0].repair_date,
+                    best[-1].repair_date,
+                    vins,
+                )
+            )
+    return sorted(found, key=lambda b: (-b.vehicles, b.part_no))
+
+
+# --- KPIs -------------------------------------------------------------------------------
+
+
+class ClaimFigures(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def approved_amount(self) -> Decimal | None: ...
+    @property
+    def paid_amount(self) -> Decimal | None: ...
+    @property
+    def reason_code(self) -> str | None: ...
+    @property
+    def first_submitted_at(self) -> datetime | None: ...
+    @property
+    def paid_at(self) -> datetime | None: ...
+
+
+@dataclass
+class ClaimKpis:
+    submitted: int = 0
+    approved: int = 0
+    partly_approved: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    paid: int = 0
+    charged_back: int = 0
+    claimed_amount: Decimal = Decimal("0.00")
+    approved_amount: Decimal = Decimal("0.00")
+    paid_amount: Decimal = Decimal("0.00")
+    average_days_to_payment: Decimal | None = None
+    rejection_rate: Decimal | None = None
+
+
+_DECIDED_APPROVED = {ClaimStatus.APPROVED, ClaimStatus.PAID, ClaimStatus.CHARGED_BACK}
+
+
+def claim_kpis(claims: Iterable[ClaimFigures]) -> ClaimKpis:
+    """Claims sent to the manufacturer, how it decided, what it paid and how fast.
+
+    Rejection rate = rejected / decided (approved, partly approved or rejected); drafts are
+    not counted anywhere.
+    """
+    kpis = ClaimKpis()
+    days: list[Decimal] = []
+    for claim in claims:
+        if claim.first_submitted_at is None:
+            continue
+        kpis.submitted += 1
+        kpis.claimed_amount += claim.amount
+        status = ClaimStatus(claim.status)
+        if status == ClaimStatus.REJECTED:
+            kpis.rejected += 1
+            reason = claim.reason_code or "unknown"
+            kpis.rejected_by_reason[reason] = kpis.rejected_by_reason.get(reason, 0) + 1
+        elif status == ClaimStatus.PARTLY_APPROVED or (
+            status in _DECIDED_APPROVED
+            and claim.approved_amount is not None
+            and claim.approved_amount < claim.amount
+        ):
+            kpis.partly_approved += 1
+        elif status in _DECIDED_APPROVED:
+            kpis.approved += 1
+        if claim.approved_amount is not None:
+            kpis.approved_amount += claim.approved_amount
+        if status == ClaimStatus.PAID:
+            kpis.paid += 1
+        if status == ClaimStatus.CHARGED_BACK:
+            kpis.charged_back += 1
+        if claim.paid_amount is not None and status == ClaimStatus.PAID:
+            kpis.paid_amount += claim.paid_amount
+        if claim.paid_at is not None:
+            seconds = (claim.paid_at - claim.first_submitted_at).total_seconds()
+            days.append(Decimal(str(seconds / 86_400)))
+    decided = kpis.approved + kpis.partly_approved + kpis.rejected
+    if decided:
+        kpis.rejection_rate = (Decimal(kpis.rejected) / decided).quantize(Decimal("0.0001"))
+    if days:
+        kpis.average_days_to_payment = (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.1"))
+    return kpis

@@ -1,13 +1,19 @@
-"""Warranty's event handlers: thin; the inbox, retries and DLQ are the platform's."""
+"""Warranty's event and scheduled-task handlers: thin; inbox, retries, DLQ and task claiming
+are the platform's."""
 
 from __future__ import annotations
+
+import uuid
 
 from services.warranty import service
 from shared.contracts import events
 from shared.messaging import EventConsumer
 from shared.outbox import UnitOfWork
+from shared.scheduler import TaskScheduler, task_payload
+from shared.tables import ScheduledTask
 
 consumer = EventConsumer("warranty")
+scheduler = TaskScheduler("warranty")
 
 
 @consumer.handles(events.OrderCreated)
@@ -18,3 +24,13 @@ async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
 @consumer.handles(events.VehicleCompleted)
 async def on_vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
     await service.draft_claim(uow, event)
+
+
+@scheduler.handles(service.SEND_CLAIM)
+async def send_claim(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.send_submission(uow, uuid.UUID(task_payload(task)["submission_id"]))
+
+
+@scheduler.handles(service.APPLY_ANSWER)
+async def apply_answer(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.apply_answer(uow, uuid.UUID(task_payload(task)["answer_id"]))

@@ -1,4 +1,4 @@
-"""Warranty's tables and API schemas (claims are made by events, so only read schemas)."""
+"""Warranty's tables and API schemas."""
 
 from __future__ import annotations
 
@@ -6,26 +6,63 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import pydantic
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.contracts.events import LineKind
+from services.warranty.domain import (
+    AnswerKind,
+    ClaimStatus,
+    CoverageKind,
+    RejectionReason,
+)
+from shared.contracts.events import CoverageVerdict, LineKind
 from shared.db import enum_column, money_column, utc_column
+from shared.schemas import InputModel
+
+__all__ = ["AnswerKind", "ClaimStatus", "CoverageKind", "RejectionReason"]
 
 
 class WarrantyTable(SQLModel, registry=registry()):
     """Base of the warranty tables: their own metadata, so only they are in its database."""
 
 
-class ClaimStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+def json_column() -> Any:
+    return Column(JSON, nullable=False)
+
+
+# --- warranty policies (manufacturer's, group-wide, versioned) ---------------------------
+
+
+class WarrantyPolicy(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """One version of a manufacturer's policy for a make, or one model of it."""
+
+    __tablename__ = "warranty_policy"
+    __table_args__ = (UniqueConstraint("make", "scope_key", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    make: str = Field(max_length=40, index=True)
+    model: str | None = Field(default=None, max_length=60)
+    #: the model, or "*" for the make-wide policy (NULLs are never equal in a unique key)
+    scope_key: str = Field(max_length=60)
+    version: int
+    valid_from: date
+    #: coverage kind → {"months": int, "km": int | null}
+    terms: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    #: code prefix → coverage kind or "wear"
+    categories: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
+    #: labour operation code → standard hours (string decimal)
+    labour_times: dict[str, str] = Field(default_factory=dict, sa_column=json_column())
+    goodwill_months: int = 0
+    goodwill_km: int = 0
+    submission_days: int = 30
+    duplicate_days: int = 30
+    part_return_days: int = 15
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 # --- read model of repair orders with warranty work -------------------------------------
@@ -39,10 +76,15 @@ class WarrantyOrder(WarrantyTable, table=True):  # type: ignore[call-arg]
     order_id: uuid.UUID = Field(primary_key=True)
     station_id: str = Field(max_length=20, index=True)
     order_no: str = Field(max_length=40)
+    category: str = Field(default="repair", max_length=20)
     vin: str = Field(max_length=17, index=True)
+    make: str | None = Field(default=None, max_length=40)
+    model: str | None = Field(default=None, max_length=60)
     mileage_km: int | None = None
     warranty_start: date | None = None
     complaint: str = Field(max_length=2000)
+    #: when the customer signed the order (the event's time): coverage is judged then
+    signed_at: datetime = Field(sa_column=utc_column())
     received_at: datetime = Field(sa_column=utc_column())
 
 
@@ -60,6 +102,13 @@ class WarrantyOrderLine(WarrantyTable, table=True):  # type: ignore[call-arg]
     quantity: Decimal = Field(sa_column=money_column())
     hours: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
     unit_price: Decimal = Field(sa_column=money_column())
+    causal: bool = False
+    customer_supplied: bool = False
+    major_system: str | None = Field(default=None, max_length=40)
+    coverage: CoverageVerdict = Field(
+        default=CoverageVerdict.COVERED, sa_column=enum_column(CoverageVerdict)
+    )
+    coverage_reason: str | None = Field(default=None, max_length=300)
 
 
 # --- warranty claim (索赔单) -------------------------------------------------------------
@@ -74,14 +123,34 @@ class WarrantyClaim(WarrantyTable, table=True):  # type: ignore[call-arg]
     order_id: uuid.UUID = Field(foreign_key="warranty_order.order_id", unique=True)
     claim_no: str = Field(max_length=40, unique=True)
     vin: str = Field(max_length=17, index=True)
+    make: str | None = Field(default=None, max_length=40)
+    model: str | None = Field(default=None, max_length=60)
     mileage_km: int | None = None
     repair_date: date
     complaint: str = Field(max_length=2000)
+    cause: str | None = Field(default=None, max_length=2000)
+    correction: str | None = Field(default=None, max_length=2000)
+    fault_codes: list[str] = Field(default_factory=list, sa_column=json_column())
+    photos: list[str] = Field(default_factory=list, sa_column=json_column())
+    policy_id: uuid.UUID | None = None
+    policy_version: int | None = None
     status: ClaimStatus = Field(
         default=ClaimStatus.DRAFT, sa_column=enum_column(ClaimStatus, index=True)
     )
     amount: Decimal = Field(sa_column=money_column())
-    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=json_column())
+    #: grows with every change: an edit based on an older read is refused (409)
+    version: int = 1
+    first_submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    approved_amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    paid_amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    paid_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reason_code: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=500)
+    question: str | None = Field(default=None, max_length=2000)
+    info_answer: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(sa_column=utc_column())
 
 
@@ -97,10 +166,205 @@ class ClaimLine(WarrantyTable, table=True):  # type: ignore[call-arg]
     description: str = Field(max_length=200)
     quantity: Decimal = Field(sa_column=money_column())
     hours: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    unit_price: Decimal = Field(sa_column=money_column())
     amount: Decimal = Field(sa_column=money_column())
+    causal: bool = False
+    standard_hours: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    hours_note: str | None = Field(default=None, max_length=500)
+    coverage: CoverageVerdict = Field(
+        default=CoverageVerdict.COVERED, sa_column=enum_column(CoverageVerdict)
+    )
+    coverage_reason: str | None = Field(default=None, max_length=300)
+
+
+class SubmissionState(StrEnum):
+    PENDING = "pending"  # recorded with the claim, not yet accepted by the manufacturer
+    SENT = "sent"
+
+
+class ClaimSubmission(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """One sending of a claim to the manufacturer, recorded in the claim's own transaction;
+    the scheduler sends it (and retries) afterwards, so a failing manufacturer loses nothing."""
+
+    __tablename__ = "claim_submission"
+    __table_args__ = (UniqueConstraint("claim_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    claim_id: uuid.UUID = Field(foreign_key="warranty_claim.id", index=True)
+    number: int
+    state: SubmissionState = Field(
+        default=SubmissionState.PENDING, sa_column=enum_column(SubmissionState, index=True)
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reference: str | None = Field(default=None, max_length=80)
+    requested_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AnswerState(StrEnum):
+    DUE = "due"
+    APPLIED = "applied"
+    IGNORED = "ignored"  # did not fit the claim's state any more (recorded, not applied)
+
+
+class ManufacturerAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """An answer of the manufacturer, persisted when received, applied when due."""
+
+    __tablename__ = "manufacturer_answer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    claim_id: uuid.UUID = Field(foreign_key="warranty_claim.id", index=True)
+    submission_id: uuid.UUID = Field(foreign_key="claim_submission.id", index=True)
+    seq: int
+    kind: AnswerKind = Field(sa_column=enum_column(AnswerKind))
+    amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    reason_code: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=500)
+    question: str | None = Field(default=None, max_length=2000)
+    due_at: datetime = Field(sa_column=utc_column(index=True))
+    state: AnswerState = Field(default=AnswerState.DUE, sa_column=enum_column(AnswerState))
+    applied_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 # --- API schemas ------------------------------------------------------------------------
+
+
+class TermIn(InputModel):
+    months: int = pydantic.Field(ge=1, le=600)
+    km: int | None = pydantic.Field(default=None, ge=1, description="none: no mileage limit")
+
+
+class PolicyCreate(InputModel):
+    """A new version of a manufacturer's policy (the version number is given out)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "make": "FAW-VW",
+                    "model": None,
+                    "valid_from": "2026-01-01",
+                    "terms": {
+                        "basic": {"months": 36, "km": 100000},
+                        "powertrain": {"months": 60, "km": 150000},
+                        "corrosion": {"months": 144, "km": None},
+                    },
+                    "categories": {"ENG-": "powertrain", "1K0698": "wear"},
+                    "labour_times": {"ENG-120": "2.4"},
+                    "goodwill_months": 6,
+                    "goodwill_km": 10000,
+                }
+            ]
+        }
+    }
+
+    make: str = pydantic.Field(min_length=1, max_length=40)
+    model: str | None = pydantic.Field(default=None, max_length=60)
+    valid_from: date
+    terms: dict[CoverageKind, TermIn] = pydantic.Field(min_length=1)
+    categories: dict[str, str] = pydantic.Field(
+        default_factory=dict, description="code prefix → coverage kind or 'wear'"
+    )
+    labour_times: dict[str, Decimal] = pydantic.Field(
+        default_factory=dict, description="labour operation → standard hours"
+    )
+    goodwill_months: int = pydantic.Field(default=0, ge=0)
+    goodwill_km: int = pydantic.Field(default=0, ge=0)
+    submission_days: int = pydantic.Field(default=30, ge=1)
+    duplicate_days: int = pydantic.Field(default=30, ge=0)
+    part_return_days: int = pydantic.Field(default=15, ge=1)
+
+    @pydantic.field_validator("categories")
+    @classmethod
+    def known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = {*(kind.value for kind in CoverageKind), "wear"}
+        for prefix, category in value.items():
+            if category not in allowed:
+                raise ValueError(f"category of {prefix!r} must be one of {sorted(allowed)}")
+        return value
+
+    @pydantic.field_validator("labour_times")
+    @classmethod
+    def positive_hours(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, hours in value.items():
+            if hours <= 0:
+                raise ValueError(f"standard hours of {code} must be positive")
+        return value
+
+
+class PolicyPublic(BaseModel):
+    id: uuid.UUID
+    make: str
+    model: str | None
+    version: int
+    valid_from: date
+    terms: dict[str, Any]
+    categories: dict[str, str]
+    labour_times: dict[str, str]
+    goodwill_months: int
+    goodwill_km: int
+    submission_days: int
+    duplicate_days: int
+    part_return_days: int
+
+
+class PoliciesPublic(BaseModel):
+    data: list[PolicyPublic]
+    count: int
+
+
+class CoverageLineIn(InputModel):
+    kind: LineKind
+    code: str = pydantic.Field(min_length=1, max_length=40)
+    description: str | None = pydantic.Field(default=None, max_length=200)
+    customer_supplied: bool = False
+    major_system: str | None = pydantic.Field(default=None, max_length=40)
+
+
+class CoverageCheckRequest(InputModel):
+    """The vehicle and the lines the advisor thinks may be warranty, at check-in."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "vin": "LFV2A21K7G3000001",
+                    "make": "FAW-VW",
+                    "model": "Sagitar",
+                    "mileage_km": 42000,
+                    "warranty_start": "2024-05-01",
+                    "lines": [{"kind": "labour", "code": "ENG-120", "major_system": "engine"}],
+                }
+            ]
+        }
+    }
+
+    vin: str = pydantic.Field(min_length=17, max_length=17)
+    make: str | None = pydantic.Field(default=None, max_length=40)
+    model: str | None = pydantic.Field(default=None, max_length=60)
+    mileage_km: int | None = pydantic.Field(default=None, ge=0)
+    warranty_start: date | None = None
+    on: date | None = pydantic.Field(default=None, description="repair date; today if absent")
+    accident_damage: bool = False
+    maintenance_missed: bool = False
+    lines: list[CoverageLineIn] = pydantic.Field(min_length=1)
+
+
+class LineCoveragePublic(BaseModel):
+    code: str
+    verdict: CoverageVerdict
+    reason: str | None
+    coverage: str | None = pydantic.Field(description="the term that judged it")
+
+
+class CoverageCheckPublic(BaseModel):
+    vin: str
+    on: date
+    policy_version: int | None = pydantic.Field(description="none: national minimum only")
+    sanbao_period: bool = pydantic.Field(description="inside the 2-year/50,000 km 三包 period")
+    lines: list[LineCoveragePublic]
+    sanbao_warnings: list[str] = pydantic.Field(default_factory=list)
 
 
 class ClaimLinePublic(BaseModel):
@@ -112,6 +376,11 @@ class ClaimLinePublic(BaseModel):
     quantity: Decimal
     hours: Decimal | None = pydantic.Field(description="flat-rate hours (labour lines)")
     amount: Decimal = pydantic.Field(description="yuan claimed for this line")
+    causal: bool = pydantic.Field(description="the part that failed")
+    standard_hours: Decimal | None = pydantic.Field(description="manufacturer's labour time")
+    hours_note: str | None
+    coverage: CoverageVerdict
+    coverage_reason: str | None
 
 
 class WarrantyClaimPublic(BaseModel):
@@ -120,14 +389,29 @@ class WarrantyClaimPublic(BaseModel):
     station_id: str
     order_id: uuid.UUID
     vin: str
+    make: str | None
+    model: str | None
     mileage_km: int | None
     repair_date: date = pydantic.Field(description="the day the workshop completed the car")
     complaint: str
+    cause: str | None
+    correction: str | None
+    fault_codes: list[str]
+    photos: list[str]
+    policy_version: int | None
     status: ClaimStatus
+    version: int = pydantic.Field(description="send it back with a change (409 if stale)")
     amount: Decimal = pydantic.Field(description="yuan claimed from the manufacturer")
+    approved_amount: Decimal | None
+    paid_amount: Decimal | None
+    reason_code: str | None = pydantic.Field(description="manufacturer's rejection code")
+    reason: str | None
+    question: str | None = pydantic.Field(description="what the manufacturer asked")
     problems: list[str] = pydantic.Field(
         default_factory=list, description="what must be fixed before the claim is submitted"
     )
+    submitted_at: datetime | None
+    paid_at: datetime | None
     created_at: datetime
     lines: list[ClaimLinePublic] = pydantic.Field(
         default_factory=list, description="filled when one claim is read, empty in lists"
@@ -137,3 +421,234 @@ class WarrantyClaimPublic(BaseModel):
 class WarrantyClaimsPublic(BaseModel):
     data: list[WarrantyClaimPublic]
     count: int
+
+
+class ClaimUpdate(InputModel):
+    """The warranty administrator's part of a claim (3C, causal part, evidence)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "version": 1,
+                    "cause": "水泵轴承磨损漏水",
+                    "correction": "更换水泵",
+                    "causal_line_id": "7f3c0c2e-4d7b-4a51-9a3b-0f3d3c1d2e10",
+                    "fault_codes": ["P0217"],
+                    "photos": ["dms://photos/wc-1/pump.jpg"],
+                    "hours_notes": {"7f3c0c2e-4d7b-4a51-9a3b-0f3d3c1d2e11": "seized bolts"},
+                }
+            ]
+        }
+    }
+
+    version: int = pydantic.Field(ge=1, description="the version read")
+    complaint: str | None = pydantic.Field(default=None, min_length=1, max_length=2000)
+    cause: str | None = pydantic.Field(default=None, min_length=1, max_length=2000)
+    correction: str | None = pydantic.Field(default=None, min_length=1, max_length=2000)
+    causal_line_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the part line that failed"
+    )
+    fault_codes: list[str] | None = pydantic.Field(default=None, max_length=50)
+    photos: list[str] | None = pydantic.Field(default=None, max_length=50)
+    hours_notes: dict[uuid.UUID, str] | None = pydantic.Field(
+        default=None, description="labour line id → why more hours than the standard"
+    )
+
+
+class ClaimSubmit(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{"version": 3}]}}
+
+    version: int = pydantic.Field(ge=1, description="the version read")
+    info_answer: str | None = pydantic.Field(
+        default=None, max_length=2000, description="answer to the manufacturer's question"
+    )
+
+
+class SubmissionPublic(BaseModel):
+    id: uuid.UUID
+    number: int
+    state: SubmissionState
+    attempts: int
+    last_error: str | None
+    reference: str | None
+    requested_at: datetime
+    sent_at: datetime | None
+
+
+class AnswerPublic(BaseModel):
+    id: uuid.UUID
+    seq: int
+    kind: AnswerKind
+    amount: Decimal | None
+    reason_code: str | None
+    reason: str | None
+    question: str | None
+    due_at: datetime
+    state: AnswerState
+
+
+class ClaimHistoryPublic(BaseModel):
+    submissions: list[SubmissionPublic]
+    answers: list[AnswerPublic]
+
+
+class KpisPublic(BaseModel):
+    scope: str = pydantic.Field(description="a station id, or 'group'")
+    submitted: int
+    approved: int
+    partly_approved: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    paid: int
+    charged_back: int
+    claimed_amount: Decimal
+    approved_amount: Decimal
+    paid_amount: Decimal
+    average_days_to_payment: Decimal | None
+    rejection_rate: Decimal | None = pydantic.Field(description="rejected / decided")
+
+
+class KpiReportPublic(BaseModel):
+    stations: list[KpisPublic]
+    group: KpisPublic | None = pydantic.Field(description="only for group users")
+
+
+class BatchProblemPublic(BaseModel):
+    make: str | None
+    model: str | None
+    part_no: str
+    vehicles: int
+    first: date
+    last: date
+    vins: list[str]
+
+
+class QualityReportPublic(BaseModel):
+    window_days: int
+    min_vehicles: int
+    data: list[BatchProblemPublic]
+
+
+# --- returned warranty parts (旧件) --------------------------------------------------------
+
+
+class ReturnedPartStatus(StrEnum):
+    IN_STORE = "in_store"
+    RETURN_REQUESTED = "return_requested"
+    SHIPPED = "shipped"
+    SCRAPPED = "scrapped"
+
+
+class ReturnedPart(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """A replaced part kept in the warranty-parts store, tagged to its claim, until the
+    manufacturer releases it for scrap or asks for it back."""
+
+    __tablename__ = "returned_part"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    claim_id: uuid.UUID = Field(foreign_key="warranty_claim.id", index=True)
+    claim_no: str = Field(max_length=40)
+    line_id: uuid.UUID = Field(unique=True)
+    part_no: str = Field(max_length=40)
+    description: str = Field(max_length=200)
+    quantity: Decimal = Field(sa_column=money_column())
+    causal: bool = False
+    status: ReturnedPartStatus = Field(
+        default=ReturnedPartStatus.IN_STORE, sa_column=enum_column(ReturnedPartStatus, index=True)
+    )
+    return_days: int = 15
+    stored_at: datetime = Field(sa_column=utc_column())
+    ship_by: date | None = None
+    shipped_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    waybill: str | None = Field(default=None, max_length=60)
+    released_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int = 1
+
+
+class ReturnedPartPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    claim_id: uuid.UUID
+    claim_no: str = pydantic.Field(description="the tag on the part")
+    part_no: str
+    description: str
+    quantity: Decimal
+    causal: bool
+    status: ReturnedPartStatus
+    stored_at: datetime
+    ship_by: date | None = pydantic.Field(description="deadline once the manufacturer asks")
+    overdue: bool
+    shipped_at: datetime | None
+    waybill: str | None
+    released_at: datetime | None
+    version: int
+
+
+class ReturnedPartsPublic(BaseModel):
+    data: list[ReturnedPartPublic]
+    count: int
+
+
+class ReturnRequest(InputModel):
+    """The manufacturer asked for the part back (by its claim-system notice)."""
+
+    model_config = {"json_schema_extra": {"examples": [{"version": 1}]}}
+
+    version: int = pydantic.Field(ge=1)
+    ship_by: date | None = pydantic.Field(
+        default=None, description="the manufacturer's deadline; policy's return days if absent"
+    )
+
+
+class Shipment(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{"version": 2, "waybill": "SF1234567890"}]}}
+
+    version: int = pydantic.Field(ge=1)
+    waybill: str = pydantic.Field(min_length=1, max_length=60)
+
+
+class ScrapRelease(InputModel):
+    model_config = {"json_schema_extra": {"examples": [{"version": 1}]}}
+
+    version: int = pydantic.Field(ge=1)
+
+
+# --- 三包 tracking per vehicle -------------------------------------------------------------
+
+
+class SanbaoRepair(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """A warranty repair inside the 三包 period: its days and the fault it fixed."""
+
+    __tablename__ = "sanbao_repair"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    vin: str = Field(max_length=17, index=True)
+    order_id: uuid.UUID = Field(unique=True)
+    order_no: str = Field(max_length=40)
+    fault: str = Field(max_length=60)
+    started_at: datetime = Field(sa_column=utc_column())
+    completed_at: datetime = Field(sa_column=utc_column())
+    days: int
+    courtesy_car_due: bool = False
+
+
+class SanbaoRepairPublic(BaseModel):
+    order_id: uuid.UUID
+    order_no: str
+    station_id: str
+    fault: str
+    started_at: datetime
+    completed_at: datetime
+    days: int
+    courtesy_car_due: bool = pydantic.Field(description="single repair over 5 days")
+
+
+class SanbaoRecordPublic(BaseModel):
+    vin: str
+    repair_days: int = pydantic.Field(description="cumulative 三包 repair days")
+    repairs_by_fault: dict[str, int]
+    warnings: list[str]
+    repairs: list[SanbaoRepairPublic]

@@ -3,34 +3,203 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.warranty import domain
+from services.warranty import domain, manufacturer
+from services.warranty.domain import AnswerKind, ClaimStatus
 from services.warranty.models import (
+    AnswerPublic,
+    AnswerState,
+    BatchProblemPublic,
+    ClaimHistoryPublic,
     ClaimLine,
     ClaimLinePublic,
-    ClaimStatus,
+    ClaimSubmission,
+    ClaimSubmit,
+    ClaimUpdate,
+    CoverageCheckPublic,
+    CoverageCheckRequest,
+    KpiReportPublic,
+    KpisPublic,
+    LineCoveragePublic,
+    ManufacturerAnswer,
+    PoliciesPublic,
+    PolicyCreate,
+    PolicyPublic,
+    QualityReportPublic,
+    ReturnedPart,
+    ReturnedPartPublic,
+    ReturnedPartsPublic,
+    ReturnedPartStatus,
+    ReturnRequest,
+    SanbaoRecordPublic,
+    SanbaoRepair,
+    SanbaoRepairPublic,
+    ScrapRelease,
+    Shipment,
+    SubmissionPublic,
+    SubmissionState,
     WarrantyClaim,
     WarrantyClaimPublic,
     WarrantyClaimsPublic,
     WarrantyOrder,
     WarrantyOrderLine,
+    WarrantyPolicy,
 )
 from shared.auth import Principal
 from shared.contracts import events
-from shared.contracts.envelope import Envelope
+from shared.contracts.events import LineKind
 from shared.db import utcnow
+from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.pricing import line_amount
+from shared.scheduler import schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible
 
+#: scheduled-task kinds (shared.scheduler)
+SEND_CLAIM = "warranty.send_claim"
+APPLY_ANSWER = "warranty.apply_answer"
+#: a failed send is tried again after 30 s, 1 min, 2 min ... at most an hour apart, forever
+SEND_RETRY_FIRST = timedelta(seconds=30)
+SEND_RETRY_MAX = timedelta(hours=1)
 
-def _causing_event(uow: UnitOfWork) -> Envelope:
-    """The event being handled: it carries the station and time the payload does not."""
-    return uow.event
+
+# --- policies ---------------------------------------------------------------------------
+
+WILDCARD = "*"
+
+
+def as_policy(row: WarrantyPolicy) -> domain.Policy:
+    return domain.Policy(
+        make=row.make,
+        model=row.model,
+        version=row.version,
+        valid_from=row.valid_from,
+        terms={
+            domain.CoverageKind(kind): domain.Term(int(term["months"]), term.get("km"))
+            for kind, term in row.terms.items()
+        },
+        categories=dict(row.categories),
+        labour_times={code: Decimal(hours) for code, hours in row.labour_times.items()},
+        goodwill_months=row.goodwill_months,
+        goodwill_km=row.goodwill_km,
+        submission_days=row.submission_days,
+        duplicate_days=row.duplicate_days,
+        part_return_days=row.part_return_days,
+    )
+
+
+async def policy_in_force(
+    session: AsyncSession, make: str | None, model: str | None, on: date
+) -> WarrantyPolicy | None:
+    if not make:
+        return None
+    rows = (
+        await session.exec(
+            select(WarrantyPolicy).where(func.lower(WarrantyPolicy.make) == make.lower())
+        )
+    ).all()
+    return domain.policy_in_force(rows, make, model, on)
+
+
+async def create_policy(session: AsyncSession, data: PolicyCreate) -> PolicyPublic:
+    """A new version of a make's (or model's) policy, valid from its date onwards; claims
+    for repairs before that date are still judged by the version then in force."""
+    scope = data.model or WILDCARD
+    versions = (
+        await session.exec(
+            select(WarrantyPolicy)
+            .where(WarrantyPolicy.make == data.make, WarrantyPolicy.scope_key == scope)
+            .order_by(col(WarrantyPolicy.version).desc())
+            .with_for_update()
+        )
+    ).all()
+    if versions and data.valid_from <= versions[0].valid_from:
+        raise DomainError(
+            f"a new version must start after version {versions[0].version} "
+            f"(valid from {versions[0].valid_from.isoformat()})",
+            field="valid_from",
+        )
+    row = WarrantyPolicy(
+        make=data.make,
+        model=data.model,
+        scope_key=scope,
+        version=(versions[0].version + 1) if versions else 1,
+        valid_from=data.valid_from,
+        terms={kind.value: term.model_dump() for kind, term in data.terms.items()},
+        categories=dict(data.categories),
+        labour_times={code: str(hours) for code, hours in data.labour_times.items()},
+        goodwill_months=data.goodwill_months,
+        goodwill_km=data.goodwill_km,
+        submission_days=data.submission_days,
+        duplicate_days=data.duplicate_days,
+        part_return_days=data.part_return_days,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return PolicyPublic.model_validate(row.model_dump())
+
+
+async def list_policies(session: AsyncSession, make: str | None = None) -> PoliciesPublic:
+    query = select(WarrantyPolicy)
+    if make:
+        query = query.where(func.lower(WarrantyPolicy.make) == make.lower())
+    rows = (
+        await session.exec(
+            query.order_by(
+                col(WarrantyPolicy.make), col(WarrantyPolicy.scope_key), col(WarrantyPolicy.version)
+            )
+        )
+    ).all()
+    return PoliciesPublic(
+        data=[PolicyPublic.model_validate(row.model_dump()) for row in rows], count=len(rows)
+    )
+
+
+# --- coverage ---------------------------------------------------------------------------
+
+
+async def check_coverage(
+    session: AsyncSession, user: Principal, request: CoverageCheckRequest
+) -> CoverageCheckPublic:
+    """The pre-check at check-in: each line's verdict by the policy in force that day."""
+    on = request.on or utcnow().date()
+    row = await policy_in_force(session, request.make, request.model, on)
+    policy = as_policy(row) if row is not None else None
+    vehicle = domain.VehicleFacts(
+        mileage_km=request.mileage_km,
+        warranty_start=request.warranty_start,
+        accident_damage=request.accident_damage,
+        maintenance_missed=request.maintenance_missed,
+    )
+    lines = []
+    for line in request.lines:
+        coverage = domain.line_coverage(policy, vehicle, line, on=on)
+        lines.append(
+            LineCoveragePublic(
+                code=line.code,
+                verdict=coverage.verdict,
+                reason=coverage.reason,
+                coverage=coverage.kind,
+            )
+        )
+    record = await sanbao_record(session, user, request.vin)
+    return CoverageCheckPublic(
+        vin=request.vin,
+        on=on,
+        policy_version=row.version if row is not None else None,
+        sanbao_period=domain.sanbao_period_active(request.warranty_start, request.mileage_km, on),
+        lines=lines,
+        sanbao_warnings=record.warnings,
+    )
 
 
 async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyOrder | None:
@@ -42,44 +211,60 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
         return None
     if await uow.session.get(WarrantyOrder, event.order_id) is not None:
         return None  # announced again under a new event id: answered already
-    causing = _causing_event(uow)
+    causing = uow.event
     order = WarrantyOrder(
         order_id=event.order_id,
         station_id=causing.station_id,
         order_no=event.order_no,
+        category=event.category.value,
         vin=event.vehicle.vin,
+        make=event.vehicle.make,
+        model=event.vehicle.model,
         mileage_km=event.vehicle.mileage_km,
         warranty_start=event.vehicle.warranty_start,
         complaint=event.complaint,
+        signed_at=causing.occurred_at,
         received_at=utcnow(),
     )
-    rows = [
-        WarrantyOrderLine(
-            line_id=line.line_id,
-            order_id=order.order_id,
-            position=index,
-            kind=line.kind,
-            code=line.code,
-            description=line.description,
-            quantity=line.quantity,
-            hours=line.hours,
-            unit_price=line.unit_price,
+    # judged on the day the order was signed, not the day this event happens to be handled
+    on = causing.occurred_at.date()
+    row = await policy_in_force(uow.session, order.make, order.model, on)
+    policy = as_policy(row) if row is not None else None
+    vehicle = domain.VehicleFacts(
+        mileage_km=order.mileage_km,
+        warranty_start=order.warranty_start,
+        accident_damage=domain.accident_damage(event.category),
+    )
+    rows = []
+    for index, line in enumerate(domain.warranty_lines(event.lines)):
+        coverage = domain.line_coverage(policy, vehicle, line, on=on)
+        rows.append(
+            WarrantyOrderLine(
+                line_id=line.line_id,
+                order_id=order.order_id,
+                position=index,
+                kind=line.kind,
+                code=line.code,
+                description=line.description,
+                quantity=line.quantity,
+                hours=line.hours,
+                unit_price=line.unit_price,
+                causal=line.causal,
+                customer_supplied=line.customer_supplied,
+                major_system=line.major_system,
+                coverage=coverage.verdict,
+                coverage_reason=coverage.reason,
+            )
         )
-        for index, line in enumerate(domain.warranty_lines(event.lines))
-    ]
     uow.session.add(order)
     await uow.session.flush()  # no ORM relationships: the order row must exist before its lines
     uow.session.add_all(rows)
-    # judged on the day the order was signed, not the day this event happens to be handled
-    coverage = domain.repair_warranty_coverage(
-        order.mileage_km, order.warranty_start, on=causing.occurred_at.date()
-    )
     uow.emit(
         events.CoverageChecked(
             order_id=order.order_id,
             lines=[
                 events.LineCoverage(
-                    line_id=row.line_id, verdict=coverage.verdict, reason=coverage.reason
+                    line_id=row.line_id, verdict=row.coverage, reason=row.coverage_reason
                 )
                 for row in rows
             ],
@@ -88,23 +273,26 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
     return order
 
 
+# --- drafting claims --------------------------------------------------------------------
+
+
 async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> WarrantyClaim | None:
-    """The workshop finished an order with warranty work: draft its claim (索赔单).
+    """The workshop finished an order with warranty work: draft its claim (索赔单), tag its
+    replaced parts for the warranty-parts store, and count a 三包 repair.
 
     One claim per order; the draft records the problems to fix before it is submitted.
     """
-    order = await uow.session.get(WarrantyOrder, event.order_id)
+    session = uow.session
+    order = await session.get(WarrantyOrder, event.order_id)
     if order is None:
         return None  # no warranty line on this order
     existing = (
-        await uow.session.exec(
-            select(WarrantyClaim).where(WarrantyClaim.order_id == order.order_id)
-        )
+        await session.exec(select(WarrantyClaim).where(WarrantyClaim.order_id == order.order_id))
     ).first()
     if existing is not None:
         return existing
     lines = (
-        await uow.session.exec(
+        await session.exec(
             select(WarrantyOrderLine)
             .where(WarrantyOrderLine.order_id == order.order_id)
             .order_by(col(WarrantyOrderLine.position))
@@ -112,6 +300,9 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
     ).all()
     if not lines:
         return None
+    repair_date = event.completed_at.date()
+    row = await policy_in_force(session, order.make, order.model, repair_date)
+    policy = as_policy(row) if row is not None else None
     now = utcnow()
     claim_id = uuid.uuid4()
     claim = WarrantyClaim(
@@ -120,17 +311,18 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
         order_id=order.order_id,
         claim_no=domain.claim_number(order.station_id, now, claim_id.hex[:6]),
         vin=order.vin,
+        make=order.make,
+        model=order.model,
         mileage_km=order.mileage_km,
-        repair_date=event.completed_at.date(),
+        repair_date=repair_date,
         complaint=order.complaint,
+        policy_id=row.id if row is not None else None,
+        policy_version=row.version if row is not None else None,
         status=ClaimStatus.DRAFT,
         amount=domain.claim_amount(lines),
-        problems=domain.draft_problems(lines),
         created_at=now,
     )
-    uow.session.add(claim)
-    await uow.session.flush()  # no ORM relationships: the claim row must exist before its lines
-    uow.session.add_all(
+    claim_lines = [
         ClaimLine(
             claim_id=claim.id,
             line_id=line.line_id,
@@ -140,11 +332,468 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
             description=line.description,
             quantity=line.quantity,
             hours=line.hours,
+            unit_price=line.unit_price,
             amount=line_amount(line),
+            causal=line.causal,
+            standard_hours=(
+                policy.labour_times.get(line.code)
+                if policy is not None and line.kind == LineKind.LABOUR
+                else None
+            ),
+            coverage=line.coverage,
+            coverage_reason=line.coverage_reason,
         )
         for line in lines
+    ]
+    claim.problems = await _problems(session, claim, claim_lines, today=now.date())
+    session.add(claim)
+    await session.flush()  # no ORM relationships: the claim row must exist before its lines
+    session.add_all(claim_lines)
+    session.add_all(
+        ReturnedPart(
+            station_id=claim.station_id,
+            claim_id=claim.id,
+            claim_no=claim.claim_no,
+            line_id=line.line_id,
+            part_no=line.code,
+            description=line.description,
+            quantity=line.quantity,
+            causal=line.causal,
+            return_days=policy.part_return_days if policy is not None else 15,
+            stored_at=now,
+        )
+        for line in claim_lines
+        if line.kind == LineKind.PART
     )
+    if domain.sanbao_period_active(order.warranty_start, order.mileage_km, repair_date):
+        days = domain.repair_days(order.signed_at, event.completed_at)
+        session.add(
+            SanbaoRepair(
+                station_id=order.station_id,
+                vin=order.vin,
+                order_id=order.order_id,
+                order_no=order.order_no,
+                fault=_fault_of(lines),
+                started_at=order.signed_at,
+                completed_at=event.completed_at,
+                days=days,
+                courtesy_car_due=domain.courtesy_car_due(days),
+            )
+        )
     return claim
+
+
+def _fault_of(lines: Sequence[WarrantyOrderLine]) -> str:
+    """The fault a repair fixed: the system of its labour, else its first operation code."""
+    for line in lines:
+        if line.kind == LineKind.LABOUR and line.major_system:
+            return line.major_system
+    labour = [line.code for line in lines if line.kind == LineKind.LABOUR]
+    return labour[0] if labour else lines[0].code
+
+
+async def _problems(
+    session: AsyncSession, claim: WarrantyClaim, lines: Sequence[ClaimLine], *, today: date
+) -> list[str]:
+    policy = await session.get(WarrantyPolicy, claim.policy_id) if claim.policy_id else None
+    others = (
+        await session.exec(
+            select(WarrantyClaim).where(
+                WarrantyClaim.vin == claim.vin,
+                WarrantyClaim.id != claim.id,
+                col(WarrantyClaim.status) != ClaimStatus.REJECTED,
+            )
+        )
+    ).all()
+    earlier = []
+    for other in others:
+        ops = (
+            await session.exec(
+                select(ClaimLine.code).where(
+                    ClaimLine.claim_id == other.id, ClaimLine.kind == LineKind.LABOUR
+                )
+            )
+        ).all()
+        earlier.append(
+            domain.EarlierClaim(other.claim_no, other.vin, frozenset(ops), other.repair_date)
+        )
+    return domain.claim_problems(
+        vin=claim.vin,
+        repair_date=claim.repair_date,
+        cause=claim.cause,
+        correction=claim.correction,
+        lines=lines,
+        earlier=earlier,
+        today=today,
+        submission_days=policy.submission_days if policy else 30,
+        duplicate_days=policy.duplicate_days if policy else 30,
+    )
+
+
+async def _lines_of(session: AsyncSession, claim_id: uuid.UUID) -> list[ClaimLine]:
+    return list(
+        (
+            await session.exec(
+                select(ClaimLine)
+                .where(ClaimLine.claim_id == claim_id)
+                .order_by(col(ClaimLine.position))
+            )
+        ).all()
+    )
+
+
+async def _claim_for_change(
+    session: AsyncSession, user: Principal, claim_id: uuid.UUID, version: int
+) -> WarrantyClaim:
+    """The claim, locked for this transaction, if the user may see it and read this version."""
+    claim = (
+        await session.exec(
+            select(WarrantyClaim).where(WarrantyClaim.id == claim_id).with_for_update()
+        )
+    ).first()
+    if claim is None or not user.can_see(claim.station_id):
+        raise NotFound("warranty claim")
+    if claim.version != version:
+        raise Conflict(
+            f"the claim changed since you read it (now version {claim.version}): reload it",
+            field="version",
+        )
+    return claim
+
+
+def _require_editable(claim: WarrantyClaim) -> None:
+    if claim.status not in domain.EDITABLE:
+        raise Conflict(f"a claim {claim.status.value} cannot be changed", code="state")
+
+
+async def update_claim(
+    uow: UnitOfWork, user: Principal, claim_id: uuid.UUID, data: ClaimUpdate
+) -> WarrantyClaimPublic:
+    """The administrator completes the draft: 3C, causal part, fault codes, photos, notes."""
+    session = uow.session
+    claim = await _claim_for_change(session, user, claim_id, data.version)
+    _require_editable(claim)
+    lines = await _lines_of(session, claim.id)
+    by_id = {line.id: line for line in lines}
+    if data.causal_line_id is not None:
+        causal = by_id.get(data.causal_line_id)
+        if causal is None or causal.kind != LineKind.PART:
+            raise DomainError("not a part line of this claim", field="causal_line_id")
+        for line in lines:
+            line.causal = line.id == causal.id
+            session.add(line)
+        parts = (
+            await session.exec(select(ReturnedPart).where(ReturnedPart.claim_id == claim.id))
+        ).all()
+        for part in parts:
+            part.causal = part.line_id == causal.line_id
+            session.add(part)
+    for line_id, note in (data.hours_notes or {}).items():
+        labour = by_id.get(line_id)
+        if labour is None or labour.kind != LineKind.LABOUR:
+            raise DomainError(f"{line_id} is not a labour line of this claim", field="hours_notes")
+        labour.hours_note = note.strip() or None
+        session.add(labour)
+    for name in ("complaint", "cause", "correction", "fault_codes", "photos"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(claim, name, value)
+    claim.version += 1
+    claim.problems = await _problems(session, claim, lines, today=utcnow().date())
+    session.add(claim)
+    return to_public(claim, lines)
+
+
+async def submit_claim(
+    uow: UnitOfWork, user: Principal, claim_id: uuid.UUID, data: ClaimSubmit
+) -> WarrantyClaimPublic:
+    """Send the claim: validated now, recorded as submitted with a pending submission in this
+    transaction; the scheduler hands it to the manufacturer right after (and retries)."""
+    session = uow.session
+    claim = await _claim_for_change(session, user, claim_id, data.version)
+    _require_editable(claim)
+    if claim.status == ClaimStatus.INFO_REQUESTED and not data.info_answer:
+        raise DomainError(
+            f"answer the manufacturer's question first: {claim.question}", field="info_answer"
+        )
+    lines = await _lines_of(session, claim.id)
+    now = utcnow()
+    problems = await _problems(session, claim, lines, today=now.date())
+    if problems:
+        raise DomainError("the claim cannot be submitted: " + "; ".join(problems), field="problems")
+    number = int(
+        (
+            await session.exec(
+                select(func.count())
+                .select_from(ClaimSubmission)
+                .where(ClaimSubmission.claim_id == claim.id)
+            )
+        ).one()
+    )
+    submission = ClaimSubmission(claim_id=claim.id, number=number + 1, requested_at=now)
+    session.add(submission)
+    claim.status = domain.status_after_submission(claim.status)
+    claim.problems = []
+    claim.submitted_at = now
+    claim.first_submitted_at = claim.first_submitted_at or now
+    claim.info_answer = data.info_answer or claim.info_answer
+    claim.reason_code = claim.reason = None
+    claim.version += 1
+    session.add(claim)
+    await session.flush()
+    await schedule(
+        session,
+        kind=SEND_CLAIM,
+        key=f"send:{submission.id}:0",
+        due_at=now,
+        payload={"submission_id": str(submission.id)},
+        station_id=claim.station_id,
+    )
+    uow.emit(
+        events.ClaimSubmitted(
+            claim_id=claim.id, order_id=claim.order_id, vin=claim.vin, amount=claim.amount
+        ),
+        station_id=claim.station_id,
+        correlation_id=claim.order_id,
+    )
+    return to_public(claim, lines)
+
+
+def _package(claim: WarrantyClaim, lines: Sequence[ClaimLine], number: int) -> Any:
+    return manufacturer.ClaimPackage(
+        claim_no=claim.claim_no,
+        submission=number,
+        vin=claim.vin,
+        make=claim.make,
+        model=claim.model,
+        mileage_km=claim.mileage_km,
+        repair_date=claim.repair_date,
+        complaint=claim.complaint,
+        cause=claim.cause,
+        correction=claim.correction,
+        fault_codes=tuple(claim.fault_codes),
+        photos=tuple(claim.photos),
+        amount=claim.amount,
+        info_answer=claim.info_answer,
+        lines=tuple(
+            manufacturer.ClaimPackageLine(
+                kind=line.kind,
+                code=line.code,
+                description=line.description,
+                quantity=line.quantity,
+                hours=line.hours,
+                amount=line.amount,
+                causal=line.causal,
+            )
+            for line in lines
+        ),
+    )
+
+
+async def send_submission(uow: UnitOfWork, submission_id: uuid.UUID) -> ClaimSubmission | None:
+    """Hand a pending submission to the manufacturer and persist what it answered.
+
+    A failure or timeout is recorded on the submission and the send is planned again with
+    backoff: the claim stays ``submitted`` and nothing is lost.
+    """
+    session = uow.session
+    submission = await session.get(ClaimSubmission, submission_id)
+    if submission is None or submission.state != SubmissionState.PENDING:
+        return submission  # sent already (a second replica or an explicit poll got there)
+    claim = await session.get(WarrantyClaim, submission.claim_id)
+    if claim is None:  # pragma: no cover - foreign key
+        return None
+    lines = await _lines_of(session, claim.id)
+    now = utcnow()
+    try:
+        receipt = await manufacturer.send(_package(claim, lines, submission.number))
+    except Exception as exc:
+        submission.attempts += 1
+        submission.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        session.add(submission)
+        retry = min(SEND_RETRY_FIRST * 2 ** (submission.attempts - 1), SEND_RETRY_MAX)
+        await schedule(
+            session,
+            kind=SEND_CLAIM,
+            key=f"send:{submission.id}:{submission.attempts}",
+            due_at=now + retry,
+            payload={"submission_id": str(submission.id)},
+            station_id=claim.station_id,
+        )
+        return submission
+    submission.attempts += 1
+    submission.state = SubmissionState.SENT
+    submission.reference = receipt.reference
+    submission.sent_at = now
+    submission.last_error = None
+    session.add(submission)
+    for seq, reply in enumerate(receipt.replies, start=1):
+        answer = ManufacturerAnswer(
+            claim_id=claim.id,
+            submission_id=submission.id,
+            seq=seq,
+            kind=reply.kind,
+            amount=reply.amount,
+            reason_code=reply.reason_code,
+            reason=reply.reason,
+            question=reply.question,
+            due_at=now + reply.after,
+        )
+        session.add(answer)
+        await session.flush()
+        await schedule(
+            session,
+            kind=APPLY_ANSWER,
+            key=f"answer:{answer.id}",
+            due_at=answer.due_at,
+            payload={"answer_id": str(answer.id)},
+            station_id=claim.station_id,
+        )
+    return submission
+
+
+async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAnswer | None:
+    """A due answer of the manufacturer changes the claim and is announced.
+
+    An answer that no longer fits (the claim moved on, or it answers an older submission)
+    is kept as ignored rather than applied twice or out of order.
+    """
+    session = uow.session
+    answer = await session.get(ManufacturerAnswer, answer_id)
+    if answer is None or answer.state != AnswerState.DUE:
+        return answer
+    claim = (
+        await session.exec(
+            select(WarrantyClaim).where(WarrantyClaim.id == answer.claim_id).with_for_update()
+        )
+    ).one()
+    latest = (
+        await session.exec(
+            select(func.max(ClaimSubmission.number)).where(ClaimSubmission.claim_id == claim.id)
+        )
+    ).one()
+    submission = await session.get(ClaimSubmission, answer.submission_id)
+    new_status = domain.status_after_answer(claim.status, answer.kind)
+    now = utcnow()
+    if new_status is None or submission is None or submission.number != latest:
+        answer.state = AnswerState.IGNORED
+        session.add(answer)
+        return answer
+    answer.state = AnswerState.APPLIED
+    answer.applied_at = now
+    session.add(answer)
+    claim.status = new_status
+    claim.answered_at = now
+    claim.version += 1
+
+    def announce(payload: events.Payload) -> None:
+        uow.emit(payload, station_id=claim.station_id, correlation_id=claim.order_id)
+
+    if answer.kind in (AnswerKind.APPROVED, AnswerKind.PARTLY_APPROVED):
+        claim.approved_amount = answer.amount if answer.amount is not None else claim.amount
+        announce(
+            events.ClaimApproved(
+                claim_id=claim.id,
+                order_id=claim.order_id,
+                approved_amount=claim.approved_amount,
+                partly=answer.kind == AnswerKind.PARTLY_APPROVED,
+            ),
+        )
+    elif answer.kind == AnswerKind.REJECTED:
+        claim.reason_code = answer.reason_code
+        claim.reason = answer.reason
+        announce(
+            events.ClaimRejected(
+                claim_id=claim.id,
+                order_id=claim.order_id,
+                reason_code=answer.reason_code or "unknown",
+                reason=answer.reason or "",
+            ),
+        )
+    elif answer.kind == AnswerKind.INFO_REQUESTED:
+        claim.question = answer.question
+        announce(
+            events.ClaimInfoRequested(
+                claim_id=claim.id, order_id=claim.order_id, question=answer.question or ""
+            ),
+        )
+    elif answer.kind == AnswerKind.PAID:
+        claim.paid_amount = answer.amount if answer.amount is not None else claim.approved_amount
+        claim.paid_at = now
+        announce(
+            events.ClaimPaid(
+                claim_id=claim.id,
+                order_id=claim.order_id,
+                paid_amount=claim.paid_amount or Decimal("0.00"),
+                paid_on=now.date(),
+            ),
+        )
+    else:  # charged back: no contract event yet (see the service README / report)
+        claim.reason_code = answer.reason_code
+        claim.reason = answer.reason
+    session.add(claim)
+    return answer
+
+
+async def poll_claim(uow: UnitOfWork, user: Principal, claim_id: uuid.UUID) -> WarrantyClaimPublic:
+    """Do now what is due for this claim: send a pending submission, apply due answers."""
+    session = uow.session
+    claim = await get_visible(session, WarrantyClaim, claim_id, user, "warranty claim")
+    pending = (
+        await session.exec(
+            select(ClaimSubmission).where(
+                ClaimSubmission.claim_id == claim.id,
+                ClaimSubmission.state == SubmissionState.PENDING,
+            )
+        )
+    ).all()
+    for submission in pending:
+        await send_submission(uow, submission.id)
+    await session.flush()
+    now = utcnow()
+    due = (
+        await session.exec(
+            select(ManufacturerAnswer)
+            .where(
+                ManufacturerAnswer.claim_id == claim.id,
+                ManufacturerAnswer.state == AnswerState.DUE,
+                col(ManufacturerAnswer.due_at) <= now,
+            )
+            .order_by(col(ManufacturerAnswer.due_at), col(ManufacturerAnswer.seq))
+        )
+    ).all()
+    for answer in due:
+        await apply_answer(uow, answer.id)
+        await session.flush()
+    await session.refresh(claim)
+    return to_public(claim, await _lines_of(session, claim.id))
+
+
+async def claim_history(
+    session: AsyncSession, user: Principal, claim_id: uuid.UUID
+) -> ClaimHistoryPublic:
+    claim = await _visible_claim(session, user, claim_id)
+    submissions = (
+        await session.exec(
+            select(ClaimSubmission)
+            .where(ClaimSubmission.claim_id == claim.id)
+            .order_by(col(ClaimSubmission.number))
+        )
+    ).all()
+    answers = (
+        await session.exec(
+            select(ManufacturerAnswer)
+            .where(ManufacturerAnswer.claim_id == claim.id)
+            .order_by(col(ManufacturerAnswer.due_at), col(ManufacturerAnswer.seq))
+        )
+    ).all()
+    return ClaimHistoryPublic(
+        submissions=[SubmissionPublic.model_validate(s.model_dump()) for s in submissions],
+        answers=[AnswerPublic.model_validate(a.model_dump()) for a in answers],
+    )
+
+
+# --- reading claims ---------------------------------------------------------------------
 
 
 async def _visible_claim(
@@ -156,15 +805,13 @@ async def _visible_claim(
 async def get_claim(
     session: AsyncSession, user: Principal, claim_id: uuid.UUID
 ) -> WarrantyClaimPublic:
+    """One claim; an editable one shows its problems as of today (deadlines move)."""
     claim = await _visible_claim(session, user, claim_id)
-    lines = (
-        await session.exec(
-            select(ClaimLine)
-            .where(ClaimLine.claim_id == claim.id)
-            .order_by(col(ClaimLine.position))
-        )
-    ).all()
-    return to_public(claim, lines)
+    lines = await _lines_of(session, claim.id)
+    public = to_public(claim, lines)
+    if claim.status in domain.EDITABLE:
+        public.problems = await _problems(session, claim, lines, today=utcnow().date())
+    return public
 
 
 async def list_claims(
@@ -172,6 +819,7 @@ async def list_claims(
     user: Principal,
     *,
     status: ClaimStatus | None = None,
+    order_id: uuid.UUID | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> WarrantyClaimsPublic:
@@ -179,6 +827,8 @@ async def list_claims(
     query = at_visible_stations(query, WarrantyClaim.station_id, user)
     if status is not None:
         query = query.where(WarrantyClaim.status == status)
+    if order_id is not None:
+        query = query.where(WarrantyClaim.order_id == order_id)
     count = await count_rows(session, query)
     claims = (
         await session.exec(
@@ -194,4 +844,179 @@ def to_public(claim: WarrantyClaim, lines: Sequence[ClaimLine]) -> WarrantyClaim
             **claim.model_dump(),
             "lines": [ClaimLinePublic.model_validate(line.model_dump()) for line in lines],
         }
+    )
+
+
+# --- returned warranty parts ------------------------------------------------------------
+
+
+def part_public(part: ReturnedPart, today: date) -> ReturnedPartPublic:
+    overdue = (
+        domain.return_overdue(part.ship_by, part.status == ReturnedPartStatus.SHIPPED, today)
+        and part.status == ReturnedPartStatus.RETURN_REQUESTED
+    )
+    return ReturnedPartPublic.model_validate({**part.model_dump(), "overdue": overdue})
+
+
+async def list_returned_parts(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: ReturnedPartStatus | None = None,
+    overdue: bool = False,
+    claim_id: uuid.UUID | None = None,
+) -> ReturnedPartsPublic:
+    today = utcnow().date()
+    query = at_visible_stations(select(ReturnedPart), ReturnedPart.station_id, user)
+    if status is not None:
+        query = query.where(ReturnedPart.status == status)
+    if claim_id is not None:
+        query = query.where(ReturnedPart.claim_id == claim_id)
+    if overdue:
+        query = query.where(
+            ReturnedPart.status == ReturnedPartStatus.RETURN_REQUESTED,
+            col(ReturnedPart.ship_by) < today,
+        )
+    parts = (await session.exec(query.order_by(col(ReturnedPart.stored_at)))).all()
+    return ReturnedPartsPublic(data=[part_public(p, today) for p in parts], count=len(parts))
+
+
+async def _part_for_change(
+    session: AsyncSession, user: Principal, part_id: uuid.UUID, version: int
+) -> ReturnedPart:
+    part = (
+        await session.exec(select(ReturnedPart).where(ReturnedPart.id == part_id).with_for_update())
+    ).first()
+    if part is None or not user.can_see(part.station_id):
+        raise NotFound("returned part")
+    if part.version != version:
+        raise Conflict(
+            f"the part changed since you read it (now version {part.version}): reload it",
+            field="version",
+        )
+    return part
+
+
+async def request_part_return(
+    session: AsyncSession, user: Principal, part_id: uuid.UUID, data: ReturnRequest
+) -> ReturnedPartPublic:
+    """The manufacturer recalls the part: the return deadline starts."""
+    part = await _part_for_change(session, user, part_id, data.version)
+    if part.status != ReturnedPartStatus.IN_STORE:
+        raise Conflict(f"a part {part.status.value} cannot be asked back", code="state")
+    today = utcnow().date()
+    if data.ship_by is not None and data.ship_by < today:
+        raise DomainError("the deadline is in the past", field="ship_by")
+    part.status = ReturnedPartStatus.RETURN_REQUESTED
+    part.ship_by = data.ship_by or domain.return_deadline(today, part.return_days)
+    part.version += 1
+    session.add(part)
+    return part_public(part, today)
+
+
+async def ship_part(
+    session: AsyncSession, user: Principal, part_id: uuid.UUID, data: Shipment
+) -> ReturnedPartPublic:
+    part = await _part_for_change(session, user, part_id, data.version)
+    if part.status != ReturnedPartStatus.RETURN_REQUESTED:
+        raise Conflict("ship a part only after the manufacturer asks for it", code="state")
+    now = utcnow()
+    part.status = ReturnedPartStatus.SHIPPED
+    part.shipped_at = now
+    part.waybill = data.waybill
+    part.version += 1
+    session.add(part)
+    return part_public(part, now.date())
+
+
+async def scrap_part(
+    session: AsyncSession, user: Principal, part_id: uuid.UUID, data: ScrapRelease
+) -> ReturnedPartPublic:
+    """The manufacturer released the part: it leaves the store for scrap."""
+    part = await _part_for_change(session, user, part_id, data.version)
+    if part.status != ReturnedPartStatus.IN_STORE:
+        raise Conflict(f"a part {part.status.value} cannot be scrapped", code="state")
+    now = utcnow()
+    part.status = ReturnedPartStatus.SCRAPPED
+    part.released_at = now
+    part.version += 1
+    session.add(part)
+    return part_public(part, now.date())
+
+
+# --- 三包 -------------------------------------------------------------------------------
+
+
+async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> SanbaoRecordPublic:
+    """A vehicle's 三包 repairs at the stations the user sees, totals and warnings."""
+    query = at_visible_stations(
+        select(SanbaoRepair).where(SanbaoRepair.vin == vin), SanbaoRepair.station_id, user
+    )
+    repairs = (await session.exec(query.order_by(col(SanbaoRepair.started_at)))).all()
+    return SanbaoRecordPublic(
+        vin=vin,
+        repair_days=sum(r.days for r in repairs),
+        repairs_by_fault=dict(Counter(r.fault for r in repairs)),
+        warnings=domain.sanbao_warnings(repairs),
+        repairs=[SanbaoRepairPublic.model_validate(r.model_dump()) for r in repairs],
+    )
+
+
+# --- quality reports and KPIs -----------------------------------------------------------
+
+
+async def quality_report(
+    session: AsyncSession, user: Principal, *, window_days: int, min_vehicles: int
+) -> QualityReportPublic:
+    """Causal parts failing on several vehicles of one model within the window."""
+    query = (
+        select(WarrantyClaim, ClaimLine)
+        .join(ClaimLine, col(ClaimLine.claim_id) == col(WarrantyClaim.id))
+        .where(col(ClaimLine.causal).is_(True))
+    )
+    stations = user.visible_stations()
+    if stations is not None:
+        query = query.where(col(WarrantyClaim.station_id).in_(stations))
+    rows = (await session.exec(query)).all()
+    failures = [
+        domain.PartFailure(claim.make, claim.model, line.code, claim.vin, claim.repair_date)
+        for claim, line in rows
+    ]
+    problems = domain.batch_problems(failures, window_days=window_days, min_vehicles=min_vehicles)
+    return QualityReportPublic(
+        window_days=window_days,
+        min_vehicles=min_vehicles,
+        data=[
+            BatchProblemPublic.model_validate({**p.__dict__, "vins": list(p.vins)})
+            for p in problems
+        ],
+    )
+
+
+async def claim_kpis(
+    session: AsyncSession, user: Principal, *, since: date | None, until: date | None
+) -> KpiReportPublic:
+    """Submitted, approved, rejected (by reason), amounts, days to payment, rejection rate —
+    per station, and for the group when the user sees the group. Claims count by the day
+    they were first submitted."""
+    query = at_visible_stations(
+        select(WarrantyClaim).where(col(WarrantyClaim.first_submitted_at).is_not(None)),
+        WarrantyClaim.station_id,
+        user,
+    )
+    claims = [
+        c
+        for c in (await session.exec(query)).all()
+        if c.first_submitted_at is not None
+        and (since is None or c.first_submitted_at.date() >= since)
+        and (until is None or c.first_submitted_at.date() <= until)
+    ]
+    stations = sorted({c.station_id for c in claims} | set(user.visible_stations() or ()))
+
+    def figures(scope: str, subset: list[WarrantyClaim]) -> KpisPublic:
+        return KpisPublic.model_validate({"scope": scope, **domain.claim_kpis(subset).__dict__})
+
+    return KpiReportPublic(
+        stations=[figures(s, [c for c in claims if c.station_id == s]) for s in stations],
+        group=figures("group", claims) if user.all_stations else None,
     )

@@ -1,23 +1,30 @@
-"""Warranty service tests on faststream's test broker and SQLite."""
+"""Warranty service tests on faststream's test broker and SQLite, with a driven clock."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
+from services.warranty import manufacturer
 from services.warranty.app import definition
+from services.warranty.manufacturer import Behaviour, ManufacturerSimulator, Plan
 from services.warranty.models import (
     ClaimLine,
     ClaimStatus,
+    ClaimSubmission,
     WarrantyClaim,
     WarrantyOrder,
     WarrantyOrderLine,
 )
+from services.warranty.seed import seed
+from shared import clock
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import LineKind, PayType
@@ -28,6 +35,8 @@ VIN = "LFV2A21K7G3000001"
 #: when the repair order was signed (the envelope's occurred_at): coverage is judged then
 SIGNED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 COMPLETED_AT = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+ADMIN = auth_headers("warranty.bj01")
 
 
 def labour(pay_type: PayType = PayType.WARRANTY, **kw: object) -> events.OrderLine:
@@ -35,12 +44,12 @@ def labour(pay_type: PayType = PayType.WARRANTY, **kw: object) -> events.OrderLi
         {
             "line_id": uuid.uuid4(),
             "kind": LineKind.LABOUR,
-            "code": "BRK-010",
-            "description": "更换前刹车片",
-            "hours": "1.2",
+            "code": "ENG-120",
+            "description": "更换水泵",
+            "hours": "2.4",
             "unit_price": "300",
             "pay_type": pay_type,
-            "major_system": "brakes",
+            "major_system": "engine",
             **kw,
         }
     )
@@ -51,11 +60,12 @@ def part(pay_type: PayType = PayType.WARRANTY, **kw: object) -> events.OrderLine
         {
             "line_id": uuid.uuid4(),
             "kind": LineKind.PART,
-            "code": "1K0698151A",
-            "description": "前刹车片",
+            "code": "06H121026DD",
+            "description": "水泵",
             "quantity": "1",
             "unit_price": "480",
             "pay_type": pay_type,
+            "causal": True,
             **kw,
         }
     )
@@ -63,37 +73,61 @@ def part(pay_type: PayType = PayType.WARRANTY, **kw: object) -> events.OrderLine
 
 def order_created(
     *lines: events.OrderLine,
+    vin: str = VIN,
+    model: str = "Sagitar",
     mileage_km: int | None = 42_000,
     warranty_start: date | None = date(2024, 5, 1),
+    make: str = "FAW-VW",
+    category: events.OrderCategory = events.OrderCategory.WARRANTY,
 ) -> events.OrderCreated:
     order_id = uuid.uuid4()
     return events.OrderCreated(
         order_id=order_id,
         order_no=f"RO-BJ01-20260301-{order_id.hex[:6].upper()}",
-        category=events.OrderCategory.WARRANTY,
+        category=category,
         customer=events.CustomerRef(customer_id=uuid.uuid4(), name="张伟", phone="13800000001"),
         vehicle=events.VehicleRef(
-            vin=VIN,
+            vin=vin,
             plate="京A12345",
-            make="FAW-VW",
-            model="Sagitar",
+            make=make,
+            model=model,
             mileage_km=mileage_km,
             warranty_start=warranty_start,
         ),
-        complaint="刹车时有异响",
+        complaint="发动机温度过高, 漏冷却液",
         lines=list(lines) or [labour(), part()],
         advisor_id="advisor.bj01",
     )
 
 
-def completed(order: events.OrderCreated) -> events.VehicleCompleted:
-    return events.VehicleCompleted(order_id=order.order_id, vin=VIN, completed_at=COMPLETED_AT)
+def completed(order: events.OrderCreated, at: datetime = COMPLETED_AT) -> events.VehicleCompleted:
+    return events.VehicleCompleted(order_id=order.order_id, vin=order.vehicle.vin, completed_at=at)
 
 
 @pytest.fixture
-async def warranty(tmp_path: Path):
-    async with run_service(definition, tmp_path) as harness:
-        yield harness
+def driven() -> Iterator[clock.ManualClock]:
+    with clock.driven(clock.ManualClock(NOW)) as manual:
+        assert isinstance(manual, clock.ManualClock)
+        yield manual
+
+
+@pytest.fixture
+def simulator() -> ManufacturerSimulator:
+    return ManufacturerSimulator()
+
+
+@pytest.fixture
+async def warranty(
+    tmp_path: Path, driven: clock.ManualClock, simulator: ManufacturerSimulator
+) -> AsyncIterator[ServiceHarness]:
+    # the scheduler loop is off: tests run due tasks themselves, at the times they choose
+    async with run_service(definition, tmp_path, scheduler=False) as harness:
+        await seed(harness.runtime)
+        previous = manufacturer.install(simulator)
+        try:
+            yield harness
+        finally:
+            manufacturer.install(previous)
 
 
 async def deliver(harness: ServiceHarness, *payloads: events.Payload) -> None:
@@ -113,7 +147,58 @@ async def outbox(harness: ServiceHarness) -> list[Envelope]:
     return [Envelope.from_bytes(row.value) for row in rows]
 
 
-# --- order.created ----------------------------------------------------------------------
+async def claim_events(harness: ServiceHarness) -> list[str]:
+    return [e.type for e in await outbox(harness) if e.type.startswith("claim.")]
+
+
+async def drafted_claim(harness: ServiceHarness, order: events.OrderCreated | None = None) -> Any:
+    order = order or order_created()
+    await deliver(harness, order, completed(order))
+    [claim] = await claims_of(harness, order.order_id)
+    response = await harness.client.get(f"/claims/{claim.id}", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def completed_claim(harness: ServiceHarness, **order: Any) -> Any:
+    """A draft with its 3C filled in: ready to submit."""
+    claim = await drafted_claim(harness, order_created(**order) if order else None)
+    response = await harness.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={
+            "version": claim["version"],
+            "cause": "水泵轴承磨损漏水",
+            "correction": "更换水泵, 加注冷却液",
+            "fault_codes": ["P0217"],
+            "photos": ["dms://photos/pump.jpg"],
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["problems"] == []
+    return response.json()
+
+
+async def submit(harness: ServiceHarness, claim: Any, **body: Any) -> Any:
+    response = await harness.client.post(
+        f"/claims/{claim['id']}/submission",
+        headers=ADMIN,
+        json={"version": claim["version"], **body},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def read_claim(harness: ServiceHarness, claim: Any) -> Any:
+    return (await harness.client.get(f"/claims/{claim['id']}", headers=ADMIN)).json()
+
+
+async def run_due(harness: ServiceHarness) -> int:
+    assert harness.runtime.scheduler is not None
+    return await harness.runtime.scheduler.run_due()
+
+
+# --- order.created: coverage by the policy in force ------------------------------------
 
 
 async def test_warranty_lines_are_stored_and_coverage_checked_is_emitted(warranty) -> None:
@@ -125,8 +210,12 @@ async def test_warranty_lines_are_stored_and_coverage_checked_is_emitted(warrant
         stored = await session.get(WarrantyOrder, order.order_id)
         lines = (await session.exec(select(WarrantyOrderLine))).all()
     assert stored is not None
-    assert (stored.station_id, stored.vin, stored.mileage_km) == ("bj01", VIN, 42_000)
-    assert stored.warranty_start == date(2024, 5, 1)
+    assert (stored.station_id, stored.vin, stored.make, stored.model) == (
+        "bj01",
+        VIN,
+        "FAW-VW",
+        "Sagitar",
+    )
     assert {line.line_id for line in lines} == {order.lines[0].line_id, order.lines[1].line_id}
 
     [envelope] = await outbox(warranty)
@@ -135,30 +224,38 @@ async def test_warranty_lines_are_stored_and_coverage_checked_is_emitted(warrant
     assert envelope.causation_id == cause.event_id
     checked = envelope.open()
     assert isinstance(checked, events.CoverageChecked)
-    assert checked.order_id == order.order_id
     assert [(c.line_id, c.verdict) for c in checked.lines] == [
         (order.lines[0].line_id, events.CoverageVerdict.COVERED),
         (order.lines[1].line_id, events.CoverageVerdict.COVERED),
     ]
 
 
-async def test_unknown_warranty_start_needs_approval_and_over_60000_km_is_not_covered(
-    warranty,
-) -> None:
+async def test_order_coverage_applies_the_policys_terms_and_exclusions(warranty) -> None:
+    pads = part(code="1K0698151A", description="前刹车片", causal=False)
     await deliver(
         warranty,
+        order_created(labour(), pads, mileage_km=120_000),  # powertrain 150,000 km; pads wear
+        order_created(labour(code="BRK-010", major_system="brakes"), mileage_km=105_000),
         order_created(warranty_start=None),
-        order_created(mileage_km=61_000),
+        order_created(category=events.OrderCategory.ACCIDENT),
+        order_created(make="Unknown", mileage_km=61_000),
     )
-    unknown, over = [envelope.open() for envelope in await outbox(warranty)]
-    assert isinstance(unknown, events.CoverageChecked)
-    assert isinstance(over, events.CoverageChecked)
-    assert {(c.verdict, c.reason) for c in unknown.lines} == {
-        (events.CoverageVerdict.NEEDS_APPROVAL, "warranty start date unknown")
-    }
-    assert {(c.verdict, c.reason) for c in over.lines} == {
-        (events.CoverageVerdict.NOT_COVERED, "over 60,000 km")
-    }
+    opened = [e.open() for e in await outbox(warranty)]
+    verdicts = [
+        [(c.verdict.value, c.reason) for c in checked.lines]
+        for checked in opened
+        if isinstance(checked, events.CoverageChecked)
+    ]
+    assert verdicts == [
+        [("covered", None), ("not_covered", "wear part 1K0698151A is excluded")],
+        [("needs_approval", "goodwill: basic coverage ended: over 100,000 km")],
+        [("needs_approval", "warranty start date unknown")] * 2,
+        [("not_covered", "accident damage is excluded")] * 2,
+        [
+            ("not_covered", "powertrain coverage ended: over 60,000 km"),
+            ("not_covered", "basic coverage ended: over 60,000 km"),  # national minimum
+        ],
+    ]
 
 
 async def test_order_announced_twice_is_recorded_and_answered_once(warranty) -> None:
@@ -178,11 +275,110 @@ async def test_order_without_warranty_lines_gets_no_claim_after_vehicle_complete
         assert await session.get(WarrantyOrder, order.order_id) is None
     assert await claims_of(warranty, order.order_id) == []
     assert await outbox(warranty) == []  # no coverage to answer either
-    assert warranty.runtime.consumer.counts["handled"] == 2
     assert warranty.runtime.consumer.counts["dead_lettered"] == 0
 
 
-# --- vehicle.completed ------------------------------------------------------------------
+# --- coverage pre-check at check-in (HTTP) ----------------------------------------------
+
+
+async def test_coverage_pre_check_at_check_in_answers_per_line(warranty) -> None:
+    response = await warranty.client.post(
+        "/coverage-checks",
+        headers=auth_headers("advisor.bj01"),
+        json={
+            "vin": VIN,
+            "make": "FAW-VW",
+            "model": "Sagitar",
+            "mileage_km": 42_000,
+            "warranty_start": "2024-05-01",
+            "lines": [
+                {"kind": "labour", "code": "ENG-120", "major_system": "engine"},
+                {"kind": "part", "code": "1K0698151A"},
+                {"kind": "part", "code": "06H121026DD", "customer_supplied": True},
+            ],
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["policy_version"] == 1
+    assert body["on"] == "2026-03-03"
+    assert body["sanbao_period"] is True
+    assert [(line["verdict"], line["coverage"]) for line in body["lines"]] == [
+        ("covered", "powertrain"),
+        ("not_covered", "wear"),
+        ("not_covered", None),
+    ]
+    assert body["lines"][2]["reason"] == "customer-supplied part is excluded"
+
+
+async def test_coverage_pre_check_refuses_bad_input_naming_the_field(warranty) -> None:
+    bad = await warranty.client.post(
+        "/coverage-checks",
+        headers=ADMIN,
+        json={"vin": "SHORT", "lines": [{"kind": "labour", "code": "X"}], "colour": "red"},
+    )
+    assert bad.status_code == 422
+    assert {tuple(d["loc"]) for d in bad.json()["detail"]} == {
+        ("body", "vin"),
+        ("body", "colour"),
+    }
+    no_token = await warranty.client.post("/coverage-checks", json={})
+    assert no_token.status_code == 401
+    tech = await warranty.client.post(
+        "/coverage-checks", headers=auth_headers("tech.bj01"), json={}
+    )
+    assert tech.status_code == 403
+
+
+# --- policies: versioned, judged by the version valid on the repair date ---------------
+
+
+async def test_new_policy_version_applies_from_its_date_and_older_repairs_keep_theirs(
+    warranty,
+) -> None:
+    new = await warranty.client.post(
+        "/policies",
+        headers=auth_headers("group.manager"),
+        json={
+            "make": "FAW-VW",
+            "valid_from": "2026-03-02",
+            "terms": {"basic": {"months": 24, "km": 60000}},
+            "categories": {"ENG-": "basic"},
+        },
+    )
+    assert new.status_code == 201, new.text
+    assert new.json()["version"] == 2
+    order = order_created(mileage_km=70_000)
+    await deliver(warranty, order)  # signed 1 March: version 1 (powertrain to 150,000 km)
+    [checked] = [e.open() for e in await outbox(warranty)]
+    assert isinstance(checked, events.CoverageChecked)
+    assert {c.verdict for c in checked.lines} == {events.CoverageVerdict.COVERED}
+    await deliver(warranty, completed(order))  # repaired 2 March: the claim is under version 2
+    [claim] = await claims_of(warranty, order.order_id)
+    assert claim.policy_version == 2
+
+    stale = await warranty.client.post(
+        "/policies",
+        headers=auth_headers("group.manager"),
+        json={"make": "FAW-VW", "valid_from": "2026-01-01", "terms": {"basic": {"months": 36}}},
+    )
+    assert stale.status_code == 422
+    assert stale.json()["detail"][0]["loc"] == ["body", "valid_from"]
+    wrong = await warranty.client.post(
+        "/policies",
+        headers=auth_headers("group.manager"),
+        json={"make": "X", "valid_from": "2026-01-01", "terms": {}, "categories": {"A": "b"}},
+    )
+    assert wrong.status_code == 422
+    assert {d["loc"][-1] for d in wrong.json()["detail"]} == {"terms", "categories"}
+    assert (
+        await warranty.client.post("/policies", headers=auth_headers("advisor.bj01"), json={})
+    ).status_code == 403
+    listed = await warranty.client.get("/policies?make=faw-vw", headers=ADMIN)
+    assert [p["version"] for p in listed.json()["data"]] == [1, 2]
+
+
+# --- vehicle.completed: the draft -------------------------------------------------------
 
 
 async def test_vehicle_completed_drafts_a_claim_with_its_lines_and_amount(warranty) -> None:
@@ -191,26 +387,21 @@ async def test_vehicle_completed_drafts_a_claim_with_its_lines_and_amount(warran
 
     [claim] = await claims_of(warranty, order.order_id)
     assert claim.status == ClaimStatus.DRAFT
-    assert claim.station_id == "bj01"
     assert claim.claim_no.startswith("WC-BJ01-")
-    assert (claim.vin, claim.mileage_km) == (VIN, 42_000)
     assert claim.repair_date == date(2026, 3, 2)
-    assert claim.amount == Decimal("840.00")  # 1.2 h x 300 + 1 x 480; the wash is the customer's
-    assert claim.problems == []
+    assert claim.amount == Decimal("1200.00")  # 2.4 h x 300 + 480; the wash is the customer's
+    assert claim.policy_version == 1
 
-    response = await warranty.client.get(
-        f"/claims/{claim.id}", headers=auth_headers("warranty.bj01")
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert Decimal(body["amount"]) == Decimal("840.00")
-    assert [(line["kind"], Decimal(line["amount"])) for line in body["lines"]] == [
-        ("labour", Decimal("360.00")),
-        ("part", Decimal("480.00")),
+    body = (await warranty.client.get(f"/claims/{claim.id}", headers=ADMIN)).json()
+    assert [(line["kind"], Decimal(line["amount"]), line["causal"]) for line in body["lines"]] == [
+        ("labour", Decimal("720.00"), False),
+        ("part", Decimal("480.00"), True),
     ]
-    assert [line["line_id"] for line in body["lines"]] == [
-        str(order.lines[0].line_id),
-        str(order.lines[1].line_id),
+    assert Decimal(body["lines"][0]["standard_hours"]) == Decimal("2.4")
+    # complaint comes from the order; cause and correction are the administrator's to fill
+    assert body["problems"] == [
+        "cause missing: say what failed and why",
+        "correction missing: say what was done",
     ]
 
 
@@ -226,20 +417,6 @@ async def test_redelivered_vehicle_completed_creates_one_claim(warranty) -> None
         lines = (await session.exec(select(ClaimLine))).all()
     assert len(lines) == 2 and {line.claim_id for line in lines} == {claim.id}
     assert warranty.runtime.consumer.counts["duplicate"] == 1
-    assert warranty.runtime.consumer.counts["dead_lettered"] == 0
-
-
-async def test_claim_with_labour_but_no_part_records_no_causal_part(warranty) -> None:
-    order = order_created(labour(), part(PayType.CUSTOMER))
-    await deliver(warranty, order, completed(order))
-
-    [claim] = await claims_of(warranty, order.order_id)
-    assert claim.problems == ["no causal part"]
-    assert claim.amount == Decimal("360.00")
-    response = await warranty.client.get(
-        f"/claims/{claim.id}", headers=auth_headers("warranty.bj01")
-    )
-    assert response.json()["problems"] == ["no causal part"]
 
 
 async def test_vehicle_completed_before_any_order_is_ignored(warranty) -> None:
@@ -249,52 +426,315 @@ async def test_vehicle_completed_before_any_order_is_ignored(warranty) -> None:
     assert warranty.runtime.consumer.counts["dead_lettered"] == 0
 
 
+# --- completing and validating the draft ------------------------------------------------
+
+
+async def test_missing_causal_part_is_fixed_by_naming_the_failed_part(warranty) -> None:
+    claim = await drafted_claim(warranty, order_created(labour(), part(causal=False)))
+    assert "no causal part" in claim["problems"]
+    part_line = claim["lines"][1]
+    labour_line = claim["lines"][0]
+
+    not_a_part = await warranty.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={"version": claim["version"], "causal_line_id": labour_line["id"]},
+    )
+    assert not_a_part.status_code == 422
+    assert not_a_part.json()["detail"][0]["loc"] == ["body", "causal_line_id"]
+
+    fixed = await warranty.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={
+            "version": claim["version"],
+            "causal_line_id": part_line["id"],
+            "cause": "水泵轴承磨损",
+            "correction": "更换水泵",
+        },
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["problems"] == []
+    assert fixed.json()["version"] == claim["version"] + 1
+
+
+async def test_an_edit_based_on_a_stale_version_is_refused(warranty) -> None:
+    claim = await completed_claim(warranty)
+    stale = await warranty.client.patch(
+        f"/claims/{claim['id']}", headers=ADMIN, json={"version": 1, "cause": "x"}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["detail"][0]["loc"] == ["body", "version"]
+
+
+async def test_labour_hours_over_the_standard_need_a_note_before_submission(warranty) -> None:
+    claim = await drafted_claim(warranty, order_created(labour(hours="3.0"), part()))
+    assert "labour line ENG-120: 3 h over the standard 2.4 h without a note" in claim["problems"]
+    refused = await warranty.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": claim["version"]}
+    )
+    assert refused.status_code == 422
+    assert "over the standard" in refused.json()["detail"][0]["msg"]
+    noted = await warranty.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={
+            "version": claim["version"],
+            "cause": "水泵轴承磨损",
+            "correction": "更换水泵",
+            "hours_notes": {claim["lines"][0]["id"]: "seized bolts had to be drilled out"},
+        },
+    )
+    assert noted.json()["problems"] == []
+    assert (await read_claim(warranty, claim))["status"] == "draft"
+
+
+async def test_duplicate_claim_for_the_same_vin_and_operation_within_the_window(warranty) -> None:
+    first = await completed_claim(warranty)
+    second = await drafted_claim(warranty)
+    assert any(p.startswith(f"duplicate of {first['claim_no']}") for p in second["problems"])
+    other_vin = await drafted_claim(warranty, order_created(vin="LFV2A21K9G3000002"))
+    assert not any(p.startswith("duplicate") for p in other_vin["problems"])
+
+
+async def test_claim_older_than_the_submission_deadline_cannot_be_submitted(
+    warranty, driven
+) -> None:
+    claim = await completed_claim(warranty)
+    driven.set(datetime(2026, 4, 2, 9, tzinfo=UTC))  # repaired 2 March, 30 days to submit
+    late = await warranty.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": claim["version"]}
+    )
+    assert late.status_code == 422
+    assert late.json()["detail"][0]["loc"] == ["body", "problems"]
+    assert "submission deadline passed on 2026-04-01" in late.json()["detail"][0]["msg"]
+    assert (await read_claim(warranty, claim))["status"] == "draft"  # nothing half-written
+    assert await claim_events(warranty) == []
+
+
+async def test_a_line_outside_coverage_is_refused_with_the_reason(warranty) -> None:
+    pads = part(code="1K0698151A", description="前刹车片")
+    claim = await drafted_claim(warranty, order_created(labour(), pads))
+    assert "line 1K0698151A not covered: wear part 1K0698151A is excluded" in claim["problems"]
+
+
+# --- submission to the manufacturer, end to end -----------------------------------------
+
+
+async def test_claim_goes_from_a_warranty_order_to_paid(warranty, driven, simulator) -> None:
+    simulator.default = Plan(Behaviour.APPROVE, delay=timedelta(hours=4))
+    claim = await completed_claim(warranty)
+    submitted = await submit(warranty, claim)
+    assert submitted["status"] == "submitted"
+    assert await claim_events(warranty) == ["claim.submitted"]
+
+    assert await run_due(warranty) == 1  # sent; the answers are persisted, due later
+    assert len(simulator.received) == 1
+    assert simulator.received[0].cause == "水泵轴承磨损漏水"
+    assert simulator.received[0].lines[1].causal
+    assert (await read_claim(warranty, claim))["status"] == "submitted"
+
+    driven.advance(timedelta(hours=4))
+    await run_due(warranty)
+    approved = await read_claim(warranty, claim)
+    assert approved["status"] == "approved"
+    assert Decimal(approved["approved_amount"]) == Decimal("1200.00")
+
+    driven.advance(timedelta(days=1))
+    await run_due(warranty)
+    paid = await read_claim(warranty, claim)
+    assert paid["status"] == "paid"
+    assert Decimal(paid["paid_amount"]) == Decimal("1200.00")
+    assert await claim_events(warranty) == ["claim.submitted", "claim.approved", "claim.paid"]
+    [paid_event] = [e.open() for e in await outbox(warranty) if e.type == "claim.paid"]
+    assert isinstance(paid_event, events.ClaimPaid)
+    assert paid_event.paid_on == date(2026, 3, 4)
+    assert str(paid_event.order_id) == paid["order_id"]
+
+
+async def test_rejected_claim_is_corrected_and_resubmitted(warranty, simulator) -> None:
+    claim = await completed_claim(warranty)
+    simulator.plan(
+        claim["claim_no"],
+        Plan(Behaviour.REJECT, reason="hours above the standard"),
+        Plan(Behaviour.APPROVE),
+    )
+    await submit(warranty, claim)
+    await run_due(warranty)  # sent
+    await run_due(warranty)  # the rejection, due at once
+    rejected = await read_claim(warranty, claim)
+    assert rejected["status"] == "rejected"
+    assert rejected["reason_code"] == "excessive_labour_hours"
+    [event] = [e.open() for e in await outbox(warranty) if e.type == "claim.rejected"]
+    assert isinstance(event, events.ClaimRejected)
+    assert event.reason_code == "excessive_labour_hours"
+
+    corrected = await warranty.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={"version": rejected["version"], "correction": "更换水泵 (按标准工时)"},
+    )
+    resubmitted = await submit(warranty, corrected.json())
+    assert resubmitted["status"] == "resubmitted"
+    assert resubmitted["reason_code"] is None
+    await run_due(warranty)
+    await run_due(warranty)
+    assert (await read_claim(warranty, claim))["status"] == "approved"
+    assert await claim_events(warranty) == [
+        "claim.submitted",
+        "claim.rejected",
+        "claim.submitted",
+        "claim.approved",
+    ]
+    history = (await warranty.client.get(f"/claims/{claim['id']}/history", headers=ADMIN)).json()
+    assert [s["number"] for s in history["submissions"]] == [1, 2]
+    assert [a["kind"] for a in history["answers"]] == ["rejected", "approved", "paid"]
+
+
+async def test_manufacturer_asks_for_information_and_the_answer_resubmits(
+    warranty, simulator
+) -> None:
+    claim = await completed_claim(warranty)
+    simulator.plan(claim["claim_no"], Plan(Behaviour.ASK_FOR_INFO, question="batch number?"))
+    await submit(warranty, claim)
+    await run_due(warranty)
+    await run_due(warranty)
+    asked = await read_claim(warranty, claim)
+    assert (asked["status"], asked["question"]) == ("info_requested", "batch number?")
+
+    no_answer = await warranty.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": asked["version"]}
+    )
+    assert no_answer.status_code == 422
+    assert no_answer.json()["detail"][0]["loc"] == ["body", "info_answer"]
+    again = await submit(warranty, asked, info_answer="批号 2025-11-A")
+    assert again["status"] == "resubmitted"
+    await run_due(warranty)
+    assert simulator.received[-1].info_answer == "批号 2025-11-A"
+    assert await claim_events(warranty) == [
+        "claim.submitted",
+        "claim.info_requested",
+        "claim.submitted",
+        "claim.approved",  # the simulator's default answer to the resubmission
+    ]
+
+
+async def test_partly_approved_claim_is_paid_the_approved_amount(warranty, simulator) -> None:
+    claim = await completed_claim(warranty)
+    simulator.plan(claim["claim_no"], Plan(Behaviour.PARTLY_APPROVE, share=Decimal("0.75")))
+    await submit(warranty, claim)
+    await run_due(warranty)
+    await run_due(warranty)
+    partly = await read_claim(warranty, claim)
+    assert partly["status"] == "partly_approved"
+    assert Decimal(partly["approved_amount"]) == Decimal("900.00")
+    [approved] = [e.open() for e in await outbox(warranty) if e.type == "claim.approved"]
+    assert isinstance(approved, events.ClaimApproved) and approved.partly
+
+
+@pytest.mark.parametrize("failure", [Behaviour.FAIL, Behaviour.TIME_OUT])
+async def test_a_failing_manufacturer_leaves_the_claim_submitted_to_be_retried(
+    warranty, driven, simulator, failure
+) -> None:
+    simulator.default = Plan(failure)
+    claim = await completed_claim(warranty)
+    await submit(warranty, claim)
+    await run_due(warranty)
+    await run_due(warranty)  # the retry is not due yet
+    assert (await read_claim(warranty, claim))["status"] == "submitted"
+    async with warranty.runtime.db.read() as session:
+        [submission] = (await session.exec(select(ClaimSubmission))).all()
+    assert (submission.state, submission.attempts) == ("pending", 1)
+    assert submission.last_error is not None
+
+    simulator.default = Plan(Behaviour.APPROVE)
+    driven.advance(timedelta(seconds=30))
+    await run_due(warranty)  # the retry sends; the approval is due at once
+    await run_due(warranty)
+    assert (await read_claim(warranty, claim))["status"] == "approved"
+    history = (await warranty.client.get(f"/claims/{claim['id']}/history", headers=ADMIN)).json()
+    assert history["submissions"][0]["attempts"] == 2
+
+
+async def test_poll_applies_only_the_answers_due_by_now(warranty, driven, simulator) -> None:
+    simulator.default = Plan(Behaviour.APPROVE, delay=timedelta(days=2))
+    claim = await completed_claim(warranty)
+    await submit(warranty, claim)
+    polled = await warranty.client.post(f"/claims/{claim['id']}/poll", headers=ADMIN)
+    assert polled.status_code == 200, polled.text
+    assert polled.json()["status"] == "submitted"  # sent by the poll, answer due in 2 days
+    assert len(simulator.received) == 1
+    driven.advance(timedelta(days=2))
+    polled = await warranty.client.post(f"/claims/{claim['id']}/poll", headers=ADMIN)
+    assert polled.json()["status"] == "approved"
+    assert await run_due(warranty) == 2  # the planned tasks find nothing left to do
+    assert (await read_claim(warranty, claim))["status"] == "approved"
+    assert len(simulator.received) == 1
+    other = await warranty.client.post(
+        f"/claims/{claim['id']}/poll", headers=auth_headers("warranty.sh01")
+    )
+    assert other.status_code == 404
+
+
+async def test_a_submitted_claim_cannot_be_changed_or_submitted_again(warranty) -> None:
+    claim = await completed_claim(warranty)
+    submitted = await submit(warranty, claim)
+    again = await warranty.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": submitted["version"]}
+    )
+    assert again.status_code == 409
+    edit = await warranty.client.patch(
+        f"/claims/{claim['id']}",
+        headers=ADMIN,
+        json={"version": submitted["version"], "cause": "x"},
+    )
+    assert edit.status_code == 409
+    manager = await warranty.client.post(
+        f"/claims/{claim['id']}/submission",
+        headers=auth_headers("manager.bj01"),
+        json={"version": submitted["version"]},
+    )
+    assert manager.status_code == 403  # managers read
+
+
 # --- reading claims ---------------------------------------------------------------------
-
-
-async def drafted_claim(harness: ServiceHarness) -> WarrantyClaim:
-    order = order_created()
-    await deliver(harness, order, completed(order))
-    [claim] = await claims_of(harness, order.order_id)
-    return claim
 
 
 async def test_claim_of_another_station_is_404(warranty) -> None:
     claim = await drafted_claim(warranty)
 
-    other = await warranty.client.get(f"/claims/{claim.id}", headers=auth_headers("warranty.sh01"))
-    assert other.status_code == 404
-    unknown = await warranty.client.get(
-        f"/claims/{uuid.uuid4()}", headers=auth_headers("warranty.bj01")
+    other = await warranty.client.get(
+        f"/claims/{claim['id']}", headers=auth_headers("warranty.sh01")
     )
+    assert other.status_code == 404
+    unknown = await warranty.client.get(f"/claims/{uuid.uuid4()}", headers=ADMIN)
     assert unknown.status_code == 404
     assert other.json() == unknown.json()  # no hint that the claim exists
-    group = await warranty.client.get(f"/claims/{claim.id}", headers=auth_headers("group.manager"))
+    edit = await warranty.client.patch(
+        f"/claims/{claim['id']}", headers=auth_headers("warranty.sh01"), json={"version": 1}
+    )
+    assert edit.status_code == 404
+    group = await warranty.client.get(
+        f"/claims/{claim['id']}", headers=auth_headers("group.manager")
+    )
     assert group.status_code == 200
 
 
-async def test_claim_list_is_scoped_to_the_users_stations(warranty) -> None:
+async def test_claim_list_is_scoped_and_filters_by_status_and_order(warranty) -> None:
     claim = await drafted_claim(warranty)
 
-    mine = await warranty.client.get("/claims", headers=auth_headers("warranty.bj01"))
-    assert mine.status_code == 200
+    mine = await warranty.client.get(
+        f"/claims?order_id={claim['order_id']}&status=draft", headers=ADMIN
+    )
     assert mine.json()["count"] == 1
-    assert mine.json()["data"][0]["id"] == str(claim.id)
+    assert mine.json()["data"][0]["id"] == claim["id"]
     other = await warranty.client.get("/claims", headers=auth_headers("warranty.sh01"))
     assert other.json() == {"data": [], "count": 0}
     group = await warranty.client.get("/claims", headers=auth_headers("group.manager"))
     assert group.json()["count"] == 1
-
-
-async def test_claim_list_filters_by_status(warranty) -> None:
-    await drafted_claim(warranty)
-    headers = auth_headers("manager.bj01")
-
-    drafts = await warranty.client.get("/claims?status=draft", headers=headers)
-    assert drafts.json()["count"] == 1
-    submitted = await warranty.client.get("/claims?status=submitted", headers=headers)
+    submitted = await warranty.client.get("/claims?status=submitted", headers=ADMIN)
     assert submitted.json() == {"data": [], "count": 0}
-    bad = await warranty.client.get("/claims?status=paid", headers=headers)
+    bad = await warranty.client.get("/claims?status=bogus", headers=ADMIN)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["query", "status"]
 
@@ -302,7 +742,9 @@ async def test_claim_list_filters_by_status(warranty) -> None:
 async def test_reading_claims_needs_a_warranty_advisor_or_manager_role(warranty) -> None:
     claim = await drafted_claim(warranty)
     for username in ("advisor.bj01", "warranty.bj01", "manager.bj01", "group.manager"):
-        response = await warranty.client.get(f"/claims/{claim.id}", headers=auth_headers(username))
+        response = await warranty.client.get(
+            f"/claims/{claim['id']}", headers=auth_headers(username)
+        )
         assert response.status_code == 200, username
     for username in ("tech.bj01", "parts.bj01"):
         assert (
@@ -313,6 +755,14 @@ async def test_reading_claims_needs_a_warranty_advisor_or_manager_role(warranty)
 
 async def test_service_documents_the_events_it_publishes_and_consumes(warranty) -> None:
     spec = (await warranty.client.get("/asyncapi.json")).json()
-    assert "warranty:coverage.checked" in spec["channels"]
+    for topic in (
+        "coverage.checked",
+        "claim.submitted",
+        "claim.info_requested",
+        "claim.approved",
+        "claim.rejected",
+        "claim.paid",
+    ):
+        assert f"warranty:{topic}" in spec["channels"]
     consumed = " ".join(spec["channels"])
     assert "order.created" in consumed and "vehicle.completed" in consumed
