@@ -3,24 +3,51 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 
 from services.workshop import service
 from services.workshop.models import (
+    AbsenceCreate,
+    AbsencePublic,
+    BaysPublic,
+    BoardPublic,
+    CapacityPublic,
+    CapacityRequest,
+    ClockEntryPublic,
+    ClockOff,
+    FindingPublic,
+    FindingReport,
+    InspectionPublic,
+    InspectionResult,
     JobCompletion,
+    JobDispatch,
     JobPublic,
     JobsPublic,
     JobStatus,
+    KpisPublic,
+    TechnicianCreate,
+    TechnicianPublic,
     TechniciansPublic,
 )
 from shared.app import RuntimeDep
 from shared.auth import CurrentUser, Principal, Role, require_role
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+orders_router = APIRouter(prefix="/orders", tags=["final inspection"])
+board_router = APIRouter(tags=["dispatch board", "KPIs"])
 technicians_router = APIRouter(prefix="/technicians", tags=["technicians"])
+resources_router = APIRouter(tags=["resources"])
 
-workshop_staff = require_role(Role.TECHNICIAN, Role.FOREMAN, Role.INSPECTOR, Role.SERVICE_MANAGER)
+foreman = require_role(Role.FOREMAN)
+dispatcher = require_role(Role.FOREMAN, Role.SERVICE_ADVISOR)
+technician = require_role(Role.TECHNICIAN)
+finisher = require_role(Role.TECHNICIAN, Role.FOREMAN)
+inspector = require_role(Role.INSPECTOR)
+planner = require_role(Role.FOREMAN, Role.SERVICE_MANAGER)
+measures = require_role(Role.FOREMAN, Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
 
 
 @router.get("", response_model=JobsPublic)
@@ -29,19 +56,71 @@ async def list_jobs(
     user: CurrentUser,
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
+    technician_id: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> JobsPublic:
+    """Jobs of the stations you see, by order, state or technician (page of at most 200)."""
     async with runtime.db.read() as session:
         return await service.list_jobs(
-            session, user, order_id=order_id, status=status, offset=offset, limit=min(limit, 200)
+            session,
+            user,
+            order_id=order_id,
+            status=status,
+            technician_id=technician_id,
+            offset=max(offset, 0),
+            limit=min(max(limit, 1), 200),
         )
 
 
 @router.get("/{job_id}", response_model=JobPublic)
 async def get_job(runtime: RuntimeDep, job_id: uuid.UUID, user: CurrentUser) -> JobPublic:
+    """One job with its parts requested and drawn, and its version (send it back on dispatch)."""
     async with runtime.db.read() as session:
         return await service.get_job(session, user, job_id)
+
+
+async def _job_answer(runtime: RuntimeDep, user: Principal, job_id: uuid.UUID) -> JobPublic:
+    async with runtime.db.read() as session:
+        return await service.get_job(session, user, job_id)
+
+
+@router.post("/{job_id}/dispatch", response_model=JobPublic)
+async def dispatch_job(
+    runtime: RuntimeDep,
+    job_id: uuid.UUID,
+    data: JobDispatch,
+    user: Principal = Depends(dispatcher),
+) -> JobPublic:
+    """Dispatch (or re-dispatch) a ready job to a technician, recording the hand-over of car and
+    keys to ten minutes and who received them; announces ``job.dispatched``. The advisor may
+    dispatch only the jobs of a single-team order."""
+    async with runtime.unit_of_work() as uow:
+        await service.dispatch_job(uow, user, job_id, data)
+    return await _job_answer(runtime, user, job_id)
+
+
+@router.post("/{job_id}/clock-on", response_model=JobPublic)
+async def clock_on(
+    runtime: RuntimeDep, job_id: uuid.UUID, user: Principal = Depends(technician)
+) -> JobPublic:
+    """Start or resume work on a job dispatched to you (one job at a time)."""
+    async with runtime.unit_of_work() as uow:
+        await service.clock_on(uow, user, job_id)
+    return await _job_answer(runtime, user, job_id)
+
+
+@router.post("/{job_id}/clock-off", response_model=JobPublic)
+async def clock_off(
+    runtime: RuntimeDep,
+    job_id: uuid.UUID,
+    data: ClockOff,
+    user: Principal = Depends(technician),
+) -> JobPublic:
+    """Pause the job you are clocked on, with the reason."""
+    async with runtime.unit_of_work() as uow:
+        await service.clock_off(uow, user, job_id, data)
+    return await _job_answer(runtime, user, job_id)
 
 
 @router.post("/{job_id}/completion", response_model=JobPublic)
@@ -49,18 +128,147 @@ async def complete_job(
     runtime: RuntimeDep,
     job_id: uuid.UUID,
     data: JobCompletion,
-    user: Principal = Depends(workshop_staff),
+    user: Principal = Depends(finisher),
 ) -> JobPublic:
-    """Finish a job; announces ``job.completed``, and ``vehicle.completed`` after the last."""
+    """Clock off and finish a dispatched job; announces ``job.completed``. Engine, gearbox,
+    brake and steering work (or all work when the order asks) then waits for the final
+    inspection; otherwise the job is done, and the last one announces ``vehicle.completed``."""
     async with runtime.unit_of_work() as uow:
         await service.complete_job(uow, user, job_id, data)
+    return await _job_answer(runtime, user, job_id)
+
+
+@router.post("/{job_id}/findings", response_model=FindingPublic, status_code=201)
+async def report_finding(
+    runtime: RuntimeDep,
+    job_id: uuid.UUID,
+    data: FindingReport,
+    user: Principal = Depends(finisher),
+) -> FindingPublic:
+    """Report additional work found on the car; announces ``work.additional_found`` and the job
+    waits for the customer's answer (given to reception)."""
+    async with runtime.unit_of_work() as uow:
+        finding = await service.report_finding(uow, user, job_id, data)
+    return FindingPublic.model_validate(finding.model_dump())
+
+
+@router.get("/{job_id}/findings", response_model=list[FindingPublic])
+async def job_findings(
+    runtime: RuntimeDep, job_id: uuid.UUID, user: CurrentUser
+) -> list[FindingPublic]:
+    """The job's findings with the customer's answers (declined work is recorded here)."""
     async with runtime.db.read() as session:
-        return await service.get_job(session, user, job_id)
+        return await service.job_findings(session, user, job_id)
+
+
+@router.get("/{job_id}/clockings", response_model=list[ClockEntryPublic])
+async def job_clockings(
+    runtime: RuntimeDep, job_id: uuid.UUID, user: CurrentUser
+) -> list[ClockEntryPublic]:
+    """Who clocked on the job, when, for how long, and why they paused."""
+    async with runtime.db.read() as session:
+        return await service.job_clockings(session, user, job_id)
+
+
+@orders_router.post("/{order_id}/inspections", response_model=InspectionPublic, status_code=201)
+async def inspect_order(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: InspectionResult,
+    user: Principal = Depends(inspector),
+) -> InspectionPublic:
+    """Record the final inspection (checklist and road test) of an order whose jobs are
+    finished. No failed jobs: ``inspection.passed`` and, with every job done,
+    ``vehicle.completed``. Failed jobs go back to their technicians (``inspection.failed``)."""
+    async with runtime.unit_of_work() as uow:
+        inspection = await service.inspect_order(uow, user, order_id, data)
+    return InspectionPublic.model_validate(inspection.model_dump())
+
+
+@orders_router.get("/{order_id}/inspections", response_model=list[InspectionPublic])
+async def list_inspections(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
+) -> list[InspectionPublic]:
+    """The order's final inspections, oldest first."""
+    async with runtime.db.read() as session:
+        return await service.list_inspections(session, user, order_id)
+
+
+@board_router.get("/board", response_model=BoardPublic)
+async def board(
+    runtime: RuntimeDep, user: CurrentUser, station_id: str | None = None
+) -> BoardPublic:
+    """The foreman's dispatch board: open jobs of a station by state, earliest promise first,
+    each undispatched job with a suggested technician (skill, load, promised time)."""
+    async with runtime.db.read() as session:
+        return await service.board(session, user, station_id)
+
+
+@board_router.get("/kpis", response_model=KpisPublic)
+async def kpis(
+    runtime: RuntimeDep,
+    day: date,
+    period: Literal["day", "month"] = "month",
+    station_id: str | None = None,
+    user: Principal = Depends(measures),
+) -> KpisPublic:
+    """Efficiency (sold/clocked), productivity (clocked/available), on-time completion,
+    first-time-fix rate and rework of a station for the day or month containing ``day``."""
+    async with runtime.db.read() as session:
+        return await service.kpis(session, user, station_id, period, day)
 
 
 @technicians_router.get("", response_model=TechniciansPublic)
 async def list_technicians(
     runtime: RuntimeDep, user: CurrentUser, active: bool | None = None
 ) -> TechniciansPublic:
+    """The technicians of the stations you see, with skills, level and working hours."""
     async with runtime.db.read() as session:
         return await service.list_technicians(session, user, active=active)
+
+
+@technicians_router.post("", response_model=TechnicianPublic, status_code=201)
+async def add_technician(
+    runtime: RuntimeDep, data: TechnicianCreate, user: Principal = Depends(foreman)
+) -> TechnicianPublic:
+    """Add a technician to your station's team."""
+    async with runtime.unit_of_work() as uow:
+        technician_row = await service.add_technician(uow, user, data)
+    return service.technician_public(technician_row)
+
+
+@technicians_router.post("/{technician_id}/absences", response_model=AbsencePublic, status_code=201)
+async def add_absence(
+    runtime: RuntimeDep,
+    technician_id: str,
+    data: AbsenceCreate,
+    user: Principal = Depends(foreman),
+) -> AbsencePublic:
+    """Record leave or training: the technician is not suggested nor counted as capacity."""
+    async with runtime.unit_of_work() as uow:
+        return await service.add_absence(uow, user, technician_id, data)
+
+
+@resources_router.get("/bays", response_model=BaysPublic)
+async def list_bays(runtime: RuntimeDep, user: CurrentUser) -> BaysPublic:
+    """Lifts and bays of the stations you see."""
+    async with runtime.db.read() as session:
+        return await service.list_bays(session, user)
+
+
+@resources_router.get("/capacity", response_model=CapacityPublic)
+async def get_capacity(
+    runtime: RuntimeDep, day: date, user: CurrentUser, station_id: str | None = None
+) -> CapacityPublic:
+    """A day's workshop capacity: hours of the technicians present, hours promised, bays."""
+    async with runtime.db.read() as session:
+        return await service.capacity(session, service.board_station(user, station_id), day)
+
+
+@resources_router.post("/capacity/publications", response_model=CapacityPublic, status_code=201)
+async def publish_capacity(
+    runtime: RuntimeDep, data: CapacityRequest, user: Principal = Depends(planner)
+) -> CapacityPublic:
+    """Announce a day's capacity to reception's appointment booking (``capacity.published``)."""
+    async with runtime.unit_of_work() as uow:
+        return await service.publish_capacity(uow, user, data)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.workshop.api import router, technicians_router
+from services.workshop.api import (
+    board_router,
+    orders_router,
+    resources_router,
+    router,
+    technicians_router,
+)
 from services.workshop.handlers import consumer
 from services.workshop.models import WorkshopTable
 from services.workshop.seed import seed_demo
@@ -14,12 +20,21 @@ from shared.contracts import events
 definition = ServiceDefinition(
     name="workshop",
     port=8002,
-    title="Workshop — jobs, parts for jobs, technicians, vehicle completion",
+    title="Workshop — dispatch board, clocking, findings, final inspection, comebacks, KPIs",
     metadata=WorkshopTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
-    routers=[router, technicians_router],
+    routers=[router, orders_router, board_router, technicians_router, resources_router],
     consumer=consumer,
-    publishes=[events.ItemRequested, events.JobCompleted, events.VehicleCompleted],
+    publishes=[
+        events.ItemRequested,
+        events.CapacityPublished,
+        events.JobDispatched,
+        events.JobCompleted,
+        events.WorkAdditionalFound,
+        events.InspectionPassed,
+        events.InspectionFailed,
+        events.VehicleCompleted,
+    ],
     seed=seed_demo,
 )
 

@@ -5,19 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from shared.contracts.events import LineKind, OrderLine
 
 
 class JobStatus(StrEnum):
+    """The columns of the foreman's board (调度看板)."""
+
     WAITING = "waiting"
     WAITING_FOR_PARTS = "waiting_for_parts"
+    #: parts are there, nobody is dispatched yet ("waiting" for the foreman)
     READY = "ready"
+    DISPATCHED = "dispatched"
     IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    WAITING_FOR_APPROVAL = "waiting_for_approval"
+    IN_INSPECTION = "in_inspection"
     DONE = "done"
+
+
+class FindingStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
 
 
 class JobPartStatus(StrEnum):
@@ -31,8 +44,20 @@ class WorkshopOrderStatus(StrEnum):
     COMPLETED = "completed"
 
 
-#: a technician can finish a job only once its parts are there (process §5: 领料)
-COMPLETABLE = frozenset({JobStatus.READY, JobStatus.IN_PROGRESS})
+#: a technician finishes a job dispatched to a team, once its parts are there (§5: 派工, 领料)
+COMPLETABLE = frozenset({JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED})
+#: the foreman dispatches (or re-dispatches) a job nobody is clocked on
+DISPATCHABLE = frozenset({JobStatus.READY, JobStatus.DISPATCHED, JobStatus.PAUSED})
+#: a technician clocks on a job dispatched to them that is not running
+CLOCKABLE = frozenset({JobStatus.DISPATCHED, JobStatus.PAUSED})
+#: a finding is reported on a job being worked on
+FINDING_ALLOWED = frozenset({JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED})
+#: jobs still on the board (not done)
+OPEN_STATUSES = frozenset(set(JobStatus) - {JobStatus.DONE})
+#: major systems whose work gets a final inspection (process §6: 竣工检验)
+INSPECTED_SYSTEMS = frozenset({"engine", "gearbox", "brakes", "steering"})
+SKILLS = ("mechanical", "electrical", "body", "paint", "diagnosis")
+BAY_KINDS = ("lift", "alignment", "body", "paint", "wash", "diagnosis")
 #: parts news moves only jobs nobody has started; a running or finished job keeps its state
 PARTS_GATED = frozenset({JobStatus.WAITING, JobStatus.WAITING_FOR_PARTS, JobStatus.READY})
 PARTS_ONLY_CODE = "PARTS"
@@ -125,3 +150,203 @@ def order_finished(statuses: Iterable[JobStatus]) -> bool:
 
 def total_hours(hours: Iterable[Decimal]) -> Decimal:
     return sum(hours, Decimal("0"))
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def needs_final_inspection(major_system: str | None, order_asks: bool) -> bool:
+    """Engine, gearbox, brakes and steering work is inspected, and any job of an order that
+    asks for it (process §6)."""
+    return order_asks or (major_system or "").lower() in INSPECTED_SYSTEMS
+
+
+def status_after_finish(needs_inspection: bool) -> JobStatus:
+    """A finished job waits for the inspector when it needs one, else it is done."""
+    return JobStatus.IN_INSPECTION if needs_inspection else JobStatus.DONE
+
+
+def hand_over_time(at: datetime) -> datetime:
+    """The hand-over is recorded to ten minutes (process §5): the nearest tenth of the hour."""
+    minutes = at.minute + at.second / 60 + at.microsecond / 60_000_000
+    rounded = int((Decimal(str(minutes)) / 10).quantize(Decimal("1"), ROUND_HALF_UP)) * 10
+    return at.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=rounded)
+
+
+def single_team(skills: Iterable[str | None]) -> bool:
+    """All jobs of the order need one team (one skill): the advisor may assign it directly."""
+    return len({skill or "" for skill in skills}) <= 1
+
+
+def dispatch_refusal(status: JobStatus) -> str | None:
+    """Why a job cannot be dispatched now, or None."""
+    if status in DISPATCHABLE:
+        return None
+    if status == JobStatus.WAITING_FOR_PARTS:
+        return "its parts are not all reserved yet"
+    if status == JobStatus.IN_PROGRESS:
+        return "a technician is clocked on it: they clock off first"
+    return f"it is {status.value}"
+
+
+@dataclass(frozen=True)
+class JobDemand:
+    """An undispatched job asking for a technician."""
+
+    job_id: uuid.UUID
+    skill: str | None
+    hours: Decimal
+    promised_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TechnicianLoad:
+    technician_id: str
+    skills: frozenset[str]
+    load_hours: Decimal
+    certification_level: int = 1
+
+
+def suggest_technicians(
+    jobs: Sequence[JobDemand], technicians: Sequence[TechnicianLoad]
+) -> dict[uuid.UUID, str | None]:
+    """A technician for each job: one with the skill, the least loaded, most certified first.
+
+    Jobs are served by promised time (earliest first, unpromised last) and each suggestion adds
+    its hours to that technician's load, so the suggestions spread over the team.
+    """
+    loads = {t.technician_id: t.load_hours for t in technicians}
+    far = datetime.max.replace(tzinfo=None)
+    ordered = sorted(
+        jobs,
+        key=lambda j: (
+            j.promised_at is None,
+            j.promised_at.replace(tzinfo=None) if j.promised_at else far,
+        ),
+    )
+    suggestions: dict[uuid.UUID, str | None] = {}
+    for job in ordered:
+        able = [t for t in technicians if job.skill is None or job.skill in t.skills]
+        if not able:
+            suggestions[job.job_id] = None
+            continue
+        best = min(
+            able,
+            key=lambda t: (loads[t.technician_id], -t.certification_level, t.technician_id),
+        )
+        loads[best.technician_id] += job.hours
+        suggestions[job.job_id] = best.technician_id
+    return suggestions
+
+
+# --- clocking ---------------------------------------------------------------------------
+
+
+def clock_on_refusal(
+    status: JobStatus, dispatched_to: str | None, technician_id: str
+) -> str | None:
+    """Why this technician may not clock on this job, or None (process §5: 打卡)."""
+    if status == JobStatus.WAITING_FOR_APPROVAL:
+        return "the job waits for the customer's approval of a finding"
+    if status in (JobStatus.DONE, JobStatus.IN_INSPECTION):
+        return "the job is finished"
+    if status == JobStatus.IN_PROGRESS:
+        return f"{dispatched_to} is clocked on it already"
+    if status not in CLOCKABLE:
+        return f"the job is {status.value}: the foreman dispatches it first"
+    if dispatched_to != technician_id:
+        return f"the job is dispatched to {dispatched_to}"
+    return None
+
+
+def clocked_hours(started_at: datetime, ended_at: datetime) -> Decimal:
+    """Hours between clocking on and off, to the hundredth."""
+    seconds = Decimal(str(max((ended_at - started_at).total_seconds(), 0)))
+    return (seconds / 3600).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """numerator / denominator to four places; None when there is nothing to divide by."""
+    if denominator <= 0:
+        return None
+    return (numerator / denominator).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+# --- findings and parts -----------------------------------------------------------------
+
+
+def status_after_answer(status_before: JobStatus, still_pending: int) -> JobStatus:
+    """The customer answered a finding: the job resumes once no finding waits any more.
+
+    A job that was running resumes paused (its technician clocks on again)."""
+    if still_pending:
+        return JobStatus.WAITING_FOR_APPROVAL
+    return JobStatus.PAUSED if status_before == JobStatus.IN_PROGRESS else status_before
+
+
+@dataclass(frozen=True)
+class PartMove:
+    job_id: uuid.UUID
+    part_no: str
+    quantity: Decimal  # issued positive, returned negative
+
+
+def parts_used(moves: Iterable[PartMove]) -> list[tuple[uuid.UUID, str, Decimal]]:
+    """Net quantity of each part drawn per job (issued minus returned), only what stays used."""
+    net: dict[tuple[uuid.UUID, str], Decimal] = {}
+    for move in moves:
+        key = (move.job_id, move.part_no)
+        net[key] = net.get(key, Decimal("0")) + move.quantity
+    return [(job, part, qty) for (job, part), qty in net.items() if qty > 0]
+
+
+# --- capacity, comebacks, KPIs ---------------------------------------------------------
+
+
+def works_on(day: date, working_days: Iterable[int], absences: Iterable[tuple[date, date]]) -> bool:
+    """A technician works a day of their week (ISO weekday) unless absent on it."""
+    if day.isoweekday() not in set(working_days):
+        return False
+    return not any(first <= day <= last for first, last in absences)
+
+
+def _bigrams(text: str) -> set[str]:
+    letters = "".join(ch.lower() for ch in text if ch.isalnum())
+    return {letters[i : i + 2] for i in range(len(letters) - 1)} or (
+        {letters} if letters else set()
+    )
+
+
+def similar_complaint(first: str, second: str, threshold: Decimal = Decimal("0.3")) -> bool:
+    """Two complaints are about the same fault when their character pairs overlap enough.
+
+    Character pairs work for Chinese ("刹车异响" ~ "刹车时有异响") and for other languages."""
+    a, b = _bigrams(first), _bigrams(second)
+    if not a or not b:
+        return False
+    overlap = Decimal(len(a & b)) / Decimal(min(len(a), len(b)))
+    return overlap >= threshold
+
+
+def is_comeback(
+    previous_completed_at: datetime | None,
+    previous_complaint: str,
+    now: datetime,
+    complaint: str,
+    window_days: int,
+) -> bool:
+    """Same vehicle back with a similar complaint within the window (process §6: 返修)."""
+    if previous_completed_at is None:
+        return False
+    if now - previous_completed_at > timedelta(days=window_days):
+        return False
+    return similar_complaint(previous_complaint, complaint)
+
+
+def period_bounds(day: date, period: str) -> tuple[date, date]:
+    """First and last day of the day or month containing ``day``."""
+    if period == "day":
+        return day, day
+    first = day.replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return first, next_month - timedelta(days=1)

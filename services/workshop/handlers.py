@@ -23,3 +23,23 @@ async def on_item_reserved(uow: UnitOfWork, event: events.ItemReserved) -> None:
 @consumer.handles(events.ItemBackordered)
 async def on_item_backordered(uow: UnitOfWork, event: events.ItemBackordered) -> None:
     await service.item_backordered(uow, event)
+
+
+@consumer.handles(events.ItemIssued)
+async def on_item_issued(uow: UnitOfWork, event: events.ItemIssued) -> None:
+    await service.item_issued(uow, event)
+
+
+@consumer.handles(events.ItemReturned)
+async def on_item_returned(uow: UnitOfWork, event: events.ItemReturned) -> None:
+    await service.item_returned(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalApproved)
+async def on_work_approved(uow: UnitOfWork, event: events.WorkAdditionalApproved) -> None:
+    await service.work_approved(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalDeclined)
+async def on_work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
+    await service.work_declined(uow, event)

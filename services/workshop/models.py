@@ -5,13 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import JSON, Column
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.workshop.domain import JobPartStatus, JobStatus, WorkshopOrderStatus
+from services.workshop.domain import (
+    FindingStatus,
+    JobPartStatus,
+    JobStatus,
+    WorkshopOrderStatus,
+)
+from shared.contracts.events import SuggestedLine
 from shared.db import enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
@@ -30,10 +38,41 @@ class Technician(WorkshopTable, table=True):  # type: ignore[call-arg]
     station_id: str = Field(max_length=20, index=True)
     name: str = Field(max_length=120)
     skills: str = Field(default="", max_length=200, description="comma separated")
+    certification_level: int = Field(default=1, description="1 junior .. 4 master technician")
+    daily_hours: Decimal = Field(default=Decimal("8"), sa_column=money_column())
+    working_days: str = Field(default="1,2,3,4,5,6", max_length=20, description="ISO weekdays")
     active: bool = True
 
     def skill_list(self) -> list[str]:
         return [skill for skill in self.skills.split(",") if skill]
+
+    def weekday_list(self) -> list[int]:
+        return [int(day) for day in self.working_days.split(",") if day]
+
+
+class TechnicianAbsence(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """Leave, training or sickness: the technician is not available on these days."""
+
+    __tablename__ = "technician_absence"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    technician_id: str = Field(foreign_key="technician.id", index=True, max_length=60)
+    first_day: date
+    last_day: date
+    reason: str = Field(max_length=200)
+
+
+class Bay(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A working place: a lift, an alignment bay, a body or paint booth (工位)."""
+
+    __tablename__ = "bay"
+
+    id: str = Field(primary_key=True, max_length=40)
+    station_id: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    active: bool = True
 
 
 # --- the order as the workshop sees it --------------------------------------------------
@@ -48,7 +87,13 @@ class WorkshopOrder(WorkshopTable, table=True):  # type: ignore[call-arg]
     station_id: str = Field(max_length=20, index=True)
     order_no: str = Field(max_length=40)
     vin: str = Field(max_length=17)
+    complaint: str = Field(default="", max_length=1000)
+    promised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     inspection_required: bool = False
+    #: a comeback (返修): the earlier order of the same vehicle and complaint, and its technician
+    comeback_of: uuid.UUID | None = Field(default=None, index=True)
+    comeback_technician_id: str | None = Field(default=None, max_length=60)
+    inspection_id: uuid.UUID | None = None
     status: WorkshopOrderStatus = Field(
         default=WorkshopOrderStatus.OPEN, sa_column=enum_column(WorkshopOrderStatus)
     )
@@ -77,8 +122,89 @@ class Job(WorkshopTable, table=True):  # type: ignore[call-arg]
     status: JobStatus = Field(sa_column=enum_column(JobStatus, index=True))
     waiting_reason: str | None = Field(default=None, max_length=500)
     technician_id: str | None = Field(default=None, max_length=60)
+    bay_id: str | None = Field(default=None, max_length=40)
+    promised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    inspection_required: bool = False
+    rework_count: int = 0
+    handed_over_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    received_by: str | None = Field(default=None, max_length=60)
+    dispatched_by: str | None = Field(default=None, max_length=60)
+    #: raised on every change, so an edit made on a stale copy is refused (409)
+    version: int = 1
     created_at: datetime = Field(sa_column=utc_column())
     completed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ClockEntry(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A technician's time on a job, from clocking on to clocking off (打卡)."""
+
+    __tablename__ = "clock_entry"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
+    technician_id: str = Field(max_length=60, index=True)
+    started_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    hours: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    pause_reason: str | None = Field(default=None, max_length=200)
+
+
+class Finding(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """Additional work a technician found (追加维修项目), waiting for the customer's answer."""
+
+    __tablename__ = "finding"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(foreign_key="workshop_order.order_id", index=True)
+    job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
+    description: str = Field(max_length=1000)
+    safety_relevant: bool = False
+    suggested_lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    estimated_delay_minutes: int = 0
+    reported_by: str = Field(max_length=60)
+    reported_at: datetime = Field(sa_column=utc_column())
+    status: FindingStatus = Field(
+        default=FindingStatus.PENDING, sa_column=enum_column(FindingStatus)
+    )
+    status_before: JobStatus = Field(sa_column=enum_column(JobStatus))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    answer_recorded_by: str | None = Field(default=None, max_length=60)
+    workshop_told: str | None = Field(default=None, max_length=60)
+
+
+class PartMovement(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A part drawn for a job at the parts counter (领料), or returned unused (退料)."""
+
+    __tablename__ = "part_movement"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(index=True)
+    job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
+    reservation_id: uuid.UUID
+    part_no: str = Field(max_length=40)
+    quantity: Decimal = Field(sa_column=money_column(), description="returned is negative")
+    at: datetime = Field(sa_column=utc_column())
+
+
+class Inspection(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """The final inspection of an order's work (竣工检验), with its road test."""
+
+    __tablename__ = "inspection"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(foreign_key="workshop_order.order_id", index=True)
+    inspector_id: str = Field(max_length=60)
+    passed: bool
+    checklist: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    road_test: bool = False
+    road_test_note: str | None = Field(default=None, max_length=500)
+    failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    at: datetime = Field(sa_column=utc_column(index=True))
 
 
 class JobPart(WorkshopTable, table=True):  # type: ignore[call-arg]
@@ -103,9 +229,122 @@ class JobPart(WorkshopTable, table=True):  # type: ignore[call-arg]
 
 
 class JobCompletion(InputModel):
+    """The technician finishes the job: clocks off (if on) and hands it to the inspector."""
+
     clocked_hours: Decimal = pydantic.Field(
-        ge=0, max_digits=6, decimal_places=2, description="hours the technician clocked on it"
+        default=Decimal("0"),
+        ge=0,
+        max_digits=6,
+        decimal_places=2,
+        description="hours worked without the clock terminal, added to the clocked time",
+        examples=["0", "1.1"],
     )
+
+
+class JobDispatch(InputModel):
+    """The foreman hands the car, keys and job to a technician (派工)."""
+
+    technician_id: str = pydantic.Field(min_length=1, max_length=60, examples=["tech.bj01"])
+    received_by: str = pydantic.Field(
+        min_length=1,
+        max_length=60,
+        description="who received car and keys (signs the hand-over)",
+        examples=["tech.bj01"],
+    )
+    handed_over_at: AwareDatetime | None = pydantic.Field(
+        default=None, description="defaults to now; recorded to ten minutes"
+    )
+    bay_id: str | None = pydantic.Field(default=None, max_length=40, examples=["bj01-L1"])
+    version: int | None = pydantic.Field(
+        default=None, description="the job version you saw: 409 if it changed since"
+    )
+
+
+class ClockOff(InputModel):
+    """Clock off without finishing: a pause, with its reason."""
+
+    reason: str = pydantic.Field(
+        min_length=1, max_length=200, examples=["lunch break", "waiting for the lift"]
+    )
+
+
+class FindingReport(InputModel):
+    """Additional work the technician found (追加维修项目)."""
+
+    description: str = pydantic.Field(
+        min_length=1, max_length=1000, examples=["rear brake discs worn below limit"]
+    )
+    safety_relevant: bool = False
+    suggested_lines: list[SuggestedLine] = pydantic.Field(default_factory=list)
+    photos: list[str] = pydantic.Field(
+        default_factory=list, max_length=20, examples=[["https://photos.example/f1.jpg"]]
+    )
+    estimated_delay_minutes: int = pydantic.Field(default=0, ge=0, le=10_000)
+
+
+class FindingPublic(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    job_id: uuid.UUID
+    description: str
+    safety_relevant: bool
+    suggested_lines: list[dict[str, Any]]
+    photos: list[str]
+    estimated_delay_minutes: int
+    reported_by: str
+    reported_at: datetime
+    status: FindingStatus
+    answered_at: datetime | None
+    answer_recorded_by: str | None
+    workshop_told: str | None
+
+
+class ChecklistItem(InputModel):
+    item: str = pydantic.Field(min_length=1, max_length=100, examples=["brake pedal travel"])
+    ok: bool
+
+
+class FailedJob(InputModel):
+    job_id: uuid.UUID
+    reason: str = pydantic.Field(min_length=1, max_length=500, examples=["pads squeal"])
+
+
+class InspectionResult(InputModel):
+    """The inspector's verdict on an order's finished work (竣工检验 + 路试)."""
+
+    checklist: list[ChecklistItem] = pydantic.Field(min_length=1)
+    road_test: bool = False
+    road_test_note: str | None = pydantic.Field(default=None, max_length=500)
+    failed_jobs: list[FailedJob] = pydantic.Field(
+        default_factory=list, description="empty: passed; else each job goes back with its reason"
+    )
+
+
+class InspectionPublic(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    inspector_id: str
+    passed: bool
+    checklist: list[dict[str, Any]]
+    road_test: bool
+    road_test_note: str | None
+    failures: list[dict[str, Any]]
+    at: datetime
+
+
+class ClockEntryPublic(BaseModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    technician_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    hours: Decimal | None
+    pause_reason: str | None
+
+
+class PartUsedPublic(BaseModel):
+    part_no: str
+    quantity: Decimal
 
 
 class JobPartPublic(BaseModel):
@@ -132,9 +371,18 @@ class JobPublic(BaseModel):
     status: JobStatus
     waiting_reason: str | None
     technician_id: str | None
+    bay_id: str | None
+    promised_at: datetime | None
+    inspection_required: bool
+    rework_count: int
+    handed_over_at: datetime | None
+    received_by: str | None
+    version: int
     created_at: datetime
     completed_at: datetime | None
     parts: list[JobPartPublic] = []
+    parts_used: list[PartUsedPublic] = []
+    suggested_technician_id: str | None = None
 
 
 class JobsPublic(BaseModel):
@@ -147,9 +395,131 @@ class TechnicianPublic(BaseModel):
     station_id: str
     name: str
     skills: list[str]
+    certification_level: int
+    daily_hours: Decimal
+    working_days: list[int]
     active: bool
 
 
 class TechniciansPublic(BaseModel):
     data: list[TechnicianPublic]
     count: int
+
+
+class TechnicianCreate(InputModel):
+    """A technician of the station (the id is their sign-in)."""
+
+    id: str = pydantic.Field(min_length=1, max_length=60, examples=["tech.bj01.3"])
+    station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
+    name: str = pydantic.Field(min_length=1, max_length=120, examples=["陈 电工技师"])
+    skills: list[Literal["mechanical", "electrical", "body", "paint", "diagnosis"]] = (
+        pydantic.Field(min_length=1, examples=[["electrical", "diagnosis"]])
+    )
+    certification_level: int = pydantic.Field(default=1, ge=1, le=4)
+    daily_hours: Decimal = pydantic.Field(
+        default=Decimal("8"), gt=0, le=24, max_digits=4, decimal_places=2
+    )
+    working_days: list[int] = pydantic.Field(
+        default=[1, 2, 3, 4, 5, 6], min_length=1, description="ISO weekdays, 1 = Monday"
+    )
+
+    @pydantic.field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in days):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        return sorted(set(days))
+
+
+class AbsenceCreate(InputModel):
+    first_day: date
+    last_day: date
+    reason: str = pydantic.Field(min_length=1, max_length=200, examples=["annual leave"])
+
+    @pydantic.model_validator(mode="after")
+    def _ordered(self) -> AbsenceCreate:
+        if self.last_day < self.first_day:
+            raise ValueError("last_day is before first_day")
+        return self
+
+
+class AbsencePublic(BaseModel):
+    id: uuid.UUID
+    technician_id: str
+    first_day: date
+    last_day: date
+    reason: str
+
+
+class BayPublic(BaseModel):
+    id: str
+    station_id: str
+    name: str
+    kind: str
+    active: bool
+
+
+class BaysPublic(BaseModel):
+    data: list[BayPublic]
+    count: int
+
+
+class CapacityRequest(InputModel):
+    day: date
+    station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
+
+
+class CapacityPublic(BaseModel):
+    station_id: str
+    day: date
+    available_hours: Decimal
+    booked_hours: Decimal
+    bays: int
+    technicians: int
+
+
+class BoardColumn(BaseModel):
+    status: JobStatus
+    count: int
+    jobs: list[JobPublic]
+
+
+class BoardPublic(BaseModel):
+    """The foreman's dispatch board (调度看板): open jobs by state, with suggestions."""
+
+    station_id: str
+    columns: list[BoardColumn]
+    done_today: int
+
+
+class TechnicianHours(BaseModel):
+    technician_id: str
+    sold_hours: Decimal
+    clocked_hours: Decimal
+    available_hours: Decimal
+    efficiency: Decimal | None
+    productivity: Decimal | None
+    jobs: int
+    comebacks: int
+    rework: int
+
+
+class KpisPublic(BaseModel):
+    """Workshop measures (process: KPIs) for a station and period."""
+
+    station_id: str
+    period: Literal["day", "month"]
+    first_day: date
+    last_day: date
+    sold_hours: Decimal
+    clocked_hours: Decimal
+    available_hours: Decimal
+    efficiency: Decimal | None = pydantic.Field(description="sold / clocked hours")
+    productivity: Decimal | None = pydantic.Field(description="clocked / available hours")
+    orders_completed: int
+    on_time: int
+    on_time_rate: Decimal | None = pydantic.Field(description="completed by the promised time")
+    comebacks: int
+    first_time_fix_rate: Decimal | None
+    rework_count: int = pydantic.Field(description="jobs sent back by the final inspection")
+    technicians: list[TechnicianHours]

@@ -4,32 +4,59 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop import domain
+from services.workshop.domain import FindingStatus
 from services.workshop.models import (
+    AbsenceCreate,
+    AbsencePublic,
+    Bay,
+    BayPublic,
+    BaysPublic,
+    BoardColumn,
+    BoardPublic,
+    CapacityPublic,
+    CapacityRequest,
+    ClockEntry,
+    ClockEntryPublic,
+    ClockOff,
+    Finding,
+    FindingPublic,
+    FindingReport,
+    Inspection,
+    InspectionPublic,
+    InspectionResult,
     Job,
     JobCompletion,
+    JobDispatch,
     JobPart,
     JobPartPublic,
     JobPartStatus,
     JobPublic,
     JobsPublic,
     JobStatus,
+    KpisPublic,
+    PartMovement,
+    PartUsedPublic,
     Technician,
+    TechnicianAbsence,
+    TechnicianCreate,
+    TechnicianHours,
     TechnicianPublic,
     TechniciansPublic,
     WorkshopOrder,
     WorkshopOrderStatus,
 )
+from services.workshop.settings import workshop_settings
 from shared.auth import Principal, Role
 from shared.contracts import events
 from shared.db import utcnow
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.scoping import at_visible_stations, count_rows, get_visible
 
@@ -37,28 +64,51 @@ from shared.scoping import at_visible_stations, count_rows, get_visible
 
 
 async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> WorkshopOrder:
-    """A signed order reaches the workshop: one job per labour line, its parts requested."""
+    """A signed order reaches the workshop: one job per labour line, its parts requested.
+
+    A car back with a similar complaint within the comeback window is linked to its earlier
+    order and technician (返修, process §6)."""
     existing = await uow.session.get(WorkshopOrder, event.order_id)
     if existing is not None:
         return existing  # announced again under a new event id: its jobs exist already
-    for index, line in enumerate(event.lines):
-        if line.kind == events.LineKind.PART and line.quantity <= 0:
-            raise DomainError(
-                f"part line {line.code} asks for {line.quantity}; a part needs a quantity above 0",
-                field=f"lines.{index}.quantity",
-            )
+    _check_part_quantities(event.lines)
     now = utcnow()
     order = WorkshopOrder(
         order_id=event.order_id,
         station_id=uow.event.station_id,
         order_no=event.order_no,
         vin=event.vehicle.vin,
+        complaint=event.complaint[:1000],
+        promised_at=event.promised_at,
         inspection_required=event.inspection_required,
         received_at=now,
     )
+    original = await _comeback_original(uow.session, order, now)
+    if original is not None:
+        order.comeback_of = original.order_id
+        order.comeback_technician_id = await _main_technician(uow.session, original.order_id)
+    uow.session.add(order)
+    await uow.session.flush()
+    await _add_jobs(uow, order, event.lines, now)
+    return order
+
+
+def _check_part_quantities(lines: Sequence[events.OrderLine]) -> None:
+    for index, line in enumerate(lines):
+        if line.kind == events.LineKind.PART and line.quantity <= 0:
+            raise DomainError(
+                f"part line {line.code} asks for {line.quantity}; a part needs a quantity above 0",
+                field=f"lines.{index}.quantity",
+            )
+
+
+async def _add_jobs(
+    uow: UnitOfWork, order: WorkshopOrder, lines: Sequence[events.OrderLine], now: datetime
+) -> list[Job]:
+    """Jobs for these order lines, and a part request for each of their parts."""
     jobs: list[Job] = []
     parts: list[JobPart] = []
-    for planned in domain.plan_jobs(event.lines):
+    for planned in domain.plan_jobs(lines):
         job = _new_job(order, planned, now)
         jobs.append(job)
         parts += [
@@ -72,7 +122,7 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
             for line in planned.parts
         ]
     # no relationship() between the tables: flush parents first so foreign keys hold
-    for rows in ([order], jobs, parts):
+    for rows in (jobs, parts):
         uow.session.add_all(rows)
         await uow.session.flush()
     for part in parts:
@@ -83,14 +133,17 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
                 job_id=part.job_id,
                 part_no=part.part_no,
                 quantity=part.quantity,
-            )
+            ),
+            station_id=order.station_id,
+            correlation_id=order.order_id,
         )
-    return order
+    return jobs
 
 
 def _new_job(order: WorkshopOrder, planned: domain.PlannedJob, now: datetime) -> Job:
     labour = planned.labour
     has_parts = bool(planned.parts)
+    major_system = labour.major_system if labour else None
     return Job(
         station_id=order.station_id,
         order_id=order.order_id,
@@ -98,12 +151,45 @@ def _new_job(order: WorkshopOrder, planned: domain.PlannedJob, now: datetime) ->
         operation_code=labour.code if labour else domain.PARTS_ONLY_CODE,
         description=labour.description if labour else domain.PARTS_ONLY_DESCRIPTION,
         skill=labour.skill if labour else None,
-        major_system=labour.major_system if labour else None,
+        major_system=major_system,
         sold_hours=(labour.hours or Decimal("0")) if labour else Decimal("0"),
         status=JobStatus.WAITING_FOR_PARTS if has_parts else JobStatus.READY,
         waiting_reason=domain.PARTS_REQUESTED if has_parts else None,
+        promised_at=order.promised_at,
+        inspection_required=domain.needs_final_inspection(major_system, order.inspection_required),
         created_at=now,
     )
+
+
+async def _comeback_original(
+    session: AsyncSession, order: WorkshopOrder, now: datetime
+) -> WorkshopOrder | None:
+    window = workshop_settings().comeback_window_days
+    earlier = (
+        await session.exec(
+            select(WorkshopOrder)
+            .where(WorkshopOrder.vin == order.vin)
+            .where(WorkshopOrder.status == WorkshopOrderStatus.COMPLETED)
+            .where(col(WorkshopOrder.completed_at) >= now - timedelta(days=window))
+            .order_by(col(WorkshopOrder.completed_at).desc())
+        )
+    ).all()
+    for candidate in earlier:
+        if domain.is_comeback(
+            candidate.completed_at, candidate.complaint, now, order.complaint, window
+        ):
+            return candidate
+    return None
+
+
+async def _main_technician(session: AsyncSession, order_id: uuid.UUID) -> str | None:
+    """The technician who did most of the order's sold hours."""
+    jobs = (await session.exec(select(Job).where(Job.order_id == order_id))).all()
+    hours: dict[str, Decimal] = {}
+    for job in jobs:
+        if job.technician_id:
+            hours[job.technician_id] = hours.get(job.technician_id, Decimal("0")) + job.sold_hours
+    return max(hours, key=lambda t: hours[t]) if hours else None
 
 
 async def item_reserved(uow: UnitOfWork, event: events.ItemReserved) -> None:
@@ -149,39 +235,415 @@ async def _follow_parts(session: AsyncSession, job_id: uuid.UUID) -> None:
     reason = domain.parts_wait_reason(
         domain.PartState(p.part_no, p.status, p.quantity_short, p.expected_on) for p in parts
     )
-    job.status = domain.status_after_parts(job.status, reason)
-    job.waiting_reason = reason
+    status = domain.status_after_parts(job.status, reason)
+    if (status, reason) != (job.status, job.waiting_reason):
+        job.status = status
+        job.waiting_reason = reason
+        job.version += 1
+        session.add(job)
+
+
+async def item_issued(uow: UnitOfWork, event: events.ItemIssued) -> None:
+    """A part was drawn at the parts counter against a job (领料): it counts as used."""
+    await _part_moved(uow, event.job_id, event.reservation_id, event.part_no, event.quantity)
+
+
+async def item_returned(uow: UnitOfWork, event: events.ItemReturned) -> None:
+    """An unused part went back to the counter (退料): it no longer counts as used."""
+    await _part_moved(uow, event.job_id, event.reservation_id, event.part_no, -event.quantity)
+
+
+async def _part_moved(
+    uow: UnitOfWork, job_id: uuid.UUID, reservation_id: uuid.UUID, part_no: str, qty: Decimal
+) -> None:
+    job = await uow.session.get(Job, job_id)
+    if job is None:
+        raise DomainError(f"the workshop has no job {job_id}", field="job_id")
+    uow.session.add(
+        PartMovement(
+            station_id=job.station_id,
+            order_id=job.order_id,
+            job_id=job.id,
+            reservation_id=reservation_id,
+            part_no=part_no,
+            quantity=qty,
+            at=utcnow(),
+        )
+    )
+
+
+async def work_approved(uow: UnitOfWork, event: events.WorkAdditionalApproved) -> None:
+    """The customer approved a finding: its lines become new jobs, the job resumes."""
+    finding = await _pending_finding(uow.session, event.finding_id)
+    if finding is None:
+        return  # answered already (the answer was announced twice)
+    order = await uow.session.get(WorkshopOrder, finding.order_id)
+    assert order is not None  # a finding belongs to an order (foreign key)
+    _check_part_quantities(event.lines)
+    finding.status = FindingStatus.APPROVED
+    finding.answered_at = event.approved_at
+    finding.answer_recorded_by = event.approved_via
+    uow.session.add(finding)
+    await _add_jobs(uow, order, event.lines, utcnow())
+    await _resume_after_answer(uow.session, finding)
+
+
+async def work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
+    """The customer declined a finding: recorded on the job (建议项目表), the job resumes."""
+    finding = await _pending_finding(uow.session, event.finding_id)
+    if finding is None:
+        return
+    finding.status = FindingStatus.DECLINED
+    finding.answered_at = event.declined_at
+    finding.answer_recorded_by = event.recorded_by
+    finding.workshop_told = event.workshop_told
+    uow.session.add(finding)
+    await _resume_after_answer(uow.session, finding)
+
+
+async def _pending_finding(session: AsyncSession, finding_id: uuid.UUID) -> Finding | None:
+    finding = await session.get(Finding, finding_id)
+    if finding is None:
+        raise DomainError(f"the workshop reported no finding {finding_id}", field="finding_id")
+    return finding if finding.status == FindingStatus.PENDING else None
+
+
+async def _resume_after_answer(session: AsyncSession, finding: Finding) -> None:
+    await session.flush()
+    job = await session.get(Job, finding.job_id)
+    assert job is not None
+    pending = (
+        await session.exec(
+            select(func.count())
+            .select_from(Finding)
+            .where(Finding.job_id == job.id)
+            .where(Finding.status == FindingStatus.PENDING)
+        )
+    ).one()
+    job.status = domain.status_after_answer(finding.status_before, int(pending))
+    if job.status != JobStatus.WAITING_FOR_APPROVAL:
+        job.waiting_reason = None
+    job.version += 1
     session.add(job)
 
 
-# --- the workshop's own decisions -------------------------------------------------------
+# --- resources --------------------------------------------------------------------------
+
+
+async def add_technician(uow: UnitOfWork, user: Principal, data: TechnicianCreate) -> Technician:
+    """The foreman adds a technician to the station's team."""
+    station = user.acting_station(data.station_id)
+    if await uow.session.get(Technician, data.id) is not None:
+        raise Conflict(f"technician {data.id} exists already")
+    technician = Technician(
+        id=data.id,
+        station_id=station,
+        name=data.name,
+        skills=",".join(data.skills),
+        certification_level=data.certification_level,
+        daily_hours=data.daily_hours,
+        working_days=",".join(str(day) for day in data.working_days),
+    )
+    uow.session.add(technician)
+    return technician
+
+
+async def add_absence(
+    uow: UnitOfWork, user: Principal, technician_id: str, data: AbsenceCreate
+) -> AbsencePublic:
+    """Leave, training or sickness: the technician is not suggested nor counted those days."""
+    technician = await get_visible(uow.session, Technician, technician_id, user, "technician")
+    absence = TechnicianAbsence(
+        station_id=technician.station_id,
+        technician_id=technician.id,
+        first_day=data.first_day,
+        last_day=data.last_day,
+        reason=data.reason,
+    )
+    uow.session.add(absence)
+    return AbsencePublic.model_validate(absence.model_dump())
+
+
+async def _absences(
+    session: AsyncSession, station_id: str, first: date, last: date
+) -> dict[str, list[tuple[date, date]]]:
+    rows = (
+        await session.exec(
+            select(TechnicianAbsence)
+            .where(TechnicianAbsence.station_id == station_id)
+            .where(col(TechnicianAbsence.first_day) <= last)
+            .where(col(TechnicianAbsence.last_day) >= first)
+        )
+    ).all()
+    by_technician: dict[str, list[tuple[date, date]]] = {}
+    for row in rows:
+        by_technician.setdefault(row.technician_id, []).append((row.first_day, row.last_day))
+    return by_technician
+
+
+async def _team(session: AsyncSession, station_id: str) -> list[Technician]:
+    return list(
+        (
+            await session.exec(
+                select(Technician)
+                .where(Technician.station_id == station_id)
+                .where(col(Technician.active).is_(True))
+                .order_by(col(Technician.id))
+            )
+        ).all()
+    )
+
+
+async def capacity(session: AsyncSession, station_id: str, day: date) -> CapacityPublic:
+    """Hours the station's present technicians work that day, and what is promised already."""
+    team = await _team(session, station_id)
+    absences = await _absences(session, station_id, day, day)
+    present = [t for t in team if domain.works_on(day, t.weekday_list(), absences.get(t.id, []))]
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    booked = (
+        await session.exec(
+            select(Job)
+            .where(Job.station_id == station_id)
+            .where(col(Job.status).in_(domain.OPEN_STATUSES))
+            .where(col(Job.promised_at) >= start)
+            .where(col(Job.promised_at) < start + timedelta(days=1))
+        )
+    ).all()
+    bays = (
+        await session.exec(
+            select(func.count())
+            .select_from(Bay)
+            .where(Bay.station_id == station_id)
+            .where(col(Bay.active).is_(True))
+        )
+    ).one()
+    return CapacityPublic(
+        station_id=station_id,
+        day=day,
+        available_hours=domain.total_hours(t.daily_hours for t in present),
+        booked_hours=domain.total_hours(j.sold_hours for j in booked),
+        bays=int(bays),
+        technicians=len(present),
+    )
+
+
+async def publish_capacity(
+    uow: UnitOfWork, user: Principal, data: CapacityRequest
+) -> CapacityPublic:
+    """Announce a day's capacity for reception's appointment booking (``capacity.published``)."""
+    station = user.acting_station(data.station_id)
+    figures = await capacity(uow.session, station, data.day)
+    uow.emit(
+        events.CapacityPublished(
+            station_day=f"{station}:{data.day.isoformat()}",
+            day=data.day,
+            available_hours=figures.available_hours,
+            booked_hours=figures.booked_hours,
+            bays=figures.bays,
+            technicians=figures.technicians,
+        ),
+        station_id=station,
+    )
+    return figures
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+async def _job_for_change(
+    session: AsyncSession, user: Principal, job_id: uuid.UUID, version: int | None = None
+) -> Job:
+    """The job, locked for this change, and still the version the caller saw."""
+    job = await _visible_job(session, user, job_id)
+    locked = (await session.exec(select(Job).where(Job.id == job.id).with_for_update())).one()
+    await session.refresh(locked)
+    if version is not None and version != locked.version:
+        raise Conflict(
+            f"job {locked.operation_code} changed since you saw it (version {version}, "
+            f"now {locked.version}): reload it"
+        )
+    return locked
+
+
+async def dispatch_job(
+    uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: JobDispatch
+) -> Job:
+    """Hand a job to a technician (派工): ``job.dispatched`` with the hand-over time and person.
+
+    The foreman dispatches any job; the advisor only the jobs of a single-team order."""
+    job = await _job_for_change(uow.session, user, job_id, data.version)
+    if user.role == Role.SERVICE_ADVISOR:
+        skills = (
+            await uow.session.exec(select(Job.skill).where(Job.order_id == job.order_id))
+        ).all()
+        if not domain.single_team(skills):
+            raise Conflict(
+                "the order's jobs need several teams: the foreman dispatches them (process §5)"
+            )
+    refusal = domain.dispatch_refusal(job.status)
+    if refusal:
+        raise Conflict(f"job {job.operation_code} cannot be dispatched: {refusal}")
+    now = utcnow()
+    technician = await uow.session.get(Technician, data.technician_id)
+    if technician is None or technician.station_id != job.station_id or not technician.active:
+        raise DomainError(
+            f"{data.technician_id} is not an active technician of station {job.station_id}",
+            field="technician_id",
+        )
+    if job.skill and job.skill in domain.SKILLS and job.skill not in technician.skill_list():
+        raise DomainError(
+            f"{technician.id} has no {job.skill} skill that job {job.operation_code} needs",
+            field="technician_id",
+        )
+    today = now.date()
+    absences = await _absences(uow.session, job.station_id, today, today)
+    if technician.id in absences:
+        raise DomainError(f"{technician.id} is absent today", field="technician_id")
+    if data.bay_id is not None:
+        bay = await uow.session.get(Bay, data.bay_id)
+        if bay is None or bay.station_id != job.station_id or not bay.active:
+            raise DomainError(
+                f"{data.bay_id} is not a bay of station {job.station_id}", field="bay_id"
+            )
+    handed_over = domain.hand_over_time(data.handed_over_at or now)
+    if handed_over > domain.hand_over_time(now) + timedelta(minutes=10):
+        raise DomainError("the hand-over cannot be in the future", field="handed_over_at")
+    job.status = JobStatus.DISPATCHED
+    job.technician_id = technician.id
+    job.bay_id = data.bay_id
+    job.handed_over_at = handed_over
+    job.received_by = data.received_by
+    job.dispatched_by = user.user_id
+    job.version += 1
+    uow.session.add(job)
+    uow.emit(
+        events.JobDispatched(
+            job_id=job.id,
+            order_id=job.order_id,
+            technician_id=technician.id,
+            bay_id=job.bay_id,
+            handed_over_at=handed_over,
+            received_by=data.received_by,
+        ),
+        station_id=job.station_id,
+        correlation_id=job.order_id,
+    )
+    return job
+
+
+# --- clocking ---------------------------------------------------------------------------
+
+
+async def _open_entry(session: AsyncSession, technician_id: str) -> ClockEntry | None:
+    return (
+        await session.exec(
+            select(ClockEntry)
+            .where(ClockEntry.technician_id == technician_id)
+            .where(col(ClockEntry.ended_at).is_(None))
+        )
+    ).first()
+
+
+async def clock_on(uow: UnitOfWork, user: Principal, job_id: uuid.UUID) -> Job:
+    """A technician starts (or resumes) work on a job dispatched to them; one job at a time."""
+    job = await _visible_job(uow.session, user, job_id)  # another station's job: 404
+    # the technician's row serialises their clockings, so two at once cannot both pass
+    technician = (
+        await uow.session.exec(
+            select(Technician).where(Technician.id == user.user_id).with_for_update()
+        )
+    ).first()
+    if technician is None or technician.station_id != job.station_id:
+        raise Conflict(f"{user.user_id} is not on the technician list of {job.station_id}")
+    job = await _job_for_change(uow.session, user, job_id)
+    running = await _open_entry(uow.session, user.user_id)
+    if running is not None:
+        other = await uow.session.get(Job, running.job_id)
+        code = other.operation_code if other else running.job_id
+        raise Conflict(f"you are clocked on job {code}: clock off it first")
+    refusal = domain.clock_on_refusal(job.status, job.technician_id, user.user_id)
+    if refusal:
+        raise Conflict(f"you cannot clock on job {job.operation_code}: {refusal}")
+    uow.session.add(
+        ClockEntry(
+            station_id=job.station_id,
+            job_id=job.id,
+            technician_id=user.user_id,
+            started_at=utcnow(),
+        )
+    )
+    job.status = JobStatus.IN_PROGRESS
+    job.waiting_reason = None
+    job.version += 1
+    uow.session.add(job)
+    return job
+
+
+async def _close_entries(
+    session: AsyncSession, job: Job, now: datetime, reason: str | None
+) -> None:
+    """Clock everybody off the job at ``now`` and total its clocked hours."""
+    entries = (await session.exec(select(ClockEntry).where(ClockEntry.job_id == job.id))).all()
+    for entry in entries:
+        if entry.ended_at is None:
+            entry.ended_at = now
+            entry.hours = domain.clocked_hours(entry.started_at, now)
+            entry.pause_reason = reason
+            session.add(entry)
+    job.clocked_hours = domain.total_hours(e.hours or Decimal("0") for e in entries)
+
+
+async def clock_off(uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: ClockOff) -> Job:
+    """The technician pauses the job, saying why; its clocked hours are totalled."""
+    job = await _job_for_change(uow.session, user, job_id)
+    running = await _open_entry(uow.session, user.user_id)
+    if running is None or running.job_id != job.id:
+        raise Conflict(f"you are not clocked on job {job.operation_code}")
+    await _close_entries(uow.session, job, utcnow(), data.reason)
+    job.status = JobStatus.PAUSED
+    job.waiting_reason = f"paused: {data.reason}"
+    job.version += 1
+    uow.session.add(job)
+    return job
 
 
 async def complete_job(
     uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: JobCompletion
 ) -> Job:
-    """The job is finished: announce ``job.completed``; the last job completes the vehicle."""
+    """The technician finishes the job (clocking off): ``job.completed``; it goes to final
+    inspection when it needs one, else it is done and the last one completes the vehicle."""
     job = await _visible_job(uow.session, user, job_id)
     # completions of one order queue up here, so exactly one of them sees the last job done
-    order = (
-        await uow.session.exec(
-            select(WorkshopOrder).where(WorkshopOrder.order_id == job.order_id).with_for_update()
-        )
-    ).one()
-    await uow.session.refresh(job)
+    order = await _locked_order(uow.session, job.order_id)
+    job = await _job_for_change(uow.session, user, job_id)
     if not domain.can_complete(job.status):
         why = f" ({job.waiting_reason})" if job.waiting_reason else ""
+        hint = " — the foreman dispatches it first" if job.status == JobStatus.READY else ""
         raise Conflict(
             f"job {job.operation_code} is {job.status.value}{why}: "
-            "only a ready or started job can be completed"
+            f"only a dispatched or started job can be completed{hint}"
         )
+    if user.role == Role.TECHNICIAN and job.technician_id != user.user_id:
+        raise Conflict(f"job {job.operation_code} is dispatched to {job.technician_id}")
     now = utcnow()
-    job.status = JobStatus.DONE
-    job.clocked_hours = data.clocked_hours
+    if data.clocked_hours > 0:
+        uow.session.add(
+            ClockEntry(
+                station_id=job.station_id,
+                job_id=job.id,
+                technician_id=job.technician_id or user.user_id,
+                started_at=now,
+                ended_at=now,
+                hours=data.clocked_hours,
+                pause_reason="hours declared at completion",
+            )
+        )
+        await uow.session.flush()
+    await _close_entries(uow.session, job, now, None)
+    job.status = domain.status_after_finish(job.inspection_required)
     job.completed_at = now
-    job.waiting_reason = None
-    if job.technician_id is None and user.role == Role.TECHNICIAN:
-        job.technician_id = user.user_id
+    job.waiting_reason = "waiting for final inspection" if job.inspection_required else None
+    job.version += 1
     uow.session.add(job)
     uow.emit(
         events.JobCompleted(
@@ -194,23 +656,254 @@ async def complete_job(
         station_id=job.station_id,
         correlation_id=job.order_id,
     )
+    await uow.session.flush()
+    await _complete_order_if_finished(uow, order, now)
+    return job
+
+
+async def _locked_order(session: AsyncSession, order_id: uuid.UUID) -> WorkshopOrder:
+    order = (
+        await session.exec(
+            select(WorkshopOrder).where(WorkshopOrder.order_id == order_id).with_for_update()
+        )
+    ).one()
+    await session.refresh(order)
+    return order
+
+
+async def _complete_order_if_finished(uow: UnitOfWork, order: WorkshopOrder, now: datetime) -> None:
+    """All jobs done (and inspected where needed): ``vehicle.completed`` with what was done."""
     jobs = (await uow.session.exec(select(Job).where(Job.order_id == order.order_id))).all()
-    if order.status == WorkshopOrderStatus.OPEN and domain.order_finished(j.status for j in jobs):
-        order.status = WorkshopOrderStatus.COMPLETED
-        order.completed_at = now
+    if order.status != WorkshopOrderStatus.OPEN or not domain.order_finished(
+        j.status for j in jobs
+    ):
+        return
+    order.status = WorkshopOrderStatus.COMPLETED
+    order.completed_at = now
+    uow.session.add(order)
+    used = await _parts_used(uow.session, [j.id for j in jobs])
+    line_of = {
+        (p.job_id, p.part_no): p.order_line_id
+        for p in (
+            await uow.session.exec(
+                select(JobPart).where(col(JobPart.job_id).in_([j.id for j in jobs]))
+            )
+        ).all()
+    }
+    uow.emit(
+        events.VehicleCompleted(
+            order_id=order.order_id,
+            vin=order.vin,
+            completed_at=now,
+            clocked_hours=domain.total_hours(j.clocked_hours for j in jobs),
+            sold_hours=domain.total_hours(j.sold_hours for j in jobs),
+            comeback=order.comeback_of is not None,
+            labour_done=[
+                events.LabourDone(
+                    job_id=j.id,
+                    line_id=j.labour_line_id,
+                    operation_code=j.operation_code,
+                    sold_hours=j.sold_hours,
+                    clocked_hours=j.clocked_hours,
+                    technician_id=j.technician_id,
+                )
+                for j in jobs
+                if j.labour_line_id is not None
+            ],
+            parts_used=[
+                events.PartUsed(
+                    part_no=part_no,
+                    quantity=quantity,
+                    job_id=job_id,
+                    line_id=line_of.get((job_id, part_no)),
+                )
+                for job_id, part_no, quantity in used
+            ],
+            inspection_id=order.inspection_id,
+        ),
+        station_id=order.station_id,
+        correlation_id=order.order_id,
+    )
+
+
+async def _parts_used(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, str, Decimal]]:
+    moves = (
+        await session.exec(
+            select(PartMovement)
+            .where(col(PartMovement.job_id).in_(job_ids))
+            .order_by(col(PartMovement.at), col(PartMovement.part_no))
+        )
+    ).all()
+    return domain.parts_used(domain.PartMove(m.job_id, m.part_no, m.quantity) for m in moves)
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+async def report_finding(
+    uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: FindingReport
+) -> Finding:
+    """Additional work found (追加维修项目): ``work.additional_found``; the job waits for the
+    customer's answer, its technician clocked off."""
+    job = await _job_for_change(uow.session, user, job_id)
+    if job.status not in domain.FINDING_ALLOWED:
+        raise Conflict(
+            f"job {job.operation_code} is {job.status.value}: findings are reported on a job "
+            "being worked on"
+        )
+    now = utcnow()
+    finding = Finding(
+        station_id=job.station_id,
+        order_id=job.order_id,
+        job_id=job.id,
+        description=data.description,
+        safety_relevant=data.safety_relevant,
+        suggested_lines=[line.model_dump(mode="json") for line in data.suggested_lines],
+        photos=data.photos,
+        estimated_delay_minutes=data.estimated_delay_minutes,
+        reported_by=user.user_id,
+        reported_at=now,
+        status_before=job.status,
+    )
+    await _close_entries(uow.session, job, now, "finding reported")
+    job.status = JobStatus.WAITING_FOR_APPROVAL
+    job.waiting_reason = f"waiting for the customer's approval: {data.description}"[:500]
+    job.version += 1
+    uow.session.add_all([job, finding])
+    uow.emit(
+        events.WorkAdditionalFound(
+            finding_id=finding.id,
+            order_id=job.order_id,
+            job_id=job.id,
+            description=data.description,
+            safety_relevant=data.safety_relevant,
+            suggested_lines=data.suggested_lines,
+            estimated_delay_minutes=data.estimated_delay_minutes,
+            reported_by=user.user_id,
+        ),
+        station_id=job.station_id,
+        correlation_id=job.order_id,
+    )
+    return finding
+
+
+# --- final inspection -------------------------------------------------------------------
+
+
+async def inspect_order(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: InspectionResult
+) -> Inspection:
+    """The inspector's verdict on an order's finished work (竣工检验, process §6).
+
+    Passed: the inspected jobs are done (``inspection.passed``) and, all jobs done, the vehicle
+    completes. Failed: each failed job goes back to its technician with the reason, counted as
+    rework (``inspection.failed``)."""
+    order = await get_visible(uow.session, WorkshopOrder, order_id, user, "order")
+    order = await _locked_order(uow.session, order.order_id)
+    jobs = {
+        j.id: j for j in (await uow.session.exec(select(Job).where(Job.order_id == order_id))).all()
+    }
+    waiting = [j for j in jobs.values() if j.status == JobStatus.IN_INSPECTION]
+    if not waiting:
+        raise Conflict("no job of this order waits for final inspection")
+    unfinished = [
+        j for j in jobs.values() if j.status not in (JobStatus.IN_INSPECTION, JobStatus.DONE)
+    ]
+    if unfinished:
+        names = ", ".join(f"{j.operation_code} ({j.status.value})" for j in unfinished)
+        raise Conflict(f"the order's work is not finished: {names}")
+    for index, failed in enumerate(data.failed_jobs):
+        target = jobs.get(failed.job_id)
+        if target is None or target.status != JobStatus.IN_INSPECTION:
+            raise DomainError(
+                f"job {failed.job_id} is not a job of this order waiting for inspection",
+                field=f"failed_jobs.{index}.job_id",
+            )
+    passed = not data.failed_jobs
+    if passed:
+        for index, item in enumerate(data.checklist):
+            if not item.ok:
+                raise DomainError(
+                    f"checklist item '{item.item}' is not ok: name the job that failed",
+                    field=f"checklist.{index}.ok",
+                )
+    now = utcnow()
+    inspection = Inspection(
+        station_id=order.station_id,
+        order_id=order.order_id,
+        inspector_id=user.user_id,
+        passed=passed,
+        checklist=[item.model_dump() for item in data.checklist],
+        road_test=data.road_test,
+        road_test_note=data.road_test_note,
+        failures=[
+            {
+                "job_id": str(f.job_id),
+                "reason": f.reason,
+                "technician_id": jobs[f.job_id].technician_id,
+            }
+            for f in data.failed_jobs
+        ],
+        at=now,
+    )
+    uow.session.add(inspection)
+    if passed:
+        for job in waiting:
+            job.status = JobStatus.DONE
+            job.waiting_reason = None
+            job.version += 1
+            uow.session.add(job)
+        order.inspection_id = inspection.id
         uow.session.add(order)
         uow.emit(
-            events.VehicleCompleted(
+            events.InspectionPassed(
+                inspection_id=inspection.id,
                 order_id=order.order_id,
-                vin=order.vin,
-                completed_at=now,
-                clocked_hours=domain.total_hours(j.clocked_hours for j in jobs),
-                sold_hours=domain.total_hours(j.sold_hours for j in jobs),
+                inspector_id=user.user_id,
+                road_test=data.road_test,
             ),
             station_id=order.station_id,
             correlation_id=order.order_id,
         )
-    return job
+        await uow.session.flush()
+        await _complete_order_if_finished(uow, order, now)
+        return inspection
+    for failed in data.failed_jobs:
+        job = jobs[failed.job_id]
+        job.status = JobStatus.DISPATCHED  # back to the same technician
+        job.rework_count += 1
+        job.completed_at = None
+        job.waiting_reason = f"rework after final inspection: {failed.reason}"[:500]
+        job.version += 1
+        uow.session.add(job)
+        uow.emit(
+            events.InspectionFailed(
+                inspection_id=inspection.id,
+                order_id=order.order_id,
+                job_id=job.id,
+                inspector_id=user.user_id,
+                reason=failed.reason,
+            ),
+            station_id=order.station_id,
+            correlation_id=order.order_id,
+        )
+    return inspection
+
+
+async def list_inspections(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> list[InspectionPublic]:
+    order = await get_visible(session, WorkshopOrder, order_id, user, "order")
+    rows = (
+        await session.exec(
+            select(Inspection)
+            .where(Inspection.order_id == order.order_id)
+            .order_by(col(Inspection.at))
+        )
+    ).all()
+    return [InspectionPublic.model_validate(row.model_dump()) for row in rows]
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -222,12 +915,34 @@ async def _visible_job(session: AsyncSession, user: Principal, job_id: uuid.UUID
 
 async def get_job(session: AsyncSession, user: Principal, job_id: uuid.UUID) -> JobPublic:
     job = await _visible_job(session, user, job_id)
-    parts = (
+    [public] = await _publics(session, [job])
+    return public
+
+
+async def job_findings(
+    session: AsyncSession, user: Principal, job_id: uuid.UUID
+) -> list[FindingPublic]:
+    job = await _visible_job(session, user, job_id)
+    rows = (
         await session.exec(
-            select(JobPart).where(JobPart.job_id == job.id).order_by(col(JobPart.part_no))
+            select(Finding).where(Finding.job_id == job.id).order_by(col(Finding.reported_at))
         )
     ).all()
-    return to_public(job, parts)
+    return [FindingPublic.model_validate(row.model_dump()) for row in rows]
+
+
+async def job_clockings(
+    session: AsyncSession, user: Principal, job_id: uuid.UUID
+) -> list[ClockEntryPublic]:
+    job = await _visible_job(session, user, job_id)
+    rows = (
+        await session.exec(
+            select(ClockEntry)
+            .where(ClockEntry.job_id == job.id)
+            .order_by(col(ClockEntry.started_at))
+        )
+    ).all()
+    return [ClockEntryPublic.model_validate(row.model_dump()) for row in rows]
 
 
 async def list_jobs(
@@ -236,6 +951,7 @@ async def list_jobs(
     *,
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
+    technician_id: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> JobsPublic:
@@ -245,32 +961,134 @@ async def list_jobs(
         query = query.where(Job.order_id == order_id)
     if status is not None:
         query = query.where(Job.status == status)
+    if technician_id is not None:
+        query = query.where(Job.technician_id == technician_id)
     count = await count_rows(session, query)
     jobs = (
         await session.exec(
             query.order_by(col(Job.created_at), col(Job.operation_code)).offset(offset).limit(limit)
         )
     ).all()
+    return JobsPublic(data=await _publics(session, jobs), count=count)
+
+
+async def _publics(
+    session: AsyncSession,
+    jobs: Sequence[Job],
+    suggestions: dict[uuid.UUID, str | None] | None = None,
+) -> list[JobPublic]:
+    """Jobs with their requested and drawn parts, in two queries for any number of jobs."""
+    ids = [job.id for job in jobs]
     parts = (
         await session.exec(
-            select(JobPart)
-            .where(col(JobPart.job_id).in_([job.id for job in jobs]))
-            .order_by(col(JobPart.part_no))
+            select(JobPart).where(col(JobPart.job_id).in_(ids)).order_by(col(JobPart.part_no))
         )
     ).all()
     by_job: dict[uuid.UUID, list[JobPart]] = {}
     for part in parts:
         by_job.setdefault(part.job_id, []).append(part)
-    return JobsPublic(data=[to_public(job, by_job.get(job.id, [])) for job in jobs], count=count)
+    used: dict[uuid.UUID, list[PartUsedPublic]] = {}
+    for job_id, part_no, quantity in await _parts_used(session, ids):
+        used.setdefault(job_id, []).append(PartUsedPublic(part_no=part_no, quantity=quantity))
+    suggestions = suggestions or {}
+    return [
+        to_public(job, by_job.get(job.id, []), used.get(job.id, []), suggestions.get(job.id))
+        for job in jobs
+    ]
 
 
-def to_public(job: Job, parts: Sequence[JobPart]) -> JobPublic:
+def to_public(
+    job: Job,
+    parts: Sequence[JobPart],
+    used: Sequence[PartUsedPublic] = (),
+    suggested: str | None = None,
+) -> JobPublic:
     return JobPublic.model_validate(
         {
             **job.model_dump(),
             "parts": [JobPartPublic.model_validate(part.model_dump()) for part in parts],
+            "parts_used": list(used),
+            "suggested_technician_id": suggested,
         }
     )
+
+
+def board_station(user: Principal, station_id: str | None) -> str:
+    """The station whose board to show: the asked one if visible, else the user's own."""
+    if station_id is None:
+        if user.all_stations or len(user.stations) != 1:
+            raise DomainError(
+                "station_id is required for a user of several stations", field="station_id"
+            )
+        return user.stations[0]
+    if not user.can_see(station_id):
+        raise NotFound("station")
+    return station_id
+
+
+async def board(session: AsyncSession, user: Principal, station_id: str | None) -> BoardPublic:
+    """The foreman's board: every open job of the station by state, promised time first, with
+    a suggested technician for each job not dispatched yet."""
+    station = board_station(user, station_id)
+    jobs = (
+        await session.exec(
+            select(Job)
+            .where(Job.station_id == station)
+            .where(col(Job.status).in_(domain.OPEN_STATUSES))
+        )
+    ).all()
+    now = utcnow()
+    team = await _team(session, station)
+    absences = await _absences(session, station, now.date(), now.date())
+    loads: dict[str, Decimal] = {}
+    for job in jobs:
+        if job.technician_id and job.status not in (JobStatus.IN_INSPECTION,):
+            remaining = max(job.sold_hours - job.clocked_hours, Decimal("0"))
+            loads[job.technician_id] = loads.get(job.technician_id, Decimal("0")) + remaining
+    undispatched = (JobStatus.WAITING, JobStatus.READY)  # a job short of parts waits
+    suggestions = domain.suggest_technicians(
+        [
+            domain.JobDemand(
+                j.id, j.skill if j.skill in domain.SKILLS else None, j.sold_hours, j.promised_at
+            )
+            for j in jobs
+            if j.status in undispatched
+        ],
+        [
+            domain.TechnicianLoad(
+                t.id,
+                frozenset(t.skill_list()),
+                loads.get(t.id, Decimal("0")),
+                t.certification_level,
+            )
+            for t in team
+            if t.id not in absences and now.isoweekday() in t.weekday_list()
+        ],
+    )
+    far = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(jobs, key=lambda j: (j.promised_at or far, j.created_at, j.operation_code))
+    publics = await _publics(session, ordered, suggestions)
+    columns = [
+        BoardColumn(status=status, count=0, jobs=[])
+        for status in JobStatus
+        if status != JobStatus.DONE
+    ]
+    by_status = {column.status: column for column in columns}
+    for public in publics:
+        column = by_status[public.status]
+        column.jobs.append(public)
+        column.count += 1
+    start = datetime.combine(now.date(), time(), tzinfo=UTC)
+    done_today = (
+        await session.exec(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.station_id == station)
+            .where(Job.status == JobStatus.DONE)
+            .where(col(Job.completed_at) >= start)
+        )
+    ).one()
+    return BoardPublic(station_id=station, columns=columns, done_today=int(done_today))
 
 
 async def list_technicians(
@@ -284,15 +1102,146 @@ async def list_technicians(
         await session.exec(query.order_by(col(Technician.station_id), col(Technician.id)))
     ).all()
     return TechniciansPublic(
-        data=[
-            TechnicianPublic(
-                id=t.id,
-                station_id=t.station_id,
-                name=t.name,
-                skills=t.skill_list(),
-                active=t.active,
+        data=[technician_public(t) for t in technicians], count=len(technicians)
+    )
+
+
+def technician_public(t: Technician) -> TechnicianPublic:
+    return TechnicianPublic(
+        id=t.id,
+        station_id=t.station_id,
+        name=t.name,
+        skills=t.skill_list(),
+        certification_level=t.certification_level,
+        daily_hours=t.daily_hours,
+        working_days=t.weekday_list(),
+        active=t.active,
+    )
+
+
+async def list_bays(session: AsyncSession, user: Principal) -> BaysPublic:
+    query = at_visible_stations(select(Bay), Bay.station_id, user)
+    bays = (await session.exec(query.order_by(col(Bay.station_id), col(Bay.id)))).all()
+    return BaysPublic(
+        data=[BayPublic.model_validate(b.model_dump()) for b in bays], count=len(bays)
+    )
+
+
+# --- KPIs -------------------------------------------------------------------------------
+
+
+async def kpis(
+    session: AsyncSession, user: Principal, station_id: str | None, period: str, day: date
+) -> KpisPublic:
+    """Efficiency, productivity, on-time, first-time-fix and rework of a station's day/month."""
+    station = board_station(user, station_id)
+    first, last = domain.period_bounds(day, period)
+    start = datetime.combine(first, time(), tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    finished = (
+        await session.exec(
+            select(Job)
+            .where(Job.station_id == station)
+            .where(col(Job.completed_at) >= start)
+            .where(col(Job.completed_at) < end)
+        )
+    ).all()
+    entries = (
+        await session.exec(
+            select(ClockEntry)
+            .where(ClockEntry.station_id == station)
+            .where(col(ClockEntry.ended_at) >= start)
+            .where(col(ClockEntry.ended_at) < end)
+        )
+    ).all()
+    orders = (
+        await session.exec(
+            select(WorkshopOrder)
+            .where(WorkshopOrder.station_id == station)
+            .where(col(WorkshopOrder.completed_at) >= start)
+            .where(col(WorkshopOrder.completed_at) < end)
+        )
+    ).all()
+    came_back = set(
+        (
+            await session.exec(
+                select(WorkshopOrder.comeback_of).where(
+                    col(WorkshopOrder.comeback_of).in_([o.order_id for o in orders])
+                )
             )
-            for t in technicians
-        ],
-        count=len(technicians),
+        ).all()
+    )
+    comebacks_received = (
+        await session.exec(
+            select(WorkshopOrder)
+            .where(WorkshopOrder.station_id == station)
+            .where(col(WorkshopOrder.comeback_of).is_not(None))
+            .where(col(WorkshopOrder.received_at) >= start)
+            .where(col(WorkshopOrder.received_at) < end)
+        )
+    ).all()
+    inspections = (
+        await session.exec(
+            select(Inspection)
+            .where(Inspection.station_id == station)
+            .where(col(Inspection.at) >= start)
+            .where(col(Inspection.at) < end)
+        )
+    ).all()
+    failures = [f for i in inspections for f in i.failures]
+    team = await _team(session, station)
+    absences = await _absences(session, station, first, last)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    per_technician: list[TechnicianHours] = []
+    for t in team:
+        available = domain.total_hours(
+            t.daily_hours
+            for d in days
+            if domain.works_on(d, t.weekday_list(), absences.get(t.id, []))
+        )
+        jobs = [j for j in finished if j.technician_id == t.id]
+        sold = domain.total_hours(j.sold_hours for j in jobs)
+        clocked_jobs = domain.total_hours(j.clocked_hours for j in jobs)
+        clocked = domain.total_hours(
+            e.hours or Decimal("0") for e in entries if e.technician_id == t.id
+        )
+        per_technician.append(
+            TechnicianHours(
+                technician_id=t.id,
+                sold_hours=sold,
+                clocked_hours=clocked,
+                available_hours=available,
+                efficiency=domain.ratio(sold, clocked_jobs),
+                productivity=domain.ratio(clocked, available),
+                jobs=len(jobs),
+                comebacks=sum(1 for o in comebacks_received if o.comeback_technician_id == t.id),
+                rework=sum(1 for f in failures if f.get("technician_id") == t.id),
+            )
+        )
+    sold = domain.total_hours(j.sold_hours for j in finished)
+    clocked_jobs = domain.total_hours(j.clocked_hours for j in finished)
+    clocked = domain.total_hours(e.hours or Decimal("0") for e in entries)
+    available = domain.total_hours(t.available_hours for t in per_technician)
+    promised = [o for o in orders if o.promised_at is not None]
+    on_time = sum(
+        1 for o in promised if o.completed_at and o.promised_at and o.completed_at <= o.promised_at
+    )
+    fixed_first_time = sum(1 for o in orders if o.order_id not in came_back)
+    return KpisPublic(
+        station_id=station,
+        period="day" if period == "day" else "month",
+        first_day=first,
+        last_day=last,
+        sold_hours=sold,
+        clocked_hours=clocked,
+        available_hours=available,
+        efficiency=domain.ratio(sold, clocked_jobs),
+        productivity=domain.ratio(clocked, available),
+        orders_completed=len(orders),
+        on_time=on_time,
+        on_time_rate=domain.ratio(Decimal(on_time), Decimal(len(promised))),
+        comebacks=len(comebacks_received),
+        first_time_fix_rate=domain.ratio(Decimal(fixed_first_time), Decimal(len(orders))),
+        rework_count=len(failures),
+        technicians=per_technician,
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from services.workshop import domain
@@ -56,10 +57,11 @@ def test_parts_news_moves_only_jobs_nobody_started() -> None:
     assert domain.status_after_parts(JobStatus.DONE, "short") == JobStatus.DONE
 
 
-def test_only_ready_or_started_jobs_can_be_completed() -> None:
+def test_only_dispatched_or_started_jobs_can_be_completed() -> None:
     assert {s for s in JobStatus if domain.can_complete(s)} == {
-        JobStatus.READY,
+        JobStatus.DISPATCHED,
         JobStatus.IN_PROGRESS,
+        JobStatus.PAUSED,
     }
 
 
@@ -67,3 +69,129 @@ def test_order_is_finished_when_every_job_is_done() -> None:
     assert domain.order_finished([JobStatus.DONE, JobStatus.DONE])
     assert not domain.order_finished([JobStatus.DONE, JobStatus.READY])
     assert not domain.order_finished([])
+
+
+# --- dispatch (process §5) --------------------------------------------------------------
+
+
+def test_engine_gearbox_brakes_steering_and_orders_that_ask_get_final_inspection() -> None:
+    for system in ("engine", "gearbox", "brakes", "steering", "Brakes"):
+        assert domain.needs_final_inspection(system, order_asks=False)
+    assert not domain.needs_final_inspection("body", order_asks=False)
+    assert not domain.needs_final_inspection(None, order_asks=False)
+    assert domain.needs_final_inspection(None, order_asks=True)
+    assert domain.status_after_finish(True) == JobStatus.IN_INSPECTION
+    assert domain.status_after_finish(False) == JobStatus.DONE
+
+
+def test_hand_over_time_is_recorded_to_ten_minutes() -> None:
+    at = datetime(2026, 11, 23, 9, 14, 59, tzinfo=UTC)
+    assert domain.hand_over_time(at) == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
+    assert domain.hand_over_time(at.replace(minute=15, second=0)) == at.replace(minute=20, second=0)
+    late = datetime(2026, 11, 23, 9, 56, tzinfo=UTC)
+    assert domain.hand_over_time(late) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert domain.hand_over_time(late).tzinfo is UTC
+
+
+def test_advisor_may_assign_only_a_single_team_order() -> None:
+    assert domain.single_team(["mechanical", "mechanical"])
+    assert domain.single_team([None])
+    assert not domain.single_team(["mechanical", "body"])
+
+
+def test_only_a_job_nobody_is_clocked_on_can_be_dispatched() -> None:
+    assert domain.dispatch_refusal(JobStatus.READY) is None
+    assert domain.dispatch_refusal(JobStatus.PAUSED) is None  # re-dispatch
+    assert "parts" in (domain.dispatch_refusal(JobStatus.WAITING_FOR_PARTS) or "")
+    assert "clocked on" in (domain.dispatch_refusal(JobStatus.IN_PROGRESS) or "")
+    assert domain.dispatch_refusal(JobStatus.DONE) is not None
+
+
+def test_suggested_technician_has_the_skill_and_the_least_load_earliest_promise_first() -> None:
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    urgent, later, paint = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    jobs = [
+        domain.JobDemand(later, "mechanical", Decimal("2"), now + timedelta(hours=8)),
+        domain.JobDemand(urgent, "mechanical", Decimal("1"), now + timedelta(hours=2)),
+        domain.JobDemand(paint, "paint", Decimal("3"), None),
+    ]
+    team = [
+        domain.TechnicianLoad("busy", frozenset({"mechanical"}), Decimal("0.5")),
+        domain.TechnicianLoad("free", frozenset({"mechanical"}), Decimal("0")),
+    ]
+    suggested = domain.suggest_technicians(jobs, team)
+    assert suggested[urgent] == "free"  # earliest promise, least load
+    assert suggested[later] == "busy"  # free now carries the urgent hour: 1 > 0.5
+    assert suggested[paint] is None  # nobody paints
+
+
+# --- clocking ---------------------------------------------------------------------------
+
+
+def test_technician_clocks_only_onto_a_job_dispatched_to_them_that_is_not_finished() -> None:
+    ok = domain.clock_on_refusal(JobStatus.DISPATCHED, "tech.a", "tech.a")
+    assert ok is None
+    assert domain.clock_on_refusal(JobStatus.PAUSED, "tech.a", "tech.a") is None
+    assert "approval" in (domain.clock_on_refusal(JobStatus.WAITING_FOR_APPROVAL, "t", "t") or "")
+    assert "finished" in (domain.clock_on_refusal(JobStatus.DONE, "t", "t") or "")
+    assert "finished" in (domain.clock_on_refusal(JobStatus.IN_INSPECTION, "t", "t") or "")
+    assert "dispatches" in (domain.clock_on_refusal(JobStatus.READY, None, "t") or "")
+    assert "tech.b" in (domain.clock_on_refusal(JobStatus.DISPATCHED, "tech.b", "tech.a") or "")
+
+
+def test_clocked_hours_are_the_time_between_clocking_on_and_off() -> None:
+    on = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    assert domain.clocked_hours(on, on + timedelta(minutes=75)) == Decimal("1.25")
+    assert domain.clocked_hours(on, on) == Decimal("0.00")
+
+
+def test_efficiency_is_a_ratio_and_none_without_a_denominator() -> None:
+    assert domain.ratio(Decimal("1.2"), Decimal("1.5")) == Decimal("0.8000")
+    assert domain.ratio(Decimal("1"), Decimal("0")) is None
+
+
+# --- findings and parts -----------------------------------------------------------------
+
+
+def test_job_resumes_after_the_last_answer_to_its_findings() -> None:
+    assert domain.status_after_answer(JobStatus.IN_PROGRESS, 0) == JobStatus.PAUSED
+    assert domain.status_after_answer(JobStatus.DISPATCHED, 0) == JobStatus.DISPATCHED
+    assert domain.status_after_answer(JobStatus.IN_PROGRESS, 1) == JobStatus.WAITING_FOR_APPROVAL
+
+
+def test_parts_used_are_issued_minus_returned_per_job() -> None:
+    job = uuid.uuid4()
+    moves = [
+        domain.PartMove(job, "PADS", Decimal("2")),
+        domain.PartMove(job, "PADS", Decimal("-1")),
+        domain.PartMove(job, "CLIP", Decimal("1")),
+        domain.PartMove(job, "CLIP", Decimal("-1")),
+    ]
+    assert domain.parts_used(moves) == [(job, "PADS", Decimal("1"))]
+
+
+# --- capacity, comebacks, KPIs ---------------------------------------------------------
+
+
+def test_technician_works_on_their_weekdays_unless_absent() -> None:
+    monday = date(2026, 11, 23)
+    assert domain.works_on(monday, [1, 2, 3, 4, 5], [])
+    assert not domain.works_on(monday + timedelta(days=6), [1, 2, 3, 4, 5, 6], [])
+    assert not domain.works_on(monday, [1], [(monday, monday + timedelta(days=2))])
+
+
+def test_comeback_is_same_vehicle_similar_complaint_within_the_window() -> None:
+    done = datetime(2026, 11, 1, tzinfo=UTC)
+    assert domain.is_comeback(done, "刹车时有异响", done + timedelta(days=10), "刹车异响", 30)
+    assert not domain.is_comeback(done, "刹车时有异响", done + timedelta(days=31), "刹车异响", 30)
+    assert not domain.is_comeback(done, "刹车时有异响", done + timedelta(days=5), "空调不制冷", 30)
+    assert not domain.is_comeback(None, "刹车时有异响", done, "刹车异响", 30)
+    assert domain.similar_complaint("brake noise", "Noise when braking")
+
+
+def test_kpi_period_is_the_day_or_its_month() -> None:
+    assert domain.period_bounds(date(2026, 11, 23), "day") == (date(2026, 11, 23),) * 2
+    assert domain.period_bounds(date(2026, 12, 5), "month") == (
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+    )

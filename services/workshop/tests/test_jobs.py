@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-from sqlmodel import col, select
-
-from services.workshop.app import definition
 from services.workshop.models import (
-    Job,
     JobPart,
     JobPartStatus,
     JobStatus,
@@ -21,48 +14,9 @@ from services.workshop.models import (
     WorkshopOrderStatus,
 )
 from services.workshop.tests.builders import VIN, labour_line, order_created, part_line
+from services.workshop.tests.flow import complete, dispatch, jobs_of, outbox, parts_of
 from shared.contracts import events
-from shared.tables import OutboxMessage
-from shared.testing import ServiceHarness, auth_headers, run_service
-
-
-@pytest.fixture
-async def workshop(tmp_path: Path):
-    async with run_service(definition, tmp_path) as harness:
-        yield harness
-
-
-async def jobs_of(workshop: ServiceHarness, order_id: uuid.UUID) -> list[Job]:
-    async with workshop.runtime.db.read() as session:
-        query = select(Job).where(Job.order_id == order_id).order_by(col(Job.operation_code))
-        return list((await session.exec(query)).all())
-
-
-async def parts_of(workshop: ServiceHarness, job_id: uuid.UUID) -> list[JobPart]:
-    async with workshop.runtime.db.read() as session:
-        query = select(JobPart).where(JobPart.job_id == job_id).order_by(col(JobPart.part_no))
-        return list((await session.exec(query)).all())
-
-
-async def outbox(workshop: ServiceHarness, event_type: str) -> list[dict]:
-    """The envelopes of this type the workshop staged, oldest first."""
-    async with workshop.runtime.db.read() as session:
-        rows = (
-            await session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.event_type == event_type)
-                .order_by(col(OutboxMessage.id))
-            )
-        ).all()
-    return [json.loads(row.value) for row in rows]
-
-
-async def complete(
-    workshop: ServiceHarness, job_id: uuid.UUID, hours: str, user: str = "tech.bj01"
-):
-    return await workshop.client.post(
-        f"/jobs/{job_id}/completion", json={"clocked_hours": hours}, headers=auth_headers(user)
-    )
+from shared.testing import ServiceHarness, auth_headers
 
 
 async def reserve(workshop: ServiceHarness, part: JobPart, order_id: uuid.UUID) -> None:
@@ -287,33 +241,40 @@ async def test_reservation_of_an_unknown_request_is_dead_lettered(workshop) -> N
 
 
 async def test_completion_of_last_job_emits_vehicle_completed(workshop) -> None:
-    brakes = labour_line("BRK-010", "1.2")
+    wipers = labour_line("WIP-001", "0.2", major_system=None)
     diagnosis = labour_line("DIAG-01", "0.5", major_system=None)
-    event = order_created(brakes, diagnosis)
+    event = order_created(wipers, diagnosis)
     await workshop.publish(event)
-    brake_job, diag_job = await jobs_of(workshop, event.order_id)
+    diag_job, wiper_job = await jobs_of(workshop, event.order_id)
+    for job in (diag_job, wiper_job):
+        assert (await dispatch(workshop, job.id)).status_code == 200
 
     first = await complete(workshop, diag_job.id, "0.4")
     assert first.status_code == 200, first.text
-    assert first.json()["status"] == "done"
+    assert first.json()["status"] == "done"  # no major system: no final inspection
     assert first.json()["technician_id"] == "tech.bj01"
-    assert await outbox(workshop, "vehicle.completed") == []  # the brakes are not done yet
+    assert await outbox(workshop, "vehicle.completed") == []  # the wipers are not done yet
 
-    last = await complete(workshop, brake_job.id, "1.5", user="foreman.bj01")
+    last = await complete(workshop, wiper_job.id, "0.3", user="foreman.bj01")
     assert last.status_code == 200, last.text
 
     completed_jobs = await outbox(workshop, "job.completed")
-    assert [m["payload"]["job_id"] for m in completed_jobs] == [str(diag_job.id), str(brake_job.id)]
+    assert [m["payload"]["job_id"] for m in completed_jobs] == [str(diag_job.id), str(wiper_job.id)]
     assert completed_jobs[0]["correlation_id"] == str(event.order_id)
     assert Decimal(completed_jobs[0]["payload"]["clocked_hours"]) == Decimal("0.4")
-    assert completed_jobs[1]["payload"]["technician_id"] is None  # the foreman closed it
+    assert completed_jobs[1]["payload"]["technician_id"] == "tech.bj01"  # closed by the foreman
     [vehicle] = await outbox(workshop, "vehicle.completed")
     assert vehicle["station_id"] == "bj01"
     assert vehicle["correlation_id"] == str(event.order_id)
     assert vehicle["payload"]["order_id"] == str(event.order_id)
     assert vehicle["payload"]["vin"] == VIN
-    assert Decimal(vehicle["payload"]["clocked_hours"]) == Decimal("1.9")
-    assert Decimal(vehicle["payload"]["sold_hours"]) == Decimal("1.7")
+    assert Decimal(vehicle["payload"]["clocked_hours"]) == Decimal("0.7")
+    assert Decimal(vehicle["payload"]["sold_hours"]) == Decimal("0.7")
+    assert {d["operation_code"] for d in vehicle["payload"]["labour_done"]} == {
+        "WIP-001",
+        "DIAG-01",
+    }
+    assert vehicle["payload"]["comeback"] is False
     async with workshop.runtime.db.read() as session:
         order = await session.get(WorkshopOrder, event.order_id)
     assert order is not None and order.status == WorkshopOrderStatus.COMPLETED
@@ -324,42 +285,53 @@ async def test_completing_a_job_waiting_for_parts_is_409(workshop) -> None:
     event = order_created()
     await workshop.publish(event)
     [job] = await jobs_of(workshop, event.order_id)
-    response = await complete(workshop, job.id, "1.0")
+    response = await complete(workshop, job.id, "1.0", user="foreman.bj01")
     assert response.status_code == 409
     assert "waiting_for_parts" in response.json()["detail"][0]["msg"]
     assert await outbox(workshop, "job.completed") == []
+
+
+async def test_completing_a_job_nobody_was_dispatched_is_409(workshop) -> None:
+    event = order_created(labour_line("DIAG-01", "0.5", major_system=None))
+    await workshop.publish(event)
+    [job] = await jobs_of(workshop, event.order_id)
+    response = await complete(workshop, job.id, "0.5")
+    assert response.status_code == 409
+    assert "dispatches it first" in response.json()["detail"][0]["msg"]
 
 
 async def test_completing_a_done_job_again_is_409(workshop) -> None:
     event = order_created(labour_line("DIAG-01", "0.5", major_system=None))
     await workshop.publish(event)
     [job] = await jobs_of(workshop, event.order_id)
+    await dispatch(workshop, job.id)
     assert (await complete(workshop, job.id, "0.5")).status_code == 200
     again = await complete(workshop, job.id, "0.5")
     assert again.status_code == 409
     assert len(await outbox(workshop, "vehicle.completed")) == 1
 
 
-async def test_negative_clocked_hours_is_a_422_naming_the_field(workshop) -> None:
+async def test_bad_clocked_hours_are_a_422_naming_the_field(workshop) -> None:
     event = order_created(labour_line("DIAG-01", "0.5", major_system=None))
     await workshop.publish(event)
     [job] = await jobs_of(workshop, event.order_id)
-    response = await complete(workshop, job.id, "-1")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "clocked_hours"
-    missing = await workshop.client.post(
-        f"/jobs/{job.id}/completion", json={}, headers=auth_headers("tech.bj01")
-    )
-    assert missing.status_code == 422
-    assert missing.json()["detail"][0]["loc"][-1] == "clocked_hours"
+    await dispatch(workshop, job.id)
+    for bad in ("-1", "0.125", "many"):
+        response = await complete(workshop, job.id, bad)
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"][-1] == "clocked_hours"
 
 
-async def test_only_workshop_staff_complete_jobs(workshop) -> None:
+async def test_only_the_technician_or_foreman_complete_jobs(workshop) -> None:
     event = order_created(labour_line("DIAG-01", "0.5", major_system=None))
     await workshop.publish(event)
     [job] = await jobs_of(workshop, event.order_id)
-    response = await complete(workshop, job.id, "0.5", user="advisor.bj01")
-    assert response.status_code == 403
+    await dispatch(workshop, job.id, technician="tech.bj01.2")
+    assert (await complete(workshop, job.id, "0.5", user="advisor.bj01")).status_code == 403
+    assert (await complete(workshop, job.id, "0.5", user="inspector.bj01")).status_code == 403
+    other = await complete(workshop, job.id, "0.5", user="tech.bj01")
+    assert other.status_code == 409
+    assert "tech.bj01.2" in other.json()["detail"][0]["msg"]
 
 
 # --- station scoping --------------------------------------------------------------------
@@ -374,6 +346,12 @@ async def test_job_of_another_station_is_404(workshop) -> None:
     assert other.status_code == 404
     completion = await complete(workshop, job.id, "0.5", user="tech.sh01")
     assert completion.status_code == 404
+    dispatched = await dispatch(workshop, job.id, "tech.sh01", user="foreman.sh01")
+    assert dispatched.status_code == 404
+    clocked = await workshop.client.post(
+        f"/jobs/{job.id}/clock-on", headers=auth_headers("tech.sh01")
+    )
+    assert clocked.status_code == 404  # not onto another station's job
     listed = await workshop.client.get("/jobs", headers=auth_headers("foreman.sh01"))
     assert listed.json() == {"data": [], "count": 0}
     group = await workshop.client.get(f"/jobs/{job.id}", headers=auth_headers("group.manager"))

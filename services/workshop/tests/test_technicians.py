@@ -30,5 +30,7 @@ async def test_technicians_are_listed_by_station(tmp_path: Path) -> None:
     assert own.status_code == 200
     assert {t["station_id"] for t in own.json()["data"]} == {"bj01"}
     me = next(t for t in own.json()["data"] if t["id"] == "tech.bj01")
-    assert me["skills"] == ["mechanical", "electrical"]
+    assert me["skills"] == ["mechanical", "electrical", "diagnosis"]
+    assert me["certification_level"] == 3
+    assert me["working_days"] == [1, 2, 3, 4, 5, 6]
     assert group.json()["count"] == 4 * len(STATIONS)
