@@ -9,23 +9,40 @@ from fastapi import APIRouter, Depends, status
 from services.parts import service
 from services.parts.models import (
     GoodsReceiptCreate,
+    IssueCreate,
     PartAvailabilityPublic,
     PartCategory,
     PartsPublic,
+    PurchaseOrderCreate,
+    PurchaseOrderPublic,
+    PurchaseOrdersPublic,
+    PurchaseOrderStatus,
+    PurchaseReceiptCreate,
+    ReorderSuggestionsPublic,
     ReservationPublic,
     ReservationsPublic,
     ReservationStatus,
+    ReturnCreate,
     StockItemPublic,
     StockItemsPublic,
+    StockMovementsPublic,
+    SuppliersPublic,
+    VersionedAction,
+    WriteOffCreate,
 )
 from shared.app import RuntimeDep
 from shared.auth import CurrentUser, Principal, Role, require_role
 
 catalogue_router = APIRouter(prefix="/parts", tags=["catalogue"])
+suppliers_router = APIRouter(prefix="/suppliers", tags=["purchasing"])
 stock_router = APIRouter(prefix="/stock", tags=["stock"])
+ledger_router = APIRouter(prefix="/stock-movements", tags=["stock"])
 reservations_router = APIRouter(prefix="/reservations", tags=["reservations"])
+purchase_router = APIRouter(prefix="/purchase-orders", tags=["purchasing"])
+replenishment_router = APIRouter(prefix="/replenishment", tags=["purchasing"])
 
 storekeeper = require_role(Role.PARTS_CLERK, Role.SERVICE_MANAGER)
+approver = require_role(Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
 
 
 @catalogue_router.get("", response_model=PartsPublic)
@@ -44,6 +61,13 @@ async def list_parts(
         )
 
 
+@suppliers_router.get("", response_model=SuppliersPublic)
+async def list_suppliers(runtime: RuntimeDep, _user: CurrentUser) -> SuppliersPublic:
+    """The suppliers parts may be bought from (only registered ones take orders)."""
+    async with runtime.db.read() as session:
+        return await service.list_suppliers(session)
+
+
 @stock_router.get("", response_model=StockItemsPublic)
 async def list_stock(
     runtime: RuntimeDep,
@@ -54,6 +78,7 @@ async def list_stock(
     offset: int = 0,
     limit: int = 50,
 ) -> StockItemsPublic:
+    """Stock per part and station: on hand, reserved, available, on order, in transit."""
     async with runtime.db.read() as session:
         return await service.list_stock(
             session,
@@ -70,7 +95,7 @@ async def list_stock(
 async def part_availability(
     runtime: RuntimeDep, part_no: str, user: CurrentUser
 ) -> PartAvailabilityPublic:
-    """Available stock of one part per station the user may see (for transfers)."""
+    """Available stock of one part per station the user may see (group view, transfers)."""
     async with runtime.db.read() as session:
         return await service.part_availability(session, user, part_no)
 
@@ -84,10 +109,50 @@ async def receive_goods(
     data: GoodsReceiptCreate,
     user: Principal = Depends(storekeeper),
 ) -> StockItemPublic:
-    """Book a delivery onto the station's shelf (入库): on hand goes up."""
+    """Book a delivery onto the station's shelf (入库): on hand goes up and waiting
+    requests are reserved for, oldest first."""
     async with runtime.unit_of_work() as uow:
         stock = await service.receive_goods(uow, user, part_no, data)
     return service.stock_public(stock)
+
+
+@stock_router.post(
+    "/{part_no}/write-offs", status_code=status.HTTP_201_CREATED, response_model=StockItemPublic
+)
+async def write_off(
+    runtime: RuntimeDep,
+    part_no: str,
+    data: WriteOffCreate,
+    user: Principal = Depends(storekeeper),
+) -> StockItemPublic:
+    """Write off parts lost or damaged on the shelf (报损), with the reason; reserved parts
+    cannot be written off."""
+    async with runtime.unit_of_work() as uow:
+        stock = await service.write_off(uow, user, part_no, data)
+    return service.stock_public(stock)
+
+
+@ledger_router.get("", response_model=StockMovementsPublic)
+async def list_movements(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    part_no: str | None = None,
+    station_id: str | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> StockMovementsPublic:
+    """The stock ledger: every change of on hand, reserved or on order, newest first."""
+    async with runtime.db.read() as session:
+        return await service.list_movements(
+            session,
+            user,
+            part_no=part_no,
+            station_id=station_id,
+            order_id=order_id,
+            offset=offset,
+            limit=min(limit, 200),
+        )
 
 
 @reservations_router.get("", response_model=ReservationsPublic)
@@ -99,6 +164,7 @@ async def list_reservations(
     offset: int = 0,
     limit: int = 50,
 ) -> ReservationsPublic:
+    """Reservations for the workshop's part requests, newest first."""
     async with runtime.db.read() as session:
         return await service.list_reservations(
             session, user, order_id=order_id, status=status, offset=offset, limit=min(limit, 200)
@@ -113,4 +179,141 @@ async def get_reservation(
         return await service.get_reservation(session, user, reservation_id)
 
 
-routers = [catalogue_router, stock_router, reservations_router]
+@reservations_router.post(
+    "/{reservation_id}/issues",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReservationPublic,
+)
+async def issue_parts(
+    runtime: RuntimeDep,
+    reservation_id: uuid.UUID,
+    data: IssueCreate,
+    user: Principal = Depends(storekeeper),
+) -> ReservationPublic:
+    """Issue reserved parts to the job (领料): at most what is reserved; ``item.issued``."""
+    async with runtime.unit_of_work() as uow:
+        reservation = await service.issue_parts(uow, user, reservation_id, data)
+    return service.reservation_public(reservation)
+
+
+@reservations_router.post(
+    "/{reservation_id}/returns",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReservationPublic,
+)
+async def return_parts(
+    runtime: RuntimeDep,
+    reservation_id: uuid.UUID,
+    data: ReturnCreate,
+    user: Principal = Depends(storekeeper),
+) -> ReservationPublic:
+    """Take back unused parts from the job (退料): at most what was issued; ``item.returned``."""
+    async with runtime.unit_of_work() as uow:
+        reservation = await service.return_parts(uow, user, reservation_id, data)
+    return service.reservation_public(reservation)
+
+
+@purchase_router.get("", response_model=PurchaseOrdersPublic)
+async def list_purchase_orders(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: PurchaseOrderStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> PurchaseOrdersPublic:
+    """Purchase orders of the stations the user may see, newest first."""
+    async with runtime.db.read() as session:
+        return await service.list_purchase_orders(
+            session, user, status=status, offset=offset, limit=min(limit, 200)
+        )
+
+
+@purchase_router.post("", status_code=status.HTTP_201_CREATED, response_model=PurchaseOrderPublic)
+async def create_purchase_order(
+    runtime: RuntimeDep, data: PurchaseOrderCreate, user: Principal = Depends(storekeeper)
+) -> PurchaseOrderPublic:
+    """Draft a purchase order to a registered supplier (采购订单)."""
+    async with runtime.unit_of_work() as uow:
+        order = await service.create_purchase_order(uow, user, data)
+        return await service.purchase_order_public(uow.session, order)
+
+
+@purchase_router.get("/{purchase_order_id}", response_model=PurchaseOrderPublic)
+async def get_purchase_order(
+    runtime: RuntimeDep, purchase_order_id: uuid.UUID, user: CurrentUser
+) -> PurchaseOrderPublic:
+    async with runtime.db.read() as session:
+        return await service.get_purchase_order(session, user, purchase_order_id)
+
+
+@purchase_router.post("/{purchase_order_id}/approval", response_model=PurchaseOrderPublic)
+async def approve_purchase_order(
+    runtime: RuntimeDep,
+    purchase_order_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(approver),
+) -> PurchaseOrderPublic:
+    """Approve a draft within your limit: service manager up to ¥50,000, group manager any."""
+    async with runtime.unit_of_work() as uow:
+        order = await service.approve_purchase_order(uow, user, purchase_order_id, data)
+        return await service.purchase_order_public(uow.session, order)
+
+
+@purchase_router.post("/{purchase_order_id}/sending", response_model=PurchaseOrderPublic)
+async def send_purchase_order(
+    runtime: RuntimeDep,
+    purchase_order_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(storekeeper),
+) -> PurchaseOrderPublic:
+    """Send the order to the supplier (over ¥5,000 only once approved): now on order."""
+    async with runtime.unit_of_work() as uow:
+        order = await service.send_purchase_order(uow, user, purchase_order_id, data)
+        return await service.purchase_order_public(uow.session, order)
+
+
+@purchase_router.post("/{purchase_order_id}/cancellation", response_model=PurchaseOrderPublic)
+async def cancel_purchase_order(
+    runtime: RuntimeDep,
+    purchase_order_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(storekeeper),
+) -> PurchaseOrderPublic:
+    """Cancel the order; what is still outstanding is no longer on order."""
+    async with runtime.unit_of_work() as uow:
+        order = await service.cancel_purchase_order(uow, user, purchase_order_id, data)
+        return await service.purchase_order_public(uow.session, order)
+
+
+@purchase_router.post("/{purchase_order_id}/receipts", response_model=PurchaseOrderPublic)
+async def receive_purchase_order(
+    runtime: RuntimeDep,
+    purchase_order_id: uuid.UUID,
+    data: PurchaseReceiptCreate,
+    user: Principal = Depends(storekeeper),
+) -> PurchaseOrderPublic:
+    """Receive goods against the order (到货入库): posts stock and reserves for waiting
+    requests oldest first (``item.reserved``); more than ordered needs an over-receipt note."""
+    async with runtime.unit_of_work() as uow:
+        order = await service.receive_purchase_order(uow, user, purchase_order_id, data)
+        return await service.purchase_order_public(uow.session, order)
+
+
+@replenishment_router.get("/suggestions", response_model=ReorderSuggestionsPublic)
+async def reorder_suggestions(
+    runtime: RuntimeDep, user: CurrentUser, station_id: str | None = None
+) -> ReorderSuggestionsPublic:
+    """Suggested purchase order lines for parts below their reorder point (net of on order)."""
+    async with runtime.db.read() as session:
+        return await service.reorder_suggestions(session, user, station_id=station_id)
+
+
+routers = [
+    catalogue_router,
+    suppliers_router,
+    stock_router,
+    ledger_router,
+    reservations_router,
+    purchase_router,
+    replenishment_router,
+]

@@ -14,12 +14,19 @@ from shared.contracts import events
 definition = ServiceDefinition(
     name="parts",
     port=8003,
-    title="Parts — catalogue, stock per station, reservations, goods receipts",
+    title="Parts — catalogue, stock per station, reservations, purchase orders, transfers",
     metadata=PartsTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
     routers=routers,
     consumer=consumer,
-    publishes=[events.ItemReserved, events.ItemBackordered, events.StockLow],
+    publishes=[
+        events.ItemReserved,
+        events.ItemBackordered,
+        events.ItemIssued,
+        events.ItemReturned,
+        events.ItemReleased,
+        events.StockLow,
+    ],
     seed=seed_demo,
 )
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from shared.auth import Role
+from shared.errors import DomainError
 
 #: days from ordering a part at the manufacturer to having it on the shelf (process §11)
 SUPPLIER_LEAD_TIME = timedelta(days=3)
@@ -69,9 +72,19 @@ def suggested_reorder_quantity(
     return lots * reorder_quantity
 
 
-def expected_on(today: date) -> date:
-    """When a part ordered today from the manufacturer should arrive."""
-    return today + SUPPLIER_LEAD_TIME
+def expected_on(
+    today: date,
+    *,
+    open_deliveries: Iterable[date | None] = (),
+    lead_time_days: int | None = None,
+) -> date:
+    """When a short part should arrive: the earliest delivery still expected on an open
+    purchase order, else today plus the supplier's lead time (default three days)."""
+    upcoming = [day for day in open_deliveries if day is not None and day >= today]
+    if upcoming:
+        return min(upcoming)
+    lead = SUPPLIER_LEAD_TIME if lead_time_days is None else timedelta(days=lead_time_days)
+    return today + lead
 
 
 def transfer_candidates(
@@ -84,3 +97,143 @@ def transfer_candidates(
         if station_id != excluding and amount > ZERO
     ]
     return sorted(candidates, key=lambda item: (-item[1], item[0]))
+
+
+# --- quantities and the stock invariant ----------------------------------------------------
+
+#: units counted in whole pieces; anything else (litres, metres) may be fractional
+COUNTED_UNITS = frozenset({"pc", "pcs", "piece", "set", "kit", "pair", "bottle", "box"})
+
+
+def check_quantity(quantity: Decimal, unit: str, *, field: str = "quantity") -> Decimal:
+    """A quantity of a part must be positive, and whole for parts counted in pieces."""
+    if quantity <= ZERO:
+        raise DomainError(f"{field} must be positive, got {quantity}", field=field)
+    if unit.lower() in COUNTED_UNITS and quantity != quantity.to_integral_value():
+        raise DomainError(f"{field} must be a whole number of {unit}, got {quantity}", field=field)
+    return quantity
+
+
+def stock_invariant_violation(on_hand: Decimal, reserved: Decimal, on_order: Decimal) -> str | None:
+    """What is wrong with a stock row, or None: on hand and on order never negative,
+    reserved between zero and on hand (only what is on the shelf can be set aside, so
+    reserved <= on hand + on order holds a fortiori)."""
+    if on_hand < ZERO:
+        return f"on hand would be {on_hand}"
+    if on_order < ZERO:
+        return f"on order would be {on_order}"
+    if reserved < ZERO:
+        return f"reserved would be {reserved}"
+    if reserved > on_hand:
+        return f"reserved {reserved} would exceed on hand {on_hand}"
+    return None
+
+
+def quantity_short(requested: Decimal, held: Decimal, issued: Decimal) -> Decimal:
+    """What a request still waits for: asked, less what is held and what was issued."""
+    return max(requested - held - issued, ZERO)
+
+
+def reservation_status(
+    requested: Decimal, held: Decimal, issued: Decimal, *, released: bool = False
+) -> str:
+    """The state of a request from its figures (values of ``ReservationStatus``)."""
+    if released:
+        return "released"
+    if issued >= requested:
+        return "issued"
+    if quantity_short(requested, held, issued) == ZERO:
+        return "reserved"
+    if held > ZERO or issued > ZERO:
+        return "partly_reserved"
+    return "backordered"
+
+
+def fill_oldest_first(
+    available_now: Decimal, waiting: Iterable[tuple[object, Decimal]]
+) -> list[tuple[object, Decimal]]:
+    """Share a delivery among the requests waiting for it, oldest first: each gets what it
+    is short of while stock lasts. ``waiting`` is (request, short) in age order."""
+    left = max(available_now, ZERO)
+    fills: list[tuple[object, Decimal]] = []
+    for request, short in waiting:
+        if left <= ZERO:
+            break
+        take = min(short, left)
+        if take > ZERO:
+            fills.append((request, take))
+            left -= take
+    return fills
+
+
+def take_back_newest_first(
+    excess: Decimal, held: Iterable[tuple[object, Decimal]]
+) -> list[tuple[object, Decimal]]:
+    """When fewer parts are on the shelf than are reserved (a count found fewer), take the
+    difference back from the newest reservations first: the oldest keep their parts.
+    ``held`` is (reservation, held) newest first."""
+    left = max(excess, ZERO)
+    takes: list[tuple[object, Decimal]] = []
+    for reservation, amount in held:
+        if left <= ZERO:
+            break
+        take = min(amount, left)
+        if take > ZERO:
+            takes.append((reservation, take))
+            left -= take
+    return takes
+
+
+# --- purchase orders -----------------------------------------------------------------------
+
+#: up to this total a parts clerk sends a purchase order without approval (yuan)
+CLERK_PURCHASE_LIMIT = Decimal("5000")
+#: up to this total a service manager approves; above it the group manager does
+SERVICE_MANAGER_PURCHASE_LIMIT = Decimal("50000")
+
+
+def approval_needed_from(total: Decimal) -> Role | None:
+    """Who must approve a purchase order of this total before it is sent (审批权限)."""
+    if total <= CLERK_PURCHASE_LIMIT:
+        return None
+    if total <= SERVICE_MANAGER_PURCHASE_LIMIT:
+        return Role.SERVICE_MANAGER
+    return Role.GROUP_MANAGER
+
+
+def may_approve(role: Role, total: Decimal) -> bool:
+    """A group manager approves any amount, a service manager up to the limit."""
+    if role == Role.GROUP_MANAGER:
+        return True
+    return role == Role.SERVICE_MANAGER and total <= SERVICE_MANAGER_PURCHASE_LIMIT
+
+
+def split_receipt(
+    outstanding: Decimal, quantity: Decimal, over_receipt_note: str | None
+) -> tuple[Decimal, Decimal]:
+    """(against the order, over the order) of a delivery; more than is outstanding is taken
+    in only with a note saying why (the supplier sent extra, a lot size)."""
+    against = min(quantity, max(outstanding, ZERO))
+    over = quantity - against
+    if over > ZERO and not over_receipt_note:
+        raise DomainError(
+            f"{quantity} received but only {outstanding} outstanding: "
+            "add an over_receipt_note to take in the extra",
+            field="lines.over_receipt_note",
+        )
+    return against, over
+
+
+# --- prices --------------------------------------------------------------------------------
+
+FEN = Decimal("0.01")
+
+
+def build_price(
+    cost: Decimal, margin: Decimal, warranty_margin: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(list price, warranty price) from cost and margins, to the fen (价格构成): the build-up
+    is the explanation, so anyone can redo the sum."""
+    list_price = (cost * (1 + margin)).quantize(FEN, rounding=ROUND_HALF_UP)
+    warranty_price = (cost * (1 + warranty_margin)).quantize(FEN, rounding=ROUND_HALF_UP)
+    return list_price, warranty_price

@@ -13,3 +13,13 @@ consumer = EventConsumer("parts")
 @consumer.handles(events.ItemRequested)
 async def on_item_requested(uow: UnitOfWork, event: events.ItemRequested) -> None:
     await service.reserve_item(uow, event)
+
+
+@consumer.handles(events.OrderCancelled)
+async def on_order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> None:
+    await service.release_order(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalDeclined)
+async def on_work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
+    await service.release_declined_work(uow, event)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 import pydantic
 from pydantic import BaseModel
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -39,7 +40,57 @@ class ReservationStatus(StrEnum):
     ISSUED = "issued"
 
 
-# --- catalogue, stock, reservations ------------------------------------------------------
+class MovementKind(StrEnum):
+    """Why a stock figure changed: every change of a stock row is one ledger row."""
+
+    RECEIPT = "receipt"  # on hand up: delivered by a supplier (入库)
+    ISSUE = "issue"  # on hand and reserved down: drawn for a job (领料)
+    RETURN = "return"  # on hand up: unused part back from a job (退料)
+    LOSS = "loss"  # on hand down: lost
+    DAMAGE = "damage"  # on hand down: damaged, written off
+    ADJUSTMENT = "adjustment"  # on hand up or down: stocktake variance (盘点)
+    TRANSFER_OUT = "transfer_out"  # on hand down: shipped to another station
+    TRANSFER_IN = "transfer_in"  # on hand up: received from another station
+    RESERVATION = "reservation"  # reserved up
+    RELEASE = "release"  # reserved down: order cancelled, work declined, shortfall
+    ORDERED = "ordered"  # on order up: purchase order sent
+    ORDER_CANCELLED = "order_cancelled"  # on order down: purchase order cancelled
+
+
+class PurchaseOrderStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENT = "sent"
+    PARTLY_RECEIVED = "partly_received"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class StocktakeStatus(StrEnum):
+    COUNTING = "counting"
+    APPROVED = "approved"
+
+
+# --- suppliers and catalogue --------------------------------------------------------------
+
+
+class Supplier(PartsTable, table=True):  # type: ignore[call-arg]
+    """A registered supplier: parts are bought only from these (防止外购外销)."""
+
+    __tablename__ = "supplier"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=200)
+    registered: bool = True
+    lead_time_days: int = Field(default=3, ge=0)
 
 
 class Part(PartsTable, table=True):  # type: ignore[call-arg]
@@ -54,6 +105,35 @@ class Part(PartsTable, table=True):  # type: ignore[call-arg]
     list_price: Decimal = Field(sa_column=money_column())
     warranty_price: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
     supersedes: str | None = Field(default=None, max_length=40, index=True)
+    supplier_id: uuid.UUID | None = Field(default=None, foreign_key="supplier.id")
+    cost: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    margin: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    warranty_margin: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+
+
+class PriceChange(PartsTable, table=True):  # type: ignore[call-arg]
+    """One change of a part's price build-up: before, after, who and why."""
+
+    __tablename__ = "price_change"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
+    changed_by: str = Field(max_length=80)
+    changed_at: datetime = Field(sa_column=utc_column())
+    reason: str = Field(max_length=500)
+    cost_before: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    cost_after: Decimal = Field(sa_column=money_column())
+    margin: Decimal = Field(sa_column=money_column())
+    warranty_margin: Decimal = Field(sa_column=money_column())
+    list_price_before: Decimal = Field(sa_column=money_column())
+    list_price_after: Decimal = Field(sa_column=money_column())
+    warranty_price_before: Decimal | None = Field(
+        default=None, sa_column=money_column(nullable=True)
+    )
+    warranty_price_after: Decimal = Field(sa_column=money_column())
+
+
+# --- stock, ledger, reservations ----------------------------------------------------------
 
 
 class StockItem(PartsTable, table=True):  # type: ignore[call-arg]
@@ -67,10 +147,41 @@ class StockItem(PartsTable, table=True):  # type: ignore[call-arg]
     part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
     on_hand: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     reserved: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    on_order: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     min_level: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     reorder_point: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     reorder_quantity: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     bin_location: str | None = Field(default=None, max_length=20)
+
+
+class StockMovement(PartsTable, table=True):  # type: ignore[call-arg]
+    """The stock ledger: one row per change of a stock row, in the same transaction.
+
+    Summing a station's rows of a part gives its on hand, reserved and on order exactly.
+    """
+
+    __tablename__ = "stock_movement"
+    __table_args__ = (Index("ix_stock_movement_station_part", "station_id", "part_no"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40)
+    kind: MovementKind = Field(sa_column=enum_column(MovementKind, index=True))
+    on_hand_change: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    reserved_change: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    on_order_change: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    on_hand_after: Decimal = Field(sa_column=money_column())
+    reserved_after: Decimal = Field(sa_column=money_column())
+    on_order_after: Decimal = Field(sa_column=money_column())
+    unit_cost: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    reason: str = Field(max_length=500)
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    reservation_id: uuid.UUID | None = None
+    reference_id: uuid.UUID | None = Field(
+        default=None, description="purchase order, transfer or stocktake"
+    )
+    actor: str = Field(max_length=80)
+    occurred_at: datetime = Field(sa_column=utc_column(index=True))
 
 
 class Reservation(PartsTable, table=True):  # type: ignore[call-arg]
@@ -83,14 +194,121 @@ class Reservation(PartsTable, table=True):  # type: ignore[call-arg]
     station_id: str = Field(max_length=20, index=True)
     order_id: uuid.UUID = Field(index=True)
     job_id: uuid.UUID
+    finding_id: uuid.UUID | None = Field(default=None, index=True)
     part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
     quantity_requested: Decimal = Field(sa_column=money_column())
+    #: held on the shelf for this request now (issued parts are no longer held)
     quantity_reserved: Decimal = Field(sa_column=money_column())
+    quantity_issued: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    quantity_returned: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    #: served from stock in full when asked (the fill rate counts these)
+    filled_at_once: bool = False
     status: ReservationStatus = Field(sa_column=enum_column(ReservationStatus, index=True))
+    release_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=utc_column())
 
 
+# --- purchase orders ----------------------------------------------------------------------
+
+
+class PurchaseOrder(PartsTable, table=True):  # type: ignore[call-arg]
+    """An order to a registered supplier, tracked to receipt (采购订单)."""
+
+    __tablename__ = "purchase_order"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    supplier_id: uuid.UUID = Field(foreign_key="supplier.id", index=True)
+    status: PurchaseOrderStatus = Field(sa_column=enum_column(PurchaseOrderStatus, index=True))
+    total: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    expected_on: date | None = None
+    note: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=utc_column())
+    approved_by: str | None = Field(default=None, max_length=80)
+    approved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    sent_by: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int = 1
+
+
+class PurchaseOrderLine(PartsTable, table=True):  # type: ignore[call-arg]
+    __tablename__ = "purchase_order_line"
+    __table_args__ = (UniqueConstraint("purchase_order_id", "part_no", name="uq_po_line_part"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    purchase_order_id: uuid.UUID = Field(foreign_key="purchase_order.id", index=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
+    quantity_ordered: Decimal = Field(sa_column=money_column())
+    quantity_received: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    unit_cost: Decimal = Field(sa_column=money_column())
+    over_receipt_note: str | None = Field(default=None, max_length=500)
+
+
+# --- transfers and stocktakes ---------------------------------------------------------------
+
+
+class Transfer(PartsTable, table=True):  # type: ignore[call-arg]
+    """Parts lent by one station of the group to another (调拨): requested by the receiving
+    station, shipped by the sending one, received by the receiving one."""
+
+    __tablename__ = "transfer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
+    from_station_id: str = Field(max_length=20, index=True)
+    to_station_id: str = Field(max_length=20, index=True)
+    quantity: Decimal = Field(sa_column=money_column())
+    status: TransferStatus = Field(sa_column=enum_column(TransferStatus, index=True))
+    note: str | None = Field(default=None, max_length=500)
+    requested_by: str = Field(max_length=80)
+    requested_at: datetime = Field(sa_column=utc_column())
+    shipped_by: str | None = Field(default=None, max_length=80)
+    shipped_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    received_by: str | None = Field(default=None, max_length=80)
+    received_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int = 1
+
+
+class Stocktake(PartsTable, table=True):  # type: ignore[call-arg]
+    """A count of some bins of a station (盘点); variances post when a manager approves."""
+
+    __tablename__ = "stocktake"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    status: StocktakeStatus = Field(sa_column=enum_column(StocktakeStatus, index=True))
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=utc_column())
+    approved_by: str | None = Field(default=None, max_length=80)
+    approved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    value_before: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    value_after: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    version: int = 1
+
+
+class StocktakeLine(PartsTable, table=True):  # type: ignore[call-arg]
+    """One line of a count sheet: a part in a bin, what the books said and what was counted."""
+
+    __tablename__ = "stocktake_line"
+    __table_args__ = (UniqueConstraint("stocktake_id", "part_no", name="uq_stocktake_line"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    stocktake_id: uuid.UUID = Field(foreign_key="stocktake.id", index=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40)
+    bin_location: str | None = Field(default=None, max_length=20)
+    book_quantity: Decimal = Field(sa_column=money_column())
+    counted_quantity: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    unit_cost: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+
+
 # --- API schemas ------------------------------------------------------------------------
+
+Quantity = Annotated[
+    Decimal,
+    pydantic.Field(gt=0, max_digits=10, decimal_places=3, examples=["2"]),
+]
+Money = Annotated[Decimal, pydantic.Field(ge=0, max_digits=12, decimal_places=2)]
 
 
 class PartPublic(BaseModel):
@@ -101,10 +319,71 @@ class PartPublic(BaseModel):
     list_price: Decimal
     warranty_price: Decimal | None
     supersedes: str | None
+    supplier_id: uuid.UUID | None = None
+    cost: Decimal | None = None
+    margin: Decimal | None = None
+    warranty_margin: Decimal | None = None
 
 
 class PartsPublic(BaseModel):
     data: list[PartPublic]
+    count: int
+
+
+class PriceBuildUp(InputModel):
+    """A new price for a part, built up from its cost (价格构成): list = cost x (1 + margin),
+    warranty = cost x (1 + warranty margin), each to the fen."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "cost": "320.00",
+                    "margin": "0.50",
+                    "warranty_margin": "0.275",
+                    "reason": "manufacturer's 2027 price list",
+                }
+            ]
+        }
+    }
+
+    cost: Decimal = pydantic.Field(gt=0, max_digits=12, decimal_places=2)
+    margin: Decimal = pydantic.Field(ge=0, le=5, max_digits=6, decimal_places=3)
+    warranty_margin: Decimal = pydantic.Field(ge=0, le=5, max_digits=6, decimal_places=3)
+    reason: str = pydantic.Field(min_length=3, max_length=500)
+
+
+class PriceChangePublic(BaseModel):
+    id: uuid.UUID
+    part_no: str
+    changed_by: str
+    changed_at: datetime
+    reason: str
+    cost_before: Decimal | None
+    cost_after: Decimal
+    margin: Decimal
+    warranty_margin: Decimal
+    list_price_before: Decimal
+    list_price_after: Decimal
+    warranty_price_before: Decimal | None
+    warranty_price_after: Decimal
+
+
+class PriceChangesPublic(BaseModel):
+    data: list[PriceChangePublic]
+    count: int
+
+
+class SupplierPublic(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    registered: bool
+    lead_time_days: int
+
+
+class SuppliersPublic(BaseModel):
+    data: list[SupplierPublic]
     count: int
 
 
@@ -115,6 +394,8 @@ class StockItemPublic(BaseModel):
     on_hand: Decimal
     reserved: Decimal
     available: Decimal
+    on_order: Decimal
+    in_transit: Decimal = Decimal("0")
     min_level: Decimal
     reorder_point: Decimal
     reorder_quantity: Decimal
@@ -127,11 +408,37 @@ class StockItemsPublic(BaseModel):
     count: int
 
 
+class StockMovementPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    part_no: str
+    kind: MovementKind
+    on_hand_change: Decimal
+    reserved_change: Decimal
+    on_order_change: Decimal
+    on_hand_after: Decimal
+    reserved_after: Decimal
+    on_order_after: Decimal
+    reason: str
+    order_id: uuid.UUID | None
+    reservation_id: uuid.UUID | None
+    reference_id: uuid.UUID | None
+    actor: str
+    occurred_at: datetime
+
+
+class StockMovementsPublic(BaseModel):
+    data: list[StockMovementPublic]
+    count: int
+
+
 class StationAvailability(BaseModel):
     station_id: str
     on_hand: Decimal
     reserved: Decimal
     available: Decimal
+    on_order: Decimal = Decimal("0")
+    in_transit: Decimal = Decimal("0")
     bin_location: str | None
 
 
@@ -149,7 +456,7 @@ class GoodsReceiptCreate(InputModel):
     station_id: str | None = pydantic.Field(
         default=None, description="defaults to the clerk's station"
     )
-    quantity: Decimal = pydantic.Field(gt=0, max_digits=10, decimal_places=3)
+    quantity: Decimal = pydantic.Field(gt=0, max_digits=10, decimal_places=3, examples=["6"])
 
 
 class ReservationPublic(BaseModel):
@@ -158,13 +465,171 @@ class ReservationPublic(BaseModel):
     station_id: str
     order_id: uuid.UUID
     job_id: uuid.UUID
+    finding_id: uuid.UUID | None = None
     part_no: str
     quantity_requested: Decimal
     quantity_reserved: Decimal
+    quantity_issued: Decimal = Decimal("0")
+    quantity_returned: Decimal = Decimal("0")
+    quantity_short: Decimal = Decimal("0")
     status: ReservationStatus
+    release_reason: str | None = None
     created_at: datetime
 
 
 class ReservationsPublic(BaseModel):
     data: list[ReservationPublic]
+    count: int
+
+
+class IssueCreate(InputModel):
+    """Parts handed to the technician for the job (领料): taken from the reservation."""
+
+    quantity: Quantity
+
+
+class ReturnCreate(InputModel):
+    """Unused parts brought back from the job (退料): back on the shelf."""
+
+    quantity: Quantity
+    reason: str = pydantic.Field(
+        default="unused", min_length=3, max_length=500, examples=["not needed after all"]
+    )
+
+
+class WriteOffKind(StrEnum):
+    LOSS = "loss"
+    DAMAGE = "damage"
+
+
+class WriteOffCreate(InputModel):
+    """Parts lost or damaged on the shelf: written off with a reason (报损)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"quantity": "1", "kind": "damage", "reason": "dropped, cracked"}]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    quantity: Quantity
+    kind: WriteOffKind
+    reason: str = pydantic.Field(min_length=3, max_length=500)
+
+
+class PurchaseOrderLineCreate(InputModel):
+    part_no: str = pydantic.Field(min_length=1, max_length=40, examples=["1K0615301AA"])
+    quantity: Quantity
+    unit_cost: Decimal | None = pydantic.Field(
+        default=None,
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="defaults to the part's cost",
+    )
+
+
+class PurchaseOrderCreate(InputModel):
+    """A purchase order to a registered supplier; starts as a draft."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "supplier_id": "6f1c1d7e-2f7a-4a59-9d61-3f7d9b5d2c11",
+                    "lines": [{"part_no": "1K0615301AA", "quantity": "4"}],
+                    "note": "brake discs for this week's bookings",
+                }
+            ]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    supplier_id: uuid.UUID
+    lines: list[PurchaseOrderLineCreate] = pydantic.Field(min_length=1, max_length=200)
+    note: str | None = pydantic.Field(default=None, max_length=500)
+
+
+class VersionedAction(InputModel):
+    """A state change of a record that others may change at the same time."""
+
+    version: int | None = pydantic.Field(
+        default=None, ge=1, description="the version you saw; 409 when it has changed since"
+    )
+
+
+class PurchaseReceiptLine(InputModel):
+    part_no: str = pydantic.Field(min_length=1, max_length=40)
+    quantity: Quantity
+    over_receipt_note: str | None = pydantic.Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="required to take in more than is still outstanding on the line",
+    )
+
+
+class PurchaseReceiptCreate(VersionedAction):
+    """What arrived from the supplier against this order (到货入库)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"version": 3, "lines": [{"part_no": "1K0615301AA", "quantity": "4"}]}]
+        }
+    }
+
+    lines: list[PurchaseReceiptLine] = pydantic.Field(min_length=1, max_length=200)
+
+
+class PurchaseOrderLinePublic(BaseModel):
+    id: uuid.UUID
+    part_no: str
+    quantity_ordered: Decimal
+    quantity_received: Decimal
+    unit_cost: Decimal
+    over_receipt_note: str | None
+
+
+class PurchaseOrderPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    supplier_id: uuid.UUID
+    status: PurchaseOrderStatus
+    total: Decimal
+    approval_needed_from: str | None
+    expected_on: date | None
+    note: str | None
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    sent_by: str | None
+    sent_at: datetime | None
+    version: int
+    lines: list[PurchaseOrderLinePublic]
+
+
+class PurchaseOrdersPublic(BaseModel):
+    data: list[PurchaseOrderPublic]
+    count: int
+
+
+class ReorderSuggestion(BaseModel):
+    """A suggested purchase order line for a part below its reorder point."""
+
+    station_id: str
+    part_no: str
+    available: Decimal
+    on_order: Decimal
+    reorder_point: Decimal
+    suggested_quantity: Decimal
+    supplier_id: uuid.UUID | None
+
+
+class ReorderSuggestionsPublic(BaseModel):
+    data: list[ReorderSuggestion]
     count: int

@@ -1,4 +1,6 @@
-"""Demo data for the embedded default: a small catalogue and the shelves of both demo stations.
+"""Demo data for the embedded default: suppliers, a small catalogue with its price build-up,
+the shelves of both demo stations (each opening balance a ledger row) and one open purchase
+order (brake discs for the first station, which has none).
 
 Idempotent: rows that exist are left alone (stock counts included), so a restart with
 ``SEED_DEMO_DATA=true`` never undoes what the demo users booked.
@@ -6,18 +8,45 @@ Idempotent: rows that exist are left alone (stock counts included), so a restart
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from services.parts.models import Part, PartCategory, StockItem
+from services.parts import domain
+from services.parts.models import (
+    MovementKind,
+    Part,
+    PartCategory,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    StockItem,
+    Supplier,
+)
+from services.parts.service import lock_stock, post
+from shared.db import utcnow
 from shared.demo import STATIONS
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from shared.app import Runtime
 
 D = Decimal
+
+#: registered suppliers (the manufacturers' parts centres) and one that is not registered
+SUPPLIERS: tuple[tuple[uuid.UUID, str, str, bool, int], ...] = (
+    (uuid.UUID("5b0f3a52-0c55-4f43-9d0e-6f1d6c0a0001"), "FAWVW-PC", "一汽-大众 配件中心", True, 3),
+    (uuid.UUID("5b0f3a52-0c55-4f43-9d0e-6f1d6c0a0002"), "SGM-PC", "上汽通用 配件中心", True, 4),
+    (uuid.UUID("5b0f3a52-0c55-4f43-9d0e-6f1d6c0a0003"), "GREY", "路边配件商", False, 1),
+)  # fmt: skip
+MAIN_SUPPLIER = SUPPLIERS[0][0]
+#: the demo's open purchase order: four brake discs for bj01, sent to the parts centre
+OPEN_ORDER_ID = uuid.UUID("5b0f3a52-0c55-4f43-9d0e-6f1d6c0a0100")
+#: list price = cost x (1 + margin) in the demo catalogue
+DEMO_MARGIN = Decimal("0.5")
 
 #: part_no, description, category, unit, list price, warranty price (¥), supersedes
 CATALOGUE: tuple[tuple[str, str, PartCategory, str, Decimal, Decimal | None, str | None], ...] = (
@@ -77,8 +106,21 @@ async def seed_demo(runtime: Runtime) -> None:
     """Load the demo catalogue and stock; skips every row that is already there."""
     stations = [station.station_id for station in STATIONS[:2]]
     async with runtime.db.transaction() as session:
+        for supplier_id, code, name, registered, lead_time_days in SUPPLIERS:
+            if await session.get(Supplier, supplier_id) is None:
+                session.add(
+                    Supplier(
+                        id=supplier_id,
+                        code=code,
+                        name=name,
+                        registered=registered,
+                        lead_time_days=lead_time_days,
+                    )
+                )
+        await session.flush()  # parts refer to their supplier
         for part_no, description, category, unit, list_price, warranty_price, old in CATALOGUE:
             if await session.get(Part, part_no) is None:
+                cost = (list_price / (1 + DEMO_MARGIN)).quantize(domain.FEN)
                 session.add(
                     Part(
                         part_no=part_no,
@@ -88,6 +130,14 @@ async def seed_demo(runtime: Runtime) -> None:
                         list_price=list_price,
                         warranty_price=warranty_price,
                         supersedes=old,
+                        supplier_id=MAIN_SUPPLIER,
+                        cost=cost,
+                        margin=DEMO_MARGIN,
+                        warranty_margin=(
+                            (warranty_price / cost - 1).quantize(Decimal("0.001"))
+                            if warranty_price is not None
+                            else None
+                        ),
                     )
                 )
         await session.flush()  # stock rows refer to the parts
@@ -100,14 +150,67 @@ async def seed_demo(runtime: Runtime) -> None:
             for station_id, on_hand in zip(stations, counts, strict=True):
                 if (station_id, part_no) in existing:
                     continue
-                session.add(
-                    StockItem(
-                        station_id=station_id,
-                        part_no=part_no,
-                        on_hand=on_hand,
-                        min_level=min_level,
-                        reorder_point=reorder_point,
-                        reorder_quantity=reorder_quantity,
-                        bin_location=bin_location,
-                    )
+                stock = StockItem(
+                    station_id=station_id,
+                    part_no=part_no,
+                    min_level=min_level,
+                    reorder_point=reorder_point,
+                    reorder_quantity=reorder_quantity,
+                    bin_location=bin_location,
                 )
+                session.add(stock)
+                await session.flush()
+                if on_hand > 0:
+                    post(
+                        session,
+                        stock,
+                        MovementKind.RECEIPT,
+                        actor="seed",
+                        reason="opening balance",
+                        on_hand=on_hand,
+                    )
+        if await session.get(PurchaseOrder, OPEN_ORDER_ID) is None:
+            await _open_purchase_order(session, stations[0])
+
+
+async def _open_purchase_order(session: AsyncSession, station_id: str) -> None:
+    part = await session.get(Part, "1K0615301AA")
+    assert part is not None and part.cost is not None
+    quantity = Decimal(4)
+    now = utcnow()
+    session.add(
+        PurchaseOrder(
+            id=OPEN_ORDER_ID,
+            station_id=station_id,
+            supplier_id=MAIN_SUPPLIER,
+            status=PurchaseOrderStatus.SENT,
+            total=(quantity * part.cost).quantize(domain.FEN),
+            expected_on=domain.expected_on(now.date()),
+            note="demo: brake discs, out of stock here",
+            created_by="parts." + station_id,
+            created_at=now,
+            sent_by="parts." + station_id,
+            sent_at=now,
+        )
+    )
+    await session.flush()
+    session.add(
+        PurchaseOrderLine(
+            purchase_order_id=OPEN_ORDER_ID,
+            part_no=part.part_no,
+            quantity_ordered=quantity,
+            unit_cost=part.cost,
+        )
+    )
+    stock = await lock_stock(session, station_id, part.part_no)
+    assert stock is not None
+    post(
+        session,
+        stock,
+        MovementKind.ORDERED,
+        actor="seed",
+        reason="purchase order sent to FAWVW-PC",
+        on_order=quantity,
+        reference_id=OPEN_ORDER_ID,
+        unit_cost=part.cost,
+    )

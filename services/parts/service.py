@@ -1,8 +1,15 @@
-"""Parts' use cases: each one state change plus its events, in one unit of work."""
+"""Parts' use cases: each one state change plus its ledger rows and events, in one unit of work.
+
+Every change of a stock row goes through ``_post``: it takes the row locked with
+``SELECT ... FOR UPDATE``, checks the stock invariant on the new figures and writes the
+``StockMovement`` ledger row in the same transaction. So the ledger always sums to the row.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,28 +17,137 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.parts import domain
 from services.parts.models import (
     GoodsReceiptCreate,
+    IssueCreate,
+    MovementKind,
     Part,
     PartAvailabilityPublic,
     PartCategory,
     PartPublic,
     PartsPublic,
+    PurchaseOrder,
+    PurchaseOrderCreate,
+    PurchaseOrderLine,
+    PurchaseOrderLinePublic,
+    PurchaseOrderPublic,
+    PurchaseOrdersPublic,
+    PurchaseOrderStatus,
+    PurchaseReceiptCreate,
+    ReorderSuggestion,
+    ReorderSuggestionsPublic,
     Reservation,
     ReservationPublic,
     ReservationsPublic,
     ReservationStatus,
+    ReturnCreate,
     StationAvailability,
     StockItem,
     StockItemPublic,
     StockItemsPublic,
+    StockMovement,
+    StockMovementPublic,
+    StockMovementsPublic,
+    Supplier,
+    SupplierPublic,
+    SuppliersPublic,
+    Transfer,
+    TransferStatus,
+    VersionedAction,
+    WriteOffCreate,
+    WriteOffKind,
 )
 from shared.auth import Principal
 from shared.contracts import events
 from shared.db import utcnow
-from shared.errors import DomainError, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
-from shared.scoping import at_visible_stations, count_rows
+from shared.scoping import at_visible_stations, count_rows, get_visible
 
-# --- reacting to the workshop ------------------------------------------------------------
+ZERO = domain.ZERO
+OPEN_PURCHASE_ORDERS = (PurchaseOrderStatus.SENT, PurchaseOrderStatus.PARTLY_RECEIVED)
+WAITING = (ReservationStatus.PARTLY_RESERVED, ReservationStatus.BACKORDERED)
+
+
+class Forbidden(DomainError):
+    """The user's role may not do this (for this amount)."""
+
+    status = 403
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+async def lock_stock(
+    session: AsyncSession, station_id: str, part_no: str, *, create: bool = True
+) -> StockItem | None:
+    """The stock row of a part at a station, locked until the transaction ends (a second
+    writer waits here, then sees the first one's figures); opened at zero when missing."""
+    stock = (
+        await session.exec(
+            select(StockItem)
+            .where(StockItem.station_id == station_id, StockItem.part_no == part_no)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if stock is None and create:
+        stock = StockItem(station_id=station_id, part_no=part_no)
+        session.add(stock)
+        await session.flush()
+    return stock
+
+
+def post(
+    session: AsyncSession,
+    stock: StockItem,
+    kind: MovementKind,
+    *,
+    actor: str,
+    reason: str,
+    on_hand: Decimal = ZERO,
+    reserved: Decimal = ZERO,
+    on_order: Decimal = ZERO,
+    order_id: uuid.UUID | None = None,
+    reservation_id: uuid.UUID | None = None,
+    reference_id: uuid.UUID | None = None,
+    unit_cost: Decimal | None = None,
+) -> StockMovement:
+    """Change a (locked) stock row and write its ledger row; refuses a change that would
+    break the invariant, so nothing is half-posted (the caller's transaction rolls back)."""
+    new_on_hand = stock.on_hand + on_hand
+    new_reserved = stock.reserved + reserved
+    new_on_order = stock.on_order + on_order
+    problem = domain.stock_invariant_violation(new_on_hand, new_reserved, new_on_order)
+    if problem is not None:
+        raise Conflict(f"{stock.part_no} at {stock.station_id}: {problem}", field="quantity")
+    stock.on_hand, stock.reserved, stock.on_order = new_on_hand, new_reserved, new_on_order
+    session.add(stock)
+    movement = StockMovement(
+        station_id=stock.station_id,
+        part_no=stock.part_no,
+        kind=kind,
+        on_hand_change=on_hand,
+        reserved_change=reserved,
+        on_order_change=on_order,
+        on_hand_after=new_on_hand,
+        reserved_after=new_reserved,
+        on_order_after=new_on_order,
+        unit_cost=unit_cost,
+        reason=reason[:500],
+        order_id=order_id,
+        reservation_id=reservation_id,
+        reference_id=reference_id,
+        actor=actor[:80],
+        occurred_at=utcnow(),
+    )
+    session.add(movement)
+    return movement
+
+
+def _event_actor(uow: UnitOfWork) -> str:
+    return f"event:{uow.event.type}:{uow.event.event_id}"
+
+
+# --- reacting to the workshop ---------------------------------------------------------------
 
 
 async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservation:
@@ -46,72 +162,88 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
         return existing  # the same request again (a new event id): reserve once
 
     part = await _catalogue_part(session, event.part_no)
-    stock = (
-        await session.exec(
-            select(StockItem)
-            .where(StockItem.station_id == station_id, StockItem.part_no == part.part_no)
-            .with_for_update()
-        )
-    ).first()
-    before = domain.available(stock.on_hand, stock.reserved) if stock else domain.ZERO
+    domain.check_quantity(event.quantity, part.unit)
+    stock = await lock_stock(session, station_id, part.part_no, create=False)
+    before = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
     allocation = domain.allocate(event.quantity, before)
-    if stock is not None and allocation.reserved > 0:
-        stock.reserved += allocation.reserved
-        session.add(stock)
-
+    finding = uow.event.payload.get("finding_id")  # sent by the workshop for added work
     reservation = Reservation(
         request_id=event.request_id,
         station_id=station_id,
         order_id=event.order_id,
         job_id=event.job_id,
+        finding_id=uuid.UUID(str(finding)) if finding else None,
         part_no=part.part_no,
         quantity_requested=allocation.requested,
         quantity_reserved=allocation.reserved,
+        filled_at_once=allocation.complete,
         status=_status_of(allocation),
         created_at=utcnow(),
     )
     session.add(reservation)
+    if stock is not None and allocation.reserved > 0:
+        post(
+            session,
+            stock,
+            MovementKind.RESERVATION,
+            actor=_event_actor(uow),
+            reason=f"reserved for job {event.job_id}",
+            reserved=allocation.reserved,
+            order_id=event.order_id,
+            reservation_id=reservation.id,
+        )
 
     if allocation.complete:
-        uow.emit(
-            events.ItemReserved(
-                reservation_id=reservation.id,
-                request_id=event.request_id,
-                order_id=event.order_id,
-                job_id=event.job_id,
-                part_no=part.part_no,
-                quantity=allocation.reserved,
-            )
-        )
+        uow.emit(_reserved_event(reservation))
     else:
         uow.emit(
             events.ItemBackordered(
+                reservation_id=reservation.id,
                 request_id=event.request_id,
                 order_id=event.order_id,
                 job_id=event.job_id,
                 part_no=part.part_no,
                 quantity_reserved=allocation.reserved,
                 quantity_short=allocation.short,
-                expected_on=domain.expected_on(utcnow().date()),
+                expected_on=await _expected_on(session, part, station_id),
                 other_stations=await _other_stations(session, part.part_no, station_id),
             )
         )
 
     if stock is not None:
-        after = domain.available(stock.on_hand, stock.reserved)
-        if domain.falls_below_reorder_point(before, after, stock.reorder_point):
-            uow.emit(
-                events.StockLow(
-                    part_no=part.part_no,
-                    available=after,
-                    reorder_point=stock.reorder_point,
-                    suggested_quantity=domain.suggested_reorder_quantity(
-                        after, stock.reorder_point, stock.reorder_quantity, short=allocation.short
-                    ),
-                ),
-                station_id=station_id,
-            )
+        _alert_if_low(uow, stock, before, short=allocation.short)
     return reservation
+
+
+def _reserved_event(reservation: Reservation) -> events.ItemReserved:
+    return events.ItemReserved(
+        reservation_id=reservation.id,
+        request_id=reservation.request_id,
+        order_id=reservation.order_id,
+        job_id=reservation.job_id,
+        part_no=reservation.part_no,
+        quantity=reservation.quantity_reserved + reservation.quantity_issued,
+    )
+
+
+def _alert_if_low(
+    uow: UnitOfWork, stock: StockItem, before: Decimal, *, short: Decimal = ZERO
+) -> None:
+    """stock.low with a suggested reorder when this change took available stock below the
+    reorder point (once per crossing, not on every later change)."""
+    after = domain.available(stock.on_hand, stock.reserved)
+    if domain.falls_below_reorder_point(before, after, stock.reorder_point):
+        uow.emit(
+            events.StockLow(
+                part_no=stock.part_no,
+                available=after,
+                reorder_point=stock.reorder_point,
+                suggested_quantity=domain.suggested_reorder_quantity(
+                    after, stock.reorder_point, stock.reorder_quantity, short=short
+                ),
+            ),
+            station_id=stock.station_id,
+        )
 
 
 async def _catalogue_part(session: AsyncSession, part_no: str) -> Part:
@@ -130,6 +262,39 @@ def _status_of(allocation: domain.Allocation) -> ReservationStatus:
     if allocation.reserved > 0:
         return ReservationStatus.PARTLY_RESERVED
     return ReservationStatus.BACKORDERED
+
+
+def _refresh_status(reservation: Reservation) -> None:
+    reservation.status = ReservationStatus(
+        domain.reservation_status(
+            reservation.quantity_requested,
+            reservation.quantity_reserved,
+            reservation.quantity_issued,
+            released=reservation.status == ReservationStatus.RELEASED,
+        )
+    )
+
+
+async def _expected_on(session: AsyncSession, part: Part, station_id: str) -> date:
+    """The earliest delivery of an open purchase order for the part, else the lead time."""
+    deliveries = (
+        await session.exec(
+            select(col(PurchaseOrder.expected_on))
+            .join(PurchaseOrderLine, col(PurchaseOrderLine.purchase_order_id) == PurchaseOrder.id)
+            .where(
+                PurchaseOrder.station_id == station_id,
+                col(PurchaseOrder.status).in_(OPEN_PURCHASE_ORDERS),
+                PurchaseOrderLine.part_no == part.part_no,
+                col(PurchaseOrderLine.quantity_received) < col(PurchaseOrderLine.quantity_ordered),
+            )
+        )
+    ).all()
+    supplier = await session.get(Supplier, part.supplier_id) if part.supplier_id else None
+    return domain.expected_on(
+        utcnow().date(),
+        open_deliveries=deliveries,
+        lead_time_days=supplier.lead_time_days if supplier else None,
+    )
 
 
 async def _other_stations(
@@ -152,33 +317,660 @@ async def _other_stations(
     ]
 
 
-# --- goods receipt ------------------------------------------------------------------------
+async def fill_backorders(
+    uow: UnitOfWork,
+    stock: StockItem,
+    *,
+    actor: str,
+    reference_id: uuid.UUID | None = None,
+) -> list[Reservation]:
+    """Stock arrived: serve the requests waiting for this part at this station, oldest
+    first, reserving for them and telling the workshop (``item.reserved`` when a request is
+    now complete, an updated ``item.backordered`` when it is still short)."""
+    session = uow.session
+    waiting = (
+        await session.exec(
+            select(Reservation)
+            .where(
+                Reservation.station_id == stock.station_id,
+                Reservation.part_no == stock.part_no,
+                col(Reservation.status).in_(WAITING),
+            )
+            .order_by(col(Reservation.created_at), col(Reservation.id))
+            .with_for_update()
+        )
+    ).all()
+    shorts = [
+        (r, domain.quantity_short(r.quantity_requested, r.quantity_reserved, r.quantity_issued))
+        for r in waiting
+    ]
+    filled: list[Reservation] = []
+    for request, take in domain.fill_oldest_first(
+        domain.available(stock.on_hand, stock.reserved), shorts
+    ):
+        assert isinstance(request, Reservation)
+        post(
+            session,
+            stock,
+            MovementKind.RESERVATION,
+            actor=actor,
+            reason=f"backorder filled for job {request.job_id}",
+            reserved=take,
+            order_id=request.order_id,
+            reservation_id=request.id,
+            reference_id=reference_id,
+        )
+        request.quantity_reserved += take
+        _refresh_status(request)
+        session.add(request)
+        filled.append(request)
+        short = domain.quantity_short(
+            request.quantity_requested, request.quantity_reserved, request.quantity_issued
+        )
+        if short == ZERO:
+            uow.emit(
+                _reserved_event(request),
+                station_id=request.station_id,
+                correlation_id=request.order_id,
+            )
+        else:
+            uow.emit(
+                events.ItemBackordered(
+                    reservation_id=request.id,
+                    request_id=request.request_id,
+                    order_id=request.order_id,
+                    job_id=request.job_id,
+                    part_no=request.part_no,
+                    quantity_reserved=request.quantity_reserved,
+                    quantity_short=short,
+                    expected_on=await _expected_on(
+                        session, await _part(session, request.part_no), request.station_id
+                    ),
+                ),
+                station_id=request.station_id,
+                correlation_id=request.order_id,
+            )
+    return filled
+
+
+async def _part(session: AsyncSession, part_no: str) -> Part:
+    part = await session.get(Part, part_no)
+    if part is None:
+        raise NotFound("part")
+    return part
+
+
+async def release_order(uow: UnitOfWork, event: events.OrderCancelled) -> list[Reservation]:
+    """The repair order was cancelled: give back everything still reserved for it."""
+    return await _release(
+        uow,
+        select(Reservation).where(Reservation.order_id == event.order_id),
+        reason=f"order cancelled: {event.reason}",
+    )
+
+
+async def release_declined_work(
+    uow: UnitOfWork, event: events.WorkAdditionalDeclined
+) -> list[Reservation]:
+    """The customer declined additional work: give back the parts requested for it."""
+    return await _release(
+        uow,
+        select(Reservation).where(
+            Reservation.order_id == event.order_id, Reservation.finding_id == event.finding_id
+        ),
+        reason=f"additional work declined (finding {event.finding_id})",
+    )
+
+
+async def _release(uow: UnitOfWork, query: object, *, reason: str) -> list[Reservation]:
+    session = uow.session
+    statement = query.where(  # type: ignore[attr-defined]
+        col(Reservation.status).in_((ReservationStatus.RESERVED, *WAITING))
+    ).order_by(col(Reservation.created_at))
+    released: list[Reservation] = []
+    freed: set[tuple[str, str]] = set()
+    for reservation in (await session.exec(statement.with_for_update())).all():
+        held = reservation.quantity_reserved
+        if held > ZERO:
+            stock = await lock_stock(session, reservation.station_id, reservation.part_no)
+            assert stock is not None
+            post(
+                session,
+                stock,
+                MovementKind.RELEASE,
+                actor=_event_actor(uow),
+                reason=reason,
+                reserved=-held,
+                order_id=reservation.order_id,
+                reservation_id=reservation.id,
+            )
+        reservation.quantity_reserved = ZERO
+        reservation.status = ReservationStatus.RELEASED
+        reservation.release_reason = reason[:500]
+        session.add(reservation)
+        released.append(reservation)
+        uow.emit(
+            events.ItemReleased(
+                reservation_id=reservation.id,
+                order_id=reservation.order_id,
+                part_no=reservation.part_no,
+                quantity=held,
+                reason=reason,
+            ),
+            station_id=reservation.station_id,
+        )
+        if held > ZERO:
+            freed.add((reservation.station_id, reservation.part_no))
+    # only now, with all of them released: what was given back serves the oldest request
+    # waiting for the same part (never one of the requests just released)
+    for station_id, part_no in sorted(freed):
+        stock = await lock_stock(session, station_id, part_no)
+        assert stock is not None
+        await fill_backorders(uow, stock, actor=_event_actor(uow))
+    return released
+
+
+# --- the parts counter: issue, return, write-off ---------------------------------------------
+
+
+async def _locked_reservation(
+    session: AsyncSession, user: Principal, reservation_id: uuid.UUID
+) -> Reservation:
+    reservation = (
+        await session.exec(
+            select(Reservation)
+            .where(Reservation.id == reservation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if reservation is None or not user.can_see(reservation.station_id):
+        raise NotFound("reservation")
+    return reservation
+
+
+async def issue_parts(
+    uow: UnitOfWork, user: Principal, reservation_id: uuid.UUID, data: IssueCreate
+) -> Reservation:
+    """Hand reserved parts to the technician for the job (领料): on hand and reserved go
+    down together; only what is reserved for the request can be issued."""
+    session = uow.session
+    reservation = await _locked_reservation(session, user, reservation_id)
+    if reservation.status == ReservationStatus.RELEASED:
+        raise Conflict("this reservation was released; nothing can be issued against it")
+    part = await _part(session, reservation.part_no)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    if quantity > reservation.quantity_reserved:
+        raise DomainError(
+            f"only {reservation.quantity_reserved} {part.unit} reserved for this request, "
+            f"{quantity} asked",
+            field="quantity",
+        )
+    stock = await lock_stock(session, reservation.station_id, reservation.part_no)
+    assert stock is not None
+    post(
+        session,
+        stock,
+        MovementKind.ISSUE,
+        actor=user.user_id,
+        reason=f"issued to job {reservation.job_id}",
+        on_hand=-quantity,
+        reserved=-quantity,
+        order_id=reservation.order_id,
+        reservation_id=reservation.id,
+        unit_cost=part.cost,
+    )
+    reservation.quantity_reserved -= quantity
+    reservation.quantity_issued += quantity
+    _refresh_status(reservation)
+    session.add(reservation)
+    uow.emit(
+        events.ItemIssued(
+            reservation_id=reservation.id,
+            order_id=reservation.order_id,
+            job_id=reservation.job_id,
+            part_no=reservation.part_no,
+            quantity=quantity,
+            unit_price=part.list_price,
+        ),
+        station_id=reservation.station_id,
+        correlation_id=reservation.order_id,
+    )
+    return reservation
+
+
+async def return_parts(
+    uow: UnitOfWork, user: Principal, reservation_id: uuid.UUID, data: ReturnCreate
+) -> Reservation:
+    """Unused parts come back from the job (退料): on hand goes up; at most what was issued
+    and not yet returned. The returned parts then serve any request waiting for them."""
+    session = uow.session
+    reservation = await _locked_reservation(session, user, reservation_id)
+    part = await _part(session, reservation.part_no)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    outstanding = reservation.quantity_issued - reservation.quantity_returned
+    if quantity > outstanding:
+        raise DomainError(
+            f"only {outstanding} {part.unit} issued and not yet returned, {quantity} given back",
+            field="quantity",
+        )
+    stock = await lock_stock(session, reservation.station_id, reservation.part_no)
+    assert stock is not None
+    post(
+        session,
+        stock,
+        MovementKind.RETURN,
+        actor=user.user_id,
+        reason=data.reason,
+        on_hand=quantity,
+        order_id=reservation.order_id,
+        reservation_id=reservation.id,
+        unit_cost=part.cost,
+    )
+    reservation.quantity_returned += quantity
+    session.add(reservation)
+    uow.emit(
+        events.ItemReturned(
+            reservation_id=reservation.id,
+            order_id=reservation.order_id,
+            job_id=reservation.job_id,
+            part_no=reservation.part_no,
+            quantity=quantity,
+        ),
+        station_id=reservation.station_id,
+        correlation_id=reservation.order_id,
+    )
+    await fill_backorders(uow, stock, actor=user.user_id)
+    return reservation
+
+
+async def write_off(
+    uow: UnitOfWork, user: Principal, part_no: str, data: WriteOffCreate
+) -> StockItem:
+    """Parts lost or damaged on the shelf (报损): on hand goes down, with the reason; only
+    parts not reserved for a job can be written off this way."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    part = await _part(session, part_no)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    stock = await lock_stock(session, station_id, part.part_no, create=False)
+    free = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
+    if stock is None or quantity > free:
+        raise Conflict(
+            f"only {free} {part.unit} on the shelf are not reserved; release or issue "
+            "reservations before writing off more",
+            field="quantity",
+        )
+    kind = MovementKind.LOSS if data.kind == WriteOffKind.LOSS else MovementKind.DAMAGE
+    post(
+        session,
+        stock,
+        kind,
+        actor=user.user_id,
+        reason=data.reason,
+        on_hand=-quantity,
+        unit_cost=part.cost,
+    )
+    _alert_if_low(uow, stock, free)
+    return stock
+
+
+# --- goods receipt without an order -----------------------------------------------------------
 
 
 async def receive_goods(
     uow: UnitOfWork, user: Principal, part_no: str, data: GoodsReceiptCreate
 ) -> StockItem:
-    """Parts delivered and shelved at a station: on hand goes up (入库)."""
+    """Parts delivered and shelved at a station: on hand goes up (入库), and the requests
+    waiting for the part are served oldest first."""
     station_id = user.acting_station(data.station_id)
     part = await uow.session.get(Part, part_no)
     if part is None:
         raise NotFound("part")
-    stock = (
-        await uow.session.exec(
-            select(StockItem)
-            .where(StockItem.station_id == station_id, StockItem.part_no == part.part_no)
-            .with_for_update()
-        )
-    ).first()
-    if stock is None:
-        stock = StockItem(station_id=station_id, part_no=part.part_no)
-    stock.on_hand += data.quantity
-    uow.session.add(stock)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    stock = await lock_stock(uow.session, station_id, part.part_no)
+    assert stock is not None
+    post(
+        uow.session,
+        stock,
+        MovementKind.RECEIPT,
+        actor=user.user_id,
+        reason="goods receipt",
+        on_hand=quantity,
+        unit_cost=part.cost,
+    )
+    await fill_backorders(uow, stock, actor=user.user_id)
     await uow.session.flush()
     return stock
 
 
-# --- reading ------------------------------------------------------------------------------
+# --- purchase orders --------------------------------------------------------------------------
+
+
+def _check_version(record: PurchaseOrder | Transfer, expected: int | None, what: str) -> None:
+    if expected is not None and expected != record.version:
+        raise Conflict(
+            f"the {what} was changed meanwhile (version {record.version}, you saw {expected}); "
+            "reload it and try again",
+            field="version",
+        )
+
+
+async def _locked_purchase_order(
+    session: AsyncSession, user: Principal, purchase_order_id: uuid.UUID
+) -> PurchaseOrder:
+    order = (
+        await session.exec(
+            select(PurchaseOrder)
+            .where(PurchaseOrder.id == purchase_order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if order is None or not user.can_see(order.station_id):
+        raise NotFound("purchase order")
+    return order
+
+
+async def _lines(session: AsyncSession, purchase_order_id: uuid.UUID) -> list[PurchaseOrderLine]:
+    return list(
+        (
+            await session.exec(
+                select(PurchaseOrderLine)
+                .where(PurchaseOrderLine.purchase_order_id == purchase_order_id)
+                .order_by(col(PurchaseOrderLine.part_no))
+            )
+        ).all()
+    )
+
+
+async def create_purchase_order(
+    uow: UnitOfWork, user: Principal, data: PurchaseOrderCreate
+) -> PurchaseOrder:
+    """A draft order to a registered supplier; parts are bought only through registered
+    suppliers (防止外购外销)."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    supplier = await session.get(Supplier, data.supplier_id)
+    if supplier is None or not supplier.registered:
+        raise DomainError(
+            "parts are bought only from registered suppliers; this one is not", field="supplier_id"
+        )
+    order = PurchaseOrder(
+        station_id=station_id,
+        supplier_id=supplier.id,
+        status=PurchaseOrderStatus.DRAFT,
+        note=data.note,
+        created_by=user.user_id,
+        created_at=utcnow(),
+    )
+    session.add(order)
+    seen: set[str] = set()
+    total = ZERO
+    for index, line in enumerate(data.lines):
+        part = await session.get(Part, line.part_no)
+        if part is None:
+            raise DomainError(
+                f"unknown part number {line.part_no!r}", field=f"lines.{index}.part_no"
+            )
+        if part.part_no in seen:
+            raise DomainError(
+                f"{part.part_no} is on the order twice; put it on one line",
+                field=f"lines.{index}.part_no",
+            )
+        seen.add(part.part_no)
+        quantity = domain.check_quantity(line.quantity, part.unit, field=f"lines.{index}.quantity")
+        unit_cost = line.unit_cost if line.unit_cost is not None else part.cost
+        if unit_cost is None:
+            raise DomainError(
+                f"{part.part_no} has no cost in the catalogue: give the unit_cost",
+                field=f"lines.{index}.unit_cost",
+            )
+        total += quantity * unit_cost
+        session.add(
+            PurchaseOrderLine(
+                purchase_order_id=order.id,
+                part_no=part.part_no,
+                quantity_ordered=quantity,
+                unit_cost=unit_cost,
+            )
+        )
+    order.total = total.quantize(domain.FEN)
+    await session.flush()
+    return order
+
+
+async def approve_purchase_order(
+    uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
+) -> PurchaseOrder:
+    """A manager approves a draft within their limit (审批): the service manager up to
+    ¥50,000, the group manager any amount."""
+    order = await _locked_purchase_order(uow.session, user, purchase_order_id)
+    _check_version(order, data.version, "purchase order")
+    if order.status != PurchaseOrderStatus.DRAFT:
+        raise Conflict(f"only a draft can be approved; this order is {order.status.value}")
+    if not domain.may_approve(user.role, order.total):
+        needed = domain.approval_needed_from(order.total)
+        raise Forbidden(
+            f"an order of ¥{order.total} needs approval by a {needed.value if needed else '-'}"
+        )
+    order.status = PurchaseOrderStatus.APPROVED
+    order.approved_by = user.user_id
+    order.approved_at = utcnow()
+    order.version += 1
+    uow.session.add(order)
+    return order
+
+
+async def send_purchase_order(
+    uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
+) -> PurchaseOrder:
+    """Send the order to the supplier: its quantities are now on order at the station, and
+    the delivery is expected after the supplier's lead time."""
+    session = uow.session
+    order = await _locked_purchase_order(session, user, purchase_order_id)
+    _check_version(order, data.version, "purchase order")
+    needed = domain.approval_needed_from(order.total)
+    if order.status == PurchaseOrderStatus.DRAFT and needed is not None:
+        raise Conflict(f"an order of ¥{order.total} must be approved by a {needed.value} first")
+    if order.status not in (PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.APPROVED):
+        raise Conflict(f"this order is already {order.status.value}")
+    supplier = await session.get(Supplier, order.supplier_id)
+    if supplier is None or not supplier.registered:
+        raise Conflict("the supplier is no longer registered; orders to it cannot be sent")
+    now = utcnow()
+    order.status = PurchaseOrderStatus.SENT
+    order.sent_by = user.user_id
+    order.sent_at = now
+    order.expected_on = domain.expected_on(now.date(), lead_time_days=supplier.lead_time_days)
+    order.version += 1
+    session.add(order)
+    for line in await _lines(session, order.id):
+        stock = await lock_stock(session, order.station_id, line.part_no)
+        assert stock is not None
+        post(
+            session,
+            stock,
+            MovementKind.ORDERED,
+            actor=user.user_id,
+            reason=f"purchase order sent to {supplier.code}",
+            on_order=line.quantity_ordered,
+            reference_id=order.id,
+            unit_cost=line.unit_cost,
+        )
+    return order
+
+
+async def cancel_purchase_order(
+    uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
+) -> PurchaseOrder:
+    """Cancel an order; what is still outstanding on a sent order is no longer on order."""
+    session = uow.session
+    order = await _locked_purchase_order(session, user, purchase_order_id)
+    _check_version(order, data.version, "purchase order")
+    if order.status in (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED):
+        raise Conflict(f"this order is already {order.status.value}")
+    if order.status in OPEN_PURCHASE_ORDERS:
+        for line in await _lines(session, order.id):
+            outstanding = line.quantity_ordered - line.quantity_received
+            if outstanding <= ZERO:
+                continue
+            stock = await lock_stock(session, order.station_id, line.part_no)
+            assert stock is not None
+            post(
+                session,
+                stock,
+                MovementKind.ORDER_CANCELLED,
+                actor=user.user_id,
+                reason="purchase order cancelled",
+                on_order=-outstanding,
+                reference_id=order.id,
+            )
+    order.status = PurchaseOrderStatus.CANCELLED
+    order.version += 1
+    session.add(order)
+    return order
+
+
+async def receive_purchase_order(
+    uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: PurchaseReceiptCreate
+) -> PurchaseOrder:
+    """Goods arrived against the order (到货入库): on hand up, on order down, and the
+    requests waiting for these parts are reserved for, oldest first."""
+    session = uow.session
+    order = await _locked_purchase_order(session, user, purchase_order_id)
+    _check_version(order, data.version, "purchase order")
+    if order.status not in OPEN_PURCHASE_ORDERS:
+        raise Conflict(f"goods are received only on a sent order; this one is {order.status.value}")
+    lines = {line.part_no: line for line in await _lines(session, order.id)}
+    seen: set[str] = set()
+    for index, incoming in enumerate(data.lines):
+        line = lines.get(incoming.part_no)
+        if line is None or incoming.part_no in seen:
+            raise DomainError(
+                f"{incoming.part_no} is not on this order (or twice in the receipt)",
+                field=f"lines.{index}.part_no",
+            )
+        seen.add(incoming.part_no)
+        part = await _part(session, line.part_no)
+        quantity = domain.check_quantity(
+            incoming.quantity, part.unit, field=f"lines.{index}.quantity"
+        )
+        outstanding = line.quantity_ordered - line.quantity_received
+        try:
+            against, _over = domain.split_receipt(outstanding, quantity, incoming.over_receipt_note)
+        except DomainError as exc:
+            raise DomainError(exc.message, field=f"lines.{index}.over_receipt_note") from exc
+        stock = await lock_stock(session, order.station_id, line.part_no)
+        assert stock is not None
+        post(
+            session,
+            stock,
+            MovementKind.RECEIPT,
+            actor=user.user_id,
+            reason=incoming.over_receipt_note or "received against purchase order",
+            on_hand=quantity,
+            on_order=-against,
+            reference_id=order.id,
+            unit_cost=line.unit_cost,
+        )
+        line.quantity_received += quantity
+        if incoming.over_receipt_note:
+            line.over_receipt_note = incoming.over_receipt_note
+        session.add(line)
+        await fill_backorders(uow, stock, actor=user.user_id, reference_id=order.id)
+    complete = all(line.quantity_received >= line.quantity_ordered for line in lines.values())
+    order.status = PurchaseOrderStatus.RECEIVED if complete else PurchaseOrderStatus.PARTLY_RECEIVED
+    order.version += 1
+    session.add(order)
+    return order
+
+
+async def purchase_order_public(session: AsyncSession, order: PurchaseOrder) -> PurchaseOrderPublic:
+    needed = domain.approval_needed_from(order.total)
+    return PurchaseOrderPublic.model_validate(
+        {
+            **order.model_dump(),
+            "approval_needed_from": needed.value if needed else None,
+            "lines": [
+                PurchaseOrderLinePublic.model_validate(line.model_dump())
+                for line in await _lines(session, order.id)
+            ],
+        }
+    )
+
+
+async def get_purchase_order(
+    session: AsyncSession, user: Principal, purchase_order_id: uuid.UUID
+) -> PurchaseOrderPublic:
+    order = await get_visible(session, PurchaseOrder, purchase_order_id, user, "purchase order")
+    return await purchase_order_public(session, order)
+
+
+async def list_purchase_orders(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: PurchaseOrderStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> PurchaseOrdersPublic:
+    query = at_visible_stations(select(PurchaseOrder), PurchaseOrder.station_id, user)
+    if status is not None:
+        query = query.where(PurchaseOrder.status == status)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(PurchaseOrder.created_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return PurchaseOrdersPublic(
+        data=[await purchase_order_public(session, row) for row in rows], count=count
+    )
+
+
+async def list_suppliers(session: AsyncSession) -> SuppliersPublic:
+    rows = (await session.exec(select(Supplier).order_by(col(Supplier.code)))).all()
+    return SuppliersPublic(
+        data=[SupplierPublic.model_validate(row.model_dump()) for row in rows], count=len(rows)
+    )
+
+
+async def reorder_suggestions(
+    session: AsyncSession, user: Principal, *, station_id: str | None = None
+) -> ReorderSuggestionsPublic:
+    """Suggested purchase order lines: parts whose available stock plus what is on order is
+    under the reorder point, in whole reorder lots (计划订货)."""
+    query = at_visible_stations(select(StockItem), StockItem.station_id, user)
+    if station_id is not None:
+        query = query.where(StockItem.station_id == station_id)
+    query = query.where(
+        col(StockItem.on_hand) - col(StockItem.reserved) + col(StockItem.on_order)
+        < col(StockItem.reorder_point)
+    )
+    suggestions: list[ReorderSuggestion] = []
+    for item in (
+        await session.exec(query.order_by(col(StockItem.station_id), col(StockItem.part_no)))
+    ).all():
+        available = domain.available(item.on_hand, item.reserved)
+        part = await _part(session, item.part_no)
+        suggestions.append(
+            ReorderSuggestion(
+                station_id=item.station_id,
+                part_no=item.part_no,
+                available=available,
+                on_order=item.on_order,
+                reorder_point=item.reorder_point,
+                suggested_quantity=domain.suggested_reorder_quantity(
+                    available + item.on_order, item.reorder_point, item.reorder_quantity
+                ),
+                supplier_id=part.supplier_id,
+            )
+        )
+    return ReorderSuggestionsPublic(data=suggestions, count=len(suggestions))
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 
 async def list_parts(
@@ -203,6 +995,20 @@ async def list_parts(
         await session.exec(query.order_by(col(Part.part_no)).offset(offset).limit(limit))
     ).all()
     return PartsPublic(data=[PartPublic.model_validate(p.model_dump()) for p in parts], count=count)
+
+
+async def in_transit(
+    session: AsyncSession, *, part_no: str | None = None
+) -> dict[tuple[str, str], Decimal]:
+    """Shipped and not yet received, by (receiving station, part)."""
+    query = select(Transfer).where(Transfer.status == TransferStatus.SHIPPED)
+    if part_no is not None:
+        query = query.where(Transfer.part_no == part_no)
+    totals: dict[tuple[str, str], Decimal] = {}
+    for transfer in (await session.exec(query)).all():
+        key = (transfer.to_station_id, transfer.part_no)
+        totals[key] = totals.get(key, ZERO) + transfer.quantity
+    return totals
 
 
 async def list_stock(
@@ -235,25 +1041,34 @@ async def list_stock(
             .limit(limit)
         )
     ).all()
-    return StockItemsPublic(data=[stock_public(item) for item in items], count=count)
+    transit = await in_transit(session, part_no=part_no)
+    return StockItemsPublic(
+        data=[
+            stock_public(item, transit.get((item.station_id, item.part_no), ZERO)) for item in items
+        ],
+        count=count,
+    )
 
 
 async def part_availability(
     session: AsyncSession, user: Principal, part_no: str
 ) -> PartAvailabilityPublic:
-    """Where in the group the part can be had, as far as the user may see."""
+    """Where in the group the part can be had, as far as the user may see (group view)."""
     part = await session.get(Part, part_no)
     if part is None:
         raise NotFound("part")
     query = select(StockItem).where(StockItem.part_no == part.part_no)
     query = at_visible_stations(query, StockItem.station_id, user)
     items = (await session.exec(query.order_by(col(StockItem.station_id)))).all()
+    transit = await in_transit(session, part_no=part.part_no)
     rows = [
         StationAvailability(
             station_id=item.station_id,
             on_hand=item.on_hand,
             reserved=item.reserved,
             available=domain.available(item.on_hand, item.reserved),
+            on_order=item.on_order,
+            in_transit=transit.get((item.station_id, item.part_no), ZERO),
             bin_location=item.bin_location,
         )
         for item in items
@@ -262,8 +1077,39 @@ async def part_availability(
         part_no=part.part_no,
         description=part.description,
         unit=part.unit,
-        total_available=sum((max(row.available, domain.ZERO) for row in rows), domain.ZERO),
+        total_available=sum((max(row.available, ZERO) for row in rows), ZERO),
         stations=rows,
+    )
+
+
+async def list_movements(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    part_no: str | None = None,
+    station_id: str | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> StockMovementsPublic:
+    """The stock ledger, newest first: who changed what, when, why, for which order."""
+    query = at_visible_stations(select(StockMovement), StockMovement.station_id, user)
+    if part_no is not None:
+        query = query.where(StockMovement.part_no == part_no)
+    if station_id is not None:
+        query = query.where(StockMovement.station_id == station_id)
+    if order_id is not None:
+        query = query.where(StockMovement.order_id == order_id)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(StockMovement.occurred_at).desc(), col(StockMovement.id))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return StockMovementsPublic(
+        data=[StockMovementPublic.model_validate(row.model_dump()) for row in rows], count=count
     )
 
 
@@ -288,26 +1134,36 @@ async def list_reservations(
             query.order_by(col(Reservation.created_at).desc()).offset(offset).limit(limit)
         )
     ).all()
-    return ReservationsPublic(
-        data=[ReservationPublic.model_validate(r.model_dump()) for r in rows], count=count
-    )
+    return ReservationsPublic(data=[reservation_public(r) for r in rows], count=count)
 
 
 async def get_reservation(
     session: AsyncSession, user: Principal, reservation_id: uuid.UUID
 ) -> ReservationPublic:
-    reservation = await session.get(Reservation, reservation_id)
-    if reservation is None or not user.can_see(reservation.station_id):
-        raise NotFound("reservation")
-    return ReservationPublic.model_validate(reservation.model_dump())
+    reservation = await get_visible(session, Reservation, reservation_id, user, "reservation")
+    return reservation_public(reservation)
 
 
-def stock_public(item: StockItem) -> StockItemPublic:
+def reservation_public(reservation: Reservation) -> ReservationPublic:
+    short = (
+        ZERO
+        if reservation.status == ReservationStatus.RELEASED
+        else domain.quantity_short(
+            reservation.quantity_requested,
+            reservation.quantity_reserved,
+            reservation.quantity_issued,
+        )
+    )
+    return ReservationPublic.model_validate({**reservation.model_dump(), "quantity_short": short})
+
+
+def stock_public(item: StockItem, in_transit: Decimal = ZERO) -> StockItemPublic:
     available = domain.available(item.on_hand, item.reserved)
     return StockItemPublic.model_validate(
         {
             **item.model_dump(),
             "available": available,
+            "in_transit": in_transit,
             "below_reorder_point": domain.below_reorder_point(available, item.reorder_point),
         }
     )

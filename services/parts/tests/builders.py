@@ -5,9 +5,22 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts.models import Part, PartCategory, Reservation, StockItem
+from services.parts import domain
+from services.parts.models import (
+    MovementKind,
+    Part,
+    PartCategory,
+    Reservation,
+    ReservationStatus,
+    StockItem,
+    StockMovement,
+    Supplier,
+)
+from services.parts.service import post
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.tables import OutboxMessage
@@ -26,33 +39,172 @@ async def add_stock(
     reorder_point: str | int = 0,
     reorder_quantity: str | int = 0,
     supersedes: str | None = None,
+    unit: str = "set",
+    cost: str | int = 320,
 ) -> StockItem:
-    """A part on the shelf of a station (the catalogue entry is added when missing)."""
+    """A part on the shelf of a station (the catalogue entry is added when missing); the
+    opening figures are ledger rows, as every stock change is."""
     async with harness.runtime.db.transaction() as session:
-        if await session.get(Part, part_no) is None:
-            session.add(
-                Part(
-                    part_no=part_no,
-                    description=f"test part {part_no}",
-                    category=PartCategory.BRAKE,
-                    unit="set",
-                    list_price=Decimal("480.00"),
-                    warranty_price=Decimal("408.00"),
-                    supersedes=supersedes,
-                )
-            )
-            await session.flush()
+        await add_part(session, part_no, supersedes=supersedes, unit=unit, cost=cost)
         item = StockItem(
             station_id=station_id,
             part_no=part_no,
-            on_hand=Decimal(on_hand),
-            reserved=Decimal(reserved),
             reorder_point=Decimal(reorder_point),
             reorder_quantity=Decimal(reorder_quantity),
             bin_location="A-01-01",
         )
         session.add(item)
+        await session.flush()
+        post(
+            session,
+            item,
+            MovementKind.RECEIPT,
+            actor="test",
+            reason="opening balance",
+            on_hand=Decimal(on_hand),
+        )
+        if Decimal(reserved):
+            post(
+                session,
+                item,
+                MovementKind.RESERVATION,
+                actor="test",
+                reason="held for a test",
+                reserved=Decimal(reserved),
+            )
     return item
+
+
+async def add_part(
+    session: AsyncSession,
+    part_no: str = BRAKE_PADS,
+    *,
+    supersedes: str | None = None,
+    unit: str = "set",
+    cost: str | int = 320,
+    supplier_id: uuid.UUID | None = None,
+) -> Part:
+    part = await session.get(Part, part_no)
+    if part is None:
+        part = Part(
+            part_no=part_no,
+            description=f"test part {part_no}",
+            category=PartCategory.BRAKE,
+            unit=unit,
+            list_price=Decimal("480.00"),
+            warranty_price=Decimal("408.00"),
+            supersedes=supersedes,
+            cost=Decimal(cost),
+            margin=Decimal("0.5"),
+            warranty_margin=Decimal("0.275"),
+            supplier_id=supplier_id,
+        )
+        session.add(part)
+        await session.flush()
+    return part
+
+
+async def add_supplier(
+    harness: ServiceHarness, *, registered: bool = True, lead_time_days: int = 3
+) -> Supplier:
+    supplier = Supplier(
+        code=f"S{uuid.uuid4().hex[:8]}",
+        name="test supplier",
+        registered=registered,
+        lead_time_days=lead_time_days,
+    )
+    async with harness.runtime.db.transaction() as session:
+        session.add(supplier)
+    return supplier
+
+
+#: the kinds of movement that may change on hand: received - issued + returned - losses
+#: +- adjustments +- transfers; reservations, releases and orders never do
+MOVES_ON_HAND = frozenset(
+    {
+        MovementKind.RECEIPT,
+        MovementKind.ISSUE,
+        MovementKind.RETURN,
+        MovementKind.LOSS,
+        MovementKind.DAMAGE,
+        MovementKind.ADJUSTMENT,
+        MovementKind.TRANSFER_OUT,
+        MovementKind.TRANSFER_IN,
+    }
+)
+
+
+async def ledger_discrepancies(session: AsyncSession) -> list[str]:
+    """THE INVARIANT, checked on a whole database: every stock row equals the sum of its
+    ledger rows, on hand = received - issued + returned +- adjustments +- transfers, nothing
+    negative, reserved <= on hand + on order, and reserved equals what the live reservations
+    hold. Returns what is wrong (empty when all is right)."""
+    problems: list[str] = []
+    sums = {
+        (row[0], row[1]): row[2:]
+        for row in (
+            await session.exec(
+                select(  # type: ignore[call-overload]
+                    StockMovement.station_id,
+                    StockMovement.part_no,
+                    func.sum(StockMovement.on_hand_change),
+                    func.sum(StockMovement.reserved_change),
+                    func.sum(StockMovement.on_order_change),
+                ).group_by(StockMovement.station_id, StockMovement.part_no)
+            )
+        ).all()
+    }
+    by_kind: dict[tuple[str, str], Decimal] = {}
+    for station_id, part_no, kind, change in (
+        await session.exec(
+            select(  # type: ignore[call-overload]
+                StockMovement.station_id,
+                StockMovement.part_no,
+                StockMovement.kind,
+                func.sum(StockMovement.on_hand_change),
+            ).group_by(StockMovement.station_id, StockMovement.part_no, StockMovement.kind)
+        )
+    ).all():
+        if MovementKind(kind) not in MOVES_ON_HAND and change != 0:
+            problems.append(f"{station_id}/{part_no}: {kind} moved on hand by {change}")
+        by_kind[(station_id, part_no)] = by_kind.get((station_id, part_no), Decimal(0)) + change
+    held = {
+        (row[0], row[1]): row[2]
+        for row in (
+            await session.exec(
+                select(  # type: ignore[call-overload]
+                    Reservation.station_id,
+                    Reservation.part_no,
+                    func.sum(Reservation.quantity_reserved),
+                )
+                .where(col(Reservation.status) != ReservationStatus.RELEASED)
+                .group_by(Reservation.station_id, Reservation.part_no)
+            )
+        ).all()
+    }
+    for item in (await session.exec(select(StockItem))).all():
+        key = (item.station_id, item.part_no)
+        on_hand, reserved, on_order = sums.get(key, (Decimal(0), Decimal(0), Decimal(0)))
+        if (item.on_hand, item.reserved, item.on_order) != (on_hand, reserved, on_order):
+            problems.append(
+                f"{key}: row {item.on_hand}/{item.reserved}/{item.on_order} "
+                f"but ledger {on_hand}/{reserved}/{on_order}"
+            )
+        if by_kind.get(key, Decimal(0)) != item.on_hand:
+            problems.append(f"{key}: movements by kind do not add up to on hand")
+        problem = domain.stock_invariant_violation(item.on_hand, item.reserved, item.on_order)
+        if problem:
+            problems.append(f"{key}: {problem}")
+        if item.reserved > item.on_hand + item.on_order:
+            problems.append(f"{key}: reserved above on hand + on order")
+        if key in held and held[key] != item.reserved:
+            problems.append(f"{key}: reservations hold {held[key]}, the row says {item.reserved}")
+    return problems
+
+
+async def assert_invariant(harness: ServiceHarness) -> None:
+    async with harness.runtime.db.read() as session:
+        assert await ledger_discrepancies(session) == []
 
 
 def item_requested(
