@@ -161,6 +161,20 @@ def needs_final_inspection(major_system: str | None, order_asks: bool) -> bool:
     return order_asks or (major_system or "").lower() in INSPECTED_SYSTEMS
 
 
+def inspection_asked(order_flag: bool, lines: Iterable[OrderLine]) -> bool:
+    """Whether the order asks for inspection of *all* its work.
+
+    ``order.created`` carries one flag, set by reception for major-system work or on request.
+    With major-system lines the flag is explained by them and only they are inspected; without
+    any, the flag can only be the customer's or advisor's request, so every job is inspected."""
+    has_major = any(
+        (line.major_system or "").lower() in INSPECTED_SYSTEMS
+        for line in lines
+        if line.kind == LineKind.LABOUR
+    )
+    return order_flag and not has_major
+
+
 def status_after_finish(needs_inspection: bool) -> JobStatus:
     """A finished job waits for the inspector when it needs one, else it is done."""
     return JobStatus.IN_INSPECTION if needs_inspection else JobStatus.DONE

@@ -89,6 +89,7 @@ class WorkshopOrder(WorkshopTable, table=True):  # type: ignore[call-arg]
     vin: str = Field(max_length=17)
     complaint: str = Field(default="", max_length=1000)
     promised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    #: the order asks for final inspection of all its work, not only of major systems
     inspection_required: bool = False
     #: a comeback (返修): the earlier order of the same vehicle and complaint, and its technician
     comeback_of: uuid.UUID | None = Field(default=None, index=True)

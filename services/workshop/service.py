@@ -80,7 +80,7 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
         vin=event.vehicle.vin,
         complaint=event.complaint[:1000],
         promised_at=event.promised_at,
-        inspection_required=event.inspection_required,
+        inspection_required=domain.inspection_asked(event.inspection_required, event.lines),
         received_at=now,
     )
     original = await _comeback_original(uow.session, order, now)

@@ -84,6 +84,13 @@ def test_engine_gearbox_brakes_steering_and_orders_that_ask_get_final_inspection
     assert domain.status_after_finish(False) == JobStatus.DONE
 
 
+def test_order_flag_without_major_system_work_asks_inspection_of_every_job() -> None:
+    brakes, wipers = labour_line("BRK-010"), labour_line("WIP-001", major_system=None)
+    assert not domain.inspection_asked(True, [brakes, wipers])
+    assert domain.inspection_asked(True, [wipers])
+    assert not domain.inspection_asked(False, [wipers])
+
+
 def test_hand_over_time_is_recorded_to_ten_minutes() -> None:
     at = datetime(2026, 11, 23, 9, 14, 59, tzinfo=UTC)
     assert domain.hand_over_time(at) == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)

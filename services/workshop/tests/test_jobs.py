@@ -83,7 +83,8 @@ async def test_order_created_makes_one_job_per_labour_line_and_requests_its_part
         order = await session.get(WorkshopOrder, event.order_id)
     assert order is not None
     assert (order.vin, order.station_id, order.status) == (VIN, "bj01", WorkshopOrderStatus.OPEN)
-    assert order.inspection_required is True
+    assert order.inspection_required is False  # the brakes explain the flag: only they
+    assert [j.inspection_required for j in jobs] == [True, False]
 
 
 async def test_labour_job_without_parts_is_ready_at_once(workshop) -> None:
