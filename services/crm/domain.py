@@ -199,17 +199,21 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 def normalise_phone(raw: str) -> str:
     """A Chinese phone number in one form, +86 and the digits (mobiles and landlines)."""
     digits = re.sub(r"[\s\-()]", "", raw)
+    international = True
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
+    else:
+        international = False
     if _MOBILE.match(digits):
         return "+86" + digits
     if _LANDLINE.match(digits):
         return "+86" + digits[1:]
-    if digits and not digits.startswith("0") and _LANDLINE.match("0" + digits):
+    # written internationally, a landline drops its leading 0 (+86 21 …)
+    if international and _LANDLINE.match("0" + digits):
         return "+86" + digits
     raise ValueError(f"{raw!r} is not a Chinese mobile (11 digits, 1…) or landline (0…)")
 

@@ -97,3 +97,178 @@ def test_vehicle_file_keeps_the_highest_mileage() -> None:
     assert domain.last_mileage(42000, 4200) == 42000  # a typo does not roll the odometer back
     assert domain.last_mileage(None, 100) == 100
     assert domain.last_mileage(42000, None) == 42000
+
+
+# --- §8 expiry, retries, escalation ------------------------------------------------------
+
+
+def test_followup_expires_on_day_seven_by_default_and_the_day_is_configurable() -> None:
+    delivered = local(2026, 11, 23, 10)
+    assert domain.followup_expiry(delivered, domain.DEFAULT_POLICY) == delivered + timedelta(days=7)
+    five = FollowUpPolicy(expires_after_days=5)
+    assert domain.followup_expiry(delivered, five) == delivered + timedelta(days=5)
+    with pytest.raises(ValueError):
+        FollowUpPolicy(expires_after_days=0)
+
+
+def test_outcome_cannot_be_recorded_before_the_call_opens_or_twice() -> None:
+    opens = local(2026, 11, 24)
+    assert domain.can_record_outcome("open", opens, opens) is None
+    assert domain.can_record_outcome("scheduled", opens, opens - timedelta(minutes=1))
+    for closed in ("done", "unreachable", "expired"):
+        refusal = domain.can_record_outcome(closed, opens, opens + timedelta(hours=1))
+        assert refusal is not None and "twice" in refusal
+
+
+def test_not_reached_is_retried_after_a_pause_up_to_three_attempts_before_expiry() -> None:
+    now = local(2026, 11, 24, 10)
+    expires = now + timedelta(days=5)
+    assert domain.after_not_reached(1, now, expires) == (False, now + domain.RETRY_AFTER)
+    assert domain.after_not_reached(2, now, expires) == (False, now + domain.RETRY_AFTER)
+    assert domain.after_not_reached(3, now, expires) == (True, None)
+    assert domain.after_not_reached(1, now, now + timedelta(hours=1)) == (True, None)
+
+
+def test_dissatisfied_customer_is_escalated_at_once() -> None:
+    assert domain.dissatisfied_is_escalated("dissatisfied")
+    assert not domain.dissatisfied_is_escalated("satisfied")
+
+
+# --- §9 complaints -------------------------------------------------------------------------
+
+
+def test_complaint_answer_time_is_the_stated_one_or_the_severitys_default() -> None:
+    opened = local(2026, 11, 23, 10)
+    assert domain.promised_answer_time(opened, "minor") == opened + timedelta(hours=48)
+    assert domain.promised_answer_time(opened, "serious") == opened + timedelta(hours=24)
+    stated = opened + timedelta(hours=3)
+    assert domain.promised_answer_time(opened, "minor", stated) == stated
+    with pytest.raises(ValueError):
+        domain.promised_answer_time(opened, "minor", opened - timedelta(hours=1))
+
+
+def test_serious_complaint_goes_to_the_manager_and_names_the_manufacturer() -> None:
+    assert domain.complaint_escalated_at_once("minor", False) is None
+    assert domain.complaint_escalated_at_once("serious", False) == "serious complaint"
+    assert "manufacturer" in (domain.complaint_escalated_at_once("serious", True) or "")
+
+
+# --- §12 contact details --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("13800000001", "+8613800000001"),
+        ("138 0000 0001", "+8613800000001"),
+        ("+86 138-0000-0001", "+8613800000001"),
+        ("008613800000001", "+8613800000001"),
+        ("010-65529988", "+861065529988"),
+        ("+86 21 5888 1234", "+862158881234"),
+    ],
+)
+def test_phone_numbers_are_normalised_to_plus_86(raw: str, normalised: str) -> None:
+    assert domain.normalise_phone(raw) == normalised
+
+
+@pytest.mark.parametrize("raw", ["12345", "call me", "23800000001", ""])
+def test_a_phone_number_that_is_not_chinese_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        domain.normalise_phone(raw)
+
+
+def test_emails_are_checked_and_lower_cased() -> None:
+    assert domain.normalise_email(" Zhang.Wei@Example.CN ") == "zhang.wei@example.cn"
+    for bad in ("zhang@", "@example.cn", "zhang wei@example.cn", "zhang@example"):
+        with pytest.raises(ValueError):
+            domain.normalise_email(bad)
+
+
+# --- §8 maintenance reminders ------------------------------------------------------------
+
+
+def test_average_km_per_day_from_the_mileage_history() -> None:
+    start = local(2026, 1, 1)
+    readings = [
+        (start, 10000),
+        (start + timedelta(days=50), 12000),
+        (start + timedelta(days=100), 14000),
+    ]
+    assert domain.average_km_per_day(readings) == 40
+    assert domain.average_km_per_day(readings[:1]) is None
+    assert domain.average_km_per_day([(start, 10000), (start, 10100)]) is None
+
+
+def test_next_service_is_due_by_date_or_by_mileage_whichever_comes_first() -> None:
+    delivered = local(2026, 11, 23).date()
+    by_km = domain.next_service_due(
+        delivered,
+        next_service_date=delivered + timedelta(days=365),
+        next_service_km=50000,
+        current_km=42000,
+        km_per_day=domain.Decimal("40"),
+    )
+    assert by_km == delivered + timedelta(days=200)
+    by_date = domain.next_service_due(
+        delivered,
+        next_service_date=delivered + timedelta(days=90),
+        next_service_km=50000,
+        current_km=42000,
+        km_per_day=domain.Decimal("40"),
+    )
+    assert by_date == delivered + timedelta(days=90)
+    assert (
+        domain.next_service_due(
+            delivered, next_service_date=None, next_service_km=None, current_km=1, km_per_day=None
+        )
+        is None
+    )
+
+
+def test_reminder_is_sent_two_weeks_ahead_at_nine_local_and_never_in_the_past() -> None:
+    due = local(2027, 5, 23).astimezone(SHANGHAI).date()
+    now = local(2026, 11, 23)
+    assert domain.reminder_time(due, now) == local(2027, 5, 9, 9)
+    late = local(2027, 5, 20)
+    assert domain.reminder_time(due, late) == late
+
+
+def test_customer_who_withdrew_consent_is_not_contacted() -> None:
+    assert domain.may_be_contacted(True)
+    assert not domain.may_be_contacted(False)
+
+
+# --- §8 CSI, contact plan, churn -----------------------------------------------------------
+
+
+def test_csi_is_the_mean_score_times_ten_and_answers_are_checked() -> None:
+    assert domain.csi_index([9, 10, 6]) == domain.Decimal("83.3")
+    assert domain.csi_index([]) is None
+    domain.check_csi_answers({"overall": 1, "value": 10})
+    for bad in ({}, {"overall": 0}, {"overall": 11}, {"mood": 5}):
+        with pytest.raises(ValueError):
+            domain.check_csi_answers(bad)
+
+
+def test_contact_plan_segments() -> None:
+    assert domain.segment_of("person", False) == "private"
+    assert domain.segment_of("company", False) == "fleet"
+    assert domain.segment_of("company", True) == "vip"
+
+
+def test_month_and_quarter_are_station_calendar_periods() -> None:
+    assert domain.month_start(datetime(2026, 11, 30, 17, tzinfo=UTC)) == local(2026, 12, 1)
+    assert domain.quarter_bounds("2026Q4") == (local(2026, 10, 1), local(2027, 1, 1))
+    with pytest.raises(ValueError):
+        domain.quarter_bounds("2026Q5")
+
+
+def test_customer_is_lost_when_the_expected_interval_runs_out_in_the_quarter() -> None:
+    start, end = domain.quarter_bounds("2026Q4")
+    assert domain.lost_in(local(2025, 11, 10), start, end)
+    assert not domain.lost_in(local(2026, 2, 1), start, end)  # still within the year
+    assert not domain.lost_in(local(2025, 6, 1), start, end)  # lost before the quarter
+    rate = domain.churn_rate(1, 40)
+    assert rate == domain.Decimal("0.0250")
+    assert rate is not None and rate < domain.CHURN_TARGET
+    assert domain.churn_rate(0, 0) is None

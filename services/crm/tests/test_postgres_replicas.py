@@ -1,0 +1,69 @@
+"""On PostgreSQL, two replicas' schedulers share the due tasks: each reminder and each
+follow-up call is announced exactly once (tasks claimed with FOR UPDATE SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from services.crm.app import definition
+from services.crm.tasks import scheduler
+from services.crm.tests.helpers import emitted, manual_clock
+from services.crm.tests.test_customer_files import (
+    customer_ref,
+    order_created,
+    vehicle_delivered,
+    vehicle_ref,
+)
+from shared.db import Database, create_engine
+from shared.scheduler import TaskScheduler
+from shared.testing import run_service
+
+DELIVERED = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+CUSTOMERS = 12
+
+
+async def test_two_replicas_send_each_reminder_and_open_each_call_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    async with run_service(definition, tmp_path, scheduler=False, database_url=postgres_url) as crm:
+        with manual_clock(DELIVERED) as now:
+            for i in range(CUSTOMERS):
+                order = order_created(
+                    customer=customer_ref(customer_id=uuid.uuid4(), phone=f"139000000{i:02d}"),
+                    vehicle=vehicle_ref(vin=f"LSGZJ5350HS1000{i:02d}"),
+                )
+                await crm.publish(order)
+                await crm.publish(
+                    vehicle_delivered(
+                        order.order_id,
+                        DELIVERED,
+                        customer=order.customer,
+                        vehicle=order.vehicle,
+                        next_service_date=date(2027, 5, 23),
+                    )
+                )
+            now.set(datetime(2027, 7, 1, tzinfo=UTC))  # everything is due
+            replica_db = Database(create_engine(postgres_url))
+            replica = TaskScheduler("crm")
+            replica._handlers = dict(scheduler._handlers)
+            replica.bind(replica_db)
+            try:
+                assert crm.runtime.scheduler is not None
+                counts = await asyncio.gather(
+                    crm.runtime.scheduler.run_due(limit=1000), replica.run_due(limit=1000)
+                )
+            finally:
+                await replica_db.dispose()
+
+        # per customer: 2 calls opened and expired, 1 reminder, 1 "not booked" call
+        assert sum(counts) == CUSTOMERS * 6
+        reminders = await emitted(crm, "reminder.due")
+        assert len(reminders) == CUSTOMERS
+        assert set(Counter(r["vin"] for r in reminders).values()) == {1}
+        calls = await emitted(crm, "followup.due")
+        assert len(calls) == CUSTOMERS * 3
+        assert set(Counter(c["followup_id"] for c in calls).values()) == {1}
