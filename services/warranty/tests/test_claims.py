@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from services.warranty import manufacturer
-from services.warranty.app import definition
-from services.warranty.manufacturer import Behaviour, ManufacturerSimulator, Plan
+from services.warranty.manufacturer import Behaviour, Plan
 from services.warranty.models import (
     ClaimLine,
     ClaimStatus,
@@ -23,19 +19,17 @@ from services.warranty.models import (
     WarrantyOrder,
     WarrantyOrderLine,
 )
-from services.warranty.seed import seed
-from shared import clock
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import LineKind, PayType
 from shared.tables import OutboxMessage
-from shared.testing import ServiceHarness, auth_headers, run_service
+from shared.testing import ServiceHarness, auth_headers
 
 VIN = "LFV2A21K7G3000001"
 #: when the repair order was signed (the envelope's occurred_at): coverage is judged then
 SIGNED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 COMPLETED_AT = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
-NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
 ADMIN = auth_headers("warranty.bj01")
 
 
@@ -102,32 +96,6 @@ def order_created(
 
 def completed(order: events.OrderCreated, at: datetime = COMPLETED_AT) -> events.VehicleCompleted:
     return events.VehicleCompleted(order_id=order.order_id, vin=order.vehicle.vin, completed_at=at)
-
-
-@pytest.fixture
-def driven() -> Iterator[clock.ManualClock]:
-    with clock.driven(clock.ManualClock(NOW)) as manual:
-        assert isinstance(manual, clock.ManualClock)
-        yield manual
-
-
-@pytest.fixture
-def simulator() -> ManufacturerSimulator:
-    return ManufacturerSimulator()
-
-
-@pytest.fixture
-async def warranty(
-    tmp_path: Path, driven: clock.ManualClock, simulator: ManufacturerSimulator
-) -> AsyncIterator[ServiceHarness]:
-    # the scheduler loop is off: tests run due tasks themselves, at the times they choose
-    async with run_service(definition, tmp_path, scheduler=False) as harness:
-        await seed(harness.runtime)
-        previous = manufacturer.install(simulator)
-        try:
-            yield harness
-        finally:
-            manufacturer.install(previous)
 
 
 async def deliver(harness: ServiceHarness, *payloads: events.Payload) -> None:

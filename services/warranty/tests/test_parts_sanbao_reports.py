@@ -1,0 +1,238 @@
+"""Returned warranty parts, 三包 tracking, quality reports and KPIs (service tests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from services.warranty.manufacturer import Behaviour, Plan
+from services.warranty.tests.test_claims import (
+    ADMIN,
+    SIGNED_AT,
+    completed,
+    completed_claim,
+    deliver,
+    drafted_claim,
+    labour,
+    order_created,
+    part,
+    run_due,
+    submit,
+)
+from shared.testing import ServiceHarness, auth_headers
+
+# --- returned warranty parts ------------------------------------------------------------
+
+
+async def stored_parts(harness: ServiceHarness, claim_id: str | None = None, **query: str):
+    params = {**query, **({"claim_id": claim_id} if claim_id else {})}
+    response = await harness.client.get("/returned-parts", headers=ADMIN, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_replaced_warranty_parts_are_stored_tagged_to_their_claim(warranty) -> None:
+    claim = await drafted_claim(warranty)
+    listed = await stored_parts(warranty, claim["id"])
+    assert listed["count"] == 1
+    [stored] = listed["data"]
+    assert (stored["claim_no"], stored["part_no"], stored["status"]) == (
+        claim["claim_no"],
+        "06H121026DD",
+        "in_store",
+    )
+    assert stored["causal"] is True
+    assert stored["ship_by"] is None  # kept until the manufacturer decides
+
+
+async def test_part_asked_back_gets_a_deadline_and_is_overdue_when_not_shipped(
+    warranty, driven
+) -> None:
+    claim = await drafted_claim(warranty)
+    [stored] = (await stored_parts(warranty, claim["id"]))["data"]
+    asked = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/return-request",
+        headers=ADMIN,
+        json={"version": stored["version"]},
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "return_requested"
+    assert asked.json()["ship_by"] == "2026-03-18"  # FAW-VW: 15 days
+    assert (await stored_parts(warranty, overdue="true"))["count"] == 0
+
+    driven.set(datetime(2026, 3, 19, 9, tzinfo=UTC))
+    overdue = await stored_parts(warranty, overdue="true")
+    assert [p["id"] for p in overdue["data"]] == [stored["id"]]
+    assert overdue["data"][0]["overdue"] is True
+
+    shipped = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/shipment",
+        headers=ADMIN,
+        json={"version": asked.json()["version"], "waybill": "SF1234567890"},
+    )
+    assert shipped.status_code == 200, shipped.text
+    assert (shipped.json()["status"], shipped.json()["overdue"]) == ("shipped", False)
+    assert (await stored_parts(warranty, overdue="true"))["count"] == 0
+
+
+async def test_part_released_by_the_manufacturer_is_scrapped(warranty) -> None:
+    claim = await drafted_claim(warranty)
+    [stored] = (await stored_parts(warranty, claim["id"]))["data"]
+    not_asked = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/shipment",
+        headers=ADMIN,
+        json={"version": stored["version"], "waybill": "SF1"},
+    )
+    assert not_asked.status_code == 409
+    scrapped = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/scrap", headers=ADMIN, json={"version": stored["version"]}
+    )
+    assert scrapped.status_code == 200, scrapped.text
+    assert scrapped.json()["status"] == "scrapped"
+    stale = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/scrap", headers=ADMIN, json={"version": stored["version"]}
+    )
+    assert stale.status_code == 409
+
+
+async def test_returned_parts_of_another_station_are_404(warranty) -> None:
+    claim = await drafted_claim(warranty)
+    [stored] = (await stored_parts(warranty, claim["id"]))["data"]
+    other = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/scrap",
+        headers=auth_headers("warranty.sh01"),
+        json={"version": 1},
+    )
+    assert other.status_code == 404
+    listed = await warranty.client.get("/returned-parts", headers=auth_headers("warranty.sh01"))
+    assert listed.json()["count"] == 0
+    past = await warranty.client.post(
+        f"/returned-parts/{stored['id']}/return-request",
+        headers=ADMIN,
+        json={"version": 1, "ship_by": "2020-01-01"},
+    )
+    assert past.status_code == 422
+    assert past.json()["detail"][0]["loc"] == ["body", "ship_by"]
+
+
+# --- 三包 tracking ----------------------------------------------------------------------
+
+
+async def sanbao(harness: ServiceHarness, vin: str = "LFV2A21K7G3000001"):
+    response = await harness.client.get(f"/vehicles/{vin}/sanbao", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_sanbao_repair_over_5_days_records_the_courtesy_car_obligation(warranty) -> None:
+    order = order_created()
+    await deliver(warranty, order, completed(order, at=SIGNED_AT + timedelta(days=5, hours=2)))
+    record = await sanbao(warranty)
+    assert record["repair_days"] == 6
+    assert record["repairs_by_fault"] == {"engine": 1}
+    [repair] = record["repairs"]
+    assert repair["courtesy_car_due"] is True
+
+
+async def test_repairs_outside_the_sanbao_period_are_not_counted(warranty) -> None:
+    order = order_created(mileage_km=55_000)  # past 50,000 km: repair warranty, not 三包
+    await deliver(warranty, order, completed(order))
+    assert (await sanbao(warranty))["repairs"] == []
+
+
+async def test_sanbao_warns_when_a_vehicle_approaches_a_threshold(warranty) -> None:
+    vin = "LFV2A21K7G3000001"
+    for _ in range(4):
+        order = order_created(labour(), part())
+        await deliver(warranty, order, completed(order, at=SIGNED_AT + timedelta(days=6, hours=2)))
+    record = await sanbao(warranty, vin)
+    assert record["repair_days"] == 28
+    assert record["warnings"] == [
+        "28 repair days: approaching 30",
+        "fault engine repaired 4 times: one more repair allows replacement or return",
+    ]
+    check = await warranty.client.post(
+        "/coverage-checks",
+        headers=auth_headers("advisor.bj01"),
+        json={"vin": vin, "lines": [{"kind": "labour", "code": "ENG-120"}]},
+    )
+    assert check.json()["sanbao_warnings"] == record["warnings"]
+    other = await warranty.client.get(
+        f"/vehicles/{vin}/sanbao", headers=auth_headers("warranty.sh01")
+    )
+    assert other.json()["repairs"] == []
+
+
+# --- quality reports --------------------------------------------------------------------
+
+
+async def test_same_causal_part_failing_on_several_vehicles_of_a_model_is_flagged(
+    warranty,
+) -> None:
+    for vin in ("LFV2A21K7G3000001", "LFV2A21K9G3000002", "LFV3B28R7K1000007"):
+        await drafted_claim(warranty, order_created(vin=vin))
+    await drafted_claim(warranty, order_created(vin="LFV3B28R7K1000008", model="Magotan"))
+
+    report = await warranty.client.get(
+        "/quality-reports?window_days=30&min_vehicles=3", headers=auth_headers("manager.bj01")
+    )
+    assert report.status_code == 200, report.text
+    [problem] = report.json()["data"]
+    assert (problem["model"], problem["part_no"], problem["vehicles"]) == (
+        "Sagitar",
+        "06H121026DD",
+        3,
+    )
+    other = await warranty.client.get("/quality-reports", headers=auth_headers("manager.sh01"))
+    assert other.json()["data"] == []
+    advisor = await warranty.client.get("/quality-reports", headers=auth_headers("advisor.bj01"))
+    assert advisor.status_code == 403
+    bad = await warranty.client.get("/quality-reports?min_vehicles=1", headers=ADMIN)
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "min_vehicles"]
+
+
+# --- KPIs -------------------------------------------------------------------------------
+
+
+async def test_kpis_per_station_and_for_the_group(warranty, driven, simulator) -> None:
+    paid = await completed_claim(warranty, vin="LFV2A21K7G3000001")
+    rejected = await completed_claim(warranty, vin="LFV2A21K9G3000002")
+    await drafted_claim(warranty, order_created(vin="LFV3B28R7K1000007"))  # drafts not counted
+    simulator.plan(rejected["claim_no"], Plan(Behaviour.REJECT))
+    await submit(warranty, paid)
+    await submit(warranty, rejected)
+    await run_due(warranty)
+    driven.advance(timedelta(days=1))
+    await run_due(warranty)
+
+    station = await warranty.client.get("/kpis", headers=auth_headers("manager.bj01"))
+    assert station.status_code == 200, station.text
+    body = station.json()
+    assert body["group"] is None
+    [bj01] = [s for s in body["stations"] if s["scope"] == "bj01"]
+    assert (bj01["submitted"], bj01["approved"], bj01["rejected"], bj01["paid"]) == (2, 1, 1, 1)
+    assert bj01["rejected_by_reason"] == {"excessive_labour_hours": 1}
+    assert Decimal(bj01["claimed_amount"]) == Decimal("2400.00")
+    assert Decimal(bj01["paid_amount"]) == Decimal("1200.00")
+    assert Decimal(bj01["average_days_to_payment"]) == Decimal("1.0")
+    assert Decimal(bj01["rejection_rate"]) == Decimal("0.5")
+
+    group = (await warranty.client.get("/kpis", headers=auth_headers("group.manager"))).json()
+    assert group["group"]["submitted"] == 2
+    assert [s["scope"] for s in group["stations"]] == ["bj01"]  # stations with claims
+    later = await warranty.client.get(
+        "/kpis?from=2026-03-04", headers=auth_headers("group.manager")
+    )
+    assert later.json()["group"]["submitted"] == 0
+    sh01 = (await warranty.client.get("/kpis", headers=auth_headers("manager.sh01"))).json()
+    assert sh01["stations"] == [{**sh01["stations"][0], "scope": "sh01", "submitted": 0}]
+    assert (
+        await warranty.client.get("/kpis", headers=auth_headers("tech.bj01"))
+    ).status_code == 403
+
+
+async def test_kpis_refuse_a_bad_date_naming_the_parameter(warranty) -> None:
+    response = await warranty.client.get("/kpis?from=not-a-date", headers=ADMIN)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "from"]
