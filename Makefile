@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SERVICE ?=
 SERVICES := reception workshop parts warranty crm
 
-.PHONY: up test install lint typecheck unit e2e contracts token topics clean help browser-deps
+.PHONY: bench up test install lint typecheck unit e2e contracts token topics clean help browser-deps
 
 help:
 	@echo "make up                 start broker + five services with demo data (Ctrl-C stops)"
@@ -48,7 +48,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy shared services tests
+	$(VENV)/bin/mypy shared services tests bench
+
+bench: install
+	$(PY) -m bench.events --events $${EVENTS:-2000} --stations $${STATIONS:-1}
 
 e2e: install
 	$(PY) -m pytest -q tests/e2e

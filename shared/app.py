@@ -132,6 +132,7 @@ class Runtime:
         if self.settings.seed_demo_data and self.definition.seed is not None:
             await self.definition.seed(self)
         await self._start_broker()
+        self.consumer.offsets.start()
         if self.settings.relay:
             self.relay.start()
         if self.scheduler is not None and self.settings.scheduler:
@@ -153,6 +154,7 @@ class Runtime:
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.relay.stop()
+        await self.consumer.offsets.stop()
         if self.broker_started:
             await self.broker.stop()
         await self.db.dispose()

@@ -14,6 +14,7 @@ Every service registers typed handlers on one ``EventConsumer``. For each messag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -59,6 +60,55 @@ class Incoming:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+class OffsetCommitter:
+    """Commits the offsets of handled messages in the background, every ``interval``.
+
+    Committing after each message costs a broker round trip per event; committing what has
+    been *handled* (never what was merely fetched) every half second keeps at least once:
+    after a crash at most the last interval is read again, and the inbox skips it.
+    """
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self._pending: dict[Any, dict[Any, int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def processed(self, consumer: Any, topic: str, partition: int, offset: int) -> None:
+        if consumer is None or not hasattr(consumer, "commit"):
+            return
+        from aiokafka import TopicPartition
+
+        self._pending.setdefault(consumer, {})[TopicPartition(topic, partition)] = offset + 1
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for consumer, offsets in pending.items():
+            try:
+                assigned = set(consumer.assignment()) if hasattr(consumer, "assignment") else None
+                mine = {tp: o for tp, o in offsets.items() if assigned is None or tp in assigned}
+                if mine:
+                    await consumer.commit(mine)
+            except Exception as exc:  # a rebalance: the new owner re-reads, the inbox skips
+                log.info("offset commit skipped (%r); those messages may be read again", exc)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.flush()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="offset-committer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+
 class EventConsumer:
     """The typed handlers of one service, and the inbox/retry/DLQ rules around them."""
 
@@ -75,6 +125,7 @@ class EventConsumer:
         self._handlers: dict[tuple[str, int], Handler] = {}
         self._db: Database | None = None
         self.counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+        self.offsets = OffsetCommitter()
 
     # -- registration -------------------------------------------------------------------
 
@@ -111,33 +162,48 @@ class EventConsumer:
         @broker.subscriber(
             *self.topics,
             group_id=self.service_name,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            # offsets are committed by ``self.offsets`` after the work, not per message
+            ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             title=f"{self.service_name}:{','.join(self.topics)}",
             description=f"Events {self.service_name} reacts to",
         )
         async def on_message(message: KafkaMessage) -> None:
-            record = message.raw_message
+            record: Any = message.raw_message
             key = getattr(record, "key", None)
             raw_headers = getattr(record, "headers", None) or ()
-            await self.process(
-                Incoming(
-                    topic=getattr(record, "topic", None) or self.topics[0],
-                    value=message.body,
-                    key=key.decode(errors="replace") if isinstance(key, bytes) else key,
-                    partition=getattr(record, "partition", None),
-                    offset=getattr(record, "offset", None),
-                    headers=tuple(
-                        (
-                            name,
-                            value.decode(errors="replace")
-                            if isinstance(value, bytes)
-                            else str(value),
-                        )
-                        for name, value in raw_headers
-                    ),
-                )
+            try:
+                await self._process_record(message, record, key, raw_headers)
+            except Exception:
+                # not even dead-lettering worked (database down): read it again, later
+                log.exception("%s: message not handled; it will be read again", self.service_name)
+                await message.nack()
+                await asyncio.sleep(self.backoff_seconds)
+                return
+            self.offsets.processed(
+                getattr(message, "consumer", None),
+                record.topic,
+                record.partition,
+                record.offset,
             )
+
+    async def _process_record(
+        self, message: KafkaMessage, record: Any, key: Any, raw_headers: Any
+    ) -> None:
+        headers = tuple(
+            (name, value.decode(errors="replace") if isinstance(value, bytes) else str(value))
+            for name, value in raw_headers
+        )
+        await self.process(
+            Incoming(
+                topic=getattr(record, "topic", None) or self.topics[0],
+                value=message.body,
+                key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+                partition=getattr(record, "partition", None),
+                offset=getattr(record, "offset", None),
+                headers=headers,
+            )
+        )
 
     # -- processing ---------------------------------------------------------------------
 

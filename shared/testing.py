@@ -198,3 +198,42 @@ def an_order_created(**overrides: Any) -> Any:
     }
     values.update(overrides)
     return events.OrderCreated(**values)
+
+
+def postgres_databases_for(services: list[str], *, prefix: str) -> tuple[dict[str, str], list[str]]:
+    """One fresh PostgreSQL database per service on TEST_POSTGRES_URL (none when unset):
+    ({service: async URL}, [database names to drop afterwards])."""
+    import os
+    import uuid as _uuid
+
+    base = os.environ.get("TEST_POSTGRES_URL")
+    if not base:
+        return {}, []
+    plain = base.replace("postgresql+asyncpg://", "postgresql://")
+    server = plain.split("://", 1)[1].rsplit("/", 1)[0]
+    names = {name: f"{prefix}_{name}_{_uuid.uuid4().hex[:8]}" for name in services}
+    asyncio.run(_execute(plain, [f'CREATE DATABASE "{db}"' for db in names.values()]))
+    urls = {name: f"postgresql+asyncpg://{server}/{db}" for name, db in names.items()}
+    return urls, list(names.values())
+
+
+def drop_postgres_databases(databases: list[str]) -> None:
+    import os
+
+    if not databases:
+        return
+    plain = os.environ["TEST_POSTGRES_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    asyncio.run(
+        _execute(plain, [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in databases])
+    )
+
+
+async def _execute(url: str, statements: list[str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
