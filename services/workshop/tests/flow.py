@@ -11,9 +11,27 @@ import httpx
 from sqlmodel import col, select
 
 from services.workshop.models import Job, JobPart
+from shared.auth import Role, issue_token
 from shared.contracts import events
+from shared.demo import USERS
+from shared.settings import ServiceSettings
 from shared.tables import OutboxMessage
 from shared.testing import ServiceHarness, auth_headers
+
+
+def headers(user: str) -> dict[str, str]:
+    """A demo user's headers; a seeded technician without a demo sign-in gets a token too."""
+    if user in USERS:
+        return auth_headers(user)
+    station = user.split(".")[1]
+    token = issue_token(
+        ServiceSettings().auth_secret,
+        user_id=user,
+        name=user,
+        role=Role.TECHNICIAN,
+        stations=[station],
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def jobs_of(workshop: ServiceHarness, order_id: uuid.UUID) -> list[Job]:
@@ -66,21 +84,21 @@ async def dispatch(
 ) -> httpx.Response:
     payload = {"technician_id": technician, "received_by": technician, **body}
     return await workshop.client.post(
-        f"/jobs/{job_id}/dispatch", json=payload, headers=auth_headers(user)
+        f"/jobs/{job_id}/dispatch", json=payload, headers=headers(user)
     )
 
 
 async def clock_on(
     workshop: ServiceHarness, job_id: uuid.UUID, user: str = "tech.bj01"
 ) -> httpx.Response:
-    return await workshop.client.post(f"/jobs/{job_id}/clock-on", headers=auth_headers(user))
+    return await workshop.client.post(f"/jobs/{job_id}/clock-on", headers=headers(user))
 
 
 async def clock_off(
     workshop: ServiceHarness, job_id: uuid.UUID, reason: str = "lunch", user: str = "tech.bj01"
 ) -> httpx.Response:
     return await workshop.client.post(
-        f"/jobs/{job_id}/clock-off", json={"reason": reason}, headers=auth_headers(user)
+        f"/jobs/{job_id}/clock-off", json={"reason": reason}, headers=headers(user)
     )
 
 
@@ -88,7 +106,7 @@ async def complete(
     workshop: ServiceHarness, job_id: uuid.UUID, hours: str = "0", user: str = "tech.bj01"
 ) -> httpx.Response:
     return await workshop.client.post(
-        f"/jobs/{job_id}/completion", json={"clocked_hours": hours}, headers=auth_headers(user)
+        f"/jobs/{job_id}/completion", json={"clocked_hours": hours}, headers=headers(user)
     )
 
 
@@ -109,7 +127,7 @@ async def inspect(
         "failed_jobs": [{"job_id": str(job), "reason": reason} for job, reason in failed],
     }
     return await workshop.client.post(
-        f"/orders/{order_id}/inspections", json=body, headers=auth_headers(user)
+        f"/orders/{order_id}/inspections", json=body, headers=headers(user)
     )
 
 
