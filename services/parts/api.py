@@ -26,7 +26,15 @@ from services.parts.models import (
     StockItemPublic,
     StockItemsPublic,
     StockMovementsPublic,
+    StocktakeCountsCreate,
+    StocktakeCreate,
+    StocktakePublic,
+    StocktakesPublic,
     SuppliersPublic,
+    TransferCreate,
+    TransferPublic,
+    TransfersPublic,
+    TransferStatus,
     VersionedAction,
     WriteOffCreate,
 )
@@ -40,6 +48,8 @@ ledger_router = APIRouter(prefix="/stock-movements", tags=["stock"])
 reservations_router = APIRouter(prefix="/reservations", tags=["reservations"])
 purchase_router = APIRouter(prefix="/purchase-orders", tags=["purchasing"])
 replenishment_router = APIRouter(prefix="/replenishment", tags=["purchasing"])
+transfers_router = APIRouter(prefix="/transfers", tags=["transfers"])
+stocktakes_router = APIRouter(prefix="/stocktakes", tags=["stocktake"])
 
 storekeeper = require_role(Role.PARTS_CLERK, Role.SERVICE_MANAGER)
 approver = require_role(Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
@@ -308,6 +318,130 @@ async def reorder_suggestions(
         return await service.reorder_suggestions(session, user, station_id=station_id)
 
 
+@transfers_router.get("", response_model=TransfersPublic)
+async def list_transfers(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: TransferStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> TransfersPublic:
+    """Transfers from or to your stations; ``status=shipped`` is what is in transit."""
+    async with runtime.db.read() as session:
+        return await service.list_transfers(
+            session, user, status=status, offset=offset, limit=min(limit, 200)
+        )
+
+
+@transfers_router.post("", status_code=status.HTTP_201_CREATED, response_model=TransferPublic)
+async def request_transfer(
+    runtime: RuntimeDep, data: TransferCreate, user: Principal = Depends(storekeeper)
+) -> TransferPublic:
+    """Ask another station of the group for parts (调拨); nothing moves until it ships."""
+    async with runtime.unit_of_work() as uow:
+        transfer = await service.request_transfer(uow, user, data)
+    return TransferPublic.model_validate(transfer.model_dump())
+
+
+@transfers_router.get("/{transfer_id}", response_model=TransferPublic)
+async def get_transfer(
+    runtime: RuntimeDep, transfer_id: uuid.UUID, user: CurrentUser
+) -> TransferPublic:
+    async with runtime.db.read() as session:
+        return await service.get_transfer(session, user, transfer_id)
+
+
+@transfers_router.post("/{transfer_id}/shipment", response_model=TransferPublic)
+async def ship_transfer(
+    runtime: RuntimeDep,
+    transfer_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(storekeeper),
+) -> TransferPublic:
+    """The sending station confirms it shipped: its on hand goes down; now in transit."""
+    async with runtime.unit_of_work() as uow:
+        transfer = await service.ship_transfer(uow, user, transfer_id, data)
+    return TransferPublic.model_validate(transfer.model_dump())
+
+
+@transfers_router.post("/{transfer_id}/receipt", response_model=TransferPublic)
+async def receive_transfer(
+    runtime: RuntimeDep,
+    transfer_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(storekeeper),
+) -> TransferPublic:
+    """The receiving station confirms arrival: its on hand goes up, backorders are served."""
+    async with runtime.unit_of_work() as uow:
+        transfer = await service.receive_transfer(uow, user, transfer_id, data)
+    return TransferPublic.model_validate(transfer.model_dump())
+
+
+@transfers_router.post("/{transfer_id}/cancellation", response_model=TransferPublic)
+async def cancel_transfer(
+    runtime: RuntimeDep,
+    transfer_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(storekeeper),
+) -> TransferPublic:
+    """Withdraw a transfer request that was not shipped yet."""
+    async with runtime.unit_of_work() as uow:
+        transfer = await service.cancel_transfer(uow, user, transfer_id, data)
+    return TransferPublic.model_validate(transfer.model_dump())
+
+
+@stocktakes_router.get("", response_model=StocktakesPublic)
+async def list_stocktakes(
+    runtime: RuntimeDep, user: CurrentUser, offset: int = 0, limit: int = 50
+) -> StocktakesPublic:
+    async with runtime.db.read() as session:
+        return await service.list_stocktakes(session, user, offset=offset, limit=min(limit, 200))
+
+
+@stocktakes_router.post("", status_code=status.HTTP_201_CREATED, response_model=StocktakePublic)
+async def open_stocktake(
+    runtime: RuntimeDep, data: StocktakeCreate, user: Principal = Depends(storekeeper)
+) -> StocktakePublic:
+    """Open count sheets (盘点表) for some bins, with the book quantity of each part."""
+    async with runtime.unit_of_work() as uow:
+        stocktake = await service.open_stocktake(uow, user, data)
+        return await service.stocktake_public(uow.session, stocktake)
+
+
+@stocktakes_router.get("/{stocktake_id}", response_model=StocktakePublic)
+async def get_stocktake(
+    runtime: RuntimeDep, stocktake_id: uuid.UUID, user: CurrentUser
+) -> StocktakePublic:
+    async with runtime.db.read() as session:
+        return await service.get_stocktake(session, user, stocktake_id)
+
+
+@stocktakes_router.post("/{stocktake_id}/counts", response_model=StocktakePublic)
+async def record_counts(
+    runtime: RuntimeDep,
+    stocktake_id: uuid.UUID,
+    data: StocktakeCountsCreate,
+    user: Principal = Depends(storekeeper),
+) -> StocktakePublic:
+    """Enter what was found on the shelf for lines of the count sheet."""
+    async with runtime.unit_of_work() as uow:
+        stocktake = await service.record_counts(uow, user, stocktake_id, data)
+        return await service.stocktake_public(uow.session, stocktake)
+
+
+@stocktakes_router.post("/{stocktake_id}/approval", response_model=StocktakePublic)
+async def approve_stocktake(
+    runtime: RuntimeDep,
+    stocktake_id: uuid.UUID,
+    data: VersionedAction,
+    user: Principal = Depends(approver),
+) -> StocktakePublic:
+    """A manager approves: variances post as adjustments; stock value before and after."""
+    async with runtime.unit_of_work() as uow:
+        stocktake = await service.approve_stocktake(uow, user, stocktake_id, data)
+        return await service.stocktake_public(uow.session, stocktake)
+
+
 routers = [
     catalogue_router,
     suppliers_router,
@@ -316,4 +450,6 @@ routers = [
     reservations_router,
     purchase_router,
     replenishment_router,
+    transfers_router,
+    stocktakes_router,
 ]

@@ -237,3 +237,19 @@ def build_price(
     list_price = (cost * (1 + margin)).quantize(FEN, rounding=ROUND_HALF_UP)
     warranty_price = (cost * (1 + warranty_margin)).quantize(FEN, rounding=ROUND_HALF_UP)
     return list_price, warranty_price
+
+
+# --- stocktake ---------------------------------------------------------------------------
+
+
+def count_variance(counted: Decimal, book: Decimal) -> Decimal:
+    """What the count found more (+) or fewer (-) than the books said when the sheet was
+    printed; posted as an adjustment on top of what moved since (盘盈 / 盘亏)."""
+    return counted - book
+
+
+def stock_value(lines: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal:
+    """Stock at cost: sum of quantity x unit cost (a part without a cost counts nothing)."""
+    return sum(
+        ((quantity * (cost or ZERO)).quantize(FEN) for quantity, cost in lines), Decimal("0.00")
+    )

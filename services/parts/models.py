@@ -633,3 +633,106 @@ class ReorderSuggestion(BaseModel):
 class ReorderSuggestionsPublic(BaseModel):
     data: list[ReorderSuggestion]
     count: int
+
+
+class TransferCreate(InputModel):
+    """Ask another station of the group for parts (调拨申请); the asking station receives."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "part_no": "1K0615301AA",
+                    "from_station_id": "sh01",
+                    "quantity": "2",
+                    "note": "for RO-BJ01-20261123-0007",
+                }
+            ]
+        }
+    }
+
+    part_no: str = pydantic.Field(min_length=1, max_length=40)
+    from_station_id: str = pydantic.Field(min_length=1, max_length=20)
+    to_station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    quantity: Quantity
+    note: str | None = pydantic.Field(default=None, max_length=500)
+
+
+class TransferPublic(BaseModel):
+    id: uuid.UUID
+    part_no: str
+    from_station_id: str
+    to_station_id: str
+    quantity: Decimal
+    status: TransferStatus
+    note: str | None
+    requested_by: str
+    requested_at: datetime
+    shipped_by: str | None
+    shipped_at: datetime | None
+    received_by: str | None
+    received_at: datetime | None
+    version: int
+
+
+class TransfersPublic(BaseModel):
+    data: list[TransferPublic]
+    count: int
+
+
+class StocktakeCreate(InputModel):
+    """Open count sheets for some bins of a station (all bins when none are named)."""
+
+    model_config = {"json_schema_extra": {"examples": [{"bins": ["A-01-01", "A-01-02"]}]}}
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    bins: list[str] | None = pydantic.Field(default=None, max_length=500)
+
+
+class StocktakeCount(InputModel):
+    part_no: str = pydantic.Field(min_length=1, max_length=40)
+    counted_quantity: Decimal = pydantic.Field(ge=0, max_digits=10, decimal_places=3)
+
+
+class StocktakeCountsCreate(InputModel):
+    """What was found on the shelf, per part of the count sheet."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"lines": [{"part_no": "1K0698151A", "counted_quantity": "5"}]}]
+        }
+    }
+
+    lines: list[StocktakeCount] = pydantic.Field(min_length=1, max_length=2000)
+
+
+class StocktakeLinePublic(BaseModel):
+    part_no: str
+    bin_location: str | None
+    book_quantity: Decimal
+    counted_quantity: Decimal | None
+    variance: Decimal | None
+    variance_value: Decimal | None
+
+
+class StocktakePublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    status: StocktakeStatus
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    value_before: Decimal | None
+    value_after: Decimal | None
+    version: int
+    lines: list[StocktakeLinePublic]
+
+
+class StocktakesPublic(BaseModel):
+    data: list[StocktakePublic]
+    count: int

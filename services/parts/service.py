@@ -46,10 +46,21 @@ from services.parts.models import (
     StockMovement,
     StockMovementPublic,
     StockMovementsPublic,
+    Stocktake,
+    StocktakeCountsCreate,
+    StocktakeCreate,
+    StocktakeLine,
+    StocktakeLinePublic,
+    StocktakePublic,
+    StocktakesPublic,
+    StocktakeStatus,
     Supplier,
     SupplierPublic,
     SuppliersPublic,
     Transfer,
+    TransferCreate,
+    TransferPublic,
+    TransfersPublic,
     TransferStatus,
     VersionedAction,
     WriteOffCreate,
@@ -647,7 +658,9 @@ async def receive_goods(
 # --- purchase orders --------------------------------------------------------------------------
 
 
-def _check_version(record: PurchaseOrder | Transfer, expected: int | None, what: str) -> None:
+def _check_version(
+    record: PurchaseOrder | Transfer | Stocktake, expected: int | None, what: str
+) -> None:
     if expected is not None and expected != record.version:
         raise Conflict(
             f"the {what} was changed meanwhile (version {record.version}, you saw {expected}); "
@@ -968,6 +981,435 @@ async def reorder_suggestions(
             )
         )
     return ReorderSuggestionsPublic(data=suggestions, count=len(suggestions))
+
+
+# --- transfers between stations -----------------------------------------------------------------
+
+
+async def _locked_transfer(
+    session: AsyncSession, user: Principal, transfer_id: uuid.UUID
+) -> Transfer:
+    transfer = (
+        await session.exec(
+            select(Transfer)
+            .where(Transfer.id == transfer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if transfer is None or not (
+        user.can_see(transfer.from_station_id) or user.can_see(transfer.to_station_id)
+    ):
+        raise NotFound("transfer")
+    return transfer
+
+
+async def request_transfer(uow: UnitOfWork, user: Principal, data: TransferCreate) -> Transfer:
+    """The receiving station asks another station of the group for parts (调拨申请); nothing
+    moves until the other side ships."""
+    to_station = user.acting_station(data.to_station_id)
+    if data.from_station_id == to_station:
+        raise DomainError("a transfer is between two stations", field="from_station_id")
+    part = await _part_or_422(uow.session, data.part_no)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    transfer = Transfer(
+        part_no=part.part_no,
+        from_station_id=data.from_station_id,
+        to_station_id=to_station,
+        quantity=quantity,
+        status=TransferStatus.REQUESTED,
+        note=data.note,
+        requested_by=user.user_id,
+        requested_at=utcnow(),
+    )
+    uow.session.add(transfer)
+    await uow.session.flush()
+    return transfer
+
+
+async def _part_or_422(session: AsyncSession, part_no: str) -> Part:
+    part = await session.get(Part, part_no)
+    if part is None:
+        raise DomainError(f"unknown part number {part_no!r}", field="part_no")
+    return part
+
+
+async def ship_transfer(
+    uow: UnitOfWork, user: Principal, transfer_id: uuid.UUID, data: VersionedAction
+) -> Transfer:
+    """The sending station confirms it shipped: its on hand goes down, the parts are in
+    transit. Only parts not reserved for its own jobs can leave."""
+    session = uow.session
+    transfer = await _locked_transfer(session, user, transfer_id)
+    _check_version(transfer, data.version, "transfer")
+    if not user.can_see(transfer.from_station_id):
+        raise Forbidden(f"only {transfer.from_station_id} ships this transfer")
+    if transfer.status != TransferStatus.REQUESTED:
+        raise Conflict(f"this transfer is already {transfer.status.value}")
+    stock = await lock_stock(session, transfer.from_station_id, transfer.part_no, create=False)
+    free = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
+    if stock is None or transfer.quantity > free:
+        raise Conflict(
+            f"{transfer.from_station_id} has only {free} not reserved; "
+            f"{transfer.quantity} cannot be shipped",
+            field="quantity",
+        )
+    post(
+        session,
+        stock,
+        MovementKind.TRANSFER_OUT,
+        actor=user.user_id,
+        reason=f"shipped to {transfer.to_station_id}",
+        on_hand=-transfer.quantity,
+        reference_id=transfer.id,
+    )
+    _alert_if_low(uow, stock, free)
+    transfer.status = TransferStatus.SHIPPED
+    transfer.shipped_by = user.user_id
+    transfer.shipped_at = utcnow()
+    transfer.version += 1
+    session.add(transfer)
+    return transfer
+
+
+async def receive_transfer(
+    uow: UnitOfWork, user: Principal, transfer_id: uuid.UUID, data: VersionedAction
+) -> Transfer:
+    """The receiving station confirms the parts arrived: its on hand goes up and the
+    requests waiting for the part there are reserved for, oldest first."""
+    session = uow.session
+    transfer = await _locked_transfer(session, user, transfer_id)
+    _check_version(transfer, data.version, "transfer")
+    if not user.can_see(transfer.to_station_id):
+        raise Forbidden(f"only {transfer.to_station_id} receives this transfer")
+    if transfer.status != TransferStatus.SHIPPED:
+        raise Conflict(f"only a shipped transfer is received; this one is {transfer.status.value}")
+    stock = await lock_stock(session, transfer.to_station_id, transfer.part_no)
+    assert stock is not None
+    post(
+        session,
+        stock,
+        MovementKind.TRANSFER_IN,
+        actor=user.user_id,
+        reason=f"received from {transfer.from_station_id}",
+        on_hand=transfer.quantity,
+        reference_id=transfer.id,
+    )
+    transfer.status = TransferStatus.RECEIVED
+    transfer.received_by = user.user_id
+    transfer.received_at = utcnow()
+    transfer.version += 1
+    session.add(transfer)
+    await fill_backorders(uow, stock, actor=user.user_id, reference_id=transfer.id)
+    return transfer
+
+
+async def cancel_transfer(
+    uow: UnitOfWork, user: Principal, transfer_id: uuid.UUID, data: VersionedAction
+) -> Transfer:
+    """Either side withdraws a request that was not shipped yet."""
+    transfer = await _locked_transfer(uow.session, user, transfer_id)
+    _check_version(transfer, data.version, "transfer")
+    if transfer.status != TransferStatus.REQUESTED:
+        raise Conflict(f"only a requested transfer can be cancelled; it is {transfer.status.value}")
+    transfer.status = TransferStatus.CANCELLED
+    transfer.version += 1
+    uow.session.add(transfer)
+    return transfer
+
+
+async def get_transfer(
+    session: AsyncSession, user: Principal, transfer_id: uuid.UUID
+) -> TransferPublic:
+    transfer = await session.get(Transfer, transfer_id)
+    if transfer is None or not (
+        user.can_see(transfer.from_station_id) or user.can_see(transfer.to_station_id)
+    ):
+        raise NotFound("transfer")
+    return TransferPublic.model_validate(transfer.model_dump())
+
+
+async def list_transfers(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: TransferStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> TransfersPublic:
+    """Transfers from or to the user's stations (in transit: status ``shipped``)."""
+    query = select(Transfer)
+    stations = user.visible_stations()
+    if stations is not None:
+        query = query.where(
+            or_(
+                col(Transfer.from_station_id).in_(stations),
+                col(Transfer.to_station_id).in_(stations),
+            )
+        )
+    if status is not None:
+        query = query.where(Transfer.status == status)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(Transfer.requested_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return TransfersPublic(
+        data=[TransferPublic.model_validate(row.model_dump()) for row in rows], count=count
+    )
+
+
+# --- stocktake ------------------------------------------------------------------------------------
+
+
+async def _station_value(session: AsyncSession, station_id: str) -> Decimal:
+    rows = (
+        await session.exec(
+            select(StockItem.on_hand, Part.cost)  # type: ignore[call-overload]
+            .join(Part, col(Part.part_no) == col(StockItem.part_no))
+            .where(StockItem.station_id == station_id)
+        )
+    ).all()
+    return domain.stock_value((on_hand, cost) for on_hand, cost in rows)
+
+
+async def _sheet(session: AsyncSession, stocktake_id: uuid.UUID) -> list[StocktakeLine]:
+    return list(
+        (
+            await session.exec(
+                select(StocktakeLine)
+                .where(StocktakeLine.stocktake_id == stocktake_id)
+                .order_by(col(StocktakeLine.bin_location), col(StocktakeLine.part_no))
+            )
+        ).all()
+    )
+
+
+async def _locked_stocktake(
+    session: AsyncSession, user: Principal, stocktake_id: uuid.UUID
+) -> Stocktake:
+    stocktake = (
+        await session.exec(
+            select(Stocktake)
+            .where(Stocktake.id == stocktake_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if stocktake is None or not user.can_see(stocktake.station_id):
+        raise NotFound("stocktake")
+    return stocktake
+
+
+async def open_stocktake(uow: UnitOfWork, user: Principal, data: StocktakeCreate) -> Stocktake:
+    """Print count sheets (盘点表): one line per part in the bins, with the book quantity."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    query = select(StockItem).where(StockItem.station_id == station_id)
+    if data.bins:
+        query = query.where(col(StockItem.bin_location).in_(data.bins))
+    items = (await session.exec(query)).all()
+    if not items:
+        raise DomainError("no stock in these bins at this station", field="bins")
+    stocktake = Stocktake(
+        station_id=station_id,
+        status=StocktakeStatus.COUNTING,
+        created_by=user.user_id,
+        created_at=utcnow(),
+    )
+    session.add(stocktake)
+    await session.flush()
+    for item in items:
+        part = await _part(session, item.part_no)
+        session.add(
+            StocktakeLine(
+                stocktake_id=stocktake.id,
+                part_no=item.part_no,
+                bin_location=item.bin_location,
+                book_quantity=item.on_hand,
+                unit_cost=part.cost or ZERO,
+            )
+        )
+    await session.flush()
+    return stocktake
+
+
+async def record_counts(
+    uow: UnitOfWork, user: Principal, stocktake_id: uuid.UUID, data: StocktakeCountsCreate
+) -> Stocktake:
+    """Enter what was found on the shelf (a later count of a line replaces the earlier)."""
+    session = uow.session
+    stocktake = await _locked_stocktake(session, user, stocktake_id)
+    if stocktake.status != StocktakeStatus.COUNTING:
+        raise Conflict(f"this stocktake is already {stocktake.status.value}")
+    lines = {line.part_no: line for line in await _sheet(session, stocktake.id)}
+    for index, count in enumerate(data.lines):
+        line = lines.get(count.part_no)
+        if line is None:
+            raise DomainError(
+                f"{count.part_no} is not on this count sheet", field=f"lines.{index}.part_no"
+            )
+        part = await _part(session, line.part_no)
+        if count.counted_quantity > 0:
+            domain.check_quantity(
+                count.counted_quantity, part.unit, field=f"lines.{index}.counted_quantity"
+            )
+        line.counted_quantity = count.counted_quantity
+        session.add(line)
+    stocktake.version += 1
+    session.add(stocktake)
+    return stocktake
+
+
+async def approve_stocktake(
+    uow: UnitOfWork, user: Principal, stocktake_id: uuid.UUID, data: VersionedAction
+) -> Stocktake:
+    """A manager approves the count: each variance is posted as an adjustment, with the
+    stock value before and after. Where fewer parts were found than are reserved, the
+    newest reservations give theirs back first (they wait again: ``item.backordered``)."""
+    session = uow.session
+    stocktake = await _locked_stocktake(session, user, stocktake_id)
+    _check_version(stocktake, data.version, "stocktake")
+    if stocktake.status != StocktakeStatus.COUNTING:
+        raise Conflict(f"this stocktake is already {stocktake.status.value}")
+    lines = await _sheet(session, stocktake.id)
+    uncounted = [line.part_no for line in lines if line.counted_quantity is None]
+    if uncounted:
+        raise Conflict(f"not counted yet: {', '.join(uncounted[:10])}")
+    stocktake.value_before = await _station_value(session, stocktake.station_id)
+    for line in lines:
+        assert line.counted_quantity is not None
+        variance = domain.count_variance(line.counted_quantity, line.book_quantity)
+        if variance == ZERO:
+            continue
+        stock = await lock_stock(session, stocktake.station_id, line.part_no)
+        assert stock is not None
+        before = domain.available(stock.on_hand, stock.reserved)
+        excess = stock.reserved - (stock.on_hand + variance)
+        if excess > ZERO:
+            await _take_back_reservations(uow, stock, excess, reference_id=stocktake.id)
+        post(
+            session,
+            stock,
+            MovementKind.ADJUSTMENT,
+            actor=user.user_id,
+            reason=f"stocktake: counted {line.counted_quantity}, books said {line.book_quantity}",
+            on_hand=variance,
+            reference_id=stocktake.id,
+            unit_cost=line.unit_cost,
+        )
+        if variance > ZERO:
+            await fill_backorders(uow, stock, actor=user.user_id, reference_id=stocktake.id)
+        else:
+            _alert_if_low(uow, stock, before)
+    stocktake.value_after = await _station_value(session, stocktake.station_id)
+    stocktake.status = StocktakeStatus.APPROVED
+    stocktake.approved_by = user.user_id
+    stocktake.approved_at = utcnow()
+    stocktake.version += 1
+    session.add(stocktake)
+    return stocktake
+
+
+async def _take_back_reservations(
+    uow: UnitOfWork, stock: StockItem, excess: Decimal, *, reference_id: uuid.UUID
+) -> None:
+    session = uow.session
+    holding = (
+        await session.exec(
+            select(Reservation)
+            .where(
+                Reservation.station_id == stock.station_id,
+                Reservation.part_no == stock.part_no,
+                col(Reservation.quantity_reserved) > 0,
+                col(Reservation.status) != ReservationStatus.RELEASED,
+            )
+            .order_by(col(Reservation.created_at).desc(), col(Reservation.id).desc())
+            .with_for_update()
+        )
+    ).all()
+    for reservation, take in domain.take_back_newest_first(
+        excess, ((r, r.quantity_reserved) for r in holding)
+    ):
+        assert isinstance(reservation, Reservation)
+        post(
+            session,
+            stock,
+            MovementKind.RELEASE,
+            actor="stocktake",
+            reason="fewer found on the shelf than reserved",
+            reserved=-take,
+            order_id=reservation.order_id,
+            reservation_id=reservation.id,
+            reference_id=reference_id,
+        )
+        reservation.quantity_reserved -= take
+        _refresh_status(reservation)
+        session.add(reservation)
+        uow.emit(
+            events.ItemBackordered(
+                reservation_id=reservation.id,
+                request_id=reservation.request_id,
+                order_id=reservation.order_id,
+                job_id=reservation.job_id,
+                part_no=reservation.part_no,
+                quantity_reserved=reservation.quantity_reserved,
+                quantity_short=domain.quantity_short(
+                    reservation.quantity_requested,
+                    reservation.quantity_reserved,
+                    reservation.quantity_issued,
+                ),
+                expected_on=await _expected_on(
+                    session, await _part(session, reservation.part_no), reservation.station_id
+                ),
+            ),
+            station_id=reservation.station_id,
+            correlation_id=reservation.order_id,
+        )
+
+
+async def stocktake_public(session: AsyncSession, stocktake: Stocktake) -> StocktakePublic:
+    lines = []
+    for line in await _sheet(session, stocktake.id):
+        variance = (
+            None
+            if line.counted_quantity is None
+            else domain.count_variance(line.counted_quantity, line.book_quantity)
+        )
+        lines.append(
+            StocktakeLinePublic(
+                part_no=line.part_no,
+                bin_location=line.bin_location,
+                book_quantity=line.book_quantity,
+                counted_quantity=line.counted_quantity,
+                variance=variance,
+                variance_value=None if variance is None else (variance * line.unit_cost),
+            )
+        )
+    return StocktakePublic.model_validate({**stocktake.model_dump(), "lines": lines})
+
+
+async def get_stocktake(
+    session: AsyncSession, user: Principal, stocktake_id: uuid.UUID
+) -> StocktakePublic:
+    stocktake = await get_visible(session, Stocktake, stocktake_id, user, "stocktake")
+    return await stocktake_public(session, stocktake)
+
+
+async def list_stocktakes(
+    session: AsyncSession, user: Principal, *, offset: int = 0, limit: int = 50
+) -> StocktakesPublic:
+    query = at_visible_stations(select(Stocktake), Stocktake.station_id, user)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(Stocktake.created_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return StocktakesPublic(
+        data=[await stocktake_public(session, row) for row in rows], count=count
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
