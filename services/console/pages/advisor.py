@@ -1,0 +1,283 @@
+"""Advisor desk: repair orders (list, new order form, detail) and handing the car over."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from services.console.clients import ApiError
+from services.console.desks import DELIVER, OPEN_ORDER
+from services.console.web import (
+    Caller,
+    CallerDep,
+    CsrfChecked,
+    Forbidden,
+    desk,
+    redirect,
+    render,
+)
+
+router = APIRouter()
+
+ORDER_STATUSES = ("open", "completed", "delivered", "cancelled")
+CATEGORIES = ("repair", "maintenance", "warranty", "accident", "internal")
+PAY_TYPES = ("customer", "warranty", "internal", "insurance")
+LINE_FIELDS = (
+    "kind",
+    "code",
+    "description",
+    "hours",
+    "quantity",
+    "unit_price",
+    "pay_type",
+    "major_system",
+    "labour_ref",
+)
+ORDER_FIELDS = (
+    "station_id",
+    "category",
+    "customer.name",
+    "customer.phone",
+    "customer.is_vip",
+    "vehicle.vin",
+    "vehicle.plate",
+    "vehicle.make",
+    "vehicle.model",
+    "mileage_km",
+    "complaint",
+    "promised_at",
+    "inspection_required",
+    "lines",
+)
+NEW_FORM_ROWS = 3
+
+
+@router.get("/advisor")
+async def orders(request: Request, who: Caller = desk("advisor"), status: str = "open") -> Response:
+    """The station's repair orders, newest first, by status."""
+    wanted = status if status in ORDER_STATUSES else None
+    answer = await who.api.reception.get("/repair-orders", status=wanted, limit=200)
+    rows = who.only_shown(answer["data"])
+    return render(
+        request,
+        "advisor/orders.html",
+        orders=rows,
+        status=wanted or "",
+        statuses=ORDER_STATUSES,
+        may_open=who.may(OPEN_ORDER),
+    )
+
+
+def _blank_line(index: int) -> dict[str, str]:
+    return {
+        "kind": "labour" if index == 0 else "part",
+        "pay_type": "customer",
+        "quantity": "1",
+        **{name: "" for name in ("code", "description", "hours", "unit_price", "major_system")},
+        "labour_ref": "",
+    }
+
+
+def _form_values(form: FormData) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The order form as the user typed it: plain fields and the line rows."""
+    values = {name: str(form.get(name, "")).strip() for name in ORDER_FIELDS}
+    count = min(int(str(form.get("line_count", NEW_FORM_ROWS)) or NEW_FORM_ROWS), 40)
+    lines = [
+        {name: str(form.get(f"lines.{i}.{name}", "")).strip() for name in LINE_FIELDS}
+        for i in range(count)
+    ]
+    return values, lines
+
+
+def _line_is_blank(line: dict[str, str]) -> bool:
+    return not any(line[name] for name in ("code", "description", "hours", "unit_price"))
+
+
+def _order_body(
+    values: dict[str, str], lines: list[dict[str, str]], zone: ZoneInfo
+) -> tuple[dict[str, Any], list[int]]:
+    """The JSON reception expects, and which form row each line sent came from."""
+
+    def text(name: str) -> str | None:
+        return values.get(name) or None
+
+    rows = [i for i, line in enumerate(lines) if not _line_is_blank(line)]
+    body_lines: list[dict[str, Any]] = []
+    for i in rows:
+        line = lines[i]
+        item: dict[str, Any] = {"ref": str(i + 1), "kind": line["kind"] or "labour"}
+        for name in ("code", "description", "hours", "quantity", "unit_price", "pay_type"):
+            if line[name]:
+                item[name] = line[name]
+        if line["major_system"]:
+            item["major_system"] = line["major_system"]
+        if line["labour_ref"]:
+            item["labour_ref"] = line["labour_ref"]
+        body_lines.append(item)
+    body: dict[str, Any] = {
+        "category": values.get("category") or "repair",
+        "customer": {
+            "name": values.get("customer.name", ""),
+            "is_vip": values.get("customer.is_vip") == "on",
+        },
+        "vehicle": {"vin": values.get("vehicle.vin", "")},
+        "complaint": values.get("complaint", ""),
+        "lines": body_lines,
+        "inspection_required": values.get("inspection_required") == "on",
+    }
+    if text("station_id"):
+        body["station_id"] = values["station_id"]
+    if text("customer.phone"):
+        body["customer"]["phone"] = values["customer.phone"]
+    for name in ("plate", "make", "model"):
+        if text(f"vehicle.{name}"):
+            body["vehicle"][name] = values[f"vehicle.{name}"]
+    if text("mileage_km"):
+        body["mileage_km"] = values["mileage_km"]
+    if text("promised_at"):
+        try:
+            promised = datetime.fromisoformat(values["promised_at"])
+            body["promised_at"] = promised.replace(tzinfo=promised.tzinfo or zone).isoformat()
+        except ValueError:
+            body["promised_at"] = values["promised_at"]  # the service names the problem
+    return body, rows
+
+
+def _form_errors(error: ApiError, rows: list[int]) -> tuple[dict[str, str], list[str]]:
+    """Field messages keyed by the form's own field names; the rest as general messages."""
+    fields: dict[str, str] = {}
+    general = list(error.messages)
+    for name, message in error.fields.items():
+        parts = name.split(".")
+        if len(parts) >= 3 and parts[0] == "lines" and parts[1].isdigit():
+            sent = int(parts[1])
+            row = rows[sent] if sent < len(rows) else sent
+            key = f"lines.{row}.{parts[2]}"
+        else:
+            key = name
+        known = key in ORDER_FIELDS or (key.startswith("lines.") and key.count(".") == 2)
+        if known:
+            fields.setdefault(key, message)
+        else:
+            general.append(f"{name}: {message}")
+    return fields, general
+
+
+def _render_form(
+    request: Request,
+    who: Caller,
+    values: dict[str, str],
+    lines: list[dict[str, str]],
+    errors: dict[str, str] | None = None,
+    general: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    stations = (
+        list(who.user.stations) if (who.user.all_stations or len(who.user.stations) > 1) else []
+    )
+    return render(
+        request,
+        "advisor/new_order.html",
+        status_code,
+        values=values,
+        lines=lines,
+        errors=errors or {},
+        general=general or [],
+        categories=CATEGORIES,
+        pay_types=PAY_TYPES,
+        stations=stations,
+    )
+
+
+@router.get("/advisor/orders/new")
+async def new_order_form(request: Request, who: Caller = desk("advisor")) -> Response:
+    """The repair order form, empty (the station preset to the one being looked at)."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    values = {name: "" for name in ORDER_FIELDS}
+    values["category"] = "repair"
+    values["station_id"] = who.station or ""
+    return _render_form(request, who, values, [_blank_line(i) for i in range(NEW_FORM_ROWS)])
+
+
+@router.post("/advisor/orders/new", dependencies=[CsrfChecked])
+async def open_order(request: Request, who: Caller = desk("advisor")) -> Response:
+    """Open the order at reception; its refusal is shown next to the fields concerned."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    values, lines = _form_values(form)
+    if form.get("action") == "add_line":
+        lines.append(_blank_line(len(lines)))
+        return _render_form(request, who, values, lines)
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    body, rows = _order_body(values, lines, zone)
+    try:
+        order = await who.api.reception.post("/repair-orders", body)
+    except ApiError as exc:
+        if exc.status not in (400, 403, 409, 422):
+            raise
+        errors, general = _form_errors(exc, rows)
+        return _render_form(request, who, values, lines, errors, general, exc.status)
+    return redirect(f"/orders/{order['id']}")
+
+
+@router.get("/orders/{order_id}")
+async def order_detail(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """One repair order with its lines; the hand-over form once the car is completed."""
+    order = await who.api.reception.get(f"/repair-orders/{order_id}")
+    return render(
+        request,
+        "advisor/order.html",
+        order=order,
+        may_deliver=who.may(DELIVER),
+        values={},
+        errors={},
+        general=[],
+    )
+
+
+@router.post("/orders/{order_id}/delivery", dependencies=[CsrfChecked])
+async def deliver(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """Hand the car over; reception's objections appear next to the fields."""
+    if not who.may(DELIVER):
+        raise Forbidden()
+    form = await request.form()
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("customer_accepted", "next_service_km", "next_service_date")
+    }
+    body: dict[str, Any] = {"customer_accepted": values["customer_accepted"] == "on"}
+    if values["next_service_km"]:
+        body["next_service_km"] = values["next_service_km"]
+    if values["next_service_date"]:
+        zone = ZoneInfo(request.app.state.settings.timezone)
+        try:
+            day = datetime.fromisoformat(values["next_service_date"]).replace(tzinfo=zone)
+            body["next_service_date"] = day.isoformat()
+        except ValueError:
+            body["next_service_date"] = values["next_service_date"]
+    try:
+        await who.api.reception.post(f"/repair-orders/{order_id}/delivery", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        order = await who.api.reception.get(f"/repair-orders/{order_id}")
+        return render(
+            request,
+            "advisor/order.html",
+            exc.status,
+            order=order,
+            may_deliver=True,
+            values=values,
+            errors=exc.fields,
+            general=exc.messages,
+        )
+    who.session.add_flash("flash.delivered")
+    return redirect(f"/orders/{order_id}")

@@ -1,0 +1,81 @@
+"""CRM queue: follow-up calls oldest deadline first; customer files."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.console.clients import ApiError
+from services.console.web import Caller, desk, render
+
+router = APIRouter()
+
+FOLLOWUP_STATUSES = ("open", "done", "expired")
+
+
+async def _orders(who: Caller) -> dict[str, dict[str, Any]]:
+    """Order number, customer and plate for each call (from reception's orders)."""
+    try:
+        answer = await who.api.reception.get("/repair-orders", limit=200)
+    except ApiError:
+        return {}
+    return {order["id"]: order for order in answer["data"]}
+
+
+@router.get("/crm")
+async def queue(request: Request, who: Caller = desk("crm"), status: str = "open") -> Response:
+    """Follow-up calls of the station, the one due soonest (or most overdue) first."""
+    wanted = status if status in FOLLOWUP_STATUSES else None
+    answer, orders = await asyncio.gather(
+        who.api.crm.get("/follow-ups", status=wanted, limit=200), _orders(who)
+    )
+    calls = sorted(who.only_shown(answer["data"]), key=lambda f: f["due_at"])
+    return render(
+        request,
+        "crm/queue.html",
+        calls=calls,
+        orders=orders,
+        status=wanted or "",
+        statuses=FOLLOWUP_STATUSES,
+        now=datetime.now(UTC).isoformat(),
+    )
+
+
+@router.get("/crm/customers")
+async def customers(
+    request: Request,
+    who: Caller = desk("customers"),
+    phone: str = "",
+    name: str = "",
+    vin: str = "",
+) -> Response:
+    """Find a customer file by phone, name or VIN (each file listed is logged as read, so
+    nothing is listed before the user searches)."""
+    found: list[dict[str, Any]] = []
+    searched = any(v.strip() for v in (phone, name, vin))
+    if searched:
+        answer = await who.api.crm.get(
+            "/customers", phone=phone.strip(), name=name.strip(), vin=vin.strip().upper()
+        )
+        found = answer["data"]
+    return render(
+        request,
+        "crm/customers.html",
+        found=found,
+        searched=searched,
+        values={"phone": phone, "name": name, "vin": vin},
+    )
+
+
+@router.get("/crm/customers/{customer_id}")
+async def customer_file(
+    request: Request, customer_id: uuid.UUID, who: Caller = desk("customers")
+) -> Response:
+    """The customer's file: vehicles and visits at every station."""
+    found = await who.api.crm.get(f"/customers/{customer_id}")
+    return render(request, "crm/customer.html", customer=found)

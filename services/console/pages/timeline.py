@@ -1,0 +1,187 @@
+"""Order timeline: what each service knows about one repair order, in time order, live.
+
+Each service is asked in parallel; one that is down or does not let this role look is shown
+as such, and the rest of the timeline still appears. The list refreshes itself (htmx polls
+the fragment every few seconds), so a desk can keep it open while the car moves through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.console.clients import ApiError, ServiceUnavailable
+from services.console.i18n import Translator, label, translator
+from services.console.web import Caller, CallerDep, render
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One thing that happened (or is planned) to the order."""
+
+    at: str
+    source: str
+    text: str
+    future: bool = False
+
+
+async def _fetch(call: Awaitable[Any]) -> tuple[Any, str | None]:
+    """The answer, or why there is none: 'forbidden' or 'unavailable'."""
+    try:
+        return await call, None
+    except ServiceUnavailable:
+        return None, "unavailable"
+    except ApiError as exc:
+        if exc.forbidden:
+            return None, "forbidden"
+        if exc.not_found:
+            return None, "not_found"
+        return None, "unavailable"
+
+
+def _later(moment: str | None, now: str) -> bool:
+    return bool(moment) and str(moment) > now
+
+
+def moments(
+    order: dict[str, Any],
+    jobs: list[dict[str, Any]],
+    reservations: list[dict[str, Any]],
+    claims: list[dict[str, Any]],
+    followups: list[dict[str, Any]],
+    lang: str,
+    now: str,
+) -> list[Moment]:
+    """Everything the services know about the order, oldest first."""
+    t: Translator = translator(lang)
+    found: list[Moment] = [
+        Moment(
+            order["created_at"], "reception", t("timeline.order_opened", order_no=order["order_no"])
+        )
+    ]
+    if order.get("promised_at"):
+        found.append(
+            Moment(
+                order["promised_at"],
+                "reception",
+                t("timeline.order_promised"),
+                future=_later(order["promised_at"], now) and not order.get("completed_at"),
+            )
+        )
+    if order.get("completed_at"):
+        found.append(Moment(order["completed_at"], "reception", t("timeline.order_completed")))
+    if order.get("delivered_at"):
+        found.append(Moment(order["delivered_at"], "reception", t("timeline.order_delivered")))
+    for job in jobs:
+        what = f"{job['operation_code']} {job['description']}"
+        found.append(Moment(job["created_at"], "workshop", t("timeline.job_created", what=what)))
+        if job.get("handed_over_at"):
+            found.append(
+                Moment(
+                    job["handed_over_at"],
+                    "workshop",
+                    t("timeline.job_dispatched", what=what, technician=job.get("technician_id")),
+                )
+            )
+        if job.get("completed_at"):
+            found.append(
+                Moment(
+                    job["completed_at"],
+                    "workshop",
+                    t("timeline.job_completed", what=what, hours=job["clocked_hours"]),
+                )
+            )
+    for reservation in reservations:
+        status = label("reservation_status", reservation["status"], lang)
+        found.append(
+            Moment(
+                reservation["created_at"],
+                "parts",
+                t("timeline.reservation", part_no=reservation["part_no"], status=status),
+            )
+        )
+    for claim in claims:
+        status = label("claim_status", claim["status"], lang)
+        found.append(
+            Moment(
+                claim["created_at"],
+                "warranty",
+                t("timeline.claim", claim_no=claim["claim_no"], status=status),
+            )
+        )
+    for call in followups:
+        kind = label("followup_kind", call["kind"], lang)
+        found.append(Moment(call["created_at"], "crm", t("timeline.followup_created", kind=kind)))
+        found.append(
+            Moment(
+                call["due_at"],
+                "crm",
+                t("timeline.followup_due", kind=kind),
+                future=_later(call["due_at"], now) and call.get("status") == "open",
+            )
+        )
+    return sorted(found, key=lambda m: _instant(m.at))
+
+
+def _instant(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _timeline(who: Caller, order_id: uuid.UUID) -> dict[str, Any]:
+    api = who.api
+    oid = str(order_id)
+    order = await api.reception.get(f"/repair-orders/{order_id}")  # 404 -> not found page
+    (
+        (jobs, jobs_err),
+        (res, res_err),
+        (claims, claims_err),
+        (calls, calls_err),
+    ) = await asyncio.gather(
+        _fetch(api.workshop.get("/jobs", order_id=oid, limit=200)),
+        _fetch(api.parts.get("/reservations", order_id=oid, limit=200)),
+        _fetch(api.warranty.get("/claims", limit=200)),
+        _fetch(api.crm.get("/follow-ups", limit=200)),
+    )
+    now = datetime.now(UTC).isoformat()
+    items = moments(
+        order,
+        jobs["data"] if jobs else [],
+        res["data"] if res else [],
+        [c for c in claims["data"] if c["order_id"] == oid] if claims else [],
+        [f for f in calls["data"] if f["order_id"] == oid] if calls else [],
+        who.session.lang,
+        now,
+    )
+    gaps = {
+        name: reason
+        for name, reason in (
+            ("workshop", jobs_err),
+            ("parts", res_err),
+            ("warranty", claims_err),
+            ("crm", calls_err),
+        )
+        if reason
+    }
+    return {"order": order, "moments": items, "gaps": gaps, "refreshed_at": now}
+
+
+@router.get("/orders/{order_id}/timeline")
+async def timeline(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The order's whole story, refreshing itself."""
+    return render(request, "timeline/order.html", **await _timeline(who, order_id))
+
+
+@router.get("/orders/{order_id}/timeline/events")
+async def timeline_events(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """htmx: the list alone, polled every few seconds."""
+    return render(request, "timeline/_events.html", **await _timeline(who, order_id))

@@ -1,0 +1,186 @@
+"""Workshop board (jobs in columns by state, dispatch, completion) and the technician's
+tablet view (clock on, pause, complete)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from services.console.clients import ApiError, UserApi
+from services.console.desks import CLOCK_JOB, COMPLETE_JOB, DISPATCH_JOB
+from services.console.web import Caller, CsrfChecked, Forbidden, desk, redirect, render, safe_next
+
+router = APIRouter()
+
+#: board columns and the job states each gathers (a state not listed gets its own column)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "waiting": ("waiting", "waiting_for_parts", "waiting_for_approval"),
+    "ready": ("ready",),
+    "dispatched": ("dispatched", "paused"),
+    "in_progress": ("in_progress",),
+    "in_inspection": ("in_inspection",),
+    "done": ("done",),
+}
+DISPATCHABLE = ("ready", "dispatched", "paused")
+CLOCKABLE = ("dispatched", "paused")
+COMPLETABLE = ("dispatched", "in_progress", "paused")
+#: finished jobs shown on the board (the rest are history, on the order's timeline)
+DONE_SHOWN = 15
+
+
+async def _orders_by_id(api: UserApi) -> dict[str, dict[str, Any]]:
+    """Order number and plate for the job cards; the board still works without them."""
+    try:
+        answer = await api.reception.get("/repair-orders", limit=200)
+    except ApiError:
+        return {}
+    return {order["id"]: order for order in answer["data"]}
+
+
+async def _jobs(who: Caller, **params: Any) -> list[dict[str, Any]]:
+    answer = await who.api.workshop.get("/jobs", limit=200, **params)
+    return who.only_shown(answer["data"])
+
+
+def columns_of(jobs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Jobs by board column, in the column order; finished ones newest first."""
+    column_of = {state: column for column, states in COLUMNS.items() for state in states}
+    columns: dict[str, list[dict[str, Any]]] = {column: [] for column in COLUMNS}
+    for job in jobs:
+        columns.setdefault(column_of.get(job["status"], job["status"]), []).append(job)
+    columns["done"] = sorted(
+        columns["done"], key=lambda j: j.get("completed_at") or "", reverse=True
+    )[:DONE_SHOWN]
+    return columns
+
+
+@router.get("/workshop")
+async def board(request: Request, who: Caller = desk("workshop")) -> Response:
+    """Every job of the station, one column per state, with dispatch and completion."""
+    jobs, orders, technicians = await asyncio.gather(
+        _jobs(who), _orders_by_id(who.api), who.api.workshop.get("/technicians")
+    )
+    return render(
+        request,
+        "workshop/board.html",
+        columns=columns_of(jobs),
+        orders=orders,
+        technicians=who.only_shown(technicians["data"]),
+        may_dispatch=who.may(DISPATCH_JOB),
+        may_complete=who.may(COMPLETE_JOB),
+        dispatchable=DISPATCHABLE,
+        completable=COMPLETABLE,
+    )
+
+
+@router.get("/technician")
+async def technician(request: Request, who: Caller = desk("technician")) -> Response:
+    """The jobs dispatched to this technician (all dispatched jobs for the others)."""
+    mine = {"technician_id": who.user.user_id} if who.may(CLOCK_JOB) else {}
+    jobs, orders = await asyncio.gather(_jobs(who, **mine), _orders_by_id(who.api))
+    return render(
+        request,
+        "workshop/technician.html",
+        jobs=[job for job in jobs if job["status"] in COMPLETABLE],
+        orders=orders,
+        may_clock=who.may(CLOCK_JOB),
+        may_complete=who.may(COMPLETE_JOB),
+        clockable=CLOCKABLE,
+    )
+
+
+async def _act(
+    request: Request, who: Caller, path: str, body: dict[str, Any], flash: str, back: str
+) -> Response:
+    """Send one workshop action; back to the page it came from, or say why not."""
+    try:
+        await who.api.workshop.post(path, body)
+    except ApiError as exc:
+        if exc.status not in (400, 403, 409, 422):
+            raise
+        return render(
+            request,
+            "error.html",
+            exc.status,
+            message_key="error.title",
+            details=[exc.summary()],
+            back=safe_next(back),
+        )
+    who.session.add_flash(flash)
+    return redirect(safe_next(back))
+
+
+@router.post("/workshop/jobs/{job_id}/dispatch", dependencies=[CsrfChecked])
+async def dispatch(
+    request: Request,
+    job_id: uuid.UUID,
+    technician_id: Annotated[str, Form()],
+    version: Annotated[str, Form()] = "",
+    who: Caller = desk("workshop"),
+) -> Response:
+    """Hand car, keys and job to a technician (they receive them: the hand-over)."""
+    if not who.may(DISPATCH_JOB):
+        raise Forbidden()
+    body: dict[str, Any] = {"technician_id": technician_id, "received_by": technician_id}
+    if version.isdigit():
+        body["version"] = int(version)
+    return await _act(
+        request, who, f"/jobs/{job_id}/dispatch", body, "flash.job_dispatched", "/workshop"
+    )
+
+
+@router.post("/workshop/jobs/{job_id}/clock-on", dependencies=[CsrfChecked])
+async def clock_on(
+    request: Request, job_id: uuid.UUID, who: Caller = desk("technician")
+) -> Response:
+    """The technician starts (or resumes) work on the job."""
+    if not who.may(CLOCK_JOB):
+        raise Forbidden()
+    return await _act(
+        request, who, f"/jobs/{job_id}/clock-on", {}, "flash.clocked_on", "/technician"
+    )
+
+
+@router.post("/workshop/jobs/{job_id}/clock-off", dependencies=[CsrfChecked])
+async def clock_off(
+    request: Request,
+    job_id: uuid.UUID,
+    reason: Annotated[str, Form()],
+    who: Caller = desk("technician"),
+) -> Response:
+    """The technician pauses the job, saying why."""
+    if not who.may(CLOCK_JOB):
+        raise Forbidden()
+    return await _act(
+        request,
+        who,
+        f"/jobs/{job_id}/clock-off",
+        {"reason": reason.strip()},
+        "flash.clocked_off",
+        "/technician",
+    )
+
+
+@router.post("/workshop/jobs/{job_id}/completion", dependencies=[CsrfChecked])
+async def complete_job(
+    request: Request,
+    job_id: uuid.UUID,
+    clocked_hours: Annotated[str, Form()] = "0",
+    back: Annotated[str, Form()] = "/workshop",
+    who: Caller = desk("technician"),
+) -> Response:
+    """Finish a job (hours worked off the clock terminal are added to the clocked time)."""
+    if not who.may(COMPLETE_JOB):
+        raise Forbidden()
+    return await _act(
+        request,
+        who,
+        f"/jobs/{job_id}/completion",
+        {"clocked_hours": clocked_hours.strip() or "0"},
+        "flash.job_completed",
+        back,
+    )

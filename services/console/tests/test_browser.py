@@ -1,0 +1,276 @@
+"""The console in headless Chromium against the running stack, as its users work.
+
+An advisor opens a repair order through the form; the foreman dispatches both jobs on the
+board and completes one; the technician clocks on the other on the tablet view and finishes it; the advisor hands the car over while the
+order's timeline, open in another window, updates itself; the CRM agent sees the follow-up
+call; the group manager switches station; another station's advisor cannot see the order; a
+VIN with a wrong check digit is refused next to the VIN field. Each desk is photographed to
+``reports/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} is missing (install Debian's chromium: apt-get install chromium)",
+    ),
+]
+
+VIN = "LFV2A21K7G3000001"  # demo vehicle of bj01 (张伟), valid check digit
+BAD_VIN = "LFV2A21K0G3000001"  # the same with a wrong check digit
+WAIT_S = 60.0
+
+
+def sign_in(browser: Browser, console_url: str, username: str, lang: str = "zh") -> Page:
+    """A fresh browser window (own cookies) with ``username`` signed in."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{console_url}/login")
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.locator("form.stack button[type=submit]").click()
+    expect(page.locator("header .user")).to_be_visible()
+    return page
+
+
+def until(page: Page, check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
+    """Reload ``page`` until ``check`` holds (events take a moment to travel)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.5)
+        page.reload()
+
+
+def fill_order(page: Page, vin: str) -> None:
+    """The order form as an advisor types it: VIN first (it has the focus), then onwards."""
+    page.keyboard.type(vin)  # the VIN field is focused when the form opens
+    page.fill('[name="vehicle.plate"]', "京A12345")
+    page.fill('[name="mileage_km"]', "42000")
+    page.fill('[name="customer.name"]', "张伟")
+    page.fill('[name="customer.phone"]', "13800000001")
+    page.select_option('[name="category"]', "warranty")
+    page.fill('[name="complaint"]', "刹车时有异响")
+    # line 1: warranty labour; line 2: its brake pads; line 3: the car wash, paid by the customer
+    page.select_option('[name="lines.0.kind"]', "labour")
+    page.fill('[name="lines.0.code"]', "BRK-020")
+    page.fill('[name="lines.0.description"]', "检查并更换前制动片")
+    page.fill('[name="lines.0.hours"]', "1.5")
+    page.fill('[name="lines.0.unit_price"]', "320")
+    page.select_option('[name="lines.0.pay_type"]', "warranty")
+    page.select_option('[name="lines.1.kind"]', "part")
+    page.fill('[name="lines.1.code"]', "1K0698151A")
+    page.fill('[name="lines.1.description"]', "前制动片")
+    page.fill('[name="lines.1.unit_price"]', "480")
+    page.select_option('[name="lines.1.pay_type"]', "warranty")
+    page.fill('[name="lines.1.labour_ref"]', "1")
+    page.select_option('[name="lines.2.kind"]', "labour")
+    page.fill('[name="lines.2.code"]', "WSH-001")
+    page.fill('[name="lines.2.description"]', "洗车")
+    page.fill('[name="lines.2.hours"]', "0.3")
+    page.fill('[name="lines.2.unit_price"]', "100")
+
+
+@pytest.fixture(scope="module")
+def order_id(browser: Browser, console_url: str, screenshots: Path) -> Iterator[str]:
+    """An advisor of bj01 opens a repair order through the form."""
+    page = sign_in(browser, console_url, "advisor.bj01")
+    expect(page).to_have_url(re.compile(r"/advisor"))
+    page.goto(f"{console_url}/advisor/orders/new")
+    fill_order(page, VIN)
+    expect(page.locator("#avail-1")).to_contain_text("bj01")  # live stock under the part no.
+    page.screenshot(path=screenshots / "advisor-new-order.png", full_page=True)
+    page.locator("#submit-order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
+    expect(page.locator("h1")).to_contain_text("委托书号")
+    page.screenshot(path=screenshots / "advisor-order.png", full_page=True)
+    found = page.url.rsplit("/", 1)[1]
+    page.goto(f"{console_url}/advisor")
+    expect(page.locator(f'tr[data-order-id="{found}"]')).to_be_visible()
+    page.screenshot(path=screenshots / "advisor-desk.png", full_page=True)
+    page.context.close()
+    yield found
+
+
+def test_sign_in_page_is_chinese_by_default_and_switches_to_english(
+    browser: Browser, console_url: str, screenshots: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(console_url)
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.locator("h1")).to_have_text("登录")
+    page.screenshot(path=screenshots / "sign-in.png")
+    page.fill("#username", "advisor.bj01")
+    page.fill("#password", "wrong")
+    page.locator("form.stack button[type=submit]").click()
+    expect(page.locator("#login-error")).to_have_text("用户名或密码错误")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("h1")).to_have_text("Sign in")
+    page.close()
+
+
+def test_a_bad_vin_is_shown_next_to_the_vin_field(
+    browser: Browser, console_url: str, screenshots: Path
+) -> None:
+    page = sign_in(browser, console_url, "advisor.bj01")
+    page.goto(f"{console_url}/advisor/orders/new")
+    fill_order(page, BAD_VIN)
+    page.locator("#submit-order").click()
+    error = page.locator('[data-field="vehicle.vin"]')
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(re.compile("check digit|校验", re.I))
+    expect(page.locator('[name="vehicle.vin"]')).to_have_attribute("aria-invalid", "true")
+    # what the advisor typed is still there, ready to be corrected
+    expect(page.locator('[name="complaint"]')).to_have_value("刹车时有异响")
+    expect(page.locator('[name="lines.1.code"]')).to_have_value("1K0698151A")
+    page.screenshot(path=screenshots / "advisor-bad-vin.png", full_page=True)
+    page.context.close()
+
+
+def test_an_order_from_the_form_to_the_follow_up_call(
+    browser: Browser, console_url: str, screenshots: Path, order_id: str
+) -> None:
+    # the foreman sees both jobs become ready (parts reserved the pads) and dispatches them
+    foreman = sign_in(browser, console_url, "foreman.bj01")
+    foreman.goto(f"{console_url}/workshop")
+    ready = foreman.locator(f'[data-column="ready"] [data-order-id="{order_id}"]')
+    until(foreman, lambda: ready.count() == 2, "both jobs ready on the board")
+    foreman.screenshot(path=screenshots / "workshop-board.png", full_page=True)
+    for _ in range(2):
+        card = ready.first
+        card.locator('select[name="technician_id"]').select_option("tech.bj01")
+        card.locator("form.dispatch button").click()
+        expect(foreman.locator(".flash")).to_be_visible()
+    dispatched = foreman.locator(f'[data-column="dispatched"] [data-order-id="{order_id}"]')
+    expect(dispatched).to_have_count(2)
+    # the foreman completes one for the technician, with hours worked off the clock
+    first = dispatched.first
+    job_id = first.get_attribute("data-job-id")
+    first.locator('input[name="clocked_hours"]').fill("1.4")
+    first.locator("form.complete button").click()
+    expect(foreman.locator(".flash")).to_be_visible()
+    expect(foreman.locator(f'[data-column="done"] [data-job-id="{job_id}"] .clocked')).to_have_text(
+        "1.4"
+    )
+    foreman.screenshot(path=screenshots / "workshop-board-dispatched.png", full_page=True)
+    foreman.context.close()
+
+    # the advisor keeps the timeline open; it must update by itself
+    watcher = sign_in(browser, console_url, "advisor.bj01")
+    watcher.goto(f"{console_url}/orders/{order_id}/timeline")
+    expect(watcher.locator('#timeline li[data-source="workshop"]').first).to_be_visible()
+
+    # the technician clocks on the other one on the tablet view, with big buttons, and finishes
+    tech = sign_in(browser, console_url, "tech.bj01")
+    expect(tech).to_have_url(re.compile(r"/technician"))
+    tech.set_viewport_size({"width": 1024, "height": 768})
+    card = tech.locator(f'.tech-job[data-order-id="{order_id}"]')
+    expect(card).to_have_count(1)
+    button = card.locator("button.clock-on")
+    box = button.bounding_box()
+    assert box is not None and box["height"] >= 56, "a technician's button is finger-sized"
+    button.click()
+    expect(card).to_have_attribute("data-status", "in_progress")
+    tech.screenshot(path=screenshots / "technician.png", full_page=True)
+    card.locator("button.complete").click()
+    expect(tech.locator(".flash")).to_be_visible()
+    expect(tech.locator(f'.tech-job[data-order-id="{order_id}"]')).to_have_count(0)
+    tech.context.close()
+
+    # vehicle.completed reaches reception: the advisor hands the car over
+    advisor = sign_in(browser, console_url, "advisor.bj01")
+    advisor.goto(f"{console_url}/orders/{order_id}")
+    until(advisor, lambda: advisor.locator("#delivery-form").count() == 1, "order completed")
+    advisor.locator("#deliver").click()  # forgot the customer's signature
+    expect(advisor.locator('[data-field="customer_accepted"]')).to_be_visible()
+    advisor.locator("#f-customer_accepted").check()
+    advisor.fill('[name="next_service_km"]', "52000")
+    advisor.locator("#deliver").click()
+    expect(advisor.locator(".flash")).to_be_visible()
+    expect(advisor.locator(".badge.delivered")).to_be_visible()
+    advisor.context.close()
+
+    # the timeline, never reloaded, now shows the hand-over (htmx polling)
+    expect(watcher.locator("#timeline")).to_contain_text("交车", timeout=WAIT_S * 1000)
+    expect(watcher.locator('#timeline li[data-source="crm"]').first).to_be_visible(
+        timeout=WAIT_S * 1000
+    )
+    watcher.screenshot(path=screenshots / "timeline.png", full_page=True)
+    watcher.context.close()
+
+    # the CRM agent has the follow-up call in the queue
+    crm = sign_in(browser, console_url, "crm.bj01")
+    expect(crm).to_have_url(re.compile(r"/crm"))
+    until(
+        crm,
+        lambda: crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').count() > 0,
+        "the follow-up call",
+    )
+    expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').first).to_contain_text("张伟")
+    crm.screenshot(path=screenshots / "crm-queue.png", full_page=True)
+    crm.locator(f'#follow-ups tr[data-order-id="{order_id}"] a').first.click()
+    expect(crm.locator("#visits")).to_contain_text(VIN)
+    crm.screenshot(path=screenshots / "crm-customer.png", full_page=True)
+    crm.context.close()
+
+
+def test_warranty_and_parts_desks_show_the_order(
+    browser: Browser, console_url: str, screenshots: Path, order_id: str
+) -> None:
+    parts = sign_in(browser, console_url, "parts.bj01")
+    parts.goto(f"{console_url}/parts?q=1K0698151A&order={order_id}")
+    expect(parts.locator('[data-part="1K0698151A"]')).to_contain_text("bj01")
+    expect(parts.locator("#reservations")).to_be_visible()
+    expect(parts.get_by_text("1K0698151A").first).to_be_visible()
+    parts.screenshot(path=screenshots / "parts-counter.png", full_page=True)
+    parts.context.close()
+
+    warranty = sign_in(browser, console_url, "warranty.bj01")
+    until(warranty, lambda: warranty.locator("#claims").count() > 0, "a draft claim")
+    warranty.locator("#claims a").first.click()
+    expect(warranty.locator("h1")).to_contain_text("索赔单号")
+    warranty.screenshot(path=screenshots / "warranty-claim.png", full_page=True)
+    warranty.context.close()
+
+
+def test_station_switch_and_station_scoping(
+    browser: Browser, console_url: str, screenshots: Path, order_id: str
+) -> None:
+    manager = sign_in(browser, console_url, "group.manager")
+    manager.goto(f"{console_url}/advisor?status=all")
+    row = manager.locator(f'tr[data-order-id="{order_id}"]')
+    expect(row).to_be_visible()
+    manager.select_option("#station-select", "sh01")
+    manager.locator("#station-switcher button").click()
+    expect(manager.locator(".flash")).to_be_visible()
+    expect(manager.locator("#station-select")).to_have_value("sh01")
+    expect(row).to_have_count(0)
+    manager.select_option("#station-select", "bj01")
+    manager.locator("#station-switcher button").click()
+    expect(row).to_be_visible()
+    manager.screenshot(path=screenshots / "group-manager.png", full_page=True)
+    manager.context.close()
+
+    other = sign_in(browser, console_url, "advisor.sh01", lang="en")
+    other.goto(f"{console_url}/advisor?status=all")
+    expect(other.locator(f'tr[data-order-id="{order_id}"]')).to_have_count(0)
+    response = other.goto(f"{console_url}/orders/{order_id}")
+    assert response is not None and response.status == 404
+    expect(other.locator("h1")).to_contain_text("Not found")
+    other.screenshot(path=screenshots / "other-station-404.png")
+    other.context.close()
