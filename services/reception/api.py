@@ -3,33 +3,93 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, UploadFile, status
+from fastapi.responses import FileResponse, HTMLResponse
 
-from services.reception import service
+from services.reception import documents, service
 from services.reception.models import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentMove,
+    AppointmentPublic,
+    AppointmentsPublic,
+    AppointmentStatus,
+    ApprovalLinkPublic,
+    BoardPublic,
+    CapacityPublic,
+    CapacitySet,
+    CheckInCreate,
+    CheckInPublic,
+    CustomerFindingView,
+    DamageMarkPublic,
     DeliveryCreate,
+    DiscountDecision,
+    DiscountRequest,
+    EstimateIn,
+    EstimatePublic,
+    FindingDecision,
+    FindingPricing,
+    FindingPublic,
+    FindingsPublic,
+    FindingStatus,
+    LinkDecision,
+    OrderChange,
     OrderStatus,
+    PaymentCreate,
     RepairOrderCreate,
     RepairOrderPublic,
     RepairOrdersPublic,
+    SettlementPublic,
 )
-from shared.app import RuntimeDep
+from shared.app import Runtime, RuntimeDep
 from shared.auth import MANAGERS, CurrentUser, Principal, Role, require_role
 
 router = APIRouter(prefix="/repair-orders", tags=["repair orders"])
+estimates = APIRouter(prefix="/estimates", tags=["estimates"])
+check_ins = APIRouter(prefix="/check-ins", tags=["check-in"])
+appointments = APIRouter(prefix="/appointments", tags=["appointments"])
+capacity = APIRouter(prefix="/capacity", tags=["appointments"])
+findings = APIRouter(prefix="/additional-work", tags=["additional work"])
+approvals = APIRouter(prefix="/approvals", tags=["customer approval link (no account)"])
+board = APIRouter(prefix="/board", tags=["advisor lists"])
 
-advisor = require_role(Role.SERVICE_ADVISOR, Role.CASHIER, *MANAGERS)
+advisor = require_role(Role.SERVICE_ADVISOR, *MANAGERS)
+cashier = require_role(Role.CASHIER, *MANAGERS)
+manager = require_role(*MANAGERS)
+planner = require_role(Role.FOREMAN, *MANAGERS)
 reader = require_role(Role.SERVICE_ADVISOR, Role.CASHIER, Role.FOREMAN, *MANAGERS)
+
+
+def photo_dir(runtime: Runtime) -> Path:
+    return Path(runtime.settings.data_dir) / "reception-photos"
+
+
+# --- estimates and repair orders --------------------------------------------------------
+
+
+@estimates.post("", response_model=EstimatePublic)
+async def price_estimate(
+    runtime: RuntimeDep, data: EstimateIn, user: Principal = Depends(advisor)
+) -> EstimatePublic:
+    """Price an estimate: labour from the labour-time price list at the station's rate,
+    service packages, parts with availability and the customer's choice, the estimate
+    method's risk margin, taxes, totals per pay type and the promised completion time.
+    Nothing is stored: the signed repair order carries the agreed estimate."""
+    async with runtime.db.read() as session:
+        return await service.estimate(session, user, data)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RepairOrderPublic)
 async def create_repair_order(
-    runtime: RuntimeDep,
-    data: RepairOrderCreate,
-    user: Principal = Depends(require_role(Role.SERVICE_ADVISOR, *MANAGERS)),
+    runtime: RuntimeDep, data: RepairOrderCreate, user: Principal = Depends(advisor)
 ) -> RepairOrderPublic:
-    """Open a repair order the customer has signed; announces ``order.created``."""
+    """Open the repair order the customer signed (category first, then the agreed estimate);
+    announces ``order.created``. It cannot be changed afterwards except through additional
+    work the customer approves."""
     async with runtime.unit_of_work() as uow:
         order = await service.create_order(uow, user, data)
     async with runtime.db.read() as session:
@@ -59,6 +119,97 @@ async def get_repair_order(
         return await service.get_order(session, user, order_id)
 
 
+@router.patch("/{order_id}", response_model=RepairOrderPublic)
+async def change_repair_order(
+    runtime: RuntimeDep, order_id: uuid.UUID, data: OrderChange, user: Principal = Depends(advisor)
+) -> RepairOrderPublic:
+    """Record a delay (later promised time + the reason the customer was told), the
+    workshop's progress confirmation or the ready notice. Send the ``version`` you read: a
+    stale one answers 409. Lines cannot be changed here."""
+    async with runtime.unit_of_work() as uow:
+        await service.change_order(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_order(session, user, order_id)
+
+
+@router.get("/{order_id}/document", response_class=HTMLResponse)
+async def repair_order_document(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
+) -> HTMLResponse:
+    """The printable repair order (任务委托书), HTML."""
+    async with runtime.db.read() as session:
+        return HTMLResponse(
+            documents.repair_order(await service.get_order(session, user, order_id))
+        )
+
+
+@router.get("/{order_id}/settlement", response_model=SettlementPublic)
+async def get_settlement(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: Principal = Depends(reader)
+) -> SettlementPublic:
+    """The settlement drawn up when the workshop completed the car: lines actually done,
+    free items at zero, differences to the estimate explained, discount, payments."""
+    async with runtime.db.read() as session:
+        return await service.get_settlement(session, user, order_id)
+
+
+@router.get("/{order_id}/settlement/document", response_class=HTMLResponse)
+async def settlement_document(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: Principal = Depends(reader)
+) -> HTMLResponse:
+    """The printable settlement (结算单) with the exit pass number once settled, HTML."""
+    async with runtime.db.read() as session:
+        return HTMLResponse(
+            documents.settlement(await service.get_settlement(session, user, order_id))
+        )
+
+
+@router.post("/{order_id}/settlement/discount", response_model=SettlementPublic)
+async def request_discount(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: DiscountRequest,
+    user: Principal = Depends(advisor),
+) -> SettlementPublic:
+    """A discount up to the advisor's allowance (5 % of the customer's share) is granted;
+    above it it waits for the service supervisor (``discount_status: pending_manager``)."""
+    async with runtime.unit_of_work() as uow:
+        await service.request_discount(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_settlement(session, user, order_id)
+
+
+@router.post("/{order_id}/settlement/discount/decision", response_model=SettlementPublic)
+async def decide_discount(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: DiscountDecision,
+    user: Principal = Depends(manager),
+) -> SettlementPublic:
+    """The service supervisor approves or refuses a discount above the advisor's allowance."""
+    async with runtime.unit_of_work() as uow:
+        await service.decide_discount(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_settlement(session, user, order_id)
+
+
+@router.post(
+    "/{order_id}/payments", response_model=SettlementPublic, status_code=status.HTTP_201_CREATED
+)
+async def take_payment(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: PaymentCreate,
+    user: Principal = Depends(cashier),
+) -> SettlementPublic:
+    """The cashier records a payment (partial payments allowed) or books it on account
+    (fleet, insurance); at a zero balance the exit pass is issued."""
+    async with runtime.unit_of_work() as uow:
+        await service.take_payment(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_settlement(session, user, order_id)
+
+
 @router.post("/{order_id}/delivery", response_model=RepairOrderPublic)
 async def deliver_vehicle(
     runtime: RuntimeDep,
@@ -66,8 +217,293 @@ async def deliver_vehicle(
     data: DeliveryCreate,
     user: Principal = Depends(advisor),
 ) -> RepairOrderPublic:
-    """Hand the car to the customer; announces ``vehicle.delivered`` (CRM follows up)."""
+    """Hand the car to the customer once settled (exit pass issued) and accepted; announces
+    ``vehicle.delivered`` with the next service date and mileage (CRM follows up)."""
     async with runtime.unit_of_work() as uow:
         await service.deliver(uow, user, order_id, data)
     async with runtime.db.read() as session:
         return await service.get_order(session, user, order_id)
+
+
+# --- check-in ---------------------------------------------------------------------------
+
+
+@check_ins.post("", status_code=status.HTTP_201_CREATED, response_model=CheckInPublic)
+async def create_check_in(
+    runtime: RuntimeDep, data: CheckInCreate, user: Principal = Depends(advisor)
+) -> CheckInPublic:
+    """The signed check-in sheet (接车单): mileage (never below the last known without a
+    correction note), fuel, VIN (checked), damage marks, belongings, documents, key tag."""
+    async with runtime.unit_of_work() as uow:
+        check_in = await service.create_check_in(uow, user, data)
+    async with runtime.db.read() as session:
+        return await service.get_check_in(session, user, check_in.id)
+
+
+@check_ins.get("/{check_in_id}", response_model=CheckInPublic)
+async def get_check_in(
+    runtime: RuntimeDep, check_in_id: uuid.UUID, user: Principal = Depends(reader)
+) -> CheckInPublic:
+    async with runtime.db.read() as session:
+        return await service.get_check_in(session, user, check_in_id)
+
+
+@check_ins.get("/{check_in_id}/document", response_class=HTMLResponse)
+async def check_in_document(
+    runtime: RuntimeDep, check_in_id: uuid.UUID, user: Principal = Depends(reader)
+) -> HTMLResponse:
+    """The printable check-in sheet, HTML (one copy is the customer's)."""
+    async with runtime.db.read() as session:
+        return HTMLResponse(
+            documents.check_in_sheet(await service.get_check_in(session, user, check_in_id))
+        )
+
+
+@check_ins.post(
+    "/{check_in_id}/damage-marks/{mark_id}/photos",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DamageMarkPublic,
+)
+async def add_damage_photo(
+    runtime: RuntimeDep,
+    check_in_id: uuid.UUID,
+    mark_id: uuid.UUID,
+    file: UploadFile,
+    user: Principal = Depends(advisor),
+) -> DamageMarkPublic:
+    """Attach a photo (JPEG/PNG/WebP, ≤ 10 MB) to a damage mark; stored under DATA_DIR."""
+    content = await file.read()
+    async with runtime.unit_of_work() as uow:
+        mark = await service.add_damage_photo(
+            uow,
+            user,
+            check_in_id,
+            mark_id,
+            content_type=file.content_type or "",
+            content=content,
+            photo_dir=photo_dir(runtime),
+        )
+        public = DamageMarkPublic.model_validate(mark.model_dump())
+    return public
+
+
+@check_ins.get("/{check_in_id}/photos/{name}", response_class=FileResponse)
+async def get_damage_photo(
+    runtime: RuntimeDep, check_in_id: uuid.UUID, name: str, user: Principal = Depends(reader)
+) -> FileResponse:
+    async with runtime.db.read() as session:
+        path = await service.photo_path(session, user, check_in_id, name, photo_dir(runtime))
+    return FileResponse(path)
+
+
+# --- appointments -----------------------------------------------------------------------
+
+
+@appointments.post("", status_code=status.HTTP_201_CREATED, response_model=AppointmentPublic)
+async def book_appointment(
+    runtime: RuntimeDep, data: AppointmentCreate, user: Principal = Depends(advisor)
+) -> AppointmentPublic:
+    """Book an appointment. A full slot answers 409 naming the next free slots; expensive
+    parts ordered need a deposit of at least half their price; announces
+    ``appointment.booked`` and ``appointment.reminder_due`` (now if the reminder window is
+    open, else when it opens)."""
+    async with runtime.unit_of_work() as uow:
+        appointment = await service.book_appointment(uow, user, data)
+    async with runtime.db.read() as session:
+        return await service.get_appointment(session, user, appointment.id)
+
+
+@appointments.get("", response_model=AppointmentsPublic)
+async def list_appointments(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    day: date | None = None,
+    status: AppointmentStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> AppointmentsPublic:
+    """The appointment register (预约登记表), by station-local day."""
+    async with runtime.db.read() as session:
+        return await service.list_appointments(
+            session, user, day=day, status=status, offset=offset, limit=min(limit, 200)
+        )
+
+
+@appointments.get("/{appointment_id}", response_model=AppointmentPublic)
+async def get_appointment(
+    runtime: RuntimeDep, appointment_id: uuid.UUID, user: Principal = Depends(reader)
+) -> AppointmentPublic:
+    async with runtime.db.read() as session:
+        return await service.get_appointment(session, user, appointment_id)
+
+
+@appointments.post("/{appointment_id}/move", response_model=AppointmentPublic)
+async def move_appointment(
+    runtime: RuntimeDep,
+    appointment_id: uuid.UUID,
+    data: AppointmentMove,
+    user: Principal = Depends(advisor),
+) -> AppointmentPublic:
+    """Move to another time (same capacity rule; send the ``version`` you read)."""
+    async with runtime.unit_of_work() as uow:
+        await service.move_appointment(uow, user, appointment_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_appointment(session, user, appointment_id)
+
+
+@appointments.post("/{appointment_id}/cancellation", response_model=AppointmentPublic)
+async def cancel_appointment(
+    runtime: RuntimeDep,
+    appointment_id: uuid.UUID,
+    data: AppointmentCancel,
+    user: Principal = Depends(advisor),
+) -> AppointmentPublic:
+    """Cancel; recorded and announced (``appointment.cancelled``)."""
+    async with runtime.unit_of_work() as uow:
+        await service.end_appointment(uow, user, appointment_id, data, no_show=False)
+    async with runtime.db.read() as session:
+        return await service.get_appointment(session, user, appointment_id)
+
+
+@appointments.post("/{appointment_id}/no-show", response_model=AppointmentPublic)
+async def record_no_show(
+    runtime: RuntimeDep,
+    appointment_id: uuid.UUID,
+    data: AppointmentCancel,
+    user: Principal = Depends(advisor),
+) -> AppointmentPublic:
+    """The customer did not come: recorded after the appointment time (``no_show: true``)."""
+    async with runtime.unit_of_work() as uow:
+        await service.end_appointment(uow, user, appointment_id, data, no_show=True)
+    async with runtime.db.read() as session:
+        return await service.get_appointment(session, user, appointment_id)
+
+
+@capacity.put("/{station_id}/{slot_start}", response_model=CapacityPublic)
+async def set_capacity(
+    runtime: RuntimeDep,
+    station_id: str,
+    slot_start: datetime,
+    data: CapacitySet,
+    user: Principal = Depends(planner),
+) -> CapacityPublic:
+    """Set the technician hours (and bays) a station sells in one whole-hour slot (UTC)."""
+    async with runtime.unit_of_work() as uow:
+        return await service.set_capacity(uow, user, station_id, slot_start, data)
+
+
+# --- additional work --------------------------------------------------------------------
+
+
+@findings.get("", response_model=FindingsPublic)
+async def list_findings(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    order_id: uuid.UUID | None = None,
+    status: FindingStatus | None = None,
+) -> FindingsPublic:
+    """Additional findings from the workshop (``work.additional_found``)."""
+    async with runtime.db.read() as session:
+        return await service.list_findings(session, user, order_id=order_id, status=status)
+
+
+@findings.get("/{finding_id}", response_model=FindingPublic)
+async def get_finding(
+    runtime: RuntimeDep, finding_id: uuid.UUID, user: Principal = Depends(reader)
+) -> FindingPublic:
+    async with runtime.db.read() as session:
+        return await service.get_finding(session, user, finding_id)
+
+
+@findings.post("/{finding_id}/pricing", response_model=FindingPublic)
+async def price_finding(
+    runtime: RuntimeDep,
+    finding_id: uuid.UUID,
+    data: FindingPricing,
+    user: Principal = Depends(advisor),
+) -> FindingPublic:
+    """Price the finding (price list, station rate) before telling the customer."""
+    async with runtime.unit_of_work() as uow:
+        await service.price_finding(uow, user, finding_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_finding(session, user, finding_id)
+
+
+@findings.post("/{finding_id}/decision", response_model=FindingPublic)
+async def record_decision(
+    runtime: RuntimeDep,
+    finding_id: uuid.UUID,
+    data: FindingDecision,
+    user: Principal = Depends(advisor),
+) -> FindingPublic:
+    """The customer's answer on the phone: approve adds the lines to the order
+    (``work.additional_approved``); decline is recorded with who told whom and when
+    (``work.additional_declined``, kept as declined work for CRM)."""
+    async with runtime.unit_of_work() as uow:
+        await service.record_decision(uow, user, finding_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_finding(session, user, finding_id)
+
+
+@findings.post(
+    "/{finding_id}/approval-link",
+    response_model=ApprovalLinkPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def create_approval_link(
+    runtime: RuntimeDep, finding_id: uuid.UUID, user: Principal = Depends(advisor)
+) -> ApprovalLinkPublic:
+    """A link the customer opens without an account; it expires (4 h) and works once."""
+    async with runtime.unit_of_work() as uow:
+        return await service.approval_link(uow, user, finding_id)
+
+
+@approvals.get("/{token}", response_model=CustomerFindingView)
+async def open_approval(runtime: RuntimeDep, token: str) -> CustomerFindingView:
+    """What the customer sees: the finding, its price and the delay. 410 when expired or used."""
+    async with runtime.db.read() as session:
+        return await service.customer_view(session, token)
+
+
+@approvals.post("/{token}", response_model=CustomerFindingView)
+async def answer_approval(
+    runtime: RuntimeDep, token: str, data: LinkDecision
+) -> CustomerFindingView:
+    """The customer approves or declines through the link (no account needed)."""
+    async with runtime.unit_of_work() as uow:
+        finding = await service.decide_by_link(uow, token, data.approved)
+        order = await uow.session.get(service.RepairOrder, finding.order_id)
+        assert order is not None and finding.link_expires_at is not None
+        view = CustomerFindingView(
+            order_no=order.order_no,
+            vehicle=order.plate or order.vin,
+            description=finding.description,
+            safety_relevant=finding.safety_relevant,
+            lines=[],
+            price=finding.price or 0,
+            delay_minutes=finding.estimated_delay_minutes,
+            status=finding.status,
+            expires_at=finding.link_expires_at,
+        )
+    return view
+
+
+# --- the advisor's lists ----------------------------------------------------------------
+
+
+@board.get("/{which}", response_model=BoardPublic)
+async def advisor_list(
+    runtime: RuntimeDep,
+    which: Literal[
+        "arrivals", "in-workshop", "progress-checks", "ready-notices", "ready-for-pickup"
+    ],
+    user: Principal = Depends(reader),
+) -> BoardPublic:
+    """Today's arrivals; cars in the workshop with promised time and late risk; progress
+    checks due (70–80 % of the estimated duration passed); ready notices due (1 h before
+    pickup, 4 h for jobs of two days or more); cars ready for pickup."""
+    async with runtime.db.read() as session:
+        return await service.board(session, user, which)
+
+
+routers = [router, estimates, check_ins, appointments, capacity, findings, approvals, board]

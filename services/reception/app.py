@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.reception.api import router
+from services.reception.api import routers
 from services.reception.handlers import consumer
 from services.reception.models import ReceptionTable
+from services.reception.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
 from shared.contracts import events
 
 definition = ServiceDefinition(
     name="reception",
     port=8001,
-    title="Reception — appointments, check-in, repair orders, delivery",
+    title="Reception — appointments, check-in, estimates, repair orders, settlement, delivery",
     metadata=ReceptionTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
-    routers=[router],
+    routers=routers,
     consumer=consumer,
-    publishes=[events.OrderCreated, events.VehicleDelivered],
+    publishes=[
+        events.AppointmentBooked,
+        events.AppointmentCancelled,
+        events.AppointmentReminderDue,
+        events.OrderCreated,
+        events.WorkAdditionalApproved,
+        events.WorkAdditionalDeclined,
+        events.VehicleDelivered,
+    ],
+    scheduler=scheduler,
 )
 
 

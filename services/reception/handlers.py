@@ -13,3 +13,13 @@ consumer = EventConsumer("reception")
 @consumer.handles(events.VehicleCompleted)
 async def on_vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
     await service.vehicle_completed(uow, event)
+
+
+@consumer.handles(events.WorkAdditionalFound)
+async def on_additional_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
+    await service.additional_found(uow, event)
+
+
+@consumer.handles(events.CapacityPublished)
+async def on_capacity_published(uow: UnitOfWork, event: events.CapacityPublished) -> None:
+    await service.capacity_published(uow, event)

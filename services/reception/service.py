@@ -2,53 +2,410 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception import domain
+from services.reception import catalogue, domain
+from services.reception.domain import CustomerChoice, ReminderAction
 from services.reception.models import (
+    AdditionalWork,
+    Appointment,
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentMove,
+    AppointmentPublic,
+    AppointmentsPublic,
+    AppointmentStatus,
+    ApprovalLinkPublic,
+    BoardEntry,
+    BoardPublic,
+    CapacityPublic,
+    CapacitySet,
+    CapacitySlot,
+    CheckIn,
+    CheckInCreate,
+    CheckInPublic,
+    CustomerFindingView,
+    CustomerIn,
+    DamageMark,
+    DamageMarkPublic,
+    DayCapacity,
     DeliveryCreate,
+    DiscountDecision,
+    DiscountRequest,
+    DiscountStatus,
+    EstimateIn,
+    EstimateLineIn,
+    EstimatePublic,
+    FindingDecision,
+    FindingPricing,
+    FindingPublic,
+    FindingsPublic,
+    FindingStatus,
+    OrderChange,
     OrderLinePublic,
     OrderStatus,
+    Payment,
+    PaymentCreate,
+    PaymentMethod,
+    PaymentPublic,
+    PricedLinePublic,
     RepairOrder,
     RepairOrderCreate,
     RepairOrderLine,
     RepairOrderPublic,
     RepairOrdersPublic,
+    SettlementPublic,
+    SettlementRecord,
 )
-from shared.auth import Principal
+from shared.auth import MANAGERS, Principal
 from shared.contracts import events
+from shared.contracts.events import LineKind, PayType
 from shared.db import utcnow
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
+from shared.pricing import line_amount
+from shared.scheduler import cancel as cancel_task
+from shared.scheduler import schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible
+
+#: both demo stations are in China; "today" and opening hours are station-local
+STATION_TZ = timezone(timedelta(hours=8))
+#: appointment slots are sold 08:00–18:00 station time
+OPENING_HOURS_LOCAL = range(8, 18)
+#: sellable technician hours per slot when no capacity is set or published
+DEFAULT_SLOT_HOURS = Decimal("4")
+DEFAULT_TECHNICIANS = 4
+#: the customer's approval link for additional work stays open this long
+APPROVAL_LINK_TTL = timedelta(hours=4)
+#: next service when the advisor does not say (maintenance interval of the demo brands)
+NEXT_SERVICE_KM = 10000
+NEXT_SERVICE_DAYS = 365
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+TASK_APPOINTMENT_REMINDER = "appointment.reminder"
+
+
+class Gone(DomainError):
+    """The link expired or was already used."""
+
+    status = 410
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def customer_ref(
+    customer_id: uuid.UUID, name: str, phone: str | None, vip: bool
+) -> events.CustomerRef:
+    return events.CustomerRef(customer_id=customer_id, name=name, phone=phone, is_vip=vip)
+
+
+def customer_id_of(customer: CustomerIn) -> uuid.UUID:
+    """A stable id for a customer without a CRM id yet (by phone, else name)."""
+    return customer.customer_id or uuid.uuid5(
+        uuid.NAMESPACE_URL, f"customer:{customer.phone or customer.name}"
+    )
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), STATION_TZ)
+    return start, start + timedelta(days=1)
+
+
+async def _locked(
+    session: AsyncSession, model: type[Any], record_id: Any, user: Principal, what: str
+) -> Any:
+    """The record locked for this transaction (concurrent writers queue on PostgreSQL)."""
+    record = (
+        await session.exec(select(model).where(model.id == record_id).with_for_update())  # type: ignore[attr-defined]
+    ).first()
+    if record is None or not user.can_see(record.station_id):
+        raise NotFound(what)
+    return record
+
+
+def _check_version(current: int, given: int | None, what: str) -> None:
+    if given is not None and given != current:
+        raise Conflict(
+            f"the {what} was changed by someone else (version {current}, you read {given}): "
+            "reload it and try again",
+            field="version",
+        )
+
+
+# --- estimate (process §3) --------------------------------------------------------------
+
+
+@dataclass
+class PricedEstimate:
+    lines: list[PricedLinePublic]
+    dropped: list[PricedLinePublic]
+    public: EstimatePublic
+
+
+async def workshop_load(session: AsyncSession, station_id: str) -> tuple[Decimal, int]:
+    """Hours still to do on open orders at the station, and the technicians to share them."""
+    queue = (
+        await session.exec(
+            select(func.coalesce(func.sum(RepairOrder.estimated_hours), 0)).where(
+                RepairOrder.station_id == station_id, RepairOrder.status == OrderStatus.OPEN
+            )
+        )
+    ).one()
+    today = utcnow().astimezone(STATION_TZ).date().isoformat()
+    day = await session.get(DayCapacity, (station_id, today))
+    technicians = (
+        day.technicians if day is not None and day.technicians > 0 else DEFAULT_TECHNICIANS
+    )
+    return Decimal(str(queue)), technicians
+
+
+def price_estimate(
+    station_id: str, data: EstimateIn, *, queue_hours: Decimal, technicians: int, now: datetime
+) -> PricedEstimate:
+    """Price the estimate from the labour-time price list, the station's labour rate and the
+    service packages; a symptom estimate carries its risk margin; out-of-stock parts follow
+    the customer's choice."""
+    rate = catalogue.labour_rate(station_id)
+    pay_default = domain.default_pay_type(data.category)
+    requested: list[tuple[str, Any]] = []
+    for p_index, code in enumerate(data.packages):
+        package = catalogue.SERVICE_PACKAGES.get(code)
+        if package is None:
+            raise DomainError(
+                f"no service package {code!r}; known: "
+                + ", ".join(sorted(catalogue.SERVICE_PACKAGES)),
+                field=f"packages.{p_index}",
+            )
+        for op_code in package.operations:
+            requested.append(
+                ("package", {"kind": LineKind.LABOUR, "code": op_code, "ref": f"{code}:{op_code}"})
+            )
+        for part in package.parts:
+            requested.append(
+                (
+                    "package",
+                    {
+                        "kind": LineKind.PART,
+                        "code": part.part_no,
+                        "description": part.description,
+                        "quantity": part.quantity,
+                        "unit_price": part.unit_price,
+                        "labour_ref": f"{code}:{package.operations[0]}",
+                    },
+                )
+            )
+    for l_index, given in enumerate(data.lines):
+        requested.append((f"lines.{l_index}", given.model_dump(exclude_unset=False)))
+    if data.car_wash:
+        requested.append(
+            (
+                "car_wash",
+                {"kind": LineKind.LABOUR, "code": "WASH", "unit_price": Decimal("0"), "free": True},
+            )
+        )
+    if not requested:
+        raise DomainError("an estimate needs at least one line or package", field="lines")
+
+    priced: list[PricedLinePublic] = []
+    dropped: list[PricedLinePublic] = []
+    notes: list[str] = []
+    parts_ready_at: datetime | None = None
+    refs = {spec.get("ref") for _, spec in requested if spec.get("ref")}
+    for where, spec in requested:
+        kind = LineKind(spec["kind"])
+        code = spec["code"]
+        hours = spec.get("hours")
+        unit_price = spec.get("unit_price")
+        description = spec.get("description")
+        skill, major = spec.get("skill"), spec.get("major_system")
+        if kind == LineKind.LABOUR:
+            operation = catalogue.LABOUR_OPERATIONS.get(code)
+            if operation is not None:
+                hours = hours or operation.hours
+                description = description or operation.description
+                skill, major = skill or operation.skill, major or operation.major_system
+                if unit_price is None:
+                    unit_price = domain.with_risk_margin(rate, data.estimate_method)
+            if hours is None:
+                raise DomainError(
+                    f"operation {code!r} is not in the labour-time price list: give its hours",
+                    field=f"{where}.hours",
+                )
+            if unit_price is None:
+                unit_price = domain.with_risk_margin(rate, data.estimate_method)
+        else:
+            if unit_price is None:
+                raise DomainError("a part line needs its unit price", field=f"{where}.unit_price")
+        if description is None:
+            raise DomainError("the line needs a description", field=f"{where}.description")
+        if spec.get("labour_ref") and spec["labour_ref"] not in refs:
+            raise DomainError(
+                f"labour_ref {spec['labour_ref']!r} names no labour line of this estimate",
+                field=f"{where}.labour_ref",
+            )
+        line = PricedLinePublic(
+            ref=spec.get("ref"),
+            kind=kind,
+            code=code,
+            description=description,
+            quantity=Decimal(spec.get("quantity") or 1),
+            hours=hours if kind == LineKind.LABOUR else None,
+            unit_price=unit_price,
+            amount=Decimal("0"),
+            pay_type=spec.get("pay_type") or pay_default,
+            skill=skill,
+            major_system=major,
+            labour_ref=spec.get("labour_ref"),
+            customer_supplied=bool(spec.get("customer_supplied")),
+            non_original=bool(spec.get("non_original")),
+            free=bool(spec.get("free")),
+            in_stock=spec.get("in_stock", True),
+            lead_days=spec.get("lead_days"),
+            customer_choice=spec.get("customer_choice"),
+        )
+        line.amount = line_amount(line)
+        if kind == LineKind.PART and not line.in_stock:
+            if line.customer_choice is None:
+                raise DomainError(
+                    f"part {code} is not in stock: record whether the customer waits, rebooks "
+                    "or drops the line",
+                    field=f"{where}.customer_choice",
+                )
+            if line.customer_choice == CustomerChoice.DROP:
+                dropped.append(line)
+                continue
+            if line.customer_choice == CustomerChoice.WAIT:
+                if line.lead_days is None:
+                    raise DomainError(
+                        "the customer waits for the part: give its lead time in days",
+                        field=f"{where}.lead_days",
+                    )
+                arrives = now + timedelta(days=line.lead_days)
+                parts_ready_at = max(parts_ready_at or arrives, arrives)
+            else:
+                notes.append(f"part {code} not in stock: the customer rebooks when it arrives")
+        priced.append(line)
+    labour_hours = sum(
+        (ln.hours or Decimal("0") for ln in priced if ln.kind == LineKind.LABOUR), Decimal("0")
+    )
+    labour_total = sum((ln.amount for ln in priced if ln.kind == LineKind.LABOUR), Decimal("0.00"))
+    parts_total = sum((ln.amount for ln in priced if ln.kind == LineKind.PART), Decimal("0.00"))
+    total = labour_total + parts_total
+    item_note = domain.item_estimate_note(data.estimate_method)
+    if item_note:
+        notes.append(item_note)
+    guarantee = domain.no_guarantee_note(priced)  # type: ignore[arg-type]
+    if guarantee:
+        notes.append(guarantee)
+    public = EstimatePublic(
+        category=data.category,
+        estimate_method=data.estimate_method,
+        risk_margin=domain.risk_margin(data.estimate_method),
+        labour_rate=rate,
+        lines=priced,
+        dropped_lines=dropped,
+        labour_total=labour_total,
+        parts_total=parts_total,
+        total=total,
+        tax_included=domain.tax_included(total),
+        totals_by_pay_type=domain.totals_by_pay_type(priced),  # type: ignore[arg-type]
+        estimated_hours=labour_hours,
+        promised_at=domain.promised_completion(
+            now,
+            labour_hours=labour_hours,
+            queue_hours=queue_hours,
+            technicians=technicians,
+            parts_ready_at=parts_ready_at,
+        ),
+        notes=notes,
+    )
+    return PricedEstimate(priced, dropped, public)
+
+
+async def estimate(session: AsyncSession, user: Principal, data: EstimateIn) -> EstimatePublic:
+    station_id = user.acting_station(data.station_id)
+    queue, technicians = await workshop_load(session, station_id)
+    return price_estimate(
+        station_id, data, queue_hours=queue, technicians=technicians, now=utcnow()
+    ).public
+
+
+# --- repair order (process §4) ----------------------------------------------------------
+
+
+async def last_known_mileage(
+    session: AsyncSession, vin: str, station_ids: Sequence[str] | None = None
+) -> int | None:
+    """The highest mileage reception has recorded for the VIN (orders and check-ins)."""
+    from_orders = (
+        await session.exec(select(func.max(RepairOrder.mileage_km)).where(RepairOrder.vin == vin))
+    ).one()
+    from_checkins = (
+        await session.exec(select(func.max(CheckIn.mileage_km)).where(CheckIn.vin == vin))
+    ).one()
+    known = [m for m in (from_orders, from_checkins) if m is not None]
+    return max(known) if known else None
 
 
 async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate) -> RepairOrder:
     """The customer signed the repair order: store it and announce ``order.created``."""
     station_id = user.acting_station(data.station_id)
-    refs = {line.ref: line for line in data.lines if line.ref}
-    for index, line in enumerate(data.lines):
-        if line.kind == events.LineKind.LABOUR and line.hours is None:
-            raise DomainError(
-                "a labour line needs its flat-rate hours", field=f"lines.{index}.hours"
-            )
-        if line.labour_ref is not None:
-            target = refs.get(line.labour_ref)
-            if target is None or target.kind != events.LineKind.LABOUR:
-                raise DomainError(
-                    f"labour_ref {line.labour_ref!r} names no labour line of this order",
-                    field=f"lines.{index}.labour_ref",
-                )
+    session = uow.session
     now = utcnow()
+    queue, technicians = await workshop_load(session, station_id)
+    priced = price_estimate(station_id, data, queue_hours=queue, technicians=technicians, now=now)
+    for index, line in enumerate(priced.lines):
+        if line.customer_choice == CustomerChoice.REBOOK:
+            raise DomainError(
+                f"part {line.code} is not in stock and the customer rebooks: book an "
+                "appointment instead of opening the order, or drop the line",
+                field=f"lines.{index}.customer_choice",
+            )
+
+    fuel_level = None
+    priority = False
+    mileage = data.mileage_km
+    check_in: CheckIn | None = None
+    if data.check_in_id is not None:
+        check_in = await get_visible(session, CheckIn, data.check_in_id, user, "check-in sheet")
+        if check_in.vin != data.vehicle.vin:
+            raise DomainError("the check-in sheet is for another VIN", field="check_in_id")
+        fuel_level, priority = check_in.fuel_level, check_in.priority
+        mileage = mileage if mileage is not None else check_in.mileage_km
+    if mileage is None:
+        raise DomainError("give the mileage or the check-in sheet", field="mileage_km")
+    if check_in is None or mileage != check_in.mileage_km:
+        problem = domain.mileage_problem(
+            mileage, await last_known_mileage(session, data.vehicle.vin), None
+        )
+        if problem:
+            raise DomainError(problem + " (on the check-in sheet)", field="mileage_km")
+    if data.appointment_id is not None:
+        appointment = await _locked(session, Appointment, data.appointment_id, user, "appointment")
+        priority = True
+        if appointment.status == AppointmentStatus.BOOKED:
+            appointment.status = AppointmentStatus.ARRIVED
+            appointment.arrived_at = now
+            session.add(appointment)
     if data.promised_at is not None and data.promised_at <= now:
         raise DomainError("the promised time must be in the future", field="promised_at")
 
     order_id = uuid.uuid4()
-    line_ids = {line.ref: uuid.uuid4() for line in data.lines if line.ref}
+    line_ids = {line.ref: uuid.uuid4() for line in priced.lines if line.ref}
     rows = [
         RepairOrderLine(
             id=line_ids[line.ref] if line.ref else uuid.uuid4(),
@@ -64,19 +421,20 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
             skill=line.skill,
             major_system=line.major_system,
             labour_line_id=line_ids.get(line.labour_ref) if line.labour_ref else None,
+            customer_supplied=line.customer_supplied,
+            non_original=line.non_original,
+            free=line.free,
+            customer_choice=line.customer_choice,
         )
-        for index, line in enumerate(data.lines)
+        for index, line in enumerate(priced.lines)
     ]
-    total = domain.order_total(rows)
-    customer_id = data.customer.customer_id or uuid.uuid5(
-        uuid.NAMESPACE_URL, f"customer:{data.customer.phone or data.customer.name}"
-    )
+    total = priced.public.total
     order = RepairOrder(
         id=order_id,
         order_no=domain.order_number(station_id, now, order_id.hex[:6]),
         station_id=station_id,
         category=data.category,
-        customer_id=customer_id,
+        customer_id=customer_id_of(data.customer),
         customer_name=data.customer.name,
         customer_phone=data.customer.phone,
         customer_vip=data.customer.is_vip,
@@ -84,27 +442,38 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
         plate=data.vehicle.plate,
         make=data.vehicle.make,
         model=data.vehicle.model,
-        mileage_km=data.mileage_km,
+        mileage_km=mileage,
+        fuel_level=fuel_level,
+        check_in_id=data.check_in_id,
+        appointment_id=data.appointment_id,
+        priority=priority,
         complaint=data.complaint,
         advisor_id=user.user_id,
+        estimate_method=data.estimate_method,
+        payment_method=data.payment_method,
+        old_parts=data.old_parts,
+        car_wash=data.car_wash,
+        no_guarantee_note=domain.no_guarantee_note(rows),
+        estimate_note=domain.item_estimate_note(data.estimate_method),
+        estimated_total=total,
         total=total,
+        estimated_hours=priced.public.estimated_hours,
         flagged_for_manager=domain.needs_manager(total, vip=data.customer.is_vip),
         inspection_required=domain.needs_final_inspection(rows, asked=data.inspection_required),
-        promised_at=data.promised_at,
+        signed_by=data.signature.name,
+        signed_at=now,
+        promised_at=data.promised_at or priced.public.promised_at,
         created_at=now,
     )
-    uow.session.add(order)
-    uow.session.add_all(rows)
+    session.add(order)
+    session.add_all(rows)
     uow.emit(
         events.OrderCreated(
             order_id=order.id,
             order_no=order.order_no,
-            category=order.category,
-            customer=events.CustomerRef(
-                customer_id=customer_id,
-                name=order.customer_name,
-                phone=order.customer_phone,
-                is_vip=order.customer_vip,
+            category=domain.contract_category(order.category),
+            customer=customer_ref(
+                order.customer_id, order.customer_name, order.customer_phone, order.customer_vip
             ),
             vehicle=events.VehicleRef(
                 vin=order.vin,
@@ -114,26 +483,19 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
                 mileage_km=order.mileage_km,
             ),
             complaint=order.complaint,
-            lines=[
-                events.OrderLine(
-                    line_id=row.id,
-                    kind=row.kind,
-                    code=row.code,
-                    description=row.description,
-                    quantity=row.quantity,
-                    hours=row.hours,
-                    unit_price=row.unit_price,
-                    pay_type=row.pay_type,
-                    skill=row.skill,
-                    labour_line_id=row.labour_line_id,
-                    major_system=row.major_system,
-                )
-                for row in rows
-            ],
+            lines=[contract_line(row) for row in rows],
             promised_at=order.promised_at,
             advisor_id=order.advisor_id,
             inspection_required=order.inspection_required,
+            car_wash=order.car_wash,
+            old_parts=order.old_parts,
             flagged_for_manager=order.flagged_for_manager,
+            appointment_id=order.appointment_id,
+            payment_method=order.payment_method.value,
+            estimate_method=order.estimate_method.value,
+            no_guarantee_note=order.no_guarantee_note,
+            fuel_level=order.fuel_level.value if order.fuel_level else None,
+            check_in_id=order.check_in_id,
         ),
         station_id=station_id,
         correlation_id=order.id,
@@ -141,56 +503,53 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
     return order
 
 
-async def vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
-    """The workshop passed the car: the order is ready for settlement and delivery."""
-    order = await uow.session.get(RepairOrder, event.order_id)
-    if order is None:
-        raise DomainError(f"vehicle.completed for unknown order {event.order_id}")
-    if order.status == OrderStatus.OPEN:
-        order.status = OrderStatus.COMPLETED
-        order.completed_at = event.completed_at
-        uow.session.add(order)
-
-
-async def deliver(
-    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: DeliveryCreate
-) -> RepairOrder:
-    """Hand the car over: the customer has checked it and signed (交车)."""
-    order = await _visible_order(uow.session, user, order_id)
-    if order.status != OrderStatus.COMPLETED:
-        raise Conflict(f"order {order.order_no} is {order.status.value}, not completed")
-    if not data.customer_accepted:
-        raise DomainError(
-            "the customer must check the car and sign before delivery", field="customer_accepted"
-        )
-    order.status = OrderStatus.DELIVERED
-    order.delivered_at = utcnow()
-    uow.session.add(order)
-    uow.emit(
-        events.VehicleDelivered(
-            order_id=order.id,
-            customer=events.CustomerRef(
-                customer_id=order.customer_id,
-                name=order.customer_name,
-                phone=order.customer_phone,
-                is_vip=order.customer_vip,
-            ),
-            vehicle=events.VehicleRef(
-                vin=order.vin,
-                plate=order.plate,
-                make=order.make,
-                model=order.model,
-                mileage_km=order.mileage_km,
-            ),
-            delivered_at=order.delivered_at,
-            advisor_id=order.advisor_id,
-            total=order.total,
-            next_service_date=data.next_service_date.date() if data.next_service_date else None,
-            next_service_km=data.next_service_km,
-        ),
-        station_id=order.station_id,
-        correlation_id=order.id,
+def contract_line(row: RepairOrderLine) -> events.OrderLine:
+    return events.OrderLine(
+        line_id=row.id,
+        kind=row.kind,
+        code=row.code,
+        description=row.description,
+        quantity=row.quantity,
+        hours=row.hours,
+        unit_price=row.unit_price,
+        pay_type=row.pay_type,
+        skill=row.skill,
+        labour_line_id=row.labour_line_id,
+        major_system=row.major_system,
+        customer_supplied=row.customer_supplied,
+        non_original=row.non_original,
     )
+
+
+async def change_order(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: OrderChange
+) -> RepairOrder:
+    """Record a delay (new promised time with the reason told to the customer), the
+    workshop's progress confirmation or the ready notice. Lines never change here."""
+    order: RepairOrder = await _locked(uow.session, RepairOrder, order_id, user, "repair order")
+    _check_version(order.version, data.version, "repair order")
+    if order.status not in (OrderStatus.OPEN, OrderStatus.COMPLETED):
+        raise Conflict(f"order {order.order_no} is {order.status.value}")
+    now = utcnow()
+    if data.promised_at is not None and data.promised_at != order.promised_at:
+        if data.promised_at <= now:
+            raise DomainError("the promised time must be in the future", field="promised_at")
+        if (
+            order.promised_at is not None
+            and data.promised_at > order.promised_at
+            and not data.delay_reason
+        ):
+            raise DomainError(
+                "a later promised time needs the reason the customer was told", field="delay_reason"
+            )
+        order.promised_at = data.promised_at
+        order.delay_reason = data.delay_reason
+    if data.progress_confirmed:
+        order.progress_confirmed_at = now
+    if data.ready_notified:
+        order.ready_notified_at = now
+    order.version += 1
+    uow.session.add(order)
     return order
 
 
@@ -200,18 +559,21 @@ async def _visible_order(
     return await get_visible(session, RepairOrder, order_id, user, "repair order")
 
 
+async def order_lines(session: AsyncSession, order_id: uuid.UUID) -> Sequence[RepairOrderLine]:
+    return (
+        await session.exec(
+            select(RepairOrderLine)
+            .where(RepairOrderLine.order_id == order_id)
+            .order_by(col(RepairOrderLine.position))
+        )
+    ).all()
+
+
 async def get_order(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> RepairOrderPublic:
     order = await _visible_order(session, user, order_id)
-    lines = (
-        await session.exec(
-            select(RepairOrderLine)
-            .where(RepairOrderLine.order_id == order.id)
-            .order_by(col(RepairOrderLine.position))
-        )
-    ).all()
-    return to_public(order, lines)
+    return to_public(order, await order_lines(session, order.id))
 
 
 async def list_orders(
@@ -245,3 +607,1072 @@ def to_public(order: RepairOrder, lines: Sequence[RepairOrderLine]) -> RepairOrd
             "lines": [OrderLinePublic.model_validate(line.model_dump()) for line in lines],
         }
     )
+
+
+# --- check-in (process §2) --------------------------------------------------------------
+
+
+async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate) -> CheckIn:
+    """The check-in sheet, signed by the customer. An appointment customer is flagged for
+    priority and the appointment marked arrived."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    now = utcnow()
+    problem = domain.mileage_problem(
+        data.mileage_km,
+        await last_known_mileage(session, data.vehicle.vin),
+        data.mileage_correction_note,
+    )
+    if problem:
+        raise DomainError(problem, field="mileage_km")
+    priority = False
+    if data.appointment_id is not None:
+        appointment = await _locked(session, Appointment, data.appointment_id, user, "appointment")
+        if appointment.station_id != station_id:
+            raise DomainError("the appointment is at another station", field="appointment_id")
+        if appointment.status in (AppointmentStatus.CANCELLED,):
+            raise Conflict("the appointment was cancelled", field="appointment_id")
+        appointment.status = AppointmentStatus.ARRIVED
+        appointment.arrived_at = data.arrived_at or now
+        session.add(appointment)
+        priority = True
+    if data.arrived_at is not None and data.arrived_at > now:
+        raise DomainError("the arrival time cannot be in the future", field="arrived_at")
+    check_in = CheckIn(
+        station_id=station_id,
+        appointment_id=data.appointment_id,
+        priority=priority,
+        customer_name=data.customer.name,
+        customer_phone=data.customer.phone,
+        vin=data.vehicle.vin,
+        plate=data.vehicle.plate,
+        make=data.vehicle.make,
+        model=data.vehicle.model,
+        mileage_km=data.mileage_km,
+        mileage_correction_note=data.mileage_correction_note,
+        fuel_level=data.fuel_level,
+        arrived_at=data.arrived_at or now,
+        started_at=now,
+        belongings=data.belongings,
+        documents=data.documents,
+        key_tag=data.key_tag,
+        signature_name=data.signature.name,
+        signature_image=data.signature.image,
+        signature_typed=data.signature.typed_confirmation,
+        signed_at=now,
+        advisor_id=user.user_id,
+    )
+    session.add(check_in)
+    await session.flush()
+    for mark in data.damage_marks:
+        session.add(
+            DamageMark(
+                check_in_id=check_in.id, position=mark.position, kind=mark.kind, note=mark.note
+            )
+        )
+    return check_in
+
+
+async def get_check_in(
+    session: AsyncSession, user: Principal, check_in_id: uuid.UUID
+) -> CheckInPublic:
+    check_in = await get_visible(session, CheckIn, check_in_id, user, "check-in sheet")
+    marks = (
+        await session.exec(select(DamageMark).where(DamageMark.check_in_id == check_in.id))
+    ).all()
+    earlier = (
+        await session.exec(
+            select(func.max(RepairOrder.mileage_km)).where(
+                RepairOrder.vin == check_in.vin, col(RepairOrder.created_at) < check_in.started_at
+            )
+        )
+    ).one()
+    return CheckInPublic.model_validate(
+        {
+            **check_in.model_dump(),
+            "damage_marks": [DamageMarkPublic.model_validate(m.model_dump()) for m in marks],
+            "last_known_mileage_km": earlier,
+        }
+    )
+
+
+async def add_damage_photo(
+    uow: UnitOfWork,
+    user: Principal,
+    check_in_id: uuid.UUID,
+    mark_id: uuid.UUID,
+    *,
+    content_type: str,
+    content: bytes,
+    photo_dir: Path,
+) -> DamageMark:
+    """Attach a photo to a damage mark; the file goes under DATA_DIR, the name on the mark."""
+    check_in = await get_visible(uow.session, CheckIn, check_in_id, user, "check-in sheet")
+    mark = await uow.session.get(DamageMark, mark_id)
+    if mark is None or mark.check_in_id != check_in.id:
+        raise NotFound("damage mark")
+    suffix = PHOTO_TYPES.get(content_type)
+    if suffix is None:
+        raise DomainError(f"a photo is JPEG, PNG or WebP, not {content_type}", field="file")
+    if not content:
+        raise DomainError("the photo is empty", field="file")
+    if len(content) > MAX_PHOTO_BYTES:
+        raise DomainError("a photo is at most 10 MB", field="file")
+    folder = photo_dir / str(check_in.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}{suffix}"
+    (folder / name).write_bytes(content)
+    mark.photos = [*mark.photos, name]
+    uow.session.add(mark)
+    return mark
+
+
+async def photo_path(
+    session: AsyncSession, user: Principal, check_in_id: uuid.UUID, name: str, photo_dir: Path
+) -> Path:
+    check_in = await get_visible(session, CheckIn, check_in_id, user, "check-in sheet")
+    marks = (
+        await session.exec(select(DamageMark).where(DamageMark.check_in_id == check_in.id))
+    ).all()
+    if not any(name in m.photos for m in marks):
+        raise NotFound("photo")
+    return photo_dir / str(check_in.id) / name
+
+
+# --- appointments (process §1) ----------------------------------------------------------
+
+
+async def _slot_capacity(session: AsyncSession, station_id: str, slot: datetime) -> Decimal:
+    setting = await session.get(CapacitySlot, (station_id, slot))
+    if setting is not None:
+        return setting.hours
+    day = await session.get(
+        DayCapacity, (station_id, slot.astimezone(STATION_TZ).date().isoformat())
+    )
+    if day is not None:
+        free = max(day.available_hours - day.booked_hours, Decimal("0"))
+        return (free / len(OPENING_HOURS_LOCAL)).quantize(Decimal("0.01"))
+    return DEFAULT_SLOT_HOURS
+
+
+async def _booked(
+    session: AsyncSession,
+    station_id: str,
+    start: datetime,
+    end: datetime,
+    exclude: uuid.UUID | None = None,
+) -> dict[datetime, Decimal]:
+    rows = (
+        await session.exec(
+            select(Appointment).where(
+                Appointment.station_id == station_id,
+                col(Appointment.status).in_([AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED]),
+                col(Appointment.starts_at) >= start,
+                col(Appointment.starts_at) < end,
+            )
+        )
+    ).all()
+    booked: dict[datetime, Decimal] = {}
+    for row in rows:
+        if row.id == exclude:
+            continue
+        slot = domain.slot_of(row.starts_at)
+        booked[slot] = booked.get(slot, Decimal("0")) + row.estimated_hours
+    return booked
+
+
+def _is_open(slot: datetime) -> bool:
+    return slot.astimezone(STATION_TZ).hour in OPENING_HOURS_LOCAL
+
+
+async def _check_slot(
+    session: AsyncSession,
+    station_id: str,
+    starts_at: datetime,
+    hours: Decimal,
+    exclude: uuid.UUID | None = None,
+) -> None:
+    """A full slot is refused with the next free slots."""
+    slot = domain.slot_of(starts_at)
+    if not _is_open(slot):
+        raise DomainError(
+            "the station books appointments 08:00–18:00 local time", field="starts_at"
+        )
+    horizon = timedelta(days=14)
+    booked = await _booked(session, station_id, slot, slot + horizon, exclude)
+    capacity = await _slot_capacity(session, station_id, slot)
+    if domain.slot_has_room(capacity, booked.get(slot, Decimal("0")), hours):
+        return
+    capacities: dict[datetime, Decimal] = {}
+    candidate = slot
+    while candidate < slot + horizon:
+        if _is_open(candidate):
+            capacities[candidate] = await _slot_capacity(session, station_id, candidate)
+        candidate += domain.SLOT
+    free = domain.next_free_slots(
+        slot,
+        hours,
+        capacities,
+        booked,
+        default_capacity=DEFAULT_SLOT_HOURS,
+        opening_hours=range(0, 24),
+    )
+    free = [s for s in free if s in capacities]
+    raise Conflict(
+        f"the slot at {slot.isoformat()} is full; next free slots: "
+        + (", ".join(s.isoformat() for s in free) or "none in the next two weeks"),
+        field="starts_at",
+        code="slot_full",
+    )
+
+
+def _appointment_public(row: Appointment) -> AppointmentPublic:
+    return AppointmentPublic.model_validate(row.model_dump())
+
+
+async def _remind_or_schedule(uow: UnitOfWork, appointment: Appointment) -> None:
+    now = utcnow()
+    if domain.reminder_action(now, appointment.starts_at) == ReminderAction.SEND_NOW:
+        send_reminder(uow, appointment)
+    else:
+        await schedule(
+            uow.session,
+            kind=TASK_APPOINTMENT_REMINDER,
+            key=_reminder_key(appointment),
+            due_at=domain.reminder_due_at(appointment.starts_at),
+            payload={"appointment_id": str(appointment.id)},
+            station_id=appointment.station_id,
+        )
+
+
+def _reminder_key(appointment: Appointment) -> str:
+    return f"appointment-reminder:{appointment.id}:{appointment.starts_at.isoformat()}"
+
+
+def send_reminder(uow: UnitOfWork, appointment: Appointment) -> None:
+    appointment.reminder_sent_at = utcnow()
+    uow.session.add(appointment)
+    uow.emit(
+        events.AppointmentReminderDue(
+            appointment_id=appointment.id,
+            customer=customer_ref(
+                appointment.customer_id,
+                appointment.customer_name,
+                appointment.customer_phone,
+                False,
+            ),
+            vehicle=events.VehicleRef(vin=appointment.vin, plate=appointment.plate),
+            starts_at=appointment.starts_at,
+        ),
+        station_id=appointment.station_id,
+        correlation_id=appointment.id,
+    )
+
+
+async def reminder_task(uow: UnitOfWork, appointment_id: uuid.UUID) -> None:
+    """The scheduler's call: remind if the appointment still stands and was not reminded."""
+    appointment = await uow.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
+        return
+    if appointment.reminder_sent_at is None:
+        send_reminder(uow, appointment)
+
+
+def _announce_booking(uow: UnitOfWork, appointment: Appointment) -> None:
+    uow.emit(
+        events.AppointmentBooked(
+            appointment_id=appointment.id,
+            customer=customer_ref(
+                appointment.customer_id,
+                appointment.customer_name,
+                appointment.customer_phone,
+                False,
+            ),
+            vehicle=events.VehicleRef(vin=appointment.vin, plate=appointment.plate),
+            starts_at=appointment.starts_at,
+            requested_work=appointment.requested_work,
+            estimated_hours=appointment.estimated_hours,
+        ),
+        station_id=appointment.station_id,
+        correlation_id=appointment.id,
+    )
+
+
+async def book_appointment(
+    uow: UnitOfWork, user: Principal, data: AppointmentCreate
+) -> Appointment:
+    """Book: the slot must have room; expensive parts ordered need a deposit of at least
+    half their price; the workshop is told (``appointment.booked``); the reminder is sent
+    now when its window is already open, else scheduled."""
+    station_id = user.acting_station(data.station_id)
+    now = utcnow()
+    if data.starts_at <= now:
+        raise DomainError("the appointment must be in the future", field="starts_at")
+    required = domain.deposit_required((p.quantity, p.unit_price) for p in data.parts_to_order)
+    if data.deposit_paid < required:
+        raise DomainError(
+            "expensive parts are ordered for this appointment: "
+            f"a deposit of at least ¥{required} is due",
+            field="deposit_paid",
+        )
+    await _check_slot(uow.session, station_id, data.starts_at, data.estimated_hours)
+    appointment = Appointment(
+        station_id=station_id,
+        customer_id=customer_id_of(data.customer),
+        customer_name=data.customer.name,
+        customer_phone=data.customer.phone,
+        vin=data.vehicle.vin,
+        plate=data.vehicle.plate,
+        starts_at=data.starts_at,
+        estimated_hours=data.estimated_hours,
+        requested_work=data.requested_work,
+        channel=data.channel,
+        parts_to_order=[p.model_dump(mode="json") for p in data.parts_to_order],
+        deposit_required=required,
+        deposit_paid=data.deposit_paid,
+        booked_by=user.user_id,
+        created_at=now,
+    )
+    uow.session.add(appointment)
+    _announce_booking(uow, appointment)
+    await _remind_or_schedule(uow, appointment)
+    return appointment
+
+
+async def move_appointment(
+    uow: UnitOfWork, user: Principal, appointment_id: uuid.UUID, data: AppointmentMove
+) -> Appointment:
+    appointment: Appointment = await _locked(
+        uow.session, Appointment, appointment_id, user, "appointment"
+    )
+    _check_version(appointment.version, data.version, "appointment")
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(f"the appointment is {appointment.status.value}")
+    if data.starts_at <= utcnow():
+        raise DomainError("the appointment must be in the future", field="starts_at")
+    await _check_slot(
+        uow.session,
+        appointment.station_id,
+        data.starts_at,
+        appointment.estimated_hours,
+        exclude=appointment.id,
+    )
+    await cancel_task(uow.session, _reminder_key(appointment))
+    appointment.starts_at = data.starts_at
+    appointment.reminder_sent_at = None
+    appointment.version += 1
+    uow.session.add(appointment)
+    _announce_booking(uow, appointment)  # same key: consumers take the latest time
+    await _remind_or_schedule(uow, appointment)
+    return appointment
+
+
+async def end_appointment(
+    uow: UnitOfWork,
+    user: Principal,
+    appointment_id: uuid.UUID,
+    data: AppointmentCancel,
+    *,
+    no_show: bool,
+) -> Appointment:
+    """Cancellation or no-show, recorded and announced (the workshop frees the bay)."""
+    appointment: Appointment = await _locked(
+        uow.session, Appointment, appointment_id, user, "appointment"
+    )
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(f"the appointment is {appointment.status.value}")
+    if no_show and utcnow() < appointment.starts_at:
+        raise Conflict("a no-show is recorded only after the appointment time", field="starts_at")
+    appointment.status = AppointmentStatus.NO_SHOW if no_show else AppointmentStatus.CANCELLED
+    appointment.cancel_reason = data.reason
+    appointment.version += 1
+    uow.session.add(appointment)
+    await cancel_task(uow.session, _reminder_key(appointment))
+    uow.emit(
+        events.AppointmentCancelled(
+            appointment_id=appointment.id, reason=data.reason, no_show=no_show
+        ),
+        station_id=appointment.station_id,
+        correlation_id=appointment.id,
+    )
+    return appointment
+
+
+async def list_appointments(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    day: date | None,
+    status: AppointmentStatus | None,
+    offset: int,
+    limit: int,
+) -> AppointmentsPublic:
+    query = at_visible_stations(select(Appointment), Appointment.station_id, user)
+    if day is not None:
+        start, end = local_day_bounds(day)
+        query = query.where(col(Appointment.starts_at) >= start, col(Appointment.starts_at) < end)
+    if status is not None:
+        query = query.where(Appointment.status == status)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(query.order_by(col(Appointment.starts_at)).offset(offset).limit(limit))
+    ).all()
+    return AppointmentsPublic(data=[_appointment_public(r) for r in rows], count=count)
+
+
+async def get_appointment(
+    session: AsyncSession, user: Principal, appointment_id: uuid.UUID
+) -> AppointmentPublic:
+    return _appointment_public(
+        await get_visible(session, Appointment, appointment_id, user, "appointment")
+    )
+
+
+async def set_capacity(
+    uow: UnitOfWork, user: Principal, station_id: str, slot_start: datetime, data: CapacitySet
+) -> CapacityPublic:
+    user.check_station(station_id, "station")
+    slot = domain.slot_of(slot_start.astimezone(UTC))
+    if slot != slot_start:
+        raise DomainError("a slot starts on the whole hour", field="slot_start")
+    setting = await uow.session.get(CapacitySlot, (station_id, slot))
+    if setting is None:
+        setting = CapacitySlot(
+            station_id=station_id, slot_start=slot, hours=data.hours, bays=data.bays
+        )
+    setting.hours, setting.bays = data.hours, data.bays
+    uow.session.add(setting)
+    booked = await _booked(uow.session, station_id, slot, slot + domain.SLOT)
+    return CapacityPublic(
+        station_id=station_id,
+        slot_start=slot,
+        hours=data.hours,
+        bays=data.bays,
+        booked_hours=booked.get(slot, Decimal("0")),
+    )
+
+
+async def capacity_published(uow: UnitOfWork, event: events.CapacityPublished) -> None:
+    """Keep the workshop's sellable hours per day (the default per-slot capacity)."""
+    station_id = uow.event.station_id
+    row = await uow.session.get(DayCapacity, (station_id, event.day.isoformat()))
+    if row is None:
+        row = DayCapacity(
+            station_id=station_id,
+            day=event.day.isoformat(),
+            available_hours=event.available_hours,
+            booked_hours=event.booked_hours,
+        )
+    row.available_hours, row.booked_hours, row.technicians = (
+        event.available_hours,
+        event.booked_hours,
+        event.technicians,
+    )
+    uow.session.add(row)
+
+
+# --- additional work (process §5) -------------------------------------------------------
+
+
+async def additional_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
+    """A technician's finding: kept for the advisor to price and put to the customer."""
+    order = await uow.session.get(RepairOrder, event.order_id)
+    if order is None:
+        raise DomainError(f"work.additional_found for unknown order {event.order_id}")
+    if await uow.session.get(AdditionalWork, event.finding_id) is not None:
+        return
+    uow.session.add(
+        AdditionalWork(
+            id=event.finding_id,
+            order_id=order.id,
+            station_id=order.station_id,
+            job_id=event.job_id,
+            description=event.description,
+            safety_relevant=event.safety_relevant,
+            suggested_lines=[line.model_dump(mode="json") for line in event.suggested_lines],
+            estimated_delay_minutes=event.estimated_delay_minutes,
+            reported_by=event.reported_by,
+            found_at=uow.event.occurred_at,
+        )
+    )
+
+
+def _finding_public(row: AdditionalWork) -> FindingPublic:
+    return FindingPublic.model_validate(
+        {**row.model_dump(), "link_expires_at": row.link_expires_at}
+    )
+
+
+async def list_findings(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    order_id: uuid.UUID | None,
+    status: FindingStatus | None,
+) -> FindingsPublic:
+    query = at_visible_stations(select(AdditionalWork), AdditionalWork.station_id, user)
+    if order_id is not None:
+        query = query.where(AdditionalWork.order_id == order_id)
+    if status is not None:
+        query = query.where(AdditionalWork.status == status)
+    count = await count_rows(session, query)
+    rows = (await session.exec(query.order_by(col(AdditionalWork.found_at)))).all()
+    return FindingsPublic(data=[_finding_public(r) for r in rows], count=count)
+
+
+async def get_finding(
+    session: AsyncSession, user: Principal, finding_id: uuid.UUID
+) -> FindingPublic:
+    return _finding_public(await get_visible(session, AdditionalWork, finding_id, user, "finding"))
+
+
+async def price_finding(
+    uow: UnitOfWork, user: Principal, finding_id: uuid.UUID, data: FindingPricing
+) -> AdditionalWork:
+    """The advisor prices the finding from the price list before calling the customer."""
+    finding: AdditionalWork = await _locked(
+        uow.session, AdditionalWork, finding_id, user, "finding"
+    )
+    if finding.status not in (FindingStatus.FOUND, FindingStatus.PRICED):
+        raise Conflict(f"the finding is already {finding.status.value}")
+    order = await uow.session.get(RepairOrder, finding.order_id)
+    assert order is not None
+    estimate_in = EstimateIn(
+        category=order.category,
+        estimate_method=order.estimate_method,
+        lines=[EstimateLineIn(**line.model_dump(exclude_none=True)) for line in data.lines],
+    )
+    priced = price_estimate(
+        order.station_id, estimate_in, queue_hours=Decimal("0"), technicians=1, now=utcnow()
+    )
+    finding.priced_lines = [line.model_dump(mode="json") for line in priced.lines]
+    finding.price = priced.public.total
+    finding.priced_by = user.user_id
+    finding.status = FindingStatus.PRICED
+    uow.session.add(finding)
+    return finding
+
+
+async def decide_finding(
+    uow: UnitOfWork,
+    finding: AdditionalWork,
+    *,
+    approved: bool,
+    recorded_by: str,
+    via: str,
+    told_at: datetime | None = None,
+    workshop_told: str | None = None,
+    order_version: int | None = None,
+) -> AdditionalWork:
+    """Approved: the lines join the order (its version moves on) and the workshop is told;
+    declined: recorded with who told whom and when, kept as declined work for CRM."""
+    if finding.status == FindingStatus.FOUND:
+        raise Conflict("price the finding before asking the customer", field="status")
+    if finding.status != FindingStatus.PRICED:
+        raise Conflict(f"the finding is already {finding.status.value}")
+    order: RepairOrder | None = (
+        await uow.session.exec(
+            select(RepairOrder).where(RepairOrder.id == finding.order_id).with_for_update()
+        )
+    ).first()
+    assert order is not None
+    _check_version(order.version, order_version, "repair order")
+    if order.status != OrderStatus.OPEN:
+        raise Conflict(f"order {order.order_no} is {order.status.value}: no work can be added")
+    now = utcnow()
+    finding.decided_at = now
+    finding.decided_via = via
+    finding.customer_told_by = recorded_by
+    finding.customer_told_at = told_at or now
+    finding.workshop_told = workshop_told
+    finding.link_token_hash = None
+    if approved:
+        existing = await order_lines(uow.session, order.id)
+        position = len(existing)
+        rows = []
+        for index, line in enumerate(finding.priced_lines):
+            rows.append(
+                RepairOrderLine(
+                    order_id=order.id,
+                    position=position + index,
+                    kind=LineKind(line["kind"]),
+                    code=line["code"],
+                    description=line["description"],
+                    quantity=Decimal(line["quantity"]),
+                    hours=Decimal(line["hours"]) if line.get("hours") is not None else None,
+                    unit_price=Decimal(line["unit_price"]),
+                    pay_type=PayType(line["pay_type"]),
+                    skill=line.get("skill"),
+                    major_system=line.get("major_system"),
+                    finding_id=finding.id,
+                )
+            )
+        uow.session.add_all(rows)
+        order.total = domain.order_total([*existing, *rows])
+        if order.promised_at is not None and finding.estimated_delay_minutes:
+            order.promised_at += timedelta(minutes=finding.estimated_delay_minutes)
+        order.version += 1
+        uow.session.add(order)
+        finding.status = FindingStatus.APPROVED
+        uow.emit(
+            events.WorkAdditionalApproved(
+                finding_id=finding.id,
+                order_id=order.id,
+                lines=[contract_line(r) for r in rows],
+                approved_at=now,
+                approved_via=via,
+            ),
+            station_id=order.station_id,
+            correlation_id=order.id,
+        )
+    else:
+        finding.status = FindingStatus.DECLINED
+        uow.emit(
+            events.WorkAdditionalDeclined(
+                finding_id=finding.id,
+                order_id=order.id,
+                safety_relevant=finding.safety_relevant,
+                declined_at=finding.customer_told_at,
+                recorded_by=recorded_by,
+                workshop_told=workshop_told,
+            ),
+            station_id=order.station_id,
+            correlation_id=order.id,
+        )
+    uow.session.add(finding)
+    return finding
+
+
+async def record_decision(
+    uow: UnitOfWork, user: Principal, finding_id: uuid.UUID, data: FindingDecision
+) -> AdditionalWork:
+    finding: AdditionalWork = await _locked(
+        uow.session, AdditionalWork, finding_id, user, "finding"
+    )
+    if data.told_at is not None and data.told_at > utcnow():
+        raise DomainError("the customer cannot have been told in the future", field="told_at")
+    return await decide_finding(
+        uow,
+        finding,
+        approved=data.approved,
+        recorded_by=user.user_id,
+        via="phone",
+        told_at=data.told_at,
+        workshop_told=data.workshop_told,
+        order_version=data.order_version,
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def approval_link(
+    uow: UnitOfWork, user: Principal, finding_id: uuid.UUID
+) -> ApprovalLinkPublic:
+    """A link the customer opens without an account; only its hash is stored; it expires."""
+    finding: AdditionalWork = await _locked(
+        uow.session, AdditionalWork, finding_id, user, "finding"
+    )
+    if finding.status != FindingStatus.PRICED:
+        raise Conflict("only a priced, undecided finding can be sent to the customer")
+    token = secrets.token_urlsafe(32)
+    finding.link_token_hash = _token_hash(token)
+    finding.link_expires_at = utcnow() + APPROVAL_LINK_TTL
+    uow.session.add(finding)
+    return ApprovalLinkPublic(
+        token=token, url=f"/approvals/{token}", expires_at=finding.link_expires_at
+    )
+
+
+async def _finding_by_token(
+    session: AsyncSession, token: str, *, lock: bool = False
+) -> AdditionalWork:
+    query = select(AdditionalWork).where(AdditionalWork.link_token_hash == _token_hash(token))
+    finding = (await session.exec(query.with_for_update() if lock else query)).first()
+    if finding is None:
+        raise Gone("this link is no longer valid: it was used or replaced", code="link_invalid")
+    if finding.link_expires_at is None or finding.link_expires_at <= utcnow():
+        raise Gone(
+            "this link has expired: ask your service advisor for a new one", code="link_expired"
+        )
+    return finding
+
+
+async def customer_view(session: AsyncSession, token: str) -> CustomerFindingView:
+    finding = await _finding_by_token(session, token)
+    order = await session.get(RepairOrder, finding.order_id)
+    assert order is not None and finding.link_expires_at is not None
+    return CustomerFindingView(
+        order_no=order.order_no,
+        vehicle=" ".join(filter(None, [order.make, order.model, order.plate])) or order.vin,
+        description=finding.description,
+        safety_relevant=finding.safety_relevant,
+        lines=[
+            {k: line[k] for k in ("description", "quantity", "hours", "unit_price", "amount")}
+            for line in finding.priced_lines
+        ],
+        price=finding.price or Decimal("0"),
+        delay_minutes=finding.estimated_delay_minutes,
+        status=finding.status,
+        expires_at=finding.link_expires_at,
+    )
+
+
+async def decide_by_link(uow: UnitOfWork, token: str, approved: bool) -> AdditionalWork:
+    finding = await _finding_by_token(uow.session, token, lock=True)
+    return await decide_finding(
+        uow, finding, approved=approved, recorded_by="customer (link)", via="link"
+    )
+
+
+# --- settlement and delivery (process §7) -----------------------------------------------
+
+
+async def vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
+    """The workshop passed the car: draw up the settlement from the lines actually done."""
+    order = await uow.session.get(RepairOrder, event.order_id)
+    if order is None:
+        raise DomainError(f"vehicle.completed for unknown order {event.order_id}")
+    if order.status != OrderStatus.OPEN:
+        return
+    order.status = OrderStatus.COMPLETED
+    order.completed_at = event.completed_at
+    order.version += 1
+    uow.session.add(order)
+    lines = await order_lines(uow.session, order.id)
+    labour = [
+        domain.Done(d.line_id, d.operation_code, d.sold_hours) for d in event.labour_done
+    ] or None
+    parts = [domain.Done(p.line_id, p.part_no, p.quantity) for p in event.parts_used] or None
+    settled = domain.settle(
+        lines, labour_done=labour, parts_used=parts, free_codes=[ln.code for ln in lines if ln.free]
+    )
+    customer_gross = settled.total_for(PayType.CUSTOMER.value)
+    record = SettlementRecord(
+        order_id=order.id,
+        station_id=order.station_id,
+        lines=[
+            {
+                **vars(line),
+                "quantity": str(line.quantity),
+                "hours": None if line.hours is None else str(line.hours),
+                "unit_price": str(line.unit_price),
+                "amount": str(line.amount),
+                "estimated_amount": str(line.estimated_amount),
+            }
+            for line in settled.lines
+        ],
+        gross=settled.gross,
+        estimated=settled.estimated,
+        customer_gross=customer_gross,
+        discount=Decimal("0"),
+        discount_requested=Decimal("0"),
+        tax_included=domain.tax_included(customer_gross),
+        paid=Decimal("0"),
+        on_account=Decimal("0"),
+        created_at=utcnow(),
+    )
+    _maybe_issue_exit_pass(order, record)
+    uow.session.add(record)
+
+
+def _customer_due(record: SettlementRecord) -> Decimal:
+    return record.customer_gross - record.discount
+
+
+def _balance(record: SettlementRecord) -> Decimal:
+    return domain.balance_due(_customer_due(record), [record.paid, record.on_account])
+
+
+def _maybe_issue_exit_pass(order: RepairOrder, record: SettlementRecord) -> None:
+    """Settled in full (paid or on account): the exit pass (出厂通知单) is issued."""
+    if (
+        record.exit_pass_no is None
+        and record.discount_status != DiscountStatus.PENDING_MANAGER
+        and _balance(record) <= 0
+    ):
+        record.exit_pass_no = f"EP-{order.order_no[3:]}"
+        record.exit_pass_at = utcnow()
+
+
+async def _settlement(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID, *, lock: bool = False
+) -> tuple[RepairOrder, SettlementRecord]:
+    order = await _visible_order(session, user, order_id)
+    query = select(SettlementRecord).where(SettlementRecord.order_id == order.id)
+    record = (await session.exec(query.with_for_update() if lock else query)).first()
+    if record is None:
+        raise Conflict(
+            f"order {order.order_no} has no settlement yet: the workshop has not completed it"
+        )
+    return order, record
+
+
+async def get_settlement(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> SettlementPublic:
+    order, record = await _settlement(session, user, order_id)
+    payments = (
+        await session.exec(
+            select(Payment).where(Payment.order_id == order.id).order_by(col(Payment.received_at))
+        )
+    ).all()
+    return settlement_public(order, record, payments)
+
+
+def settlement_public(
+    order: RepairOrder, record: SettlementRecord, payments: Sequence[Payment]
+) -> SettlementPublic:
+    differences = [
+        f"{line['description']}: {line['difference_note']}"
+        for line in record.lines
+        if line.get("difference_note")
+    ]
+    if order.total != order.estimated_total:
+        differences.append(
+            f"additional work approved by the customer: +¥{order.total - order.estimated_total}"
+        )
+    return SettlementPublic(
+        order_id=order.id,
+        order_no=order.order_no,
+        station_id=order.station_id,
+        lines=record.lines,
+        gross=record.gross,
+        estimated=order.estimated_total,
+        difference=record.gross - order.estimated_total,
+        differences=differences,
+        customer_gross=record.customer_gross,
+        discount=record.discount,
+        discount_reason=record.discount_reason,
+        discount_status=record.discount_status,
+        discount_requested=record.discount_requested,
+        tax_included=record.tax_included,
+        customer_due=_customer_due(record),
+        paid=record.paid,
+        on_account=record.on_account,
+        balance=_balance(record),
+        payments=[PaymentPublic.model_validate(p.model_dump()) for p in payments],
+        exit_pass_no=record.exit_pass_no,
+        exit_pass_at=record.exit_pass_at,
+        version=record.version,
+    )
+
+
+async def request_discount(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: DiscountRequest
+) -> None:
+    """Within the advisor's allowance it is granted; above it the supervisor decides."""
+    order, record = await _settlement(uow.session, user, order_id, lock=True)
+    _check_version(record.version, data.version, "settlement")
+    if record.exit_pass_no is not None or record.paid > 0 or record.on_account > 0:
+        raise Conflict("payment has started: a discount can no longer be given")
+    if data.amount > record.customer_gross:
+        raise DomainError(
+            f"the discount cannot exceed the customer's share ¥{record.customer_gross}",
+            field="amount",
+        )
+    record.discount_reason = data.reason
+    record.discount_requested = data.amount
+    record.discount_requested_by = user.user_id
+    if user.role in MANAGERS or not domain.discount_needs_manager(
+        data.amount, record.customer_gross
+    ):
+        record.discount, record.discount_status = data.amount, DiscountStatus.GRANTED
+        record.discount_approved_by = user.user_id
+    else:
+        record.discount, record.discount_status = Decimal("0"), DiscountStatus.PENDING_MANAGER
+    record.version += 1
+    _maybe_issue_exit_pass(order, record)
+    uow.session.add(record)
+
+
+async def decide_discount(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: DiscountDecision
+) -> None:
+    order, record = await _settlement(uow.session, user, order_id, lock=True)
+    _check_version(record.version, data.version, "settlement")
+    if record.discount_status != DiscountStatus.PENDING_MANAGER:
+        raise Conflict("no discount is waiting for a decision")
+    if data.approved:
+        record.discount, record.discount_status = record.discount_requested, DiscountStatus.GRANTED
+    else:
+        record.discount, record.discount_status = Decimal("0"), DiscountStatus.REFUSED
+    record.discount_approved_by = user.user_id
+    record.version += 1
+    _maybe_issue_exit_pass(order, record)
+    uow.session.add(record)
+
+
+async def take_payment(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: PaymentCreate
+) -> None:
+    """The cashier takes a payment (partial ones too) or books the rest on account; when the
+    balance reaches zero the exit pass is issued."""
+    order, record = await _settlement(uow.session, user, order_id, lock=True)
+    if record.discount_status == DiscountStatus.PENDING_MANAGER:
+        raise Conflict("a discount is waiting for the supervisor's decision")
+    balance = _balance(record)
+    if data.amount > balance:
+        raise DomainError(f"the amount exceeds the balance due ¥{balance}", field="amount")
+    if data.method == PaymentMethod.ON_ACCOUNT:
+        record.on_account += data.amount
+    else:
+        record.paid += data.amount
+    uow.session.add(
+        Payment(
+            order_id=order.id,
+            station_id=order.station_id,
+            method=data.method,
+            amount=data.amount,
+            reference=data.reference,
+            received_by=user.user_id,
+            received_at=utcnow(),
+        )
+    )
+    record.version += 1
+    _maybe_issue_exit_pass(order, record)
+    uow.session.add(record)
+
+
+def next_service(
+    order: RepairOrder, data: DeliveryCreate, delivered_at: datetime
+) -> tuple[date, int]:
+    when = (
+        data.next_service_date.date()
+        if data.next_service_date
+        else (delivered_at + timedelta(days=NEXT_SERVICE_DAYS)).date()
+    )
+    km = (
+        data.next_service_km
+        if data.next_service_km is not None
+        else order.mileage_km + NEXT_SERVICE_KM
+    )
+    return when, km
+
+
+async def deliver(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: DeliveryCreate
+) -> RepairOrder:
+    """Hand the car over (交车): settled with an exit pass, and the customer has checked it
+    against the check-in sheet and signed."""
+    order: RepairOrder = await _locked(uow.session, RepairOrder, order_id, user, "repair order")
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict(f"order {order.order_no} is {order.status.value}, not completed")
+    _, record = await _settlement(uow.session, user, order_id)
+    if record.exit_pass_no is None:
+        raise Conflict(
+            f"order {order.order_no} is not settled: balance ¥{_balance(record)} at the cashier"
+        )
+    if not data.customer_accepted:
+        raise DomainError(
+            "the customer must check the car and sign before delivery", field="customer_accepted"
+        )
+    now = utcnow()
+    if data.next_service_km is not None and data.next_service_km <= order.mileage_km:
+        raise DomainError("the next service mileage must be above today's", field="next_service_km")
+    if data.next_service_date is not None and data.next_service_date <= now:
+        raise DomainError("the next service date must be in the future", field="next_service_date")
+    when, km = next_service(order, data, now)
+    order.status = OrderStatus.DELIVERED
+    order.delivered_at = now
+    order.version += 1
+    uow.session.add(order)
+    uow.emit(
+        events.VehicleDelivered(
+            order_id=order.id,
+            customer=customer_ref(
+                order.customer_id, order.customer_name, order.customer_phone, order.customer_vip
+            ),
+            vehicle=events.VehicleRef(
+                vin=order.vin,
+                plate=order.plate,
+                make=order.make,
+                model=order.model,
+                mileage_km=order.mileage_km,
+            ),
+            delivered_at=now,
+            advisor_id=order.advisor_id,
+            total=record.gross - record.discount,
+            next_service_date=when,
+            next_service_km=km,
+        ),
+        station_id=order.station_id,
+        correlation_id=order.id,
+    )
+    return order
+
+
+# --- the advisor's lists (process §5, §7) -----------------------------------------------
+
+
+def _order_entry(kind: str, order: RepairOrder, at: datetime | None, now: datetime) -> BoardEntry:
+    return BoardEntry(
+        kind=kind,
+        id=order.id,
+        station_id=order.station_id,
+        label=order.order_no,
+        customer_name=order.customer_name,
+        vin=order.vin,
+        plate=order.plate,
+        at=at,
+        status=order.status.value,
+        priority=order.priority,
+        late_risk=order.status == OrderStatus.OPEN
+        and domain.late_risk(
+            now, order.promised_at, progress_confirmed=order.progress_confirmed_at is not None
+        ),
+    )
+
+
+async def board(session: AsyncSession, user: Principal, which: str) -> BoardPublic:
+    """One of the advisor's lists, for the stations the user sees."""
+    now = utcnow()
+    entries: list[BoardEntry] = []
+    if which == "arrivals":
+        start, end = local_day_bounds(now.astimezone(STATION_TZ).date())
+        query = at_visible_stations(select(Appointment), Appointment.station_id, user).where(
+            col(Appointment.starts_at) >= start,
+            col(Appointment.starts_at) < end,
+            col(Appointment.status).in_([AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED]),
+        )
+        for a in (await session.exec(query.order_by(col(Appointment.starts_at)))).all():
+            entries.append(
+                BoardEntry(
+                    kind="arrival",
+                    id=a.id,
+                    station_id=a.station_id,
+                    label=a.requested_work[:80],
+                    customer_name=a.customer_name,
+                    vin=a.vin,
+                    plate=a.plate,
+                    at=a.starts_at,
+                    status=a.status.value,
+                    priority=True,
+                )
+            )
+        return BoardPublic(data=entries, count=len(entries))
+    statuses = [OrderStatus.COMPLETED] if which == "ready-for-pickup" else [OrderStatus.OPEN]
+    if which == "ready-notices":
+        statuses = [OrderStatus.OPEN, OrderStatus.COMPLETED]
+    orders = at_visible_stations(select(RepairOrder), RepairOrder.station_id, user).where(
+        col(RepairOrder.status).in_(statuses)
+    )
+    for order in (await session.exec(orders.order_by(col(RepairOrder.promised_at)))).all():
+        if which == "in-workshop":
+            entries.append(_order_entry("in_workshop", order, order.promised_at, now))
+        elif which == "ready-for-pickup":
+            entries.append(_order_entry("ready_for_pickup", order, order.completed_at, now))
+        elif order.promised_at is None:
+            continue
+        elif which == "progress-checks":
+            opens, _ = domain.progress_check_window(order.created_at, order.promised_at)
+            if order.progress_confirmed_at is None and now >= opens:
+                entries.append(_order_entry("progress_check", order, opens, now))
+        elif which == "ready-notices":
+            due = domain.ready_notice_at(order.created_at, order.promised_at)
+            if order.ready_notified_at is None and (
+                now >= due or order.status == OrderStatus.COMPLETED
+            ):
+                entries.append(_order_entry("ready_notice", order, due, now))
+    return BoardPublic(data=entries, count=len(entries))

@@ -46,6 +46,7 @@ def order_body(**overrides: object) -> dict[str, object]:
                 "labour_ref": "L1",
             },
         ],
+        "signature": {"name": "张三", "typed_confirmation": "我同意"},
     }
     body.update(overrides)
     return body
