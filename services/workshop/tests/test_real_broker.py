@@ -12,6 +12,7 @@ from sqlmodel import select
 from services.workshop.app import definition
 from services.workshop.models import Job, JobStatus
 from services.workshop.tests.builders import order_created
+from services.workshop.tests.flow import finish_dispatched, inspect, jobs_of, reserve_all
 from shared.testing import eventually, read_topic, run_service
 
 pytestmark = pytest.mark.realbroker
@@ -46,3 +47,41 @@ async def test_order_created_on_a_real_broker_requests_its_parts(
         assert request["payload"]["part_no"] == "1K0698151A"
         assert request["station_id"] == "bj01"
         assert uuid.UUID(request["payload"]["request_id"])
+
+
+async def test_order_reaches_vehicle_completed_through_dispatch_and_inspection_on_a_real_broker(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    event = order_created()  # brake pads: the brake job needs final inspection
+    async with run_service(
+        definition, tmp_path, real_broker=kafka_bootstrap, seed_demo_data=True
+    ) as workshop:
+        await workshop.publish(event, station_id="bj01")
+
+        async def job_waiting() -> list[Job]:
+            return [
+                j for j in await jobs_of(workshop, event.order_id) if j.status != JobStatus.READY
+            ]
+
+        await eventually(job_waiting, timeout=30, what="workshop to consume order.created")
+        await reserve_all(workshop, event.order_id)
+
+        async def ready() -> list[Job]:
+            return [j for j in await jobs_of(workshop, event.order_id) if j.status == "ready"]
+
+        [job] = await eventually(ready, timeout=30, what="item.reserved to ready the job")
+        await finish_dispatched(workshop, job.id)
+        assert (await inspect(workshop, event.order_id)).status_code == 201
+
+        async def completed() -> list[dict]:
+            records = await read_topic(
+                kafka_bootstrap, "vehicle.completed", count=10_000, timeout=3
+            )
+            bodies = [json.loads(r.value) for r in records]
+            return [b for b in bodies if b["payload"]["order_id"] == str(event.order_id)]
+
+        [vehicle] = await eventually(
+            completed, timeout=30, interval=0.5, what="vehicle.completed on the topic"
+        )
+        assert vehicle["payload"]["labour_done"][0]["technician_id"] == "tech.bj01"
+        assert vehicle["payload"]["inspection_id"] is not None
