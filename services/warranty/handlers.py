@@ -21,6 +21,11 @@ async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     await service.record_order(uow, event)
 
 
+@consumer.handles(events.OrderCancelled)
+async def on_order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> None:
+    await service.cancel_order(uow, event)
+
+
 @consumer.handles(events.VehicleCompleted)
 async def on_vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
     await service.draft_claim(uow, event)
@@ -34,3 +39,8 @@ async def send_claim(uow: UnitOfWork, task: ScheduledTask) -> None:
 @scheduler.handles(service.APPLY_ANSWER)
 async def apply_answer(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.apply_answer(uow, uuid.UUID(task_payload(task)["answer_id"]))
+
+
+@scheduler.handles(service.COURTESY_CAR_CHECK)
+async def courtesy_car_check(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.check_courtesy_car(uow, uuid.UUID(task_payload(task)["order_id"]))

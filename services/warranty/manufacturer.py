@@ -108,6 +108,9 @@ class Plan:
     reason_code: RejectionReason = RejectionReason.EXCESSIVE_LABOUR_HOURS
     reason: str = "labour hours above the standard"
     question: str = "please send a photo of the failed part's batch number"
+    #: after paying, take the money back this long later (e.g. the part never came back)
+    charge_back_after: timedelta | None = None
+    charge_back_reason: RejectionReason = RejectionReason.PART_NOT_RETURNED
 
 
 FEN = Decimal("0.01")
@@ -150,17 +153,30 @@ class ManufacturerSimulator:
     @staticmethod
     def _replies(plan: Plan, claim: ClaimPackage) -> tuple[Reply, ...]:
         paid_after = plan.delay + plan.payment_after
-        if plan.behaviour == Behaviour.APPROVE:
-            return (
-                Reply(AnswerKind.APPROVED, plan.delay, amount=claim.amount),
-                Reply(AnswerKind.PAID, paid_after, amount=claim.amount),
-            )
-        if plan.behaviour == Behaviour.PARTLY_APPROVE:
-            amount = (claim.amount * plan.share).quantize(FEN, rounding=ROUND_HALF_UP)
-            return (
-                Reply(AnswerKind.PARTLY_APPROVED, plan.delay, amount=amount),
+        if plan.behaviour in (Behaviour.APPROVE, Behaviour.PARTLY_APPROVE):
+            partly = plan.behaviour == Behaviour.PARTLY_APPROVE
+            amount = claim.amount
+            if partly:
+                amount = (claim.amount * plan.share).quantize(FEN, rounding=ROUND_HALF_UP)
+            replies = [
+                Reply(
+                    AnswerKind.PARTLY_APPROVED if partly else AnswerKind.APPROVED,
+                    plan.delay,
+                    amount=amount,
+                ),
                 Reply(AnswerKind.PAID, paid_after, amount=amount),
-            )
+            ]
+            if plan.charge_back_after is not None:
+                replies.append(
+                    Reply(
+                        AnswerKind.CHARGED_BACK,
+                        paid_after + plan.charge_back_after,
+                        amount=amount,
+                        reason_code=plan.charge_back_reason,
+                        reason=f"charged back: {plan.charge_back_reason.value}",
+                    )
+                )
+            return tuple(replies)
         if plan.behaviour == Behaviour.REJECT:
             return (
                 Reply(

@@ -619,7 +619,8 @@ class ScrapRelease(InputModel):
 
 
 class SanbaoRepair(WarrantyTable, table=True):  # type: ignore[call-arg]
-    """A warranty repair inside the 三包 period: its days and the fault it fixed."""
+    """A warranty repair inside the 三包 period: its days and the fault it fixed. Opened when
+    the order is signed, closed when the workshop completes the car."""
 
     __tablename__ = "sanbao_repair"
 
@@ -630,8 +631,8 @@ class SanbaoRepair(WarrantyTable, table=True):  # type: ignore[call-arg]
     order_no: str = Field(max_length=40)
     fault: str = Field(max_length=60)
     started_at: datetime = Field(sa_column=utc_column())
-    completed_at: datetime = Field(sa_column=utc_column())
-    days: int
+    completed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    days: int = 0
     courtesy_car_due: bool = False
 
 
@@ -641,8 +642,8 @@ class SanbaoRepairPublic(BaseModel):
     station_id: str
     fault: str
     started_at: datetime
-    completed_at: datetime
-    days: int
+    completed_at: datetime | None = pydantic.Field(description="none: still in the workshop")
+    days: int = pydantic.Field(description="so far, while still in the workshop")
     courtesy_car_due: bool = pydantic.Field(description="single repair over 5 days")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,12 +60,13 @@ from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.pricing import line_amount
-from shared.scheduler import schedule
+from shared.scheduler import cancel, schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible
 
 #: scheduled-task kinds (shared.scheduler)
 SEND_CLAIM = "warranty.send_claim"
 APPLY_ANSWER = "warranty.apply_answer"
+COURTESY_CAR_CHECK = "warranty.courtesy_car_check"
 #: a failed send is tried again after 30 s, 1 min, 2 min ... at most an hour apart, forever
 SEND_RETRY_FIRST = timedelta(seconds=30)
 SEND_RETRY_MAX = timedelta(hours=1)
@@ -259,6 +260,8 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
     uow.session.add(order)
     await uow.session.flush()  # no ORM relationships: the order row must exist before its lines
     uow.session.add_all(rows)
+    if domain.sanbao_period_active(order.warranty_start, order.mileage_km, on):
+        await _open_sanbao_repair(uow.session, order, rows)
     uow.emit(
         events.CoverageChecked(
             order_id=order.order_id,
@@ -365,22 +368,72 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
         for line in claim_lines
         if line.kind == LineKind.PART
     )
-    if domain.sanbao_period_active(order.warranty_start, order.mileage_km, repair_date):
-        days = domain.repair_days(order.signed_at, event.completed_at)
-        session.add(
-            SanbaoRepair(
-                station_id=order.station_id,
-                vin=order.vin,
-                order_id=order.order_id,
-                order_no=order.order_no,
-                fault=_fault_of(lines),
-                started_at=order.signed_at,
-                completed_at=event.completed_at,
-                days=days,
-                courtesy_car_due=domain.courtesy_car_due(days),
-            )
-        )
+    await _close_sanbao_repair(session, order.order_id, event.completed_at)
     return claim
+
+
+async def _open_sanbao_repair(
+    session: AsyncSession, order: WarrantyOrder, lines: Sequence[WarrantyOrderLine]
+) -> None:
+    """A warranty repair in the 三包 period starts counting days; if the car is still in the
+    workshop after 5 days the courtesy-car obligation is recorded then, not at delivery."""
+    session.add(
+        SanbaoRepair(
+            station_id=order.station_id,
+            vin=order.vin,
+            order_id=order.order_id,
+            order_no=order.order_no,
+            fault=_fault_of(lines),
+            started_at=order.signed_at,
+        )
+    )
+    await schedule(
+        session,
+        kind=COURTESY_CAR_CHECK,
+        key=f"courtesy:{order.order_id}",
+        due_at=order.signed_at + timedelta(days=domain.COURTESY_CAR_AFTER_DAYS),
+        payload={"order_id": str(order.order_id)},
+        station_id=order.station_id,
+    )
+
+
+async def _close_sanbao_repair(
+    session: AsyncSession, order_id: uuid.UUID, completed_at: datetime
+) -> None:
+    repair = (
+        await session.exec(select(SanbaoRepair).where(SanbaoRepair.order_id == order_id))
+    ).first()
+    if repair is None or repair.completed_at is not None:
+        return
+    repair.completed_at = completed_at
+    repair.days = domain.repair_days(repair.started_at, completed_at)
+    repair.courtesy_car_due = repair.courtesy_car_due or domain.courtesy_car_due(repair.days)
+    session.add(repair)
+    await cancel(session, f"courtesy:{order_id}")
+
+
+async def check_courtesy_car(uow: UnitOfWork, order_id: uuid.UUID) -> SanbaoRepair | None:
+    """Five days after signing: a 三包 repair still open is owed a courtesy car."""
+    repair = (
+        await uow.session.exec(select(SanbaoRepair).where(SanbaoRepair.order_id == order_id))
+    ).first()
+    if repair is None or repair.completed_at is not None:
+        return repair
+    days = domain.repair_days(repair.started_at, utcnow())
+    if domain.courtesy_car_due(days):
+        repair.courtesy_car_due = True
+        uow.session.add(repair)
+    return repair
+
+
+async def cancel_order(uow: UnitOfWork, event: events.OrderCancelled) -> None:
+    """A cancelled order repairs nothing: its open 三包 repair and checks are dropped."""
+    repair = (
+        await uow.session.exec(select(SanbaoRepair).where(SanbaoRepair.order_id == event.order_id))
+    ).first()
+    if repair is not None and repair.completed_at is None:
+        await uow.session.delete(repair)
+        await cancel(uow.session, f"courtesy:{event.order_id}")
 
 
 def _fault_of(lines: Sequence[WarrantyOrderLine]) -> str:
@@ -953,12 +1006,24 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
         select(SanbaoRepair).where(SanbaoRepair.vin == vin), SanbaoRepair.station_id, user
     )
     repairs = (await session.exec(query.order_by(col(SanbaoRepair.started_at)))).all()
+    now = utcnow()
+    public = [
+        SanbaoRepairPublic.model_validate(
+            {
+                **r.model_dump(),
+                "days": r.days
+                if r.completed_at is not None
+                else domain.repair_days(r.started_at, now),
+            }
+        )
+        for r in repairs
+    ]
     return SanbaoRecordPublic(
         vin=vin,
-        repair_days=sum(r.days for r in repairs),
-        repairs_by_fault=dict(Counter(r.fault for r in repairs)),
-        warnings=domain.sanbao_warnings(repairs),
-        repairs=[SanbaoRepairPublic.model_validate(r.model_dump()) for r in repairs],
+        repair_days=sum(r.days for r in public),
+        repairs_by_fault=dict(Counter(r.fault for r in public)),
+        warnings=domain.sanbao_warnings(public),
+        repairs=public,
     )
 
 

@@ -600,6 +600,27 @@ async def test_partly_approved_claim_is_paid_the_approved_amount(warranty, simul
     assert isinstance(approved, events.ClaimApproved) and approved.partly
 
 
+async def test_a_paid_claim_can_be_charged_back_when_the_part_was_not_returned(
+    warranty, driven, simulator
+) -> None:
+    claim = await completed_claim(warranty)
+    simulator.plan(claim["claim_no"], Plan(charge_back_after=timedelta(days=20)))
+    await submit(warranty, claim)
+    await run_due(warranty)
+    driven.advance(timedelta(days=1))
+    await run_due(warranty)
+    assert (await read_claim(warranty, claim))["status"] == "paid"
+    driven.advance(timedelta(days=20))
+    await run_due(warranty)
+    charged = await read_claim(warranty, claim)
+    assert (charged["status"], charged["reason_code"]) == (
+        "charged_back",
+        "part_not_returned_in_time",
+    )
+    # no contract for a charge-back yet: nothing announced beyond the payment
+    assert await claim_events(warranty) == ["claim.submitted", "claim.approved", "claim.paid"]
+
+
 @pytest.mark.parametrize("failure", [Behaviour.FAIL, Behaviour.TIME_OUT])
 async def test_a_failing_manufacturer_leaves_the_claim_submitted_to_be_retried(
     warranty, driven, simulator, failure

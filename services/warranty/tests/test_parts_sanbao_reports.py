@@ -19,6 +19,7 @@ from services.warranty.tests.test_claims import (
     run_due,
     submit,
 )
+from shared.contracts import events
 from shared.testing import ServiceHarness, auth_headers
 
 # --- returned warranty parts ------------------------------------------------------------
@@ -132,6 +133,39 @@ async def test_a_sanbao_repair_over_5_days_records_the_courtesy_car_obligation(w
     assert record["repairs_by_fault"] == {"engine": 1}
     [repair] = record["repairs"]
     assert repair["courtesy_car_due"] is True
+
+
+async def test_courtesy_car_is_owed_while_a_sanbao_repair_is_still_open_after_5_days(
+    warranty, driven
+) -> None:
+    order = order_created()
+    await deliver(warranty, order)
+    driven.set(datetime(2026, 3, 6, 10, tzinfo=UTC))  # signed 1 March 09:00: over 5 days
+    assert await run_due(warranty) == 1
+    [repair] = (await sanbao(warranty))["repairs"]
+    assert repair["completed_at"] is None
+    assert (repair["days"], repair["courtesy_car_due"]) == (6, True)
+
+    await deliver(warranty, completed(order, at=datetime(2026, 3, 7, 12, tzinfo=UTC)))
+    [repair] = (await sanbao(warranty))["repairs"]
+    assert (repair["days"], repair["courtesy_car_due"]) == (7, True)
+
+
+async def test_a_sanbao_repair_done_within_5_days_owes_no_courtesy_car(warranty, driven) -> None:
+    order = order_created()
+    await deliver(warranty, order, completed(order))
+    driven.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
+    assert await run_due(warranty) == 0  # the check was cancelled when the car was done
+    [repair] = (await sanbao(warranty))["repairs"]
+    assert (repair["days"], repair["courtesy_car_due"]) == (2, False)
+
+
+async def test_a_cancelled_order_leaves_no_sanbao_repair(warranty, driven) -> None:
+    order = order_created()
+    await deliver(warranty, order, events.OrderCancelled(order_id=order.order_id, reason="x"))
+    driven.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
+    assert await run_due(warranty) == 0
+    assert (await sanbao(warranty))["repairs"] == []
 
 
 async def test_repairs_outside_the_sanbao_period_are_not_counted(warranty) -> None:

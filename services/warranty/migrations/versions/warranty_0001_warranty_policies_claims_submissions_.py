@@ -2,7 +2,7 @@
 
 Revision ID: warranty_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:04:24.873845
+Create Date: 2026-11-23 14:13:14.703682
 """
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("order_no", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("fault", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("started_at", shared.db.UtcDateTime(), nullable=False),
-        sa.Column("completed_at", shared.db.UtcDateTime(), nullable=False),
+        sa.Column("completed_at", shared.db.UtcDateTime(), nullable=True),
         sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("courtesy_car_due", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
