@@ -31,6 +31,8 @@ from services.crm.models import (
     CustomersPublic,
     CustomerUpdate,
     DuplicatesPublic,
+    EnquiryCreate,
+    EnquiryPublic,
     FollowUpAssign,
     FollowUpDetailPublic,
     FollowUpKind,
@@ -46,6 +48,7 @@ from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
 
 customers = APIRouter(prefix="/customers", tags=["customer files"])
+enquiries = APIRouter(prefix="/enquiries", tags=["customer files"])
 followups = APIRouter(prefix="/follow-ups", tags=["follow-up calls"])
 complaints = APIRouter(prefix="/complaints", tags=["complaints"])
 care = APIRouter(tags=["reminders, CSI, contact plan, churn"])
@@ -83,6 +86,16 @@ async def list_customers(
         return await service.list_customers(
             session, user, phone=phone, name=name, vin=vin, offset=offset, limit=_limit(limit)
         )
+
+
+@enquiries.post("", response_model=EnquiryPublic, status_code=201)
+async def log_enquiry(
+    runtime: RuntimeDep, data: EnquiryCreate, user: Principal = Depends(file_reader)
+) -> EnquiryPublic:
+    """Log a phone or desk enquiry without a repair order; it opens a customer file when
+    the customer has none (phone normalised to +86); logged as a change."""
+    async with runtime.db.transaction() as session:
+        return await service.log_enquiry(session, user, data)
 
 
 @customers.get("/duplicates", response_model=DuplicatesPublic)
@@ -397,4 +410,4 @@ async def list_audit(
         )
 
 
-routers = [customers, followups, complaints, care, campaigns, audit]
+routers = [customers, enquiries, followups, complaints, care, campaigns, audit]

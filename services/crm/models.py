@@ -132,6 +132,20 @@ class Vehicle(CrmTable, table=True):  # type: ignore[call-arg]
     warranty_start: date | None = None
 
 
+class Enquiry(CrmTable, table=True):  # type: ignore[call-arg]
+    """A phone or desk enquiry without a repair order: logged, and it opens a file (§12)."""
+
+    __tablename__ = "enquiry"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    customer_id: uuid.UUID = Field(index=True)
+    station_id: str = Field(max_length=20, index=True)
+    channel: ComplaintChannel = Field(sa_column=enum_column(ComplaintChannel))
+    text: str = Field(max_length=4000)
+    at: datetime = Field(sa_column=utc_column())
+    recorded_by: str = Field(max_length=60)
+
+
 class MileageReading(CrmTable, table=True):  # type: ignore[call-arg]
     """An odometer reading taken at a visit (the basis of the average km per day)."""
 
@@ -424,6 +438,48 @@ class ContactPersonPublic(BaseModel):
     role: str
 
 
+class EnquiryCreate(InputModel):
+    """An enquiry by phone or at the desk: for a known file (customer_id), or it opens one
+    (a file with the same phone at the user's stations is used instead of a second one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "王芳",
+                    "phone": "13700000007",
+                    "channel": "phone",
+                    "text": "询问 30000 km 保养价格",
+                }
+            ]
+        }
+    )
+
+    customer_id: uuid.UUID | None = None
+    name: str | None = pydantic.Field(default=None, min_length=1, max_length=120)
+    phone: str | None = pydantic.Field(default=None, max_length=40)
+    email: str | None = pydantic.Field(default=None, max_length=120)
+    kind: CustomerKind = CustomerKind.PERSON
+    consent_to_contact: bool = True
+    station_id: str | None = pydantic.Field(default=None, max_length=20)
+    channel: ComplaintChannel = ComplaintChannel.PHONE
+    text: str = pydantic.Field(min_length=1, max_length=4000)
+
+    _check_phone = pydantic.field_validator("phone")(_phone)
+    _check_email = pydantic.field_validator("email")(_email)
+
+
+class EnquiryPublic(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    station_id: str
+    channel: ComplaintChannel
+    text: str
+    at: datetime
+    recorded_by: str
+    opened_file: bool = pydantic.Field(description="a new customer file was opened")
+
+
 class CustomerMerge(InputModel):
     """Merge a duplicate file into this one: its vehicles, visits and calls move here."""
 
@@ -498,6 +554,7 @@ class CustomerDetailPublic(CustomerPublic):
     vehicles: list[VehiclePublic] = []
     visits: list[VisitPublic] = []
     contacts: list[ContactPersonPublic] = []
+    enquiries: list[EnquiryPublic] = []
 
 
 class DuplicateGroup(BaseModel):

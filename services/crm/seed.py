@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from sqlmodel import select
+
 from services.crm import domain
-from services.crm.models import Customer, Vehicle
+from services.crm.models import Campaign, CampaignVehicle, Customer, Vehicle
 from shared.app import Runtime
 from shared.db import utcnow
 from shared.demo import VEHICLES
+
+#: a recall for the first demo vehicle of each station, shown at check-in
+DEMO_RECALL = "DEMO-RC-2026-01"
 
 
 def demo_customer_id(phone: str) -> uuid.UUID:
@@ -44,3 +49,20 @@ async def seed_demo(runtime: Runtime) -> None:
                         created_at=now,
                     )
                 )
+
+        if (
+            await session.exec(select(Campaign).where(Campaign.code == DEMO_RECALL))
+        ).first() is None:
+            recall = Campaign(
+                code=DEMO_RECALL,
+                title="前排安全气囊固定螺栓检查 (demo recall)",
+                is_recall=True,
+                created_at=now,
+                created_by="seed",
+            )
+            session.add(recall)
+            first_of_each_station = {demo.station_id: demo.vin for demo in reversed(VEHICLES)}
+            session.add_all(
+                CampaignVehicle(campaign_id=recall.id, vin=vin)
+                for vin in sorted(first_of_each_station.values())
+            )

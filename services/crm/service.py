@@ -52,6 +52,9 @@ from services.crm.models import (
     DeclinedWork,
     DuplicateGroup,
     DuplicatesPublic,
+    Enquiry,
+    EnquiryCreate,
+    EnquiryPublic,
     FollowUp,
     FollowUpAssign,
     FollowUpCall,
@@ -536,6 +539,10 @@ async def _detail(
     contacts = (
         await session.exec(select(ContactPerson).where(ContactPerson.customer_id == customer.id))
     ).all()
+    enquiries_query = select(Enquiry).where(Enquiry.customer_id == customer.id)
+    if stations is not None:
+        enquiries_query = enquiries_query.where(col(Enquiry.station_id).in_(stations))
+    enquiries = (await session.exec(enquiries_query.order_by(col(Enquiry.at).desc()))).all()
     return CustomerDetailPublic.model_validate(
         {
             **customer.model_dump(),
@@ -555,6 +562,7 @@ async def _detail(
                 for v in visits
             ],
             "contacts": [c.model_dump() for c in contacts],
+            "enquiries": [{**e.model_dump(), "opened_file": False} for e in enquiries],
         }
     )
 
@@ -568,6 +576,56 @@ async def add_contact(
     _audit(session, user, AuditAction.CHANGE, customer)
     await session.flush()
     return await _detail(session, user, customer)
+
+
+async def log_enquiry(session: AsyncSession, user: Principal, data: EnquiryCreate) -> EnquiryPublic:
+    """Log an enquiry without a repair order; it opens the customer's file when there is
+    none yet (one file per customer: a file with the same phone is used)."""
+    now = utcnow()
+    opened = False
+    if data.customer_id is not None:
+        customer = await _visible_customer(session, user, data.customer_id, field="customer_id")
+        station_id = user.acting_station(data.station_id or customer.home_station_id)
+    else:
+        if not data.name:
+            raise DomainError("name the customer (or give customer_id)", field="name")
+        if not data.phone:
+            raise DomainError("a new file needs the customer's phone", field="phone")
+        station_id = user.acting_station(data.station_id)
+        query = select(Customer).where(
+            Customer.phone == data.phone, col(Customer.merged_into_id).is_(None)
+        )
+        visible = _visible_customers(user)
+        if visible is not None:
+            query = query.where(visible)
+        existing = (await session.exec(query.order_by(col(Customer.created_at)))).first()
+        if existing is None:
+            customer = Customer(
+                id=uuid.uuid4(),
+                name=data.name,
+                phone=data.phone,
+                email=data.email,
+                kind=data.kind,
+                consent_to_contact=data.consent_to_contact,
+                home_station_id=station_id,
+                created_at=now,
+            )
+            opened = True
+        else:
+            customer = existing
+    customer.last_contact_at = now
+    session.add(customer)
+    enquiry = Enquiry(
+        customer_id=customer.id,
+        station_id=station_id,
+        channel=data.channel,
+        text=data.text,
+        at=now,
+        recorded_by=user.user_id,
+    )
+    session.add(enquiry)
+    _audit(session, user, AuditAction.CHANGE, customer)
+    return EnquiryPublic.model_validate({**enquiry.model_dump(), "opened_file": opened})
 
 
 async def find_duplicates(session: AsyncSession, user: Principal) -> DuplicatesPublic:
@@ -614,7 +672,17 @@ async def merge_customers(
     duplicate = await _visible_customer(session, user, data.duplicate_id, field="duplicate_id")
     if duplicate.merged_into_id is not None:
         raise Conflict("that file was already merged", field="duplicate_id")
-    for model in (Vehicle, Visit, FollowUp, Complaint, ServiceReminder, CsiSurvey, ContactPerson):
+    moved = (
+        Vehicle,
+        Visit,
+        FollowUp,
+        Complaint,
+        ServiceReminder,
+        CsiSurvey,
+        ContactPerson,
+        Enquiry,
+    )
+    for model in moved:
         column = getattr(model, "customer_id")  # noqa: B009
         await session.exec(  # type: ignore[call-overload]
             update(model).where(column == duplicate.id).values(customer_id=survivor.id)

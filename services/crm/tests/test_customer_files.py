@@ -395,5 +395,9 @@ async def test_demo_seed_opens_the_demo_files_once(tmp_path: Path) -> None:
             customers = (await session.exec(select(Customer))).all()
             vehicles = (await session.exec(select(Vehicle))).all()
             zhang = await session.get(Customer, demo_customer_id(PHONE))
+        desk = await crm.client.get(
+            f"/vehicles/{VIN}/open-campaigns", headers=auth_headers("advisor.bj01")
+        )
     assert len(customers) == 5 and len(vehicles) == 5
+    assert [c["code"] for c in desk.json()["data"]] == ["DEMO-RC-2026-01"]
     assert zhang is not None and zhang.id == CUSTOMER_ID and zhang.home_station_id == "bj01"

@@ -345,3 +345,44 @@ async def test_campaign_vehicles_are_listed_for_outreach_and_shown_at_check_in(c
         "/campaigns", json={"code": "C3", "title": "x", "vins": [VIN]}, headers=AGENT
     )
     assert agent.status_code == 403
+
+
+# --- enquiries without a repair order ----------------------------------------------------
+
+
+async def test_enquiry_without_an_order_opens_a_customer_file_once(crm) -> None:
+    first = await crm.client.post(
+        "/enquiries",
+        json={"name": "王芳", "phone": "137 0000 0007", "text": "询问 30000 km 保养价格"},
+        headers=AGENT,
+    )
+    assert first.status_code == 201, first.text
+    assert first.json()["opened_file"] is True
+    customer_id = first.json()["customer_id"]
+    again = await crm.client.post(
+        "/enquiries",
+        json={"name": "王芳", "phone": "+8613700000007", "channel": "desk", "text": "预约"},
+        headers=AGENT,
+    )
+    assert (again.json()["opened_file"], again.json()["customer_id"]) == (False, customer_id)
+    file = (await crm.client.get(f"/customers/{customer_id}", headers=AGENT)).json()
+    assert (file["phone"], file["home_station_id"]) == ("+8613700000007", "bj01")
+    assert [e["channel"] for e in file["enquiries"]] == ["desk", "phone"]
+    assert (
+        await crm.client.get(f"/customers/{customer_id}", headers=auth_headers("crm.sh01"))
+    ).status_code == 404
+    for body, field in (
+        ({"phone": "13700000008", "text": "x"}, "name"),
+        ({"name": "X", "phone": "hello", "text": "x"}, "phone"),
+        ({"name": "X", "phone": "13700000008"}, "text"),
+        ({"customer_id": str(uuid.uuid4()), "text": "x"}, "customer_id"),
+    ):
+        bad = await crm.client.post("/enquiries", json=body, headers=AGENT)
+        assert bad.status_code in (404, 422), bad.text
+        assert bad.json()["detail"][0]["loc"][-1] == field
+    group = await crm.client.post(
+        "/enquiries",
+        json={"name": "X", "phone": "13700000009", "text": "x"},
+        headers=auth_headers("group.manager"),
+    )
+    assert group.status_code == 422 and group.json()["detail"][0]["loc"][-1] == "station_id"

@@ -2,7 +2,7 @@
 
 Revision ID: crm_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:04:06.879098
+Create Date: 2026-11-23 14:13:21.016996
 """
 
 import sqlalchemy as sa
@@ -191,6 +191,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "enquiry",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("station_id", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("channel", sa.String(30), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+        sa.Column("at", shared.db.UtcDateTime(), nullable=False),
+        sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("enquiry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_enquiry_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_enquiry_station_id"), ["station_id"], unique=False)
+
+    op.create_table(
         "follow_up",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("station_id", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -356,6 +371,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_follow_up_agent_id"))
 
     op.drop_table("follow_up")
+    with op.batch_alter_table("enquiry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enquiry_station_id"))
+        batch_op.drop_index(batch_op.f("ix_enquiry_customer_id"))
+
+    op.drop_table("enquiry")
     with op.batch_alter_table("declined_work", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_declined_work_station_id"))
         batch_op.drop_index(batch_op.f("ix_declined_work_order_id"))
