@@ -206,7 +206,7 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
         checks["status"] = "ok" if healthy else "degraded"
         return JSONResponse(checks, status_code=200 if healthy else 503)
 
-    @router.get("/metrics", tags=["platform"], summary="Prometheus metrics")
+    @router.get("/metrics", tags=["platform"], include_in_schema=False)
     async def metrics(runtime: RuntimeDep) -> Response:
         name = definition.name
         try:
