@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.parts import service
 from services.parts.models import (
     GoodsReceiptCreate,
     IssueCreate,
+    KpisPublic,
     PartAvailabilityPublic,
     PartCategory,
+    PartPublic,
     PartsPublic,
+    PriceBuildUp,
+    PriceChangesPublic,
     PurchaseOrderCreate,
     PurchaseOrderPublic,
     PurchaseOrdersPublic,
@@ -50,9 +54,11 @@ purchase_router = APIRouter(prefix="/purchase-orders", tags=["purchasing"])
 replenishment_router = APIRouter(prefix="/replenishment", tags=["purchasing"])
 transfers_router = APIRouter(prefix="/transfers", tags=["transfers"])
 stocktakes_router = APIRouter(prefix="/stocktakes", tags=["stocktake"])
+kpis_router = APIRouter(prefix="/kpis", tags=["kpis"])
 
 storekeeper = require_role(Role.PARTS_CLERK, Role.SERVICE_MANAGER)
 approver = require_role(Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
+approver_or_storekeeper = require_role(Role.PARTS_CLERK, Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
 
 
 @catalogue_router.get("", response_model=PartsPublic)
@@ -69,6 +75,33 @@ async def list_parts(
         return await service.list_parts(
             session, category=category, search=q, offset=offset, limit=min(limit, 200)
         )
+
+
+@catalogue_router.get("/{part_no}", response_model=PartPublic)
+async def get_part(runtime: RuntimeDep, part_no: str, _user: CurrentUser) -> PartPublic:
+    """One catalogue entry with its price build-up (cost, margins, list and warranty price)."""
+    async with runtime.db.read() as session:
+        return await service.get_part(session, part_no)
+
+
+@catalogue_router.put("/{part_no}/price", response_model=PartPublic)
+async def set_price(
+    runtime: RuntimeDep, part_no: str, data: PriceBuildUp, user: Principal = Depends(approver)
+) -> PartPublic:
+    """Set a part's price from cost and margins (list = cost x (1 + margin), warranty =
+    cost x (1 + warranty margin)); the change goes into the price history with the reason."""
+    async with runtime.unit_of_work() as uow:
+        part, _change = await service.set_price(uow, user, part_no, data)
+    return PartPublic.model_validate(part.model_dump())
+
+
+@catalogue_router.get("/{part_no}/price-history", response_model=PriceChangesPublic)
+async def price_history(
+    runtime: RuntimeDep, part_no: str, _user: CurrentUser, offset: int = 0, limit: int = 50
+) -> PriceChangesPublic:
+    """Who changed the part's price, when, why, and the build-up before and after."""
+    async with runtime.db.read() as session:
+        return await service.price_history(session, part_no, offset=offset, limit=min(limit, 200))
 
 
 @suppliers_router.get("", response_model=SuppliersPublic)
@@ -442,6 +475,20 @@ async def approve_stocktake(
         return await service.stocktake_public(uow.session, stocktake)
 
 
+@kpis_router.get("", response_model=KpisPublic)
+async def station_kpis(
+    runtime: RuntimeDep,
+    user: Principal = Depends(approver_or_storekeeper),
+    station_id: str | None = None,
+    days: int = Query(default=90, ge=1, le=730),
+) -> KpisPublic:
+    """Parts KPIs per station over the last ``days``: fill rate (requests served from stock
+    at once), stock value at cost, days of supply, turnover a year, dead stock (no issue for
+    180 days). Station users see their station, the group manager every station."""
+    async with runtime.db.read() as session:
+        return await service.station_kpis(session, user, station_id=station_id, days=days)
+
+
 routers = [
     catalogue_router,
     suppliers_router,
@@ -452,4 +499,5 @@ routers = [
     replenishment_router,
     transfers_router,
     stocktakes_router,
+    kpis_router,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from shared.auth import Role
@@ -253,3 +253,37 @@ def stock_value(lines: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal:
     return sum(
         ((quantity * (cost or ZERO)).quantize(FEN) for quantity, cost in lines), Decimal("0.00")
     )
+
+
+# --- KPIs ----------------------------------------------------------------------------------
+
+#: a part with stock and no issue for this long is dead stock (呆滞库存)
+DEAD_STOCK_AFTER = timedelta(days=180)
+
+
+def fill_rate(served_at_once: int, requests: int) -> Decimal | None:
+    """Share of part requests served from stock in full when asked (None: no requests)."""
+    if requests <= 0:
+        return None
+    return (Decimal(served_at_once) / Decimal(requests)).quantize(Decimal("0.0001"))
+
+
+def days_of_supply(stock_value_now: Decimal, issued_value: Decimal, days: int) -> Decimal | None:
+    """How many days the stock lasts at the period's pace of issues (None: nothing issued)."""
+    if issued_value <= ZERO or days <= 0:
+        return None
+    return (stock_value_now / (issued_value / days)).quantize(Decimal("0.1"))
+
+
+def turnover(issued_value: Decimal, stock_value_now: Decimal, days: int) -> Decimal | None:
+    """Stock turns a year: the period's issues at cost, annualised, over the stock value."""
+    if stock_value_now <= ZERO or days <= 0:
+        return None
+    return (issued_value * Decimal(365) / days / stock_value_now).quantize(Decimal("0.01"))
+
+
+def is_dead_stock(on_hand: Decimal, last_issued: datetime | None, now: datetime) -> bool:
+    """On the shelf and not issued for ``DEAD_STOCK_AFTER`` (or never)."""
+    if on_hand <= ZERO:
+        return False
+    return last_issued is None or now - last_issued >= DEAD_STOCK_AFTER

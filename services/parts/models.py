@@ -736,3 +736,25 @@ class StocktakePublic(BaseModel):
 class StocktakesPublic(BaseModel):
     data: list[StocktakePublic]
     count: int
+
+
+class StationKpis(BaseModel):
+    """The parts figures of one station over the period (配件 KPI)."""
+
+    station_id: str
+    period_days: int
+    requests: int
+    fill_rate: Decimal | None = pydantic.Field(
+        description="share of requests served from stock in full at once"
+    )
+    stock_value: Decimal = pydantic.Field(description="on hand at cost")
+    issued_value: Decimal = pydantic.Field(description="issued to jobs in the period, at cost")
+    days_of_supply: Decimal | None
+    turnover: Decimal | None = pydantic.Field(description="stock turns a year")
+    dead_stock_parts: int
+    dead_stock_value: Decimal
+
+
+class KpisPublic(BaseModel):
+    data: list[StationKpis]
+    count: int

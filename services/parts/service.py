@@ -8,7 +8,7 @@ Every change of a stock row goes through ``_post``: it takes the row locked with
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import col, or_, select
@@ -18,12 +18,17 @@ from services.parts import domain
 from services.parts.models import (
     GoodsReceiptCreate,
     IssueCreate,
+    KpisPublic,
     MovementKind,
     Part,
     PartAvailabilityPublic,
     PartCategory,
     PartPublic,
     PartsPublic,
+    PriceBuildUp,
+    PriceChange,
+    PriceChangePublic,
+    PriceChangesPublic,
     PurchaseOrder,
     PurchaseOrderCreate,
     PurchaseOrderLine,
@@ -40,6 +45,7 @@ from services.parts.models import (
     ReservationStatus,
     ReturnCreate,
     StationAvailability,
+    StationKpis,
     StockItem,
     StockItemPublic,
     StockItemsPublic,
@@ -1410,6 +1416,143 @@ async def list_stocktakes(
     return StocktakesPublic(
         data=[await stocktake_public(session, row) for row in rows], count=count
     )
+
+
+# --- prices ---------------------------------------------------------------------------------------
+
+
+async def set_price(
+    uow: UnitOfWork, user: Principal, part_no: str, data: PriceBuildUp
+) -> tuple[Part, PriceChange]:
+    """A new price built up from cost and margins (价格构成); the change is recorded with the
+    figures before and after, who made it and why."""
+    session = uow.session
+    part = (
+        await session.exec(
+            select(Part)
+            .where(Part.part_no == part_no)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if part is None:
+        raise NotFound("part")
+    list_price, warranty_price = domain.build_price(data.cost, data.margin, data.warranty_margin)
+    change = PriceChange(
+        part_no=part.part_no,
+        changed_by=user.user_id,
+        changed_at=utcnow(),
+        reason=data.reason,
+        cost_before=part.cost,
+        cost_after=data.cost,
+        margin=data.margin,
+        warranty_margin=data.warranty_margin,
+        list_price_before=part.list_price,
+        list_price_after=list_price,
+        warranty_price_before=part.warranty_price,
+        warranty_price_after=warranty_price,
+    )
+    part.cost, part.margin, part.warranty_margin = data.cost, data.margin, data.warranty_margin
+    part.list_price, part.warranty_price = list_price, warranty_price
+    session.add(part)
+    session.add(change)
+    return part, change
+
+
+async def get_part(session: AsyncSession, part_no: str) -> PartPublic:
+    return PartPublic.model_validate((await _part(session, part_no)).model_dump())
+
+
+async def price_history(
+    session: AsyncSession, part_no: str, *, offset: int = 0, limit: int = 50
+) -> PriceChangesPublic:
+    """Every price change of a part, newest first."""
+    await _part(session, part_no)
+    query = select(PriceChange).where(PriceChange.part_no == part_no)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(PriceChange.changed_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return PriceChangesPublic(
+        data=[PriceChangePublic.model_validate(row.model_dump()) for row in rows], count=count
+    )
+
+
+# --- KPIs -----------------------------------------------------------------------------------------
+
+
+async def station_kpis(
+    session: AsyncSession, user: Principal, *, station_id: str | None = None, days: int = 90
+) -> KpisPublic:
+    """Fill rate, stock value, days of supply, turnover and dead stock per visible station."""
+    now = utcnow()
+    since = now - timedelta(days=days)
+    query = at_visible_stations(
+        select(StockItem.station_id).distinct(),  # type: ignore[call-overload]
+        StockItem.station_id,
+        user,
+    )
+    if station_id is not None:
+        query = query.where(StockItem.station_id == station_id)
+    stations = sorted((await session.exec(query)).all())
+    data: list[StationKpis] = []
+    for station in stations:
+        requests = (
+            await session.exec(
+                select(Reservation.filled_at_once).where(  # type: ignore[call-overload]
+                    Reservation.station_id == station, col(Reservation.created_at) >= since
+                )
+            )
+        ).all()
+        issues = (
+            await session.exec(
+                select(StockMovement).where(
+                    StockMovement.station_id == station,
+                    StockMovement.kind == MovementKind.ISSUE,
+                    col(StockMovement.occurred_at) >= now - domain.DEAD_STOCK_AFTER,
+                )
+            )
+        ).all()
+        last_issued: dict[str, datetime] = {}
+        issued_value = ZERO
+        for movement in issues:
+            seen = last_issued.get(movement.part_no)
+            if seen is None or movement.occurred_at > seen:
+                last_issued[movement.part_no] = movement.occurred_at
+            if movement.occurred_at >= since:
+                issued_value += (-movement.on_hand_change * (movement.unit_cost or ZERO)).quantize(
+                    domain.FEN
+                )
+        shelf = (
+            await session.exec(
+                select(StockItem.part_no, StockItem.on_hand, Part.cost)  # type: ignore[call-overload]
+                .join(Part, col(Part.part_no) == col(StockItem.part_no))
+                .where(StockItem.station_id == station)
+            )
+        ).all()
+        value = domain.stock_value((on_hand, cost) for _part_no, on_hand, cost in shelf)
+        dead = [
+            (on_hand, cost)
+            for part_no, on_hand, cost in shelf
+            if domain.is_dead_stock(on_hand, last_issued.get(part_no), now)
+        ]
+        data.append(
+            StationKpis(
+                station_id=station,
+                period_days=days,
+                requests=len(requests),
+                fill_rate=domain.fill_rate(sum(1 for served in requests if served), len(requests)),
+                stock_value=value,
+                issued_value=issued_value,
+                days_of_supply=domain.days_of_supply(value, issued_value, days),
+                turnover=domain.turnover(issued_value, value, days),
+                dead_stock_parts=len(dead),
+                dead_stock_value=domain.stock_value(dead),
+            )
+        )
+    return KpisPublic(data=data, count=len(data))
 
 
 # --- reading ----------------------------------------------------------------------------------
