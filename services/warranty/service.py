@@ -454,6 +454,9 @@ async def _problems(
             select(WarrantyClaim).where(
                 WarrantyClaim.vin == claim.vin,
                 WarrantyClaim.id != claim.id,
+                # only claims sent to the manufacturer and not refused by it: two drafts never
+                # block each other, the first one sent wins
+                col(WarrantyClaim.first_submitted_at).is_not(None),
                 col(WarrantyClaim.status) != ClaimStatus.REJECTED,
             )
         )

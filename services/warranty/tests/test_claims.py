@@ -460,6 +460,9 @@ async def test_labour_hours_over_the_standard_need_a_note_before_submission(warr
 async def test_duplicate_claim_for_the_same_vin_and_operation_within_the_window(warranty) -> None:
     first = await completed_claim(warranty)
     second = await drafted_claim(warranty)
+    assert not any(p.startswith("duplicate") for p in second["problems"])  # drafts: no block
+    await submit(warranty, first)
+    second = await read_claim(warranty, second)
     assert any(p.startswith(f"duplicate of {first['claim_no']}") for p in second["problems"])
     other_vin = await drafted_claim(warranty, order_created(vin="LFV2A21K9G3000002"))
     assert not any(p.startswith("duplicate") for p in other_vin["problems"])

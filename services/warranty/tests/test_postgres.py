@@ -1,0 +1,64 @@
+"""Warranty on PostgreSQL (skipped without TEST_POSTGRES_URL): concurrent edits of a claim."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from services.warranty import manufacturer
+from services.warranty.app import definition
+from services.warranty.manufacturer import ManufacturerSimulator
+from services.warranty.models import ClaimSubmission
+from services.warranty.seed import seed
+from services.warranty.tests.test_claims import ADMIN, claim_events, completed_claim
+from shared import clock
+from shared.testing import ServiceHarness, run_service
+
+
+@pytest.fixture
+async def warranty_pg(
+    tmp_path: Path, postgres_url: str, driven: clock.ManualClock
+) -> AsyncIterator[ServiceHarness]:
+    async with run_service(
+        definition, tmp_path, database_url=postgres_url, scheduler=False
+    ) as harness:
+        await seed(harness.runtime)
+        previous = manufacturer.install(ManufacturerSimulator())
+        try:
+            yield harness
+        finally:
+            manufacturer.install(previous)
+
+
+async def test_two_submissions_of_the_same_claim_version_send_it_once(warranty_pg) -> None:
+    claim = await completed_claim(warranty_pg)
+
+    async def send() -> int:
+        response = await warranty_pg.client.post(
+            f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": claim["version"]}
+        )
+        return response.status_code
+
+    assert sorted(await asyncio.gather(send(), send())) == [200, 409]
+    async with warranty_pg.runtime.db.read() as session:
+        assert len((await session.exec(select(ClaimSubmission))).all()) == 1
+    assert await claim_events(warranty_pg) == ["claim.submitted"]
+
+
+async def test_a_second_warranty_replica_sends_a_submission_once(warranty_pg) -> None:
+    claim = await completed_claim(warranty_pg)
+    simulator = ManufacturerSimulator()
+    manufacturer.install(simulator)
+    response = await warranty_pg.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": claim["version"]}
+    )
+    assert response.status_code == 200
+    scheduler = warranty_pg.runtime.scheduler
+    assert scheduler is not None
+    # two passes at once, as two replicas would: SKIP LOCKED gives the task to one of them
+    await asyncio.gather(scheduler.run_due(), scheduler.run_due())
+    assert len(simulator.received) == 1
