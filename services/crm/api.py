@@ -21,6 +21,7 @@ from services.crm.models import (
     ComplaintsPublic,
     ComplaintStatus,
     ContactPersonCreate,
+    ContactPlanMonthsPublic,
     ContactPlanPublic,
     CsiGroup,
     CsiReport,
@@ -323,6 +324,16 @@ async def contact_plan(
         return await service.contact_plan(
             session, user, segment=segment, offset=offset, limit=_limit(limit)
         )
+
+
+@care.get("/contact-plan/months", response_model=ContactPlanMonthsPublic)
+async def contact_plan_months(
+    runtime: RuntimeDep, month: str | None = None, user: Principal = Depends(managers)
+) -> ContactPlanMonthsPublic:
+    """Closed months (e.g. 2026-11): customers and how many were contacted, per station and
+    segment (recorded by the scheduler when the month ends)."""
+    async with runtime.db.read() as session:
+        return await service.contact_plan_months(session, user, month)
 
 
 @care.get("/churn", response_model=ChurnReport)

@@ -8,7 +8,7 @@ from services.crm.api import routers
 from services.crm.handlers import consumer
 from services.crm.models import CrmTable
 from services.crm.seed import seed_demo
-from services.crm.tasks import scheduler
+from services.crm.tasks import plan_contact_months, scheduler
 from shared.app import ServiceDefinition, create_app
 from shared.contracts import events
 
@@ -23,6 +23,7 @@ definition = ServiceDefinition(
     publishes=[events.FollowUpDue, events.ReminderDue, events.ComplaintOpened],
     seed=seed_demo,
     scheduler=scheduler,
+    on_startup=[plan_contact_months],
 )
 
 

@@ -346,3 +346,19 @@ def churn_rate(lost: int, base: int) -> Decimal | None:
 
 #: km per day assumed for a car with too few odometer readings (a group-wide typical figure)
 DEFAULT_KM_PER_DAY = Decimal("40")
+
+
+def month_label(moment: datetime, zone: ZoneInfo = STATION_TIMEZONE) -> str:
+    """'2026-11': the station-calendar month ``moment`` falls in."""
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def month_bounds(label: str, zone: ZoneInfo = STATION_TIMEZONE) -> tuple[datetime, datetime]:
+    """'2026-11' → its first instant and the next month's (UTC)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", label)
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValueError("a month is written like 2026-11")
+    year, month = int(match[1]), int(match[2])
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), 1 if month == 12 else month + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -351,6 +351,27 @@ class CampaignVehicle(CrmTable, table=True):  # type: ignore[call-arg]
     done_order_id: uuid.UUID | None = None
 
 
+# --- contact plan ------------------------------------------------------------------------
+
+
+class ContactPlanMonth(CrmTable, table=True):  # type: ignore[call-arg]
+    """How many customers of a station and segment were contacted in a month, recorded
+    when the month closes (the live list only knows each customer's latest contact)."""
+
+    __tablename__ = "contact_plan_month"
+    __table_args__ = (
+        UniqueConstraint("month", "station_id", "segment", name="uq_contact_plan_month"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    month: str = Field(max_length=7, index=True)
+    station_id: str = Field(max_length=20, index=True)
+    segment: str = Field(max_length=20)
+    customers: int
+    contacted: int
+    recorded_at: datetime = Field(sa_column=utc_column())
+
+
 # --- who read or changed customer data -------------------------------------------------
 
 
@@ -862,6 +883,20 @@ class ContactPlanRow(BaseModel):
 class ContactPlanPublic(BaseModel):
     month_start: datetime
     data: list[ContactPlanRow]
+    count: int
+
+
+class ContactPlanMonthRow(BaseModel):
+    month: str
+    station_id: str
+    segment: str
+    customers: int
+    contacted: int
+    recorded_at: datetime
+
+
+class ContactPlanMonthsPublic(BaseModel):
+    data: list[ContactPlanMonthRow]
     count: int
 
 

@@ -34,6 +34,9 @@ from services.crm.models import (
     ComplaintStatus,
     ContactPerson,
     ContactPersonCreate,
+    ContactPlanMonth,
+    ContactPlanMonthRow,
+    ContactPlanMonthsPublic,
     ContactPlanPublic,
     ContactPlanRow,
     CsiAnswer,
@@ -783,6 +786,7 @@ TASK_REMINDER_SEND = "reminder.send"
 TASK_REMINDER_CALL = "reminder.call_if_not_booked"
 TASK_DECLINED_REMIND = "declined_work.remind"
 TASK_COMPLAINT_OVERDUE = "complaint.overdue"
+TASK_CONTACT_MONTH = "contact_plan.close_month"
 
 
 def _announce(uow: UnitOfWork, followup: FollowUp) -> None:
@@ -1463,6 +1467,80 @@ async def contact_plan(
         if any(r.customer_id == customer.id for r in page):
             _audit(session, user, AuditAction.READ, customer)
     return ContactPlanPublic(month_start=start, data=page, count=len(rows))
+
+
+async def plan_contact_month(session: AsyncSession, month: str | None = None) -> None:
+    """Plan the closing of a month's contact plan at its end (once per month, any replica)."""
+    label = month or domain.month_label(utcnow())
+    _, end = domain.month_bounds(label)
+    await schedule(
+        session,
+        kind=TASK_CONTACT_MONTH,
+        key=f"contact-plan:{label}",
+        due_at=end,
+        payload={"month": label},
+    )
+
+
+async def close_contact_month(uow: UnitOfWork, month: str) -> None:
+    """Record per station and segment who was contacted in the month; plan the next one."""
+    session = uow.session
+    start, end = domain.month_bounds(month)
+    customers = (
+        await session.exec(
+            select(Customer).where(
+                col(Customer.merged_into_id).is_(None), col(Customer.created_at) < end
+            )
+        )
+    ).all()
+    tally: dict[tuple[str, str], list[int]] = {}
+    for customer in customers:
+        key = (customer.home_station_id, domain.segment_of(customer.kind.value, customer.is_vip))
+        counts = tally.setdefault(key, [0, 0])
+        counts[0] += 1
+        if customer.last_contact_at is not None and customer.last_contact_at >= start:
+            counts[1] += 1
+    existing = {
+        (row.station_id, row.segment)
+        for row in (
+            await session.exec(select(ContactPlanMonth).where(ContactPlanMonth.month == month))
+        ).all()
+    }
+    now = utcnow()
+    for (station_id, segment), (total, contacted) in sorted(tally.items()):
+        if (station_id, segment) not in existing:
+            session.add(
+                ContactPlanMonth(
+                    month=month,
+                    station_id=station_id,
+                    segment=segment,
+                    customers=total,
+                    contacted=contacted,
+                    recorded_at=now,
+                )
+            )
+    await plan_contact_month(session, domain.month_label(end))
+
+
+async def contact_plan_months(
+    session: AsyncSession, user: Principal, month: str | None = None
+) -> ContactPlanMonthsPublic:
+    """Closed months: customers and how many were contacted, per station and segment."""
+    query = at_visible_stations(select(ContactPlanMonth), ContactPlanMonth.station_id, user)
+    if month is not None:
+        query = query.where(ContactPlanMonth.month == month)
+    rows = (
+        await session.exec(
+            query.order_by(
+                col(ContactPlanMonth.month).desc(),
+                col(ContactPlanMonth.station_id),
+                col(ContactPlanMonth.segment),
+            )
+        )
+    ).all()
+    return ContactPlanMonthsPublic(
+        data=[ContactPlanMonthRow.model_validate(r.model_dump()) for r in rows], count=len(rows)
+    )
 
 
 async def churn_report(session: AsyncSession, user: Principal, quarter: str) -> ChurnReport:

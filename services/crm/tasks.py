@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.exc import IntegrityError
+
 from services.crm import service
+from shared.app import Runtime
 from shared.outbox import UnitOfWork
 from shared.scheduler import TaskScheduler, task_payload
 from shared.tables import ScheduledTask
@@ -44,3 +47,17 @@ async def remind_declined_work(uow: UnitOfWork, task: ScheduledTask) -> None:
 @scheduler.handles(service.TASK_COMPLAINT_OVERDUE)
 async def complaint_overdue(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.complaint_overdue(uow, _id(task, "complaint_id"))
+
+
+@scheduler.handles(service.TASK_CONTACT_MONTH)
+async def close_contact_month(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.close_contact_month(uow, str(task_payload(task)["month"]))
+
+
+async def plan_contact_months(runtime: Runtime) -> None:
+    """On start: make sure this month's contact plan will be closed (replicas race safely)."""
+    try:
+        async with runtime.db.transaction() as session:
+            await service.plan_contact_month(session)
+    except IntegrityError:
+        pass  # another replica planned it in the same instant

@@ -272,3 +272,11 @@ def test_customer_is_lost_when_the_expected_interval_runs_out_in_the_quarter() -
     assert rate == domain.Decimal("0.0250")
     assert rate is not None and rate < domain.CHURN_TARGET
     assert domain.churn_rate(0, 0) is None
+
+
+def test_contact_plan_month_is_the_station_calendar_month() -> None:
+    assert domain.month_label(datetime(2026, 11, 30, 16, tzinfo=UTC)) == "2026-12"
+    assert domain.month_bounds("2026-12") == (local(2026, 12, 1), local(2027, 1, 1))
+    for bad in ("2026-13", "Nov 2026"):
+        with pytest.raises(ValueError):
+            domain.month_bounds(bad)

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from sqlmodel import select
 
+from services.crm import service
 from services.crm.models import AuditAction, AuditEntry, Customer, Vehicle
-from services.crm.tests.helpers import manual_clock
+from services.crm.tests.helpers import manual_clock, run_due
 from services.crm.tests.test_customer_files import (
     CUSTOMER_ID,
     VIN,
@@ -386,3 +387,46 @@ async def test_enquiry_without_an_order_opens_a_customer_file_once(crm) -> None:
         headers=auth_headers("group.manager"),
     )
     assert group.status_code == 422 and group.json()["detail"][0]["loc"][-1] == "station_id"
+
+
+async def test_monthly_contact_plan_is_closed_by_the_scheduler_and_the_next_month_planned(
+    crm,
+) -> None:
+    with manual_clock(datetime(2027, 3, 10, tzinfo=UTC)) as now:
+        async with crm.runtime.db.transaction() as session:
+            await service.plan_contact_month(session)
+        await crm.publish(order_created())
+        await crm.publish(
+            order_created(
+                customer=customer_ref(customer_id=OTHER_ID, phone="13900000009"),
+                vehicle=vehicle_ref(vin="LSGZJ5350HS100009"),
+            )
+        )
+        await crm.client.post(
+            "/enquiries",
+            json={"customer_id": str(CUSTOMER_ID), "text": "问保养"},
+            headers=AGENT,
+        )
+        now.set(datetime(2027, 3, 31, 15, 59, tzinfo=UTC))  # 23:59 on 31 March in Beijing
+        await run_due(crm)
+        months = await crm.client.get(
+            "/contact-plan/months", params={"month": "2027-03"}, headers=MANAGER
+        )
+        assert months.json()["count"] == 0
+        now.set(datetime(2027, 3, 31, 16, 0, tzinfo=UTC))
+        await run_due(crm)
+        months = await crm.client.get(
+            "/contact-plan/months", params={"month": "2027-03"}, headers=MANAGER
+        )
+        assert [
+            (r["station_id"], r["segment"], r["customers"], r["contacted"])
+            for r in months.json()["data"]
+        ] == [("bj01", "private", 2, 1)]
+        now.set(datetime(2027, 4, 30, 16, 0, tzinfo=UTC))
+        await run_due(crm)  # April was planned when March closed
+        april = await crm.client.get(
+            "/contact-plan/months", params={"month": "2027-04"}, headers=MANAGER
+        )
+        assert [r["contacted"] for r in april.json()["data"]] == [0]
+        other = await crm.client.get("/contact-plan/months", headers=auth_headers("manager.sh01"))
+        assert other.json()["count"] == 0

@@ -2,7 +2,7 @@
 
 Revision ID: crm_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:13:21.016996
+Create Date: 2026-11-23 14:16:26.416632
 """
 
 import sqlalchemy as sa
@@ -110,6 +110,24 @@ def upgrade() -> None:
     with op.batch_alter_table("contact_person", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_contact_person_customer_id"), ["customer_id"], unique=False
+        )
+
+    op.create_table(
+        "contact_plan_month",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column("station_id", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.Column("contacted", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", shared.db.UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("month", "station_id", "segment", name="uq_contact_plan_month"),
+    )
+    with op.batch_alter_table("contact_plan_month", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_plan_month_month"), ["month"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_contact_plan_month_station_id"), ["station_id"], unique=False
         )
 
     op.create_table(
@@ -398,6 +416,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_csi_answer_survey_id"))
 
     op.drop_table("csi_answer")
+    with op.batch_alter_table("contact_plan_month", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_plan_month_station_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_plan_month_month"))
+
+    op.drop_table("contact_plan_month")
     with op.batch_alter_table("contact_person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_person_customer_id"))
 
