@@ -19,6 +19,7 @@ from services.warranty.models import (
     WarrantyOrder,
     WarrantyOrderLine,
 )
+from services.warranty.seed import seed
 from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import LineKind, PayType
@@ -758,3 +759,18 @@ async def test_service_documents_the_events_it_publishes_and_consumes(warranty) 
         assert f"warranty:{topic}" in spec["channels"]
     consumed = " ".join(spec["channels"])
     assert "order.created" in consumed and "vehicle.completed" in consumed
+
+
+async def test_demo_policies_are_seeded_once(warranty) -> None:
+    await seed(warranty.runtime)  # the fixture seeded already: a restart adds nothing
+    listed = (await warranty.client.get("/policies", headers=ADMIN)).json()
+    assert [(p["make"], p["version"]) for p in listed["data"]] == [("Buick", 1), ("FAW-VW", 1)]
+
+
+async def test_routes_are_documented_with_examples(warranty) -> None:
+    spec = (await warranty.client.get("/openapi.json")).json()
+    submission = spec["paths"]["/claims/{claim_id}/submission"]["post"]
+    assert "Refused with the reasons" in submission["description"]
+    schemas = spec["components"]["schemas"]
+    for name in ("ClaimUpdate", "ClaimSubmit", "PolicyCreate", "CoverageCheckRequest"):
+        assert schemas[name].get("examples"), name
