@@ -683,7 +683,7 @@ async def get_check_in(
     earlier = (
         await session.exec(
             select(func.max(RepairOrder.mileage_km)).where(
-                RepairOrder.vin == check_in.vin, col(RepairOrder.created_at) < check_in.started_at
+                RepairOrder.vin == check_in.vin, col(RepairOrder.created_at) <= check_in.started_at
             )
         )
     ).one()
