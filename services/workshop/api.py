@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from services.workshop import service
 from services.workshop.models import (
@@ -195,13 +195,13 @@ async def list_inspections(
 
 
 @board_router.get("/board", response_model=BoardPublic)
-async def board(
-    runtime: RuntimeDep, user: CurrentUser, station_id: str | None = None
-) -> BoardPublic:
+async def board(runtime: RuntimeDep, user: CurrentUser, station_id: str | None = None) -> Response:
     """The foreman's dispatch board: open jobs of a station by state, earliest promise first,
     each undispatched job with a suggested technician (skill, load, promised time)."""
     async with runtime.db.read() as session:
-        return await service.board(session, user, station_id)
+        answer = await service.board(session, user, station_id)
+    # serialised once, here: FastAPI would validate the 500-job answer again first
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @board_router.get("/kpis", response_model=KpisPublic)

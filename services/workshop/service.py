@@ -1028,21 +1028,18 @@ def board_station(user: Principal, station_id: str | None) -> str:
 
 async def board(session: AsyncSession, user: Principal, station_id: str | None) -> BoardPublic:
     """The foreman's board: every open job of the station by state, promised time first, with
-    a suggested technician for each job not dispatched yet."""
+    a suggested technician for each job not dispatched yet.
+
+    Read as plain rows (no ORM identity map) and built without re-validation: the board of a
+    busy station holds hundreds of jobs and is refreshed all day (target 200 ms for 500)."""
     station = board_station(user, station_id)
-    jobs = (
-        await session.exec(
-            select(Job)
-            .where(Job.station_id == station)
-            .where(col(Job.status).in_(domain.OPEN_STATUSES))
-        )
-    ).all()
+    jobs = await _open_job_rows(session, station)
     now = utcnow()
     team = await _team(session, station)
     absences = await _absences(session, station, now.date(), now.date())
     loads: dict[str, Decimal] = {}
     for job in jobs:
-        if job.technician_id and job.status not in (JobStatus.IN_INSPECTION,):
+        if job.technician_id and job.status != JobStatus.IN_INSPECTION:
             remaining = max(job.sold_hours - job.clocked_hours, Decimal("0"))
             loads[job.technician_id] = loads.get(job.technician_id, Decimal("0")) + remaining
     undispatched = (JobStatus.WAITING, JobStatus.READY)  # a job short of parts waits
@@ -1066,17 +1063,17 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
         ],
     )
     far = datetime.max.replace(tzinfo=UTC)
-    ordered = sorted(jobs, key=lambda j: (j.promised_at or far, j.created_at, j.operation_code))
-    publics = await _publics(session, ordered, suggestions)
+    jobs.sort(key=lambda j: (j.promised_at or far, j.created_at, j.operation_code))
     columns = [
-        BoardColumn(status=status, count=0, jobs=[])
+        BoardColumn.model_construct(status=status, count=0, jobs=[])
         for status in JobStatus
         if status != JobStatus.DONE
     ]
     by_status = {column.status: column for column in columns}
-    for public in publics:
-        column = by_status[public.status]
-        column.jobs.append(public)
+    for job in jobs:
+        job.suggested_technician_id = suggestions.get(job.id)
+        column = by_status[job.status]
+        column.jobs.append(job)
         column.count += 1
     start = datetime.combine(now.date(), time(), tzinfo=UTC)
     done_today = (
@@ -1088,7 +1085,71 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
             .where(col(Job.completed_at) >= start)
         )
     ).one()
-    return BoardPublic(station_id=station, columns=columns, done_today=int(done_today))
+    return BoardPublic.model_construct(
+        station_id=station, columns=columns, done_today=int(done_today)
+    )
+
+
+async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]:
+    """The station's open jobs with their parts, from three plain-row queries."""
+    job_table, part_table, move_table = (
+        Job.__table__,  # type: ignore[attr-defined]
+        JobPart.__table__,  # type: ignore[attr-defined]
+        PartMovement.__table__,  # type: ignore[attr-defined]
+    )
+    open_ids = (
+        select(job_table.c.id)
+        .where(job_table.c.station_id == station)
+        .where(job_table.c.status.in_(domain.OPEN_STATUSES))
+    )
+    connection = await session.connection()
+    job_rows = (
+        await connection.execute(
+            select(job_table)
+            .where(job_table.c.station_id == station)
+            .where(job_table.c.status.in_(domain.OPEN_STATUSES))
+        )
+    ).mappings()
+    part_rows = (
+        await connection.execute(
+            select(part_table)
+            .where(part_table.c.job_id.in_(open_ids))
+            .order_by(part_table.c.part_no)
+        )
+    ).mappings()
+    move_rows = (
+        await connection.execute(
+            select(move_table.c.job_id, move_table.c.part_no, move_table.c.quantity)
+            .where(move_table.c.job_id.in_(open_ids))
+            .order_by(move_table.c.at)
+        )
+    ).all()
+    part_fields = JobPartPublic.model_fields
+    parts: dict[uuid.UUID, list[JobPartPublic]] = {}
+    for row in part_rows:
+        parts.setdefault(row["job_id"], []).append(
+            JobPartPublic.model_construct(**{k: row[k] for k in part_fields})
+        )
+    used: dict[uuid.UUID, list[PartUsedPublic]] = {}
+    for job_id, part_no, quantity in domain.parts_used(
+        domain.PartMove(r.job_id, r.part_no, r.quantity) for r in move_rows
+    ):
+        used.setdefault(job_id, []).append(
+            PartUsedPublic.model_construct(part_no=part_no, quantity=quantity)
+        )
+    job_fields = [k for k in JobPublic.model_fields if k not in _BOARD_EXTRAS]
+    return [
+        JobPublic.model_construct(
+            **{k: row[k] for k in job_fields},
+            parts=parts.get(row["id"], []),
+            parts_used=used.get(row["id"], []),
+            suggested_technician_id=None,
+        )
+        for row in job_rows
+    ]
+
+
+_BOARD_EXTRAS = frozenset({"parts", "parts_used", "suggested_technician_id"})
 
 
 async def list_technicians(
