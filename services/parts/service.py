@@ -817,7 +817,43 @@ async def send_purchase_order(
             reference_id=order.id,
             unit_cost=line.unit_cost,
         )
+        await _tell_waiting_requests_when(uow, order.station_id, line.part_no)
     return order
+
+
+async def _tell_waiting_requests_when(uow: UnitOfWork, station_id: str, part_no: str) -> None:
+    """A new order is on its way: the jobs waiting for the part hear the new expected date."""
+    session = uow.session
+    part = await _part(session, part_no)
+    expected = await _expected_on(session, part, station_id)
+    waiting = (
+        await session.exec(
+            select(Reservation)
+            .where(
+                Reservation.station_id == station_id,
+                Reservation.part_no == part_no,
+                col(Reservation.status).in_(WAITING),
+            )
+            .order_by(col(Reservation.created_at), col(Reservation.id))
+        )
+    ).all()
+    for request in waiting:
+        uow.emit(
+            events.ItemBackordered(
+                reservation_id=request.id,
+                request_id=request.request_id,
+                order_id=request.order_id,
+                job_id=request.job_id,
+                part_no=request.part_no,
+                quantity_reserved=request.quantity_reserved,
+                quantity_short=domain.quantity_short(
+                    request.quantity_requested, request.quantity_reserved, request.quantity_issued
+                ),
+                expected_on=expected,
+            ),
+            station_id=station_id,
+            correlation_id=request.order_id,
+        )
 
 
 async def cancel_purchase_order(

@@ -297,12 +297,12 @@ def col_in(column: Any, values: tuple[Any, ...]) -> Any:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=st.lists(STEPS, min_size=3, max_size=20))
+@given(steps=st.lists(STEPS, min_size=3, max_size=16))
 async def test_stock_invariant_holds_after_every_step_on_postgres(
     parts_db: tuple[Database, uuid.UUID], steps: list[tuple[Any, ...]]
 ) -> None:

@@ -287,3 +287,16 @@ async def test_the_demo_open_purchase_order_fills_the_demo_backorder(
     [reserved] = [e.open() for e in await emitted(parts, "item.reserved")]
     assert reserved.request_id == request.request_id  # type: ignore[attr-defined]
     await assert_invariant(parts)
+
+
+async def test_jobs_waiting_for_a_part_hear_the_expected_date_when_an_order_is_sent(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=0)
+    request = item_requested(quantity=1)
+    await parts.publish(request, station_id="bj01")
+    await _send(parts, await _draft(parts, "2", lead_time_days=9))
+    latest = (await emitted(parts, "item.backordered"))[-1].open()
+    assert isinstance(latest, events.ItemBackordered)
+    assert latest.request_id == request.request_id
+    assert latest.expected_on == utcnow().date() + timedelta(days=9)

@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from services.parts.app import definition
-from services.parts.models import Reservation
+from services.parts.models import Reservation, ReservationStatus
+from services.parts.seed import OPEN_ORDER_ID
 from services.parts.tests.builders import BRAKE_PADS, item_requested
 from shared.tables import OutboxMessage, OutboxState
-from shared.testing import eventually, read_topic, run_service
+from shared.testing import auth_headers, eventually, read_topic, run_service
 
 pytestmark = pytest.mark.realbroker
 
 
-async def test_item_requested_is_reserved_and_announced_on_a_real_broker(
+async def test_requests_are_reserved_and_backorders_filled_on_receipt_on_a_real_broker(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
     async with run_service(definition, tmp_path, real_broker=kafka_bootstrap) as parts:
@@ -61,3 +63,35 @@ async def test_item_requested_is_reserved_and_announced_on_a_real_broker(
         assert envelope["payload"]["reservation_id"] == str(reservation.id)
         assert Decimal(envelope["payload"]["quantity"]) == 1
         assert mine[0].key.decode() == str(request.order_id)  # keyed by the order
+
+        # done when: the brake discs bj01 lacks are backordered, the demo's open purchase
+        # order is received over HTTP, and item.reserved for the waiting job reaches the broker
+        waiting = item_requested("1K0615301AA", quantity=2)
+        await parts.publish(waiting, station_id="bj01")
+
+        async def backordered() -> Reservation | None:
+            async with parts.runtime.db.read() as session:
+                return (
+                    await session.exec(
+                        select(Reservation).where(
+                            Reservation.request_id == waiting.request_id,
+                            Reservation.status == ReservationStatus.BACKORDERED,
+                        )
+                    )
+                ).first()
+
+        await eventually(backordered, timeout=30, what="the request to be backordered")
+        response = await parts.client.post(
+            f"/purchase-orders/{OPEN_ORDER_ID}/receipts",
+            json={"lines": [{"part_no": "1K0615301AA", "quantity": "4"}]},
+            headers=auth_headers("parts.bj01"),
+        )
+        assert response.status_code == 200, response.text
+
+        def ours(record: Any) -> bool:
+            return json.loads(record.value)["payload"]["request_id"] == str(waiting.request_id)
+
+        records = await read_topic(kafka_bootstrap, "item.reserved", timeout=30, until=ours)
+        [filled] = [json.loads(r.value) for r in records if ours(r)]
+        assert Decimal(filled["payload"]["quantity"]) == 2
+        assert filled["station_id"] == "bj01"
