@@ -20,6 +20,7 @@ from services.warranty.models import (
     PoliciesPublic,
     PolicyCreate,
     PolicyPublic,
+    PreAuthorisation,
     QualityReportPublic,
     ReturnedPartPublic,
     ReturnedPartsPublic,
@@ -30,6 +31,7 @@ from services.warranty.models import (
     Shipment,
     WarrantyClaimPublic,
     WarrantyClaimsPublic,
+    WarrantyOrderPublic,
 )
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
@@ -40,6 +42,7 @@ coverage = APIRouter(prefix="/coverage-checks", tags=["coverage"])
 parts = APIRouter(prefix="/returned-parts", tags=["returned warranty parts"])
 reports = APIRouter(tags=["reports"])
 vehicles = APIRouter(prefix="/vehicles", tags=["三包 tracking"])
+orders = APIRouter(prefix="/orders", tags=["coverage"])
 
 reader = require_role(Role.WARRANTY_ADMIN, Role.SERVICE_ADVISOR, *MANAGERS)
 manager_reader = require_role(Role.WARRANTY_ADMIN, *MANAGERS)
@@ -161,6 +164,30 @@ async def vehicle_sanbao_record(runtime: RuntimeDep, vin: str, user: Reader) -> 
         return await service.sanbao_record(session, user, vin)
 
 
+@orders.get("/{order_id}", response_model=WarrantyOrderPublic)
+async def get_warranty_order(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: Reader
+) -> WarrantyOrderPublic:
+    """A repair order's warranty lines and the coverage warranty answered for each."""
+    async with runtime.db.read() as session:
+        return await service.get_order(session, user, order_id)
+
+
+@orders.post("/{order_id}/lines/{line_id}/pre-authorisation", response_model=WarrantyOrderPublic)
+async def record_pre_authorisation(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    body: PreAuthorisation,
+    user: Admin,
+) -> WarrantyOrderPublic:
+    """Record the manufacturer's prior authorisation (预授权) of a line that needed its
+    approval, before the work starts: covered with the authorisation number, or not covered
+    with the reason. Reception is told with a new ``coverage.checked``."""
+    async with runtime.unit_of_work() as uow:
+        return await service.record_pre_authorisation(uow, user, order_id, line_id, body)
+
+
 # --- returned parts ---------------------------------------------------------------------
 
 
@@ -237,4 +264,4 @@ async def warranty_kpis(
         return await service.claim_kpis(session, user, since=since, until=until)
 
 
-routers = [claims, policies, coverage, vehicles, parts, reports]
+routers = [claims, policies, coverage, orders, vehicles, parts, reports]

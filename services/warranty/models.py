@@ -109,6 +109,9 @@ class WarrantyOrderLine(WarrantyTable, table=True):  # type: ignore[call-arg]
         default=CoverageVerdict.COVERED, sa_column=enum_column(CoverageVerdict)
     )
     coverage_reason: str | None = Field(default=None, max_length=300)
+    #: the manufacturer's prior authorisation (预授权) of a line that needed it
+    authorisation_no: str | None = Field(default=None, max_length=60)
+    authorised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 # --- warranty claim (索赔单) -------------------------------------------------------------
@@ -365,6 +368,45 @@ class CoverageCheckPublic(BaseModel):
     sanbao_period: bool = pydantic.Field(description="inside the 2-year/50,000 km 三包 period")
     lines: list[LineCoveragePublic]
     sanbao_warnings: list[str] = pydantic.Field(default_factory=list)
+
+
+class OrderLineCoveragePublic(BaseModel):
+    line_id: uuid.UUID
+    kind: LineKind
+    code: str
+    description: str
+    coverage: CoverageVerdict
+    coverage_reason: str | None
+    authorisation_no: str | None
+
+
+class WarrantyOrderPublic(BaseModel):
+    order_id: uuid.UUID
+    order_no: str
+    station_id: str
+    vin: str
+    make: str | None
+    model: str | None
+    mileage_km: int | None
+    warranty_start: date | None
+    lines: list[OrderLineCoveragePublic]
+
+
+class PreAuthorisation(InputModel):
+    """The manufacturer's answer to a request for prior authorisation (预授权) of a line."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"approved": True, "authorisation_no": "PA-2026-000123"},
+                {"approved": False, "reason": "customer modification of the cooling system"},
+            ]
+        }
+    }
+
+    approved: bool
+    authorisation_no: str | None = pydantic.Field(default=None, min_length=1, max_length=60)
+    reason: str | None = pydantic.Field(default=None, min_length=1, max_length=300)
 
 
 class ClaimLinePublic(BaseModel):

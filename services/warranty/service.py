@@ -30,9 +30,11 @@ from services.warranty.models import (
     KpisPublic,
     LineCoveragePublic,
     ManufacturerAnswer,
+    OrderLineCoveragePublic,
     PoliciesPublic,
     PolicyCreate,
     PolicyPublic,
+    PreAuthorisation,
     QualityReportPublic,
     ReturnedPart,
     ReturnedPartPublic,
@@ -51,11 +53,12 @@ from services.warranty.models import (
     WarrantyClaimsPublic,
     WarrantyOrder,
     WarrantyOrderLine,
+    WarrantyOrderPublic,
     WarrantyPolicy,
 )
 from shared.auth import Principal
 from shared.contracts import events
-from shared.contracts.events import LineKind
+from shared.contracts.events import CoverageVerdict, LineKind
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
@@ -274,6 +277,87 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
         )
     )
     return order
+
+
+async def get_order(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> WarrantyOrderPublic:
+    """A repair order's warranty lines and their coverage (with pre-authorisations)."""
+    order = await get_visible(session, WarrantyOrder, order_id, user, "warranty order")
+    lines = await _order_lines(session, order.order_id)
+    return WarrantyOrderPublic.model_validate(
+        {
+            **order.model_dump(),
+            "lines": [OrderLineCoveragePublic.model_validate(line.model_dump()) for line in lines],
+        }
+    )
+
+
+async def _order_lines(session: AsyncSession, order_id: uuid.UUID) -> list[WarrantyOrderLine]:
+    return list(
+        (
+            await session.exec(
+                select(WarrantyOrderLine)
+                .where(WarrantyOrderLine.order_id == order_id)
+                .order_by(col(WarrantyOrderLine.position))
+            )
+        ).all()
+    )
+
+
+async def record_pre_authorisation(
+    uow: UnitOfWork,
+    user: Principal,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    data: PreAuthorisation,
+) -> WarrantyOrderPublic:
+    """The manufacturer answered a request for prior authorisation (预授权) of a line that
+    needed it: the line becomes covered (with the authorisation number) or not covered (with
+    the reason), and reception is told again (``coverage.checked``) before work starts."""
+    session = uow.session
+    order = await get_visible(session, WarrantyOrder, order_id, user, "warranty order")
+    line = await session.get(WarrantyOrderLine, line_id, with_for_update=True)
+    if line is None or line.order_id != order.order_id:
+        raise NotFound("warranty order line")
+    if line.coverage != CoverageVerdict.NEEDS_APPROVAL:
+        raise Conflict(f"the line is {line.coverage.value}: no authorisation needed", code="state")
+    claimed = (
+        await session.exec(select(WarrantyClaim).where(WarrantyClaim.order_id == order.order_id))
+    ).first()
+    if claimed is not None:
+        raise Conflict("the work is done and claimed: authorise before the work", code="state")
+    if data.approved and not data.authorisation_no:
+        raise DomainError(
+            "the manufacturer's authorisation number is required", field="authorisation_no"
+        )
+    if not data.approved and not data.reason:
+        raise DomainError("say why the manufacturer refused", field="reason")
+    if data.approved:
+        line.coverage = CoverageVerdict.COVERED
+        line.coverage_reason = f"pre-authorised by the manufacturer: {data.authorisation_no}"
+        line.authorisation_no = data.authorisation_no
+        line.authorised_at = utcnow()
+    else:
+        line.coverage = CoverageVerdict.NOT_COVERED
+        line.coverage_reason = f"pre-authorisation refused: {data.reason}"
+    session.add(line)
+    await session.flush()
+    lines = await _order_lines(session, order.order_id)
+    uow.emit(
+        events.CoverageChecked(
+            order_id=order.order_id,
+            lines=[
+                events.LineCoverage(
+                    line_id=row.line_id, verdict=row.coverage, reason=row.coverage_reason
+                )
+                for row in lines
+            ],
+        ),
+        station_id=order.station_id,
+        correlation_id=order.order_id,
+    )
+    return await get_order(session, user, order.order_id)
 
 
 # --- drafting claims --------------------------------------------------------------------

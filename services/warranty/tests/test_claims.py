@@ -299,6 +299,54 @@ async def test_coverage_pre_check_refuses_bad_input_naming_the_field(warranty) -
     assert tech.status_code == 403
 
 
+async def test_pre_authorisation_decides_a_line_that_needs_approval_before_work(
+    warranty,
+) -> None:
+    order = order_created(warranty_start=None)
+    await deliver(warranty, order)
+    read = await warranty.client.get(f"/orders/{order.order_id}", headers=ADMIN)
+    assert read.status_code == 200, read.text
+    labour_line, part_line = read.json()["lines"]
+    assert labour_line["coverage"] == "needs_approval"
+    url = f"/orders/{order.order_id}/lines/{labour_line['line_id']}/pre-authorisation"
+
+    no_number = await warranty.client.post(url, headers=ADMIN, json={"approved": True})
+    assert no_number.status_code == 422
+    assert no_number.json()["detail"][0]["loc"] == ["body", "authorisation_no"]
+    approved = await warranty.client.post(
+        url, headers=ADMIN, json={"approved": True, "authorisation_no": "PA-000123"}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["lines"][0]["coverage"] == "covered"
+    assert approved.json()["lines"][0]["authorisation_no"] == "PA-000123"
+    again = await warranty.client.post(
+        url, headers=ADMIN, json={"approved": True, "authorisation_no": "PA-000124"}
+    )
+    assert again.status_code == 409
+    refused = await warranty.client.post(
+        f"/orders/{order.order_id}/lines/{part_line['line_id']}/pre-authorisation",
+        headers=ADMIN,
+        json={"approved": False, "reason": "modified cooling system"},
+    )
+    assert refused.json()["lines"][1]["coverage"] == "not_covered"
+
+    last = (await outbox(warranty))[-1].open()
+    assert isinstance(last, events.CoverageChecked)  # reception hears every decision
+    assert [(c.verdict.value, c.reason) for c in last.lines] == [
+        ("covered", "pre-authorised by the manufacturer: PA-000123"),
+        ("not_covered", "pre-authorisation refused: modified cooling system"),
+    ]
+    other = await warranty.client.post(
+        url, headers=auth_headers("warranty.sh01"), json={"approved": False, "reason": "x"}
+    )
+    assert other.status_code == 404
+
+    await deliver(warranty, completed(order))
+    [claim] = await claims_of(warranty, order.order_id)
+    body = await read_claim(warranty, {"id": str(claim.id)})
+    assert [line["coverage"] for line in body["lines"]] == ["covered", "not_covered"]
+
+
 # --- policies: versioned, judged by the version valid on the repair date ---------------
 
 

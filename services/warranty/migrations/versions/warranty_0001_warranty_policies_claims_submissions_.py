@@ -2,7 +2,7 @@
 
 Revision ID: warranty_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:13:14.703682
+Create Date: 2026-11-23 14:18:57.785039
 """
 
 import sqlalchemy as sa
@@ -149,6 +149,8 @@ def upgrade() -> None:
         sa.Column("major_system", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("coverage", sa.String(30), nullable=False),
         sa.Column("coverage_reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("authorisation_no", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+        sa.Column("authorised_at", shared.db.UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"],
             ["warranty_order.order_id"],
