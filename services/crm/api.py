@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime
 
 from services.crm import service
 from services.crm.models import (
@@ -47,6 +48,7 @@ from services.crm.models import (
 )
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
+from shared.errors import DomainError
 
 customers = APIRouter(prefix="/customers", tags=["customer files"])
 enquiries = APIRouter(prefix="/enquiries", tags=["customer files"])
@@ -69,6 +71,21 @@ def _limit(limit: int) -> int:
     return max(1, min(limit, 200))
 
 
+def _offset(offset: int) -> int:
+    """Paging from 0 up to a billion rows (beyond that a database integer overflows)."""
+    return max(0, min(offset, 1_000_000_000))
+
+
+def _utc(moment: AwareDatetime | None, field: str) -> datetime | None:
+    """A query time in UTC; one beyond the calendar's end names its field."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise DomainError("that time is out of range", field=field) from exc
+
+
 # --- customer files ----------------------------------------------------------------------
 
 
@@ -85,7 +102,13 @@ async def list_customers(
     """Search customer files by phone, name or VIN; each file listed is logged as read."""
     async with runtime.db.transaction() as session:
         return await service.list_customers(
-            session, user, phone=phone, name=name, vin=vin, offset=offset, limit=_limit(limit)
+            session,
+            user,
+            phone=phone,
+            name=name,
+            vin=vin,
+            offset=_offset(offset),
+            limit=_limit(limit),
         )
 
 
@@ -179,7 +202,7 @@ async def list_followups(
             kind=kind,
             agent_id=user.user_id if mine else agent_id,
             escalated=escalated,
-            offset=offset,
+            offset=_offset(offset),
             limit=_limit(limit),
         )
 
@@ -244,7 +267,12 @@ async def list_complaints(
     """Complaints of the user's stations, the earliest promised answer first."""
     async with runtime.db.read() as session:
         return await service.list_complaints(
-            session, user, status=status, escalated=escalated, offset=offset, limit=_limit(limit)
+            session,
+            user,
+            status=status,
+            escalated=escalated,
+            offset=_offset(offset),
+            limit=_limit(limit),
         )
 
 
@@ -284,7 +312,7 @@ async def list_reminders(
     """Next-maintenance reminders of the user's stations, the earliest due first."""
     async with runtime.db.read() as session:
         return await service.list_reminders(
-            session, user, vin=vin, state=state, offset=offset, limit=_limit(limit)
+            session, user, vin=vin, state=state, offset=_offset(offset), limit=_limit(limit)
         )
 
 
@@ -302,13 +330,14 @@ async def record_csi(
 async def csi_report(
     runtime: RuntimeDep,
     group_by: CsiGroup = CsiGroup.STATION,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     user: Principal = Depends(managers),
 ) -> CsiReport:
-    """CSI (0–100) per station, advisor or month."""
+    """CSI (0–100) per station, advisor or month, of surveys answered in [since, until)."""
+    start, end = _utc(since, "since"), _utc(until, "until")
     async with runtime.db.read() as session:
-        return await service.csi_report(session, user, group_by, since=since, until=until)
+        return await service.csi_report(session, user, group_by, since=start, until=end)
 
 
 @care.get("/contact-plan", response_model=ContactPlanPublic)
@@ -322,7 +351,7 @@ async def contact_plan(
     """Customers not yet contacted this month (by segment: private, fleet, vip)."""
     async with runtime.db.transaction() as session:
         return await service.contact_plan(
-            session, user, segment=segment, offset=offset, limit=_limit(limit)
+            session, user, segment=segment, offset=_offset(offset), limit=_limit(limit)
         )
 
 
@@ -416,7 +445,7 @@ async def list_audit(
             user,
             entity_id=entity_id,
             user_id=user_id,
-            offset=offset,
+            offset=_offset(offset),
             limit=_limit(limit),
         )
 

@@ -167,6 +167,8 @@ def dissatisfied_is_escalated(outcome: str) -> bool:
 
 #: when the answer is promised if the desk states none (serious ones sooner)
 ANSWER_WITHIN = {"minor": timedelta(hours=48), "serious": timedelta(hours=24)}
+#: no complaint waits longer than this for its answer
+LONGEST_PROMISE = timedelta(days=30)
 
 
 def promised_answer_time(
@@ -178,6 +180,8 @@ def promised_answer_time(
             raise ValueError("the promised answer time needs a time zone")
         if stated <= opened_at:
             raise ValueError("the promised answer time must be in the future")
+        if stated - opened_at > LONGEST_PROMISE:
+            raise ValueError("promise the answer within 30 days")
         return stated.astimezone(UTC)
     return opened_at + ANSWER_WITHIN[severity]
 

@@ -687,7 +687,9 @@ class ComplaintCreate(InputModel):
     severity: ComplaintSeverity
     summary: str = pydantic.Field(min_length=1, max_length=2000)
     owner_id: str | None = pydantic.Field(default=None, min_length=1, max_length=60)
-    promised_answer_by: datetime | None = None
+    promised_answer_by: pydantic.AwareDatetime | None = pydantic.Field(
+        default=None, description="when the answer is promised (default: 48 h, serious 24 h)"
+    )
     manufacturer_involved: bool = False
 
 
