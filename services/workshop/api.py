@@ -28,6 +28,13 @@ from services.workshop.models import (
     JobsPublic,
     JobStatus,
     KpisPublic,
+    RoadsideCallCreate,
+    RoadsideCallPublic,
+    RoadsideCallsPublic,
+    RoadsideDispatch,
+    RoadsideFinish,
+    RoadsideStatus,
+    RoadsideStep,
     TechnicianCreate,
     TechnicianPublic,
     TechniciansPublic,
@@ -40,6 +47,7 @@ orders_router = APIRouter(prefix="/orders", tags=["final inspection"])
 board_router = APIRouter(tags=["dispatch board", "KPIs"])
 technicians_router = APIRouter(prefix="/technicians", tags=["technicians"])
 resources_router = APIRouter(tags=["resources"])
+roadside_router = APIRouter(prefix="/roadside-calls", tags=["roadside assistance"])
 
 foreman = require_role(Role.FOREMAN)
 dispatcher = require_role(Role.FOREMAN, Role.SERVICE_ADVISOR)
@@ -47,6 +55,8 @@ technician = require_role(Role.TECHNICIAN)
 finisher = require_role(Role.TECHNICIAN, Role.FOREMAN)
 inspector = require_role(Role.INSPECTOR)
 planner = require_role(Role.FOREMAN, Role.SERVICE_MANAGER)
+call_taker = require_role(Role.FOREMAN, Role.SERVICE_ADVISOR)
+roadside_crew = require_role(Role.TECHNICIAN, Role.FOREMAN)
 measures = require_role(Role.FOREMAN, Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
 
 
@@ -272,3 +282,84 @@ async def publish_capacity(
     """Announce a day's capacity to reception's appointment booking (``capacity.published``)."""
     async with runtime.unit_of_work() as uow:
         return await service.publish_capacity(uow, user, data)
+
+
+@roadside_router.post("", response_model=RoadsideCallPublic, status_code=201)
+async def log_roadside_call(
+    runtime: RuntimeDep, data: RoadsideCallCreate, user: Principal = Depends(call_taker)
+) -> RoadsideCallPublic:
+    """Log a breakdown call (外出救援) with the car, its location and symptom."""
+    async with runtime.unit_of_work() as uow:
+        call = await service.log_roadside_call(uow, user, data)
+    return service.roadside_public(call)
+
+
+@roadside_router.get("", response_model=RoadsideCallsPublic)
+async def list_roadside_calls(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: RoadsideStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> RoadsideCallsPublic:
+    """Roadside calls of the stations you see, newest first."""
+    async with runtime.db.read() as session:
+        return await service.list_roadside_calls(
+            session, user, status=status, offset=max(offset, 0), limit=min(max(limit, 1), 200)
+        )
+
+
+@roadside_router.get("/{call_id}", response_model=RoadsideCallPublic)
+async def get_roadside_call(
+    runtime: RuntimeDep, call_id: uuid.UUID, user: CurrentUser
+) -> RoadsideCallPublic:
+    """One roadside call with its times and the repair order it became."""
+    async with runtime.db.read() as session:
+        return await service.get_roadside_call(session, user, call_id)
+
+
+async def _call_answer(
+    runtime: RuntimeDep, user: Principal, call_id: uuid.UUID
+) -> RoadsideCallPublic:
+    async with runtime.db.read() as session:
+        return await service.get_roadside_call(session, user, call_id)
+
+
+@roadside_router.post("/{call_id}/dispatch", response_model=RoadsideCallPublic)
+async def dispatch_roadside(
+    runtime: RuntimeDep,
+    call_id: uuid.UUID,
+    data: RoadsideDispatch,
+    user: Principal = Depends(foreman),
+) -> RoadsideCallPublic:
+    """Send a technician out with a service vehicle (the time is recorded)."""
+    async with runtime.unit_of_work() as uow:
+        await service.dispatch_roadside(uow, user, call_id, data)
+    return await _call_answer(runtime, user, call_id)
+
+
+@roadside_router.post("/{call_id}/arrival", response_model=RoadsideCallPublic)
+async def roadside_arrival(
+    runtime: RuntimeDep,
+    call_id: uuid.UUID,
+    data: RoadsideStep,
+    user: Principal = Depends(roadside_crew),
+) -> RoadsideCallPublic:
+    """The technician reached the car."""
+    async with runtime.unit_of_work() as uow:
+        await service.roadside_arrival(uow, user, call_id, data)
+    return await _call_answer(runtime, user, call_id)
+
+
+@roadside_router.post("/{call_id}/finish", response_model=RoadsideCallPublic)
+async def finish_roadside(
+    runtime: RuntimeDep,
+    call_id: uuid.UUID,
+    data: RoadsideFinish,
+    user: Principal = Depends(roadside_crew),
+) -> RoadsideCallPublic:
+    """Fixed on the spot, or towed in; a towed-in car continues as the repair order reception
+    opens for it (matched by VIN or plate on ``order.created``)."""
+    async with runtime.unit_of_work() as uow:
+        await service.finish_roadside(uow, user, call_id, data)
+    return await _call_answer(runtime, user, call_id)

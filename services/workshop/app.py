@@ -8,6 +8,7 @@ from services.workshop.api import (
     board_router,
     orders_router,
     resources_router,
+    roadside_router,
     router,
     technicians_router,
 )
@@ -20,10 +21,20 @@ from shared.contracts import events
 definition = ServiceDefinition(
     name="workshop",
     port=8002,
-    title="Workshop — dispatch board, clocking, findings, final inspection, comebacks, KPIs",
+    title=(
+        "Workshop — dispatch board, clocking, findings, final inspection, comebacks, KPIs, "
+        "roadside assistance"
+    ),
     metadata=WorkshopTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
-    routers=[router, orders_router, board_router, technicians_router, resources_router],
+    routers=[
+        router,
+        orders_router,
+        board_router,
+        technicians_router,
+        resources_router,
+        roadside_router,
+    ],
     consumer=consumer,
     publishes=[
         events.ItemRequested,

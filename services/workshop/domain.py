@@ -27,6 +27,23 @@ class JobStatus(StrEnum):
     DONE = "done"
 
 
+class RoadsideStatus(StrEnum):
+    """A breakdown call (外出救援) from the phone call to the car fixed or towed in."""
+
+    RECEIVED = "received"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    FIXED_ON_SITE = "fixed_on_site"
+    TOWED_IN = "towed_in"
+    #: towed in and a repair order opened for it: the work goes on as workshop jobs
+    REPAIR_ORDER = "repair_order"
+
+
+class RoadsideOutcome(StrEnum):
+    FIXED_ON_SITE = "fixed_on_site"
+    TOWED_IN = "towed_in"
+
+
 class FindingStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -364,3 +381,35 @@ def period_bounds(day: date, period: str) -> tuple[date, date]:
     first = day.replace(day=1)
     next_month = (first + timedelta(days=32)).replace(day=1)
     return first, next_month - timedelta(days=1)
+
+
+# --- roadside assistance (外出救援) ------------------------------------------------------
+
+#: which state each step of a roadside call starts from
+ROADSIDE_STEPS = {
+    "dispatch": frozenset({RoadsideStatus.RECEIVED, RoadsideStatus.DISPATCHED}),
+    "arrival": frozenset({RoadsideStatus.DISPATCHED}),
+    "finish": frozenset({RoadsideStatus.ON_SITE}),
+}
+
+
+def roadside_refusal(status: RoadsideStatus, step: str) -> str | None:
+    """Why this step cannot be taken on a call in this state, or None."""
+    if status in ROADSIDE_STEPS[step]:
+        return None
+    return f"the call is {status.value}"
+
+
+def roadside_match(
+    call_vin: str | None, call_plate: str | None, vin: str, plate: str | None
+) -> bool:
+    """A towed-in car is the order's car when the VIN (or else the plate) is the same."""
+    if call_vin:
+        return call_vin.upper() == vin.upper()
+    return bool(call_plate and plate and call_plate.replace(" ", "") == plate.replace(" ", ""))
+
+
+def minutes_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() // 60)

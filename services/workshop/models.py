@@ -17,6 +17,8 @@ from services.workshop.domain import (
     FindingStatus,
     JobPartStatus,
     JobStatus,
+    RoadsideOutcome,
+    RoadsideStatus,
     WorkshopOrderStatus,
 )
 from shared.contracts.events import SuggestedLine
@@ -206,6 +208,33 @@ class Inspection(WorkshopTable, table=True):  # type: ignore[call-arg]
     road_test_note: str | None = Field(default=None, max_length=500)
     failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class RoadsideCall(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A breakdown call (外出救援): where, what, who went out with which vehicle, and when."""
+
+    __tablename__ = "roadside_call"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    caller_name: str = Field(max_length=120)
+    phone: str = Field(max_length=30)
+    vin: str | None = Field(default=None, max_length=17, index=True)
+    plate: str | None = Field(default=None, max_length=20)
+    location: str = Field(max_length=300)
+    symptom: str = Field(max_length=1000)
+    status: RoadsideStatus = Field(
+        default=RoadsideStatus.RECEIVED, sa_column=enum_column(RoadsideStatus, index=True)
+    )
+    received_by: str = Field(max_length=60)
+    received_at: datetime = Field(sa_column=utc_column())
+    technician_id: str | None = Field(default=None, max_length=60)
+    service_vehicle: str | None = Field(default=None, max_length=40)
+    dispatched_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    arrived_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    outcome_note: str | None = Field(default=None, max_length=1000)
+    order_id: uuid.UUID | None = Field(default=None, index=True)
 
 
 class JobPart(WorkshopTable, table=True):  # type: ignore[call-arg]
@@ -524,3 +553,73 @@ class KpisPublic(BaseModel):
     first_time_fix_rate: Decimal | None
     rework_count: int = pydantic.Field(description="jobs sent back by the final inspection")
     technicians: list[TechnicianHours]
+
+
+class RoadsideCallCreate(InputModel):
+    """A breakdown call taken by phone."""
+
+    station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
+    caller_name: str = pydantic.Field(min_length=1, max_length=120, examples=["张伟"])
+    phone: str = pydantic.Field(min_length=5, max_length=30, examples=["13800000001"])
+    vin: str | None = pydantic.Field(
+        default=None, min_length=17, max_length=17, examples=["LFV2A21K7G3000001"]
+    )
+    plate: str | None = pydantic.Field(default=None, max_length=20, examples=["京A12345"])
+    location: str = pydantic.Field(
+        min_length=1, max_length=300, examples=["京承高速 K23 northbound, hard shoulder"]
+    )
+    symptom: str = pydantic.Field(
+        min_length=1, max_length=1000, examples=["engine stalled, will not restart"]
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _identified(self) -> RoadsideCallCreate:
+        if not self.vin and not self.plate:
+            raise ValueError("give the car's vin or plate")
+        return self
+
+
+class RoadsideDispatch(InputModel):
+    technician_id: str = pydantic.Field(min_length=1, max_length=60, examples=["tech.bj01"])
+    service_vehicle: str = pydantic.Field(
+        min_length=1, max_length=40, examples=["京B-R0001 救援车"]
+    )
+
+
+class RoadsideStep(InputModel):
+    """When it happened (defaults to now)."""
+
+    at: AwareDatetime | None = None
+
+
+class RoadsideFinish(InputModel):
+    outcome: RoadsideOutcome
+    note: str | None = pydantic.Field(default=None, max_length=1000, examples=["fuel pump fuse"])
+    at: AwareDatetime | None = None
+
+
+class RoadsideCallPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    caller_name: str
+    phone: str
+    vin: str | None
+    plate: str | None
+    location: str
+    symptom: str
+    status: RoadsideStatus
+    received_by: str
+    received_at: datetime
+    technician_id: str | None
+    service_vehicle: str | None
+    dispatched_at: datetime | None
+    arrived_at: datetime | None
+    finished_at: datetime | None
+    outcome_note: str | None
+    order_id: uuid.UUID | None
+    response_minutes: int | None = pydantic.Field(description="from the call to arrival")
+
+
+class RoadsideCallsPublic(BaseModel):
+    data: list[RoadsideCallPublic]
+    count: int

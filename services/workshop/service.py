@@ -11,7 +11,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop import domain
-from services.workshop.domain import FindingStatus
+from services.workshop.domain import FindingStatus, RoadsideOutcome, RoadsideStatus
 from services.workshop.models import (
     AbsenceCreate,
     AbsencePublic,
@@ -43,6 +43,13 @@ from services.workshop.models import (
     KpisPublic,
     PartMovement,
     PartUsedPublic,
+    RoadsideCall,
+    RoadsideCallCreate,
+    RoadsideCallPublic,
+    RoadsideCallsPublic,
+    RoadsideDispatch,
+    RoadsideFinish,
+    RoadsideStep,
     Technician,
     TechnicianAbsence,
     TechnicianCreate,
@@ -90,7 +97,28 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
     uow.session.add(order)
     await uow.session.flush()
     await _add_jobs(uow, order, event.lines, now)
+    await _continue_roadside_call(uow.session, order, event.vehicle.plate)
     return order
+
+
+async def _continue_roadside_call(
+    session: AsyncSession, order: WorkshopOrder, plate: str | None
+) -> None:
+    """A car towed in by a roadside call continues as this repair order at the station."""
+    towed = (
+        await session.exec(
+            select(RoadsideCall)
+            .where(RoadsideCall.station_id == order.station_id)
+            .where(RoadsideCall.status == RoadsideStatus.TOWED_IN)
+            .order_by(col(RoadsideCall.finished_at).desc())
+        )
+    ).all()
+    for call in towed:
+        if domain.roadside_match(call.vin, call.plate, order.vin, plate):
+            call.status = RoadsideStatus.REPAIR_ORDER
+            call.order_id = order.order_id
+            session.add(call)
+            return
 
 
 def _check_part_quantities(lines: Sequence[events.OrderLine]) -> None:
@@ -1306,3 +1334,137 @@ async def kpis(
         rework_count=len(failures),
         technicians=per_technician,
     )
+
+
+# --- roadside assistance ----------------------------------------------------------------
+
+
+async def log_roadside_call(
+    uow: UnitOfWork, user: Principal, data: RoadsideCallCreate
+) -> RoadsideCall:
+    """A breakdown call is logged with where the car is and what it does (外出救援)."""
+    call = RoadsideCall(
+        station_id=user.acting_station(data.station_id),
+        caller_name=data.caller_name,
+        phone=data.phone,
+        vin=data.vin.upper() if data.vin else None,
+        plate=data.plate,
+        location=data.location,
+        symptom=data.symptom,
+        received_by=user.user_id,
+        received_at=utcnow(),
+    )
+    uow.session.add(call)
+    return call
+
+
+async def _call_for_step(
+    session: AsyncSession, user: Principal, call_id: uuid.UUID, step: str
+) -> RoadsideCall:
+    call = await get_visible(session, RoadsideCall, call_id, user, "roadside call")
+    locked = (
+        await session.exec(select(RoadsideCall).where(RoadsideCall.id == call.id).with_for_update())
+    ).one()
+    await session.refresh(locked)
+    refusal = domain.roadside_refusal(locked.status, step)
+    if refusal:
+        raise Conflict(f"cannot record the {step}: {refusal}")
+    if step != "dispatch" and user.role == Role.TECHNICIAN and locked.technician_id != user.user_id:
+        raise Conflict(f"the call was given to {locked.technician_id}")
+    return locked
+
+
+def _step_time(at: datetime | None, after: datetime | None) -> datetime:
+    now = utcnow()
+    moment = at or now
+    if moment > now + timedelta(minutes=1):
+        raise DomainError("the time cannot be in the future", field="at")
+    if after is not None and moment < after:
+        raise DomainError(f"the time is before the previous step ({after.isoformat()})", field="at")
+    return moment
+
+
+async def dispatch_roadside(
+    uow: UnitOfWork, user: Principal, call_id: uuid.UUID, data: RoadsideDispatch
+) -> RoadsideCall:
+    """The foreman sends a technician out with a service vehicle."""
+    call = await _call_for_step(uow.session, user, call_id, "dispatch")
+    technician = await uow.session.get(Technician, data.technician_id)
+    if technician is None or technician.station_id != call.station_id or not technician.active:
+        raise DomainError(
+            f"{data.technician_id} is not an active technician of station {call.station_id}",
+            field="technician_id",
+        )
+    running = await _open_entry(uow.session, technician.id)
+    if running is not None:
+        raise Conflict(f"{technician.id} is clocked on a job: they clock off before going out")
+    call.technician_id = technician.id
+    call.service_vehicle = data.service_vehicle
+    call.dispatched_at = utcnow()
+    call.status = RoadsideStatus.DISPATCHED
+    uow.session.add(call)
+    return call
+
+
+async def roadside_arrival(
+    uow: UnitOfWork, user: Principal, call_id: uuid.UUID, data: RoadsideStep
+) -> RoadsideCall:
+    """The technician reached the car."""
+    call = await _call_for_step(uow.session, user, call_id, "arrival")
+    call.arrived_at = _step_time(data.at, call.dispatched_at)
+    call.status = RoadsideStatus.ON_SITE
+    uow.session.add(call)
+    return call
+
+
+async def finish_roadside(
+    uow: UnitOfWork, user: Principal, call_id: uuid.UUID, data: RoadsideFinish
+) -> RoadsideCall:
+    """Fixed on the spot, or towed in: the towed car continues as a repair order when reception
+    opens one for it (linked on ``order.created``)."""
+    call = await _call_for_step(uow.session, user, call_id, "finish")
+    call.finished_at = _step_time(data.at, call.arrived_at)
+    call.outcome_note = data.note
+    call.status = (
+        RoadsideStatus.FIXED_ON_SITE
+        if data.outcome == RoadsideOutcome.FIXED_ON_SITE
+        else RoadsideStatus.TOWED_IN
+    )
+    uow.session.add(call)
+    return call
+
+
+def roadside_public(call: RoadsideCall) -> RoadsideCallPublic:
+    return RoadsideCallPublic.model_validate(
+        {
+            **call.model_dump(),
+            "response_minutes": domain.minutes_between(call.received_at, call.arrived_at),
+        }
+    )
+
+
+async def get_roadside_call(
+    session: AsyncSession, user: Principal, call_id: uuid.UUID
+) -> RoadsideCallPublic:
+    call = await get_visible(session, RoadsideCall, call_id, user, "roadside call")
+    return roadside_public(call)
+
+
+async def list_roadside_calls(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: RoadsideStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> RoadsideCallsPublic:
+    query = at_visible_stations(select(RoadsideCall), RoadsideCall.station_id, user)
+    if status is not None:
+        query = query.where(RoadsideCall.status == status)
+    count = await count_rows(session, query)
+    calls = (
+        await session.exec(
+            query.order_by(col(RoadsideCall.received_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return RoadsideCallsPublic(data=[roadside_public(c) for c in calls], count=count)

@@ -202,3 +202,26 @@ def test_kpi_period_is_the_day_or_its_month() -> None:
         date(2026, 12, 1),
         date(2026, 12, 31),
     )
+
+
+# --- roadside assistance ----------------------------------------------------------------
+
+
+def test_roadside_call_goes_dispatch_arrival_finish_in_that_order() -> None:
+    from services.workshop.domain import RoadsideStatus
+
+    assert domain.roadside_refusal(RoadsideStatus.RECEIVED, "dispatch") is None
+    assert domain.roadside_refusal(RoadsideStatus.DISPATCHED, "dispatch") is None  # re-send
+    assert domain.roadside_refusal(RoadsideStatus.DISPATCHED, "arrival") is None
+    assert domain.roadside_refusal(RoadsideStatus.ON_SITE, "finish") is None
+    assert domain.roadside_refusal(RoadsideStatus.RECEIVED, "finish") == "the call is received"
+    assert domain.roadside_refusal(RoadsideStatus.TOWED_IN, "dispatch") is not None
+
+
+def test_towed_in_car_is_matched_by_vin_else_by_plate() -> None:
+    assert domain.roadside_match("lfv2a21k7g3000001", None, "LFV2A21K7G3000001", None)
+    assert not domain.roadside_match(
+        "LFV2A21K7G3000002", "京A12345", "LFV2A21K7G3000001", "京A12345"
+    )
+    assert domain.roadside_match(None, "京A 12345", "LFV2A21K7G3000001", "京A12345")
+    assert not domain.roadside_match(None, None, "LFV2A21K7G3000001", None)

@@ -1,8 +1,8 @@
-"""jobs, technicians, dispatch, clocking, findings, inspections
+"""jobs, technicians, dispatch, clocking, findings, inspections, roadside
 
 Revision ID: workshop_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:06:17.999598
+Create Date: 2026-11-23 14:19:33.152598
 """
 
 import sqlalchemy as sa
@@ -30,6 +30,36 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("bay", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bay_station_id"), ["station_id"], unique=False)
+
+    op.create_table(
+        "roadside_call",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("station_id", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("caller_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("vin", sqlmodel.sql.sqltypes.AutoString(length=17), nullable=True),
+        sa.Column("plate", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("symptom", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("status", sa.String(30), nullable=False),
+        sa.Column("received_by", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("received_at", shared.db.UtcDateTime(), nullable=False),
+        sa.Column("technician_id", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+        sa.Column("service_vehicle", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("dispatched_at", shared.db.UtcDateTime(), nullable=True),
+        sa.Column("arrived_at", shared.db.UtcDateTime(), nullable=True),
+        sa.Column("finished_at", shared.db.UtcDateTime(), nullable=True),
+        sa.Column("outcome_note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+        sa.Column("order_id", sa.Uuid(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("roadside_call", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_roadside_call_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_roadside_call_station_id"), ["station_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_roadside_call_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_roadside_call_vin"), ["vin"], unique=False)
 
     op.create_table(
         "technician",
@@ -307,6 +337,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_technician_station_id"))
 
     op.drop_table("technician")
+    with op.batch_alter_table("roadside_call", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_roadside_call_vin"))
+        batch_op.drop_index(batch_op.f("ix_roadside_call_status"))
+        batch_op.drop_index(batch_op.f("ix_roadside_call_station_id"))
+        batch_op.drop_index(batch_op.f("ix_roadside_call_order_id"))
+
+    op.drop_table("roadside_call")
     with op.batch_alter_table("bay", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bay_station_id"))
 
