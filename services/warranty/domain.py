@@ -665,43 +665,45 @@ class ClaimKpis:
     rejection_rate: Decimal | None = None
 
 
-_DECIDED_APPROVED = {ClaimStatus.APPROVED, ClaimStatus.PAID, ClaimStatus.CHARGED_BACK}
+@dataclass(frozen=True)
+class Decision:
+    """One decision of the manufacturer on a submission (a claim rejected, corrected and
+    approved has two)."""
+
+    kind: AnswerKind
+    reason_code: str | None = None
 
 
-def claim_kpis(claims: Iterable[ClaimFigures]) -> ClaimKpis:
+def claim_kpis(claims: Iterable[ClaimFigures], decisions: Iterable[Decision]) -> ClaimKpis:
     """Claims sent to the manufacturer, how it decided, what it paid and how fast.
 
-    Rejection rate = rejected / decided (approved, partly approved or rejected); drafts are
-    not counted anywhere.
+    Decisions count every answer (so a rejection stays counted after the claim was corrected
+    and approved); rejection rate = rejections / decisions. Drafts are not counted.
     """
     kpis = ClaimKpis()
+    for decision in decisions:
+        if decision.kind == AnswerKind.APPROVED:
+            kpis.approved += 1
+        elif decision.kind == AnswerKind.PARTLY_APPROVED:
+            kpis.partly_approved += 1
+        elif decision.kind == AnswerKind.REJECTED:
+            kpis.rejected += 1
+            reason = decision.reason_code or "unknown"
+            kpis.rejected_by_reason[reason] = kpis.rejected_by_reason.get(reason, 0) + 1
     days: list[Decimal] = []
     for claim in claims:
         if claim.first_submitted_at is None:
             continue
+        status = ClaimStatus(claim.status)
         kpis.submitted += 1
         kpis.claimed_amount += claim.amount
-        status = ClaimStatus(claim.status)
-        if status == ClaimStatus.REJECTED:
-            kpis.rejected += 1
-            reason = claim.reason_code or "unknown"
-            kpis.rejected_by_reason[reason] = kpis.rejected_by_reason.get(reason, 0) + 1
-        elif status == ClaimStatus.PARTLY_APPROVED or (
-            status in _DECIDED_APPROVED
-            and claim.approved_amount is not None
-            and claim.approved_amount < claim.amount
-        ):
-            kpis.partly_approved += 1
-        elif status in _DECIDED_APPROVED:
-            kpis.approved += 1
-        if claim.approved_amount is not None:
+        if claim.approved_amount is not None and status != ClaimStatus.REJECTED:
             kpis.approved_amount += claim.approved_amount
         if status == ClaimStatus.PAID:
             kpis.paid += 1
+            kpis.paid_amount += claim.paid_amount or Decimal("0.00")
         if status == ClaimStatus.CHARGED_BACK:
             kpis.charged_back += 1
-        if claim.paid_amount is not None and status == ClaimStatus.PAID:
-            kpis.paid_amount += claim.paid_amount
         if claim.paid_at is not None:
             seconds = (claim.paid_at - claim.first_submitted_at).total_seconds()
             days.append(Decimal(str(seconds / 86_400)))

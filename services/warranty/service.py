@@ -1164,9 +1164,24 @@ async def claim_kpis(
         and (until is None or c.first_submitted_at.date() <= until)
     ]
     stations = sorted({c.station_id for c in claims} | set(user.visible_stations() or ()))
+    station_of = {c.id: c.station_id for c in claims}
+    answers = (
+        await session.exec(
+            select(ManufacturerAnswer).where(
+                ManufacturerAnswer.state == AnswerState.APPLIED,
+                col(ManufacturerAnswer.kind).in_(
+                    [AnswerKind.APPROVED, AnswerKind.PARTLY_APPROVED, AnswerKind.REJECTED]
+                ),
+                col(ManufacturerAnswer.claim_id).in_(list(station_of)),
+            )
+        )
+    ).all()
 
     def figures(scope: str, subset: list[WarrantyClaim]) -> KpisPublic:
-        return KpisPublic.model_validate({"scope": scope, **domain.claim_kpis(subset).__dict__})
+        ids = {c.id for c in subset}
+        decisions = [domain.Decision(a.kind, a.reason_code) for a in answers if a.claim_id in ids]
+        kpis = domain.claim_kpis(subset, decisions)
+        return KpisPublic.model_validate({"scope": scope, **kpis.__dict__})
 
     return KpiReportPublic(
         stations=[figures(s, [c for c in claims if c.station_id == s]) for s in stations],

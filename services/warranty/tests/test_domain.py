@@ -402,6 +402,7 @@ class Figures:
 
 def test_kpis_count_decisions_amounts_days_to_payment_and_rejection_rate() -> None:
     d = Decimal
+    decision = domain.Decision
     kpis = domain.claim_kpis(
         [
             Figures("draft", d("100"), first_submitted_at=None),
@@ -415,13 +416,19 @@ def test_kpis_count_decisions_amounts_days_to_payment_and_rejection_rate() -> No
             ),
             Figures("partly_approved", d("500"), d("400")),
             Figures("rejected", d("300"), reason_code="duplicate"),
-        ]
+        ],
+        [
+            decision(AnswerKind.REJECTED, "excessive_labour_hours"),  # the paid one, at first
+            decision(AnswerKind.APPROVED),
+            decision(AnswerKind.PARTLY_APPROVED),
+            decision(AnswerKind.REJECTED, "duplicate"),
+        ],
     )
-    assert (kpis.submitted, kpis.approved, kpis.partly_approved, kpis.rejected) == (4, 1, 1, 1)
-    assert kpis.rejected_by_reason == {"duplicate": 1}
+    assert (kpis.submitted, kpis.approved, kpis.partly_approved, kpis.rejected) == (4, 1, 1, 2)
+    assert kpis.rejected_by_reason == {"duplicate": 1, "excessive_labour_hours": 1}
     assert kpis.claimed_amount == d("1900")
     assert kpis.approved_amount == d("1400")
-    assert kpis.paid_amount == d("1000")
+    assert (kpis.paid, kpis.paid_amount) == (1, d("1000"))
     assert kpis.average_days_to_payment == d("10.0")
-    assert kpis.rejection_rate == d("0.3333")
-    assert domain.claim_kpis([]).rejection_rate is None
+    assert kpis.rejection_rate == d("0.5")
+    assert domain.claim_kpis([], []).rejection_rate is None
