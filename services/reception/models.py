@@ -402,6 +402,12 @@ class EstimateLineIn(InputModel):
 
 
 class EstimateIn(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [{"category": "maintenance", "packages": ["PKG-MINOR"], "car_wash": True}]
+        }
+    )
+
     station_id: str | None = pydantic.Field(
         default=None, description="defaults to the advisor's station"
     )
@@ -503,6 +509,14 @@ class RepairOrderCreate(EstimateIn):
 class OrderChange(InputModel):
     """What may change on a signed order: the promised time (with the reason told to the
     customer) and the progress marks. Lines change only through additional work."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "promised_at": "2026-12-01T10:00:00Z", "delay_reason": "零件晚到"}
+            ]
+        }
+    )
 
     version: int = pydantic.Field(ge=1, description="the version you read; a stale one is a 409")
     promised_at: AwareDatetime | None = None
@@ -658,9 +672,6 @@ class CheckInPublic(BaseModel):
     advisor_id: str
     damage_marks: list[DamageMarkPublic] = []
     last_known_mileage_km: int | None = None
-    open_campaigns: list[str] = pydantic.Field(
-        default=[], description="open recalls/campaigns for the VIN (needs CRM/warranty data)"
-    )
 
 
 # --- appointments -----------------------------------------------------------------------
@@ -703,11 +714,17 @@ class AppointmentCreate(InputModel):
 
 
 class AppointmentMove(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"version": 1, "starts_at": "2026-12-02T02:00:00Z"}]}
+    )
+
     version: int = pydantic.Field(ge=1)
     starts_at: AwareDatetime
 
 
 class AppointmentCancel(InputModel):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{"reason": "客户改期"}]})
+
     reason: str = pydantic.Field(min_length=1, max_length=500)
 
 
@@ -740,6 +757,8 @@ class AppointmentsPublic(BaseModel):
 
 
 class CapacitySet(InputModel):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{"hours": "6", "bays": 3}]})
+
     hours: Decimal = pydantic.Field(
         ge=0,
         le=200,
@@ -773,11 +792,41 @@ class FindingLineIn(InputModel):
 
 
 class FindingPricing(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {"kind": "labour", "code": "BRK-020"},
+                        {
+                            "kind": "part",
+                            "code": "5Q0615301",
+                            "description": "前刹车盘",
+                            "unit_price": "900",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     lines: list[FindingLineIn] = pydantic.Field(min_length=1)
 
 
 class FindingDecision(InputModel):
     """The customer's answer, recorded by the advisor who called (or via the link)."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "approved": False,
+                    "told_at": "2026-12-01T02:00:00Z",
+                    "workshop_told": "foreman.bj01",
+                }
+            ]
+        }
+    )
 
     approved: bool
     told_at: AwareDatetime | None = pydantic.Field(
@@ -792,6 +841,8 @@ class FindingDecision(InputModel):
 
 
 class LinkDecision(InputModel):
+    model_config = pydantic.ConfigDict(json_schema_extra={"examples": [{"approved": True}]})
+
     approved: bool
 
 
@@ -846,12 +897,20 @@ class CustomerFindingView(BaseModel):
 
 
 class DiscountRequest(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"amount": "40.00", "reason": "会员折扣", "version": 1}]}
+    )
+
     amount: Decimal = pydantic.Field(ge=0, max_digits=12, decimal_places=2)
     reason: str = pydantic.Field(min_length=1, max_length=500)
     version: int = pydantic.Field(ge=1)
 
 
 class DiscountDecision(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"approved": True, "version": 2}]}
+    )
+
     approved: bool
     version: int = pydantic.Field(ge=1)
 
@@ -901,6 +960,10 @@ class SettlementPublic(BaseModel):
 
 
 class DeliveryCreate(InputModel):
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"customer_accepted": True, "next_service_km": 52000}]}
+    )
+
     next_service_km: int | None = pydantic.Field(default=None, ge=0)
     next_service_date: datetime | None = None
     customer_accepted: bool = pydantic.Field(

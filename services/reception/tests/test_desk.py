@@ -777,3 +777,26 @@ async def test_cars_ready_for_pickup_listed_after_vehicle_completed(
     assert [entry["id"] for entry in ready["data"]] == [order["id"]]
     printed = await reception.client.get(f"/repair-orders/{order['id']}/document", headers=ADVISOR)
     assert printed.status_code == 200 and order["order_no"] in printed.text
+
+
+async def test_openapi_shows_every_endpoint_with_examples(reception: ServiceHarness) -> None:
+    spec = (await reception.client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path in (
+        "/estimates",
+        "/repair-orders/{order_id}",
+        "/check-ins",
+        "/appointments",
+        "/additional-work/{finding_id}/decision",
+        "/approvals/{token}",
+        "/repair-orders/{order_id}/payments",
+        "/board/{which}",
+    ):
+        assert path in paths, path
+    schemas = spec["components"]["schemas"]
+    for operation in (op for item in paths.values() for op in item.values()):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is None:
+            continue
+        name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert schemas[name].get("examples"), f"{name} has no example"
