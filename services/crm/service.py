@@ -80,6 +80,7 @@ from services.crm.models import (
     Vehicle,
     Visit,
 )
+from services.crm.settings import followup_policy
 from shared.auth import Principal
 from shared.contracts import events
 from shared.db import utcnow
@@ -218,7 +219,7 @@ async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> 
     visit.advisor_id = visit.advisor_id or event.advisor_id
     session.add(visit)
 
-    policy = domain.policy_for(visit.station_id)
+    policy = followup_policy(visit.station_id)
     existing = set(
         (await session.exec(select(FollowUp.kind).where(FollowUp.order_id == event.order_id))).all()
     )
@@ -879,7 +880,7 @@ async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
         kind=FollowUpKind.SERVICE_DUE,
         opens_at=now,
         due_at=now + domain.SECOND_FOLLOWUP_DUE_WITHIN,
-        expires_at=now + timedelta(days=domain.policy_for(reminder.station_id).expires_after_days),
+        expires_at=now + timedelta(days=followup_policy(reminder.station_id).expires_after_days),
         vin=reminder.vin,
         status=FollowUpStatus.OPEN,
         created_at=now,

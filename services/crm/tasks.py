@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 
 from services.crm import service
+from services.crm.settings import check_followup_policies
 from shared.app import Runtime
 from shared.outbox import UnitOfWork
 from shared.scheduler import TaskScheduler, task_payload
@@ -55,7 +56,9 @@ async def close_contact_month(uow: UnitOfWork, task: ScheduledTask) -> None:
 
 
 async def plan_contact_months(runtime: Runtime) -> None:
-    """On start: make sure this month's contact plan will be closed (replicas race safely)."""
+    """On start: check the follow-up policies, and make sure this month's contact plan will
+    be closed (replicas race safely)."""
+    check_followup_policies()
     try:
         async with runtime.db.transaction() as session:
             await service.plan_contact_month(session)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
 from sqlmodel import select
 
+from services.crm import settings
 from services.crm.models import Complaint, FollowUp, FollowUpKind, FollowUpStatus
 from services.crm.tests.helpers import emitted, manual_clock, run_due
 from services.crm.tests.test_customer_files import order_created, vehicle_delivered
@@ -237,3 +240,34 @@ async def test_another_stations_call_is_404(crm) -> None:
         bad = await outcome(crm, call.id, outcome="maybe")
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"][-1] == "outcome"
+
+
+async def test_followup_window_and_expiry_are_configurable_per_station(crm, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "CRM_FOLLOWUP_POLICIES",
+        '{"bj01": {"opens_after_hours": 24, "due_within_working_days": 3,'
+        ' "expires_after_days": 5}}',
+    )
+    monkeypatch.setenv("CRM_FOLLOWUP_EXPIRES_AFTER_DAYS", "6")
+    settings.crm_settings.cache_clear()
+    try:
+        assert settings.followup_policy("sh01").expires_after_days == 6
+        with manual_clock(DELIVERED):
+            order_id = await delivered_order(crm)
+            call = await call_of(crm, order_id)
+        assert call.opens_at == DELIVERED + timedelta(hours=24)
+        assert call.expires_at == DELIVERED + timedelta(days=5)
+        assert call.due_at == datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # end of Thu, Beijing
+
+        monkeypatch.setenv("CRM_FOLLOWUP_POLICIES", '{"bj01": {"due_within_hours": 0}}')
+        settings.crm_settings.cache_clear()
+        with pytest.raises(ValidationError):
+            settings.check_followup_policies()
+        monkeypatch.setenv("CRM_FOLLOWUP_POLICIES", '{"bj01": {"opens_after_hours": 80}}')
+        settings.crm_settings.cache_clear()
+        with pytest.raises(ValueError, match="bj01"):
+            settings.check_followup_policies()
+    finally:
+        monkeypatch.delenv("CRM_FOLLOWUP_POLICIES")
+        monkeypatch.delenv("CRM_FOLLOWUP_EXPIRES_AFTER_DAYS")
+        settings.crm_settings.cache_clear()
