@@ -116,11 +116,14 @@ async def policy_in_force(
 async def create_policy(session: AsyncSession, data: PolicyCreate) -> PolicyPublic:
     """A new version of a make's (or model's) policy, valid from its date onwards; claims
     for repairs before that date are still judged by the version then in force."""
-    scope = data.model or WILDCARD
+    scope = (data.model or WILDCARD).casefold()
     versions = (
         await session.exec(
             select(WarrantyPolicy)
-            .where(WarrantyPolicy.make == data.make, WarrantyPolicy.scope_key == scope)
+            .where(
+                func.lower(WarrantyPolicy.make) == data.make.casefold(),
+                WarrantyPolicy.scope_key == scope,
+            )
             .order_by(col(WarrantyPolicy.version).desc())
             .with_for_update()
         )
@@ -132,8 +135,9 @@ async def create_policy(session: AsyncSession, data: PolicyCreate) -> PolicyPubl
             field="valid_from",
         )
     row = WarrantyPolicy(
-        make=data.make,
-        model=data.model,
+        # the make and model as first published: "faw-vw" is a new version of "FAW-VW"
+        make=versions[0].make if versions else data.make,
+        model=versions[0].model if versions else data.model,
         scope_key=scope,
         version=(versions[0].version + 1) if versions else 1,
         valid_from=data.valid_from,

@@ -391,8 +391,30 @@ async def test_new_policy_version_applies_from_its_date_and_older_repairs_keep_t
     assert (
         await warranty.client.post("/policies", headers=auth_headers("advisor.bj01"), json={})
     ).status_code == 403
+    sagitar = await warranty.client.post(
+        "/policies",
+        headers=auth_headers("group.manager"),
+        json={
+            "make": "faw-vw",
+            "model": "Sagitar",
+            "valid_from": "2026-01-01",
+            "terms": {"basic": {"months": 48, "km": 120000}},
+        },
+    )
+    assert (sagitar.json()["make"], sagitar.json()["version"]) == ("faw-vw", 1)
+    magotan = await warranty.client.post(
+        "/policies",
+        headers=auth_headers("group.manager"),
+        json={"make": "faw-vw", "valid_from": "2026-04-01", "terms": {"basic": {"months": 36}}},
+    )
+    assert (magotan.json()["make"], magotan.json()["version"]) == ("FAW-VW", 3)
     listed = await warranty.client.get("/policies?make=faw-vw", headers=ADMIN)
-    assert [p["version"] for p in listed.json()["data"]] == [1, 2]
+    assert [(p["model"], p["version"]) for p in listed.json()["data"]] == [
+        (None, 1),
+        (None, 2),
+        (None, 3),
+        ("Sagitar", 1),
+    ]
 
 
 # --- vehicle.completed: the draft -------------------------------------------------------
