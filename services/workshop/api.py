@@ -38,12 +38,13 @@ from services.workshop.models import (
     TechnicianCreate,
     TechnicianPublic,
     TechniciansPublic,
+    WorkshopOrderPublic,
 )
 from shared.app import RuntimeDep
 from shared.auth import CurrentUser, Principal, Role, require_role
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-orders_router = APIRouter(prefix="/orders", tags=["final inspection"])
+orders_router = APIRouter(prefix="/orders", tags=["orders", "final inspection"])
 board_router = APIRouter(tags=["dispatch board", "KPIs"])
 technicians_router = APIRouter(prefix="/technicians", tags=["technicians"])
 resources_router = APIRouter(tags=["resources"])
@@ -193,6 +194,16 @@ async def inspect_order(
     async with runtime.unit_of_work() as uow:
         inspection = await service.inspect_order(uow, user, order_id, data)
     return InspectionPublic.model_validate(inspection.model_dump())
+
+
+@orders_router.get("/{order_id}", response_model=WorkshopOrderPublic)
+async def get_order(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
+) -> WorkshopOrderPublic:
+    """The order in the workshop: its jobs, its final inspection, and the earlier order and
+    technician it is a comeback of."""
+    async with runtime.db.read() as session:
+        return await service.get_order(session, user, order_id)
 
 
 @orders_router.get("/{order_id}/inspections", response_model=list[InspectionPublic])

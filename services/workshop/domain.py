@@ -25,6 +25,8 @@ class JobStatus(StrEnum):
     WAITING_FOR_APPROVAL = "waiting_for_approval"
     IN_INSPECTION = "in_inspection"
     DONE = "done"
+    #: the order was cancelled before the job was done: off the board
+    CANCELLED = "cancelled"
 
 
 class RoadsideStatus(StrEnum):
@@ -59,6 +61,7 @@ class JobPartStatus(StrEnum):
 class WorkshopOrderStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"
 
 
 #: a technician finishes a job dispatched to a team, once its parts are there (§5: 派工, 领料)
@@ -70,7 +73,7 @@ CLOCKABLE = frozenset({JobStatus.DISPATCHED, JobStatus.PAUSED})
 #: a finding is reported on a job being worked on
 FINDING_ALLOWED = frozenset({JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED})
 #: jobs still on the board (not done)
-OPEN_STATUSES = frozenset(set(JobStatus) - {JobStatus.DONE})
+OPEN_STATUSES = frozenset(set(JobStatus) - {JobStatus.DONE, JobStatus.CANCELLED})
 #: major systems whose work gets a final inspection (process §6: 竣工检验)
 INSPECTED_SYSTEMS = frozenset({"engine", "gearbox", "brakes", "steering"})
 SKILLS = ("mechanical", "electrical", "body", "paint", "diagnosis")
@@ -281,6 +284,8 @@ def clock_on_refusal(
         return "the job waits for the customer's approval of a finding"
     if status in (JobStatus.DONE, JobStatus.IN_INSPECTION):
         return "the job is finished"
+    if status == JobStatus.CANCELLED:
+        return "the order was cancelled"
     if status == JobStatus.IN_PROGRESS:
         return f"{dispatched_to} is clocked on it already"
     if status not in CLOCKABLE:

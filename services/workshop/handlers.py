@@ -15,6 +15,11 @@ async def on_order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     await service.order_created(uow, event)
 
 
+@consumer.handles(events.OrderCancelled)
+async def on_order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> None:
+    await service.order_cancelled(uow, event)
+
+
 @consumer.handles(events.ItemReserved)
 async def on_item_reserved(uow: UnitOfWork, event: events.ItemReserved) -> None:
     await service.item_reserved(uow, event)

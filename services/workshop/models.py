@@ -508,6 +508,25 @@ class CapacityPublic(BaseModel):
     technicians: int
 
 
+class WorkshopOrderPublic(BaseModel):
+    """An order as the workshop follows it, from ``order.created`` to ``vehicle.completed``."""
+
+    order_id: uuid.UUID
+    station_id: str
+    order_no: str
+    vin: str
+    complaint: str
+    promised_at: datetime | None
+    status: WorkshopOrderStatus
+    inspection_required: bool
+    comeback_of: uuid.UUID | None = pydantic.Field(description="the earlier order it came back on")
+    comeback_technician_id: str | None
+    inspection_id: uuid.UUID | None
+    received_at: datetime
+    completed_at: datetime | None
+    jobs: list[JobPublic]
+
+
 class BoardColumn(BaseModel):
     status: JobStatus
     count: int

@@ -57,6 +57,7 @@ from services.workshop.models import (
     TechnicianPublic,
     TechniciansPublic,
     WorkshopOrder,
+    WorkshopOrderPublic,
     WorkshopOrderStatus,
 )
 from services.workshop.settings import workshop_settings
@@ -218,6 +219,25 @@ async def _main_technician(session: AsyncSession, order_id: uuid.UUID) -> str | 
         if job.technician_id:
             hours[job.technician_id] = hours.get(job.technician_id, Decimal("0")) + job.sold_hours
     return max(hours, key=lambda t: hours[t]) if hours else None
+
+
+async def order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> None:
+    """The customer withdrew the order: its unfinished jobs leave the board, clocks stop."""
+    order = await uow.session.get(WorkshopOrder, event.order_id)
+    if order is None or order.status != WorkshopOrderStatus.OPEN:
+        return  # unknown here, or completed / cancelled already
+    order = await _locked_order(uow.session, order.order_id)
+    now = utcnow()
+    jobs = (await uow.session.exec(select(Job).where(Job.order_id == order.order_id))).all()
+    for job in jobs:
+        if job.status in domain.OPEN_STATUSES:
+            await _close_entries(uow.session, job, now, "order cancelled")
+            job.status = JobStatus.CANCELLED
+            job.waiting_reason = f"order cancelled: {event.reason}"[:500]
+            job.version += 1
+            uow.session.add(job)
+    order.status = WorkshopOrderStatus.CANCELLED
+    uow.session.add(order)
 
 
 async def item_reserved(uow: UnitOfWork, event: events.ItemReserved) -> None:
@@ -920,6 +940,22 @@ async def inspect_order(
     return inspection
 
 
+async def get_order(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> WorkshopOrderPublic:
+    order = await get_visible(session, WorkshopOrder, order_id, user, "order")
+    jobs = (
+        await session.exec(
+            select(Job)
+            .where(Job.order_id == order.order_id)
+            .order_by(col(Job.created_at), col(Job.operation_code))
+        )
+    ).all()
+    return WorkshopOrderPublic.model_validate(
+        {**order.model_dump(), "jobs": await _publics(session, jobs)}
+    )
+
+
 async def list_inspections(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> list[InspectionPublic]:
@@ -1095,7 +1131,7 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
     columns = [
         BoardColumn.model_construct(status=status, count=0, jobs=[])
         for status in JobStatus
-        if status != JobStatus.DONE
+        if status in domain.OPEN_STATUSES
     ]
     by_status = {column.status: column for column in columns}
     for job in jobs:

@@ -381,3 +381,49 @@ async def test_job_list_filters_by_order_and_status(workshop) -> None:
     assert of_second["count"] == 1
     assert of_second["data"][0]["operation_code"] == "DIAG-01"
     assert of_second["data"][0]["status"] == "ready"
+
+
+# --- cancellation and the order view ----------------------------------------------------
+
+
+async def test_cancelled_order_takes_its_unfinished_jobs_off_the_board(workshop) -> None:
+    wipers = labour_line("WIP-001", "0.2", major_system=None)
+    diagnosis = labour_line("DIAG-01", "0.5", major_system=None)
+    event = order_created(wipers, diagnosis)
+    await workshop.publish(event)
+    diag_job, wiper_job = await jobs_of(workshop, event.order_id)
+    await dispatch(workshop, diag_job.id)
+    assert (await complete(workshop, diag_job.id, "0.5")).status_code == 200
+    await dispatch(workshop, wiper_job.id)
+    await workshop.client.post(f"/jobs/{wiper_job.id}/clock-on", headers=auth_headers("tech.bj01"))
+    await workshop.publish(events.OrderCancelled(order_id=event.order_id, reason="customer left"))
+
+    done, cancelled = await jobs_of(workshop, event.order_id)
+    assert done.status == JobStatus.DONE
+    assert cancelled.status == JobStatus.CANCELLED
+    assert cancelled.waiting_reason == "order cancelled: customer left"
+    board = (await workshop.client.get("/board", headers=auth_headers("foreman.bj01"))).json()
+    assert sum(c["count"] for c in board["columns"]) == 0
+    refused = await workshop.client.post(
+        f"/jobs/{wiper_job.id}/clock-on", headers=auth_headers("tech.bj01")
+    )
+    assert refused.status_code == 409
+    order = await workshop.client.get(
+        f"/orders/{event.order_id}", headers=auth_headers("foreman.bj01")
+    )
+    assert order.json()["status"] == "cancelled"
+    assert await outbox(workshop, "vehicle.completed") == []
+
+
+async def test_order_view_shows_its_jobs_and_is_per_station(workshop) -> None:
+    event = order_created()
+    await workshop.publish(event)
+    own = await workshop.client.get(f"/orders/{event.order_id}", headers=auth_headers("tech.bj01"))
+    assert own.status_code == 200
+    assert own.json()["order_no"] == event.order_no
+    assert [j["operation_code"] for j in own.json()["jobs"]] == ["BRK-010"]
+    assert own.json()["comeback_of"] is None
+    other = await workshop.client.get(
+        f"/orders/{event.order_id}", headers=auth_headers("foreman.sh01")
+    )
+    assert other.status_code == 404

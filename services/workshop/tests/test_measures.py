@@ -152,6 +152,10 @@ async def test_comeback_within_the_window_is_linked_to_the_original_order_and_te
     linked = await order_of(workshop, back.order_id)
     assert linked.comeback_of == first.order_id
     assert linked.comeback_technician_id == "tech.bj01.2"
+    shown = await workshop.client.get(
+        f"/orders/{back.order_id}", headers=auth_headers("foreman.bj01")
+    )
+    assert shown.json()["comeback_of"] == str(first.order_id)
     for job in await jobs_of(workshop, back.order_id):
         await finish_dispatched(workshop, job.id)
     vehicles = await outbox(workshop, "vehicle.completed")
