@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -114,6 +114,19 @@ def mileage_problem(
         f"mileage {mileage_km} km is below the last known {last_known_km} km; "
         "give a correction note if the odometer was replaced or the last reading was wrong"
     )
+
+
+def maintenance_due(
+    mileage_km: int, today: date, next_km: int | None, next_date: date | None
+) -> str | None:
+    """Due maintenance to recommend at check-in: the next service date or mileage given at
+    the last delivery has been reached (process §2)."""
+    reasons = []
+    if next_km is not None and mileage_km >= next_km:
+        reasons.append(f"mileage {mileage_km} km reached the next service at {next_km} km")
+    if next_date is not None and today >= next_date:
+        reasons.append(f"the next service was due on {next_date.isoformat()}")
+    return "maintenance due: " + "; ".join(reasons) if reasons else None
 
 
 class InspectedLine(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -222,6 +222,8 @@ class RepairOrder(ReceptionTable, table=True):  # type: ignore[call-arg]
     created_at: datetime = Field(sa_column=utc_column())
     completed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     delivered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    next_service_km: int | None = None
+    next_service_date: date | None = None
     version: int = 1
 
 
@@ -587,6 +589,8 @@ class RepairOrderPublic(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     delivered_at: datetime | None
+    next_service_km: int | None
+    next_service_date: date | None
     version: int
     lines: list[OrderLinePublic] = []
 
@@ -672,6 +676,10 @@ class CheckInPublic(BaseModel):
     advisor_id: str
     damage_marks: list[DamageMarkPublic] = []
     last_known_mileage_km: int | None = None
+    history: list[str] = pydantic.Field(default=[], description="earlier visits of the VIN")
+    recommendations: list[str] = pydantic.Field(
+        default=[], description="due maintenance from the last delivery's next service"
+    )
 
 
 # --- appointments -----------------------------------------------------------------------

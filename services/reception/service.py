@@ -676,22 +676,44 @@ async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate)
 async def get_check_in(
     session: AsyncSession, user: Principal, check_in_id: uuid.UUID
 ) -> CheckInPublic:
+    """The sheet, with the vehicle's earlier visits and the maintenance now due."""
     check_in = await get_visible(session, CheckIn, check_in_id, user, "check-in sheet")
     marks = (
         await session.exec(select(DamageMark).where(DamageMark.check_in_id == check_in.id))
     ).all()
     earlier = (
         await session.exec(
-            select(func.max(RepairOrder.mileage_km)).where(
-                RepairOrder.vin == check_in.vin, col(RepairOrder.created_at) <= check_in.started_at
+            select(RepairOrder)
+            .where(
+                RepairOrder.vin == check_in.vin,
+                col(RepairOrder.created_at) <= check_in.started_at,
             )
+            .order_by(col(RepairOrder.created_at).desc())
         )
-    ).one()
+    ).all()
+    history = [
+        f"{o.created_at.astimezone(STATION_TZ).date().isoformat()} {o.order_no} "
+        f"{o.mileage_km} km: {o.complaint}"
+        for o in earlier
+    ]
+    last_delivered = next((o for o in earlier if o.status == OrderStatus.DELIVERED), None)
+    recommendations = []
+    if last_delivered is not None:
+        due = domain.maintenance_due(
+            check_in.mileage_km,
+            check_in.started_at.astimezone(STATION_TZ).date(),
+            last_delivered.next_service_km,
+            last_delivered.next_service_date,
+        )
+        if due:
+            recommendations.append(due)
     return CheckInPublic.model_validate(
         {
             **check_in.model_dump(),
             "damage_marks": [DamageMarkPublic.model_validate(m.model_dump()) for m in marks],
-            "last_known_mileage_km": earlier,
+            "last_known_mileage_km": max((o.mileage_km for o in earlier), default=None),
+            "history": history,
+            "recommendations": recommendations,
         }
     )
 
@@ -1576,6 +1598,7 @@ async def deliver(
     when, km = next_service(order, data, now)
     order.status = OrderStatus.DELIVERED
     order.delivered_at = now
+    order.next_service_km, order.next_service_date = km, when
     order.version += 1
     uow.session.add(order)
     uow.emit(

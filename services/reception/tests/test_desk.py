@@ -308,6 +308,30 @@ async def test_order_from_the_check_in_sheet_takes_its_mileage_and_fuel(
     assert created["fuel_level"] == "1/2" and created["check_in_id"] == sheet["id"]
 
 
+async def test_check_in_shows_the_service_history_and_due_maintenance(
+    reception: ServiceHarness,
+) -> None:
+    order = await open_order(reception)
+    await complete(reception, order)
+    url = f"/repair-orders/{order['id']}"
+    await reception.client.post(
+        f"{url}/payments", json={"method": "cash", "amount": "840"}, headers=CASHIER
+    )
+    delivered = await reception.client.post(
+        f"{url}/delivery",
+        json={"customer_accepted": True, "next_service_km": 45000},
+        headers=ADVISOR,
+    )
+    assert delivered.json()["next_service_km"] == 45000
+    sheet = (
+        await reception.client.post(
+            "/check-ins", json=check_in_body(mileage_km=46000), headers=ADVISOR
+        )
+    ).json()
+    assert len(sheet["history"]) == 1 and order["order_no"] in sheet["history"][0]
+    assert "45000" in sheet["recommendations"][0]
+
+
 # --- additional work --------------------------------------------------------------------
 
 

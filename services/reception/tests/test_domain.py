@@ -190,3 +190,10 @@ def test_settlement_without_workshop_lists_charges_the_agreed_lines() -> None:
 def test_discount_above_the_advisors_allowance_goes_to_the_supervisor() -> None:
     assert not domain.discount_needs_manager(Decimal("50"), Decimal("1000"))
     assert domain.discount_needs_manager(Decimal("50.01"), Decimal("1000"))
+
+
+def test_due_maintenance_recommended_when_the_next_service_is_reached() -> None:
+    today = T0.date()
+    assert domain.maintenance_due(46000, today, 45000, None) is not None
+    assert domain.maintenance_due(44000, today, 45000, today) is not None
+    assert domain.maintenance_due(44000, today, 45000, today + timedelta(days=1)) is None

@@ -2,7 +2,7 @@
 
 Revision ID: reception_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:12:43.318685
+Create Date: 2026-11-23 14:21:55.227708
 """
 
 import sqlalchemy as sa
@@ -144,6 +144,8 @@ def upgrade() -> None:
         sa.Column("created_at", shared.db.UtcDateTime(), nullable=False),
         sa.Column("completed_at", shared.db.UtcDateTime(), nullable=True),
         sa.Column("delivered_at", shared.db.UtcDateTime(), nullable=True),
+        sa.Column("next_service_km", sa.Integer(), nullable=True),
+        sa.Column("next_service_date", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("order_no"),
