@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
+from services.warranty.app import definition
 from services.warranty.manufacturer import Behaviour, Plan
 from services.warranty.models import (
     ClaimLine,
@@ -24,7 +26,7 @@ from shared.contracts import events
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import LineKind, PayType
 from shared.tables import OutboxMessage
-from shared.testing import ServiceHarness, auth_headers
+from shared.testing import ServiceHarness, auth_headers, run_service
 
 VIN = "LFV2A21K7G3000001"
 #: when the repair order was signed (the envelope's occurred_at): coverage is judged then
@@ -844,3 +846,11 @@ async def test_routes_are_documented_with_examples(warranty) -> None:
     schemas = spec["components"]["schemas"]
     for name in ("ClaimUpdate", "ClaimSubmit", "PolicyCreate", "CoverageCheckRequest"):
         assert schemas[name].get("examples"), name
+
+
+async def test_service_started_with_demo_data_has_the_demo_makes_policies(
+    tmp_path: Path, driven
+) -> None:
+    async with run_service(definition, tmp_path / "demo", seed_demo_data=True) as harness:
+        listed = (await harness.client.get("/policies", headers=ADMIN)).json()
+    assert {p["make"] for p in listed["data"]} == {"FAW-VW", "Buick"}
