@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime
@@ -41,6 +41,7 @@ from services.crm.models import (
     FollowUpOutcome,
     FollowUpsPublic,
     FollowUpStatus,
+    FollowUpSummary,
     OpenCampaignsPublic,
     OutreachPublic,
     ReminderState,
@@ -48,6 +49,7 @@ from services.crm.models import (
 )
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
+from shared.db import utcnow
 from shared.errors import DomainError
 
 customers = APIRouter(prefix="/customers", tags=["customer files"])
@@ -205,6 +207,25 @@ async def list_followups(
             offset=_offset(offset),
             limit=_limit(limit),
         )
+
+
+@followups.get("/summary", response_model=FollowUpSummary)
+async def followup_summary(
+    runtime: RuntimeDep,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    user: Principal = Depends(managers),
+) -> FollowUpSummary:
+    """Follow-up results per station for the managers' weekly summary (default: the last
+    7 days): 72-hour calls done in time (KPI), expired, unreachable, (dis)satisfied,
+    escalations and complaints."""
+    end = _utc(until, "until") or utcnow()
+    try:
+        start = _utc(since, "since") or end - timedelta(days=7)
+    except OverflowError as exc:
+        raise DomainError("until is too early", field="until") from exc
+    async with runtime.db.read() as session:
+        return await service.followup_summary(session, user, start, end)
 
 
 @followups.get("/{followup_id}", response_model=FollowUpDetailPublic)

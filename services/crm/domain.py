@@ -366,3 +366,10 @@ def month_bounds(label: str, zone: ZoneInfo = STATION_TIMEZONE) -> tuple[datetim
     start = datetime(year, month, 1, tzinfo=zone)
     end = datetime(year + (month == 12), 1 if month == 12 else month + 1, 1, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def completion_rate(done: int, due: int) -> Decimal | None:
+    """Share of follow-up calls done within their window (KPI: completion within 72 h)."""
+    if due == 0:
+        return None
+    return (Decimal(done) / due).quantize(Decimal("0.0001"))

@@ -916,6 +916,27 @@ class ChurnReport(BaseModel):
     data: list[ChurnRow]
 
 
+class FollowUpSummaryRow(BaseModel):
+    station_id: str
+    first_calls_due: int = pydantic.Field(description="72h calls whose deadline fell in the period")
+    done_in_time: int
+    completion_in_time: Decimal | None = pydantic.Field(description="done in time / due (KPI)")
+    expired: int
+    unreachable: int
+    satisfied: int
+    dissatisfied: int
+    escalated: int
+    complaints_opened: int
+    complaints_answered: int
+    complaints_accepted: int
+
+
+class FollowUpSummary(BaseModel):
+    since: datetime
+    until: datetime
+    data: list[FollowUpSummaryRow]
+
+
 class FollowUpsPublic(BaseModel):
     data: list[FollowUpPublic]
     count: int

@@ -68,6 +68,8 @@ from services.crm.models import (
     FollowUpPublic,
     FollowUpsPublic,
     FollowUpStatus,
+    FollowUpSummary,
+    FollowUpSummaryRow,
     MileageReading,
     OpenCampaign,
     OpenCampaignsPublic,
@@ -748,6 +750,75 @@ async def list_followups(
     return FollowUpsPublic(
         data=[FollowUpPublic.model_validate(row.model_dump()) for row in rows], count=count
     )
+
+
+async def followup_summary(
+    session: AsyncSession, user: Principal, since: datetime, until: datetime
+) -> FollowUpSummary:
+    """The week's (or any period's) follow-up results per station for the managers (§8)."""
+    if until <= since:
+        raise DomainError("until must be after since", field="until")
+    calls = (
+        await session.exec(
+            at_visible_stations(select(FollowUp), FollowUp.station_id, user).where(
+                col(FollowUp.due_at) >= since, col(FollowUp.due_at) < until
+            )
+        )
+    ).all()
+    closed = (
+        await session.exec(
+            at_visible_stations(select(FollowUp), FollowUp.station_id, user).where(
+                col(FollowUp.closed_at) >= since, col(FollowUp.closed_at) < until
+            )
+        )
+    ).all()
+    complaints = (
+        await session.exec(
+            at_visible_stations(select(Complaint), Complaint.station_id, user).where(
+                or_(
+                    (col(Complaint.opened_at) >= since) & (col(Complaint.opened_at) < until),
+                    (col(Complaint.answered_at) >= since) & (col(Complaint.answered_at) < until),
+                )
+            )
+        )
+    ).all()
+    stations = sorted(
+        {c.station_id for c in calls}
+        | {c.station_id for c in closed}
+        | {c.station_id for c in complaints}
+    )
+    rows = []
+    for station in stations:
+        first = [c for c in calls if c.station_id == station and c.kind == FollowUpKind.FIRST]
+        done_in_time = sum(
+            1
+            for c in first
+            if c.status == FollowUpStatus.DONE
+            and c.closed_at is not None
+            and c.closed_at <= c.due_at
+        )
+        ended = [c for c in closed if c.station_id == station]
+        theirs = [c for c in complaints if c.station_id == station]
+        answered = [
+            c for c in theirs if c.answered_at is not None and since <= c.answered_at < until
+        ]
+        rows.append(
+            FollowUpSummaryRow(
+                station_id=station,
+                first_calls_due=len(first),
+                done_in_time=done_in_time,
+                completion_in_time=domain.completion_rate(done_in_time, len(first)),
+                expired=sum(1 for c in ended if c.status == FollowUpStatus.EXPIRED),
+                unreachable=sum(1 for c in ended if c.status == FollowUpStatus.UNREACHABLE),
+                satisfied=sum(1 for c in ended if c.outcome == CallOutcome.SATISFIED),
+                dissatisfied=sum(1 for c in ended if c.outcome == CallOutcome.DISSATISFIED),
+                escalated=sum(1 for c in ended if c.escalated_at is not None),
+                complaints_opened=sum(1 for c in theirs if since <= c.opened_at < until),
+                complaints_answered=len(answered),
+                complaints_accepted=sum(1 for c in answered if c.customer_accepted),
+            )
+        )
+    return FollowUpSummary(since=since, until=until, data=rows)
 
 
 async def list_audit(

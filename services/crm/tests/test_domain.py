@@ -280,3 +280,8 @@ def test_contact_plan_month_is_the_station_calendar_month() -> None:
     for bad in ("2026-13", "Nov 2026"):
         with pytest.raises(ValueError):
             domain.month_bounds(bad)
+
+
+def test_followup_completion_within_72_hours_is_done_in_time_over_due() -> None:
+    assert domain.completion_rate(2, 3) == domain.Decimal("0.6667")
+    assert domain.completion_rate(0, 0) is None

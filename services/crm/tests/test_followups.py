@@ -271,3 +271,32 @@ async def test_followup_window_and_expiry_are_configurable_per_station(crm, monk
         monkeypatch.delenv("CRM_FOLLOWUP_POLICIES")
         monkeypatch.delenv("CRM_FOLLOWUP_EXPIRES_AFTER_DAYS")
         settings.crm_settings.cache_clear()
+
+
+async def test_weekly_summary_gives_completion_within_72_hours_per_station(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        on_time, late, unhappy = [await delivered_order(crm) for _ in range(3)]
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        await outcome(crm, (await call_of(crm, on_time)).id, outcome="satisfied")
+        await outcome(
+            crm, (await call_of(crm, unhappy)).id, outcome="dissatisfied", reason="价格太贵"
+        )
+        now.set(DELIVERED + timedelta(hours=73))
+        await outcome(crm, (await call_of(crm, late)).id, outcome="reached")  # too late
+        now.set(DELIVERED + timedelta(days=7))
+        summary = await crm.client.get("/follow-ups/summary", headers=auth_headers("manager.bj01"))
+        assert summary.status_code == 200, summary.text
+        (row,) = summary.json()["data"]
+        # the satisfied and the dissatisfied call were made in time, the third one was not
+        assert (row["station_id"], row["first_calls_due"], row["done_in_time"]) == ("bj01", 3, 2)
+        assert (row["completion_in_time"], row["satisfied"], row["dissatisfied"]) == (
+            "0.6667",
+            1,
+            1,
+        )
+        assert row["escalated"] == 1
+        other = await crm.client.get("/follow-ups/summary", headers=auth_headers("manager.sh01"))
+        assert other.json()["data"] == []
+        agent = await crm.client.get("/follow-ups/summary", headers=AGENT)
+        assert agent.status_code == 403
