@@ -21,7 +21,7 @@ from services.workshop.domain import (
     RoadsideStatus,
     WorkshopOrderStatus,
 )
-from shared.contracts.events import SuggestedLine
+from shared.contracts.events import LineKind, SuggestedLine
 from shared.db import enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
@@ -298,6 +298,20 @@ class ClockOff(InputModel):
     )
 
 
+class SuggestedLineInput(InputModel):
+    """A line the technician suggests for the finding (the advisor prices and agrees it)."""
+
+    kind: LineKind
+    code: str = pydantic.Field(min_length=1, max_length=40, examples=["BRK-020"])
+    description: str = pydantic.Field(min_length=1, max_length=200, examples=["更换后刹车盘"])
+    quantity: Decimal = pydantic.Field(default=Decimal("1"), gt=0, max_digits=10, decimal_places=3)
+    hours: Decimal | None = pydantic.Field(default=None, ge=0, max_digits=6, decimal_places=2)
+    unit_price: Decimal | None = pydantic.Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+    def to_contract(self) -> SuggestedLine:
+        return SuggestedLine(**self.model_dump())
+
+
 class FindingReport(InputModel):
     """Additional work the technician found (追加维修项目)."""
 
@@ -305,7 +319,7 @@ class FindingReport(InputModel):
         min_length=1, max_length=1000, examples=["rear brake discs worn below limit"]
     )
     safety_relevant: bool = False
-    suggested_lines: list[SuggestedLine] = pydantic.Field(default_factory=list)
+    suggested_lines: list[SuggestedLineInput] = pydantic.Field(default_factory=list)
     photos: list[str] = pydantic.Field(
         default_factory=list, max_length=20, examples=[["https://photos.example/f1.jpg"]]
     )
@@ -439,7 +453,9 @@ class TechniciansPublic(BaseModel):
 class TechnicianCreate(InputModel):
     """A technician of the station (the id is their sign-in)."""
 
-    id: str = pydantic.Field(min_length=1, max_length=60, examples=["tech.bj01.3"])
+    technician_id: str = pydantic.Field(
+        min_length=1, max_length=60, description="their sign-in", examples=["tech.bj01.3"]
+    )
     station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
     name: str = pydantic.Field(min_length=1, max_length=120, examples=["陈 电工技师"])
     skills: list[Literal["mechanical", "electrical", "body", "paint", "diagnosis"]] = (

@@ -381,10 +381,10 @@ async def _resume_after_answer(session: AsyncSession, finding: Finding) -> None:
 async def add_technician(uow: UnitOfWork, user: Principal, data: TechnicianCreate) -> Technician:
     """The foreman adds a technician to the station's team."""
     station = user.acting_station(data.station_id)
-    if await uow.session.get(Technician, data.id) is not None:
-        raise Conflict(f"technician {data.id} exists already")
+    if await uow.session.get(Technician, data.technician_id) is not None:
+        raise Conflict(f"technician {data.technician_id} exists already")
     technician = Technician(
-        id=data.id,
+        id=data.technician_id,
         station_id=station,
         name=data.name,
         skills=",".join(data.skills),
@@ -827,7 +827,7 @@ async def report_finding(
             job_id=job.id,
             description=data.description,
             safety_relevant=data.safety_relevant,
-            suggested_lines=data.suggested_lines,
+            suggested_lines=[line.to_contract() for line in data.suggested_lines],
             estimated_delay_minutes=data.estimated_delay_minutes,
             reported_by=user.user_id,
         ),

@@ -58,7 +58,7 @@ async def finish_order(workshop, complaint: str, technician: str = "tech.bj01.2"
 async def test_foreman_adds_a_technician_with_skills_level_and_hours(workshop) -> None:
     headers = auth_headers("foreman.bj01")
     body = {
-        "id": "tech.bj01.3",
+        "technician_id": "tech.bj01.3",
         "name": "陈 电工技师",
         "skills": ["electrical", "diagnosis"],
         "certification_level": 3,
@@ -68,17 +68,18 @@ async def test_foreman_adds_a_technician_with_skills_level_and_hours(workshop) -
     created = await workshop.client.post("/technicians", json=body, headers=headers)
     assert created.status_code == 201, created.text
     assert created.json()["station_id"] == "bj01"
+    assert created.json()["id"] == "tech.bj01.3"
     assert created.json()["working_days"] == [1, 2, 3, 4, 5]
     assert (await workshop.client.post("/technicians", json=body, headers=headers)).status_code == (
         409
     )
     bad = await workshop.client.post(
-        "/technicians", json={**body, "id": "x", "skills": ["juggling"]}, headers=headers
+        "/technicians", json={**body, "technician_id": "x", "skills": ["juggling"]}, headers=headers
     )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"][1] == "skills"
     denied = await workshop.client.post(
-        "/technicians", json={**body, "id": "y"}, headers=auth_headers("tech.bj01")
+        "/technicians", json={**body, "technician_id": "y"}, headers=auth_headers("tech.bj01")
     )
     assert denied.status_code == 403
     reversed_days = await workshop.client.post(
