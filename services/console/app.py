@@ -78,6 +78,11 @@ def _install_error_pages(app: FastAPI) -> None:
             log.warning("service unavailable: %s", exc)
         return render(request, "error.html", exc.status, message_key=key, details=[exc.summary()])
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("page failed: %s %s", request.method, request.url.path, exc_info=exc)
+        return render(request, "error.html", 500, message_key="error.title", details=[])
+
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(SessionExpired, session_expired)
     app.add_exception_handler(Forbidden, forbidden)

@@ -45,8 +45,16 @@ BY_KEY = {desk.key: desk for desk in DESKS}
 
 #: who may open a repair order (reception: advisors and managers)
 OPEN_ORDER = frozenset({Role.SERVICE_ADVISOR}) | MANAGERS
-#: who may hand a car over (reception: advisors, cashiers, managers)
-DELIVER = ADVISORS
+#: who may hand a car over (reception: advisors and managers)
+DELIVER = frozenset({Role.SERVICE_ADVISOR}) | MANAGERS
+#: who takes payment on the settlement (reception: cashiers and managers)
+TAKE_PAYMENT = frozenset({Role.CASHIER}) | MANAGERS
+#: who records the final inspection (workshop: the inspector)
+INSPECT = frozenset({Role.INSPECTOR})
+#: who logs follow-up calls (crm: agents and managers)
+RECORD_CALL = frozenset({Role.CRM_AGENT}) | MANAGERS
+#: who may read the settlement (reception)
+READ_SETTLEMENT = ADVISORS | {Role.FOREMAN}
 #: who may dispatch a ready job to a technician (workshop: foreman; advisor for one-team orders)
 DISPATCH_JOB = frozenset({Role.FOREMAN, Role.SERVICE_ADVISOR})
 #: who clocks on and off a job (workshop: the technician it is dispatched to)

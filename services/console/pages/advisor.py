@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from services.console.clients import ApiError
-from services.console.desks import DELIVER, OPEN_ORDER
+from services.console.desks import DELIVER, OPEN_ORDER, READ_SETTLEMENT, TAKE_PAYMENT
 from services.console.web import (
     Caller,
     CallerDep,
@@ -26,7 +26,9 @@ from services.console.web import (
 router = APIRouter()
 
 ORDER_STATUSES = ("open", "completed", "delivered", "cancelled")
-CATEGORIES = ("repair", "maintenance", "warranty", "accident", "internal")
+CATEGORIES = ("repair", "maintenance", "warranty", "accident", "internal", "pre_delivery")
+PAYMENT_METHODS = ("cash", "card", "wechat", "alipay", "transfer", "on_account")
+OLD_PARTS = ("dispose", "take_away", "warranty_return")
 PAY_TYPES = ("customer", "warranty", "internal", "insurance")
 LINE_FIELDS = (
     "kind",
@@ -53,9 +55,16 @@ ORDER_FIELDS = (
     "complaint",
     "promised_at",
     "inspection_required",
+    "car_wash",
+    "payment_method",
+    "old_parts",
+    "signature",
+    "signature.name",
+    "signature.signed",
     "lines",
 )
 NEW_FORM_ROWS = 3
+SIGNED_AT_DESK = "客户已在委托书上签字 / signed by the customer at the desk"
 
 
 @router.get("/advisor")
@@ -130,7 +139,14 @@ def _order_body(
         "complaint": values.get("complaint", ""),
         "lines": body_lines,
         "inspection_required": values.get("inspection_required") == "on",
+        "car_wash": values.get("car_wash") == "on",
+        "payment_method": values.get("payment_method") or "cash",
+        "old_parts": values.get("old_parts") or "dispose",
+        "signature": {"name": values.get("signature.name") or values.get("customer.name", "")},
     }
+    if values.get("signature.signed") == "on":
+        # the customer signed the printed order at the desk; the advisor confirms it here
+        body["signature"]["typed_confirmation"] = SIGNED_AT_DESK
     if text("station_id"):
         body["station_id"] = values["station_id"]
     if text("customer.phone"):
@@ -190,6 +206,8 @@ def _render_form(
         errors=errors or {},
         general=general or [],
         categories=CATEGORIES,
+        payment_methods=PAYMENT_METHODS,
+        old_parts=OLD_PARTS,
         pay_types=PAY_TYPES,
         stations=stations,
     )
@@ -202,6 +220,8 @@ async def new_order_form(request: Request, who: Caller = desk("advisor")) -> Res
         raise Forbidden()
     values = {name: "" for name in ORDER_FIELDS}
     values["category"] = "repair"
+    values["payment_method"] = "cash"
+    values["old_parts"] = "dispose"
     values["station_id"] = who.station or ""
     return _render_form(request, who, values, [_blank_line(i) for i in range(NEW_FORM_ROWS)])
 
@@ -228,19 +248,65 @@ async def open_order(request: Request, who: Caller = desk("advisor")) -> Respons
     return redirect(f"/orders/{order['id']}")
 
 
-@router.get("/orders/{order_id}")
-async def order_detail(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
-    """One repair order with its lines; the hand-over form once the car is completed."""
+async def _order_page(
+    request: Request,
+    who: Caller,
+    order_id: uuid.UUID,
+    status_code: int = 200,
+    form: str = "",
+    values: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> Response:
+    """The order page; ``form`` names the form (delivery, payment) whose refusal to show."""
     order = await who.api.reception.get(f"/repair-orders/{order_id}")
+    settlement: dict[str, Any] | None = None
+    settlement_error = ""
+    if order["status"] in ("completed", "delivered") and who.may(READ_SETTLEMENT):
+        try:
+            settlement = await who.api.reception.get(f"/repair-orders/{order_id}/settlement")
+        except ApiError as exc:
+            settlement_error = exc.summary()
     return render(
         request,
         "advisor/order.html",
+        status_code,
         order=order,
+        settlement=settlement,
+        settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),
-        values={},
-        errors={},
-        general=[],
+        may_pay=who.may(TAKE_PAYMENT),
+        payment_methods=PAYMENT_METHODS,
+        form=form,
+        values=values or {},
+        errors=error.fields if error else {},
+        general=error.messages if error else [],
     )
+
+
+@router.get("/orders/{order_id}")
+async def order_detail(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """One repair order with its lines; settlement, payment and hand-over once completed."""
+    return await _order_page(request, who, order_id)
+
+
+@router.post("/orders/{order_id}/payments", dependencies=[CsrfChecked])
+async def take_payment(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The cashier records a payment; at a zero balance reception issues the exit pass."""
+    if not who.may(TAKE_PAYMENT):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("method", "amount", "reference")}
+    body: dict[str, Any] = {"method": values["method"], "amount": values["amount"]}
+    if values["reference"]:
+        body["reference"] = values["reference"]
+    try:
+        await who.api.reception.post(f"/repair-orders/{order_id}/payments", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, "payment", values, exc)
+    who.session.add_flash("flash.paid")
+    return redirect(f"/orders/{order_id}")
 
 
 @router.post("/orders/{order_id}/delivery", dependencies=[CsrfChecked])
@@ -268,16 +334,6 @@ async def deliver(request: Request, order_id: uuid.UUID, who: CallerDep) -> Resp
     except ApiError as exc:
         if exc.status not in (409, 422):
             raise
-        order = await who.api.reception.get(f"/repair-orders/{order_id}")
-        return render(
-            request,
-            "advisor/order.html",
-            exc.status,
-            order=order,
-            may_deliver=True,
-            values=values,
-            errors=exc.fields,
-            general=exc.messages,
-        )
+        return await _order_page(request, who, order_id, exc.status, "delivery", values, exc)
     who.session.add_flash("flash.delivered")
     return redirect(f"/orders/{order_id}")

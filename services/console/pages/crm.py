@@ -11,11 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.console.clients import ApiError
-from services.console.web import Caller, desk, render
+from services.console.desks import RECORD_CALL
+from services.console.web import Caller, CsrfChecked, Forbidden, desk, redirect, render
 
 router = APIRouter()
 
-FOLLOWUP_STATUSES = ("open", "done", "expired")
+FOLLOWUP_STATUSES = ("open", "scheduled", "done", "unreachable", "expired")
 
 
 async def _orders(who: Caller) -> dict[str, dict[str, Any]]:
@@ -27,9 +28,18 @@ async def _orders(who: Caller) -> dict[str, dict[str, Any]]:
     return {order["id"]: order for order in answer["data"]}
 
 
-@router.get("/crm")
-async def queue(request: Request, who: Caller = desk("crm"), status: str = "open") -> Response:
-    """Follow-up calls of the station, the one due soonest (or most overdue) first."""
+OUTCOMES = ("satisfied", "reached", "not_reached", "dissatisfied")
+
+
+async def _queue_page(
+    request: Request,
+    who: Caller,
+    status: str = "open",
+    status_code: int = 200,
+    failed_call: str = "",
+    values: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> Response:
     wanted = status if status in FOLLOWUP_STATUSES else None
     answer, orders = await asyncio.gather(
         who.api.crm.get("/follow-ups", status=wanted, limit=200), _orders(who)
@@ -42,8 +52,46 @@ async def queue(request: Request, who: Caller = desk("crm"), status: str = "open
         orders=orders,
         status=wanted or "",
         statuses=FOLLOWUP_STATUSES,
+        outcomes=OUTCOMES,
+        may_record=who.may(RECORD_CALL),
         now=datetime.now(UTC).isoformat(),
+        failed_call=failed_call,
+        values=values or {},
+        errors=error.fields if error else {},
+        general=error.messages if error else [],
     )
+
+
+@router.get("/crm")
+async def queue(request: Request, who: Caller = desk("crm"), status: str = "open") -> Response:
+    """Follow-up calls of the station, the one due soonest (or most overdue) first."""
+    return await _queue_page(request, who, status)
+
+
+@router.post("/crm/follow-ups/{followup_id}/outcome", dependencies=[CsrfChecked])
+async def record_outcome(
+    request: Request, followup_id: uuid.UUID, who: Caller = desk("crm")
+) -> Response:
+    """One click per call: what it gave (a dissatisfied customer needs the reason, and may
+    open a complaint; CRM escalates to the manager)."""
+    if not who.may(RECORD_CALL):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("outcome", "content", "reason")}
+    values["complaint"] = "on" if form.get("complaint") == "on" else ""
+    body: dict[str, Any] = {"outcome": values["outcome"], "content": values["content"]}
+    if values["reason"]:
+        body["reason"] = values["reason"]
+    if values["complaint"]:
+        body["complaint"] = True
+    try:
+        await who.api.crm.post(f"/follow-ups/{followup_id}/outcome", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _queue_page(request, who, "open", exc.status, str(followup_id), values, exc)
+    who.session.add_flash("flash.call_recorded")
+    return redirect("/crm")
 
 
 @router.get("/crm/customers")

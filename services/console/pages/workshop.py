@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from services.console.clients import ApiError, UserApi
-from services.console.desks import CLOCK_JOB, COMPLETE_JOB, DISPATCH_JOB
+from services.console.desks import CLOCK_JOB, COMPLETE_JOB, DISPATCH_JOB, INSPECT
+from services.console.i18n import translate
 from services.console.web import Caller, CsrfChecked, Forbidden, desk, redirect, render, safe_next
 
 router = APIRouter()
@@ -72,6 +73,7 @@ async def board(request: Request, who: Caller = desk("workshop")) -> Response:
         technicians=who.only_shown(technicians["data"]),
         may_dispatch=who.may(DISPATCH_JOB),
         may_complete=who.may(COMPLETE_JOB),
+        may_inspect=who.may(INSPECT),
         dispatchable=DISPATCHABLE,
         completable=COMPLETABLE,
     )
@@ -184,3 +186,79 @@ async def complete_job(
         "flash.job_completed",
         back,
     )
+
+
+#: the final inspection's checklist (竣工检验), as the inspector ticks it
+CHECKLIST = (
+    "complaint_fixed",
+    "brakes",
+    "steering",
+    "lights",
+    "no_leaks",
+    "clean_no_new_damage",
+)
+
+
+@router.get("/workshop/inspections/{order_id}")
+async def inspection_form(
+    request: Request, order_id: uuid.UUID, who: Caller = desk("workshop")
+) -> Response:
+    """The final inspection of an order whose jobs wait for it: checklist, road test, and
+    any job sent back to its technician with the reason."""
+    if not who.may(INSPECT):
+        raise Forbidden()
+    return await _inspection_page(request, who, order_id)
+
+
+async def _inspection_page(
+    request: Request,
+    who: Caller,
+    order_id: uuid.UUID,
+    status_code: int = 200,
+    error: ApiError | None = None,
+) -> Response:
+    jobs, orders = await asyncio.gather(_jobs(who, order_id=str(order_id)), _orders_by_id(who.api))
+    return render(
+        request,
+        "workshop/inspection.html",
+        status_code,
+        order_id=str(order_id),
+        order=orders.get(str(order_id)),
+        jobs=jobs,
+        checklist=CHECKLIST,
+        general=[error.summary()] if error else [],
+    )
+
+
+@router.post("/workshop/inspections/{order_id}", dependencies=[CsrfChecked])
+async def inspect(
+    request: Request, order_id: uuid.UUID, who: Caller = desk("workshop")
+) -> Response:
+    """Record the verdict: passed when no job is sent back."""
+    if not who.may(INSPECT):
+        raise Forbidden()
+    form = await request.form()
+    failed = [
+        {"job_id": key.removeprefix("fail."), "reason": str(form.get(f"reason.{key[5:]}", ""))}
+        for key in form.keys()
+        if key.startswith("fail.")
+    ]
+    body: dict[str, Any] = {
+        "checklist": [
+            {"item": translate(f"inspection.{item}", "en"), "ok": form.get(f"ok.{item}") == "on"}
+            for item in CHECKLIST
+        ],
+        "road_test": form.get("road_test") == "on",
+        "failed_jobs": failed,
+    }
+    note = str(form.get("road_test_note", "")).strip()
+    if note:
+        body["road_test_note"] = note
+    try:
+        await who.api.workshop.post(f"/orders/{order_id}/inspections", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _inspection_page(request, who, order_id, exc.status, exc)
+    who.session.add_flash("flash.inspected")
+    return redirect("/workshop")

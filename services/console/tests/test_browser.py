@@ -1,10 +1,12 @@
 """The console in headless Chromium against the running stack, as its users work.
 
 An advisor opens a repair order through the form; the foreman dispatches both jobs on the
-board and completes one; the technician clocks on the other on the tablet view and finishes it; the advisor hands the car over while the
-order's timeline, open in another window, updates itself; the CRM agent sees the follow-up
-call; the group manager switches station; another station's advisor cannot see the order; a
-VIN with a wrong check digit is refused next to the VIN field. Each desk is photographed to
+board and completes one; the technician clocks on the other on the tablet view and finishes
+it; the inspector passes the brake work; the cashier takes payment; the advisor hands the car
+over while the order's timeline, open in another window, updates itself; the CRM agent logs
+the follow-up call in one click; the parts and warranty desks show the order; the group
+manager switches station; another station's advisor cannot see the order; a VIN with a wrong
+check digit is refused next to the VIN field. Each desk is photographed to
 ``reports/screenshots/``.
 """
 
@@ -15,8 +17,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+
+from deploy.run import Stack
+from shared.testing import auth_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -57,6 +63,17 @@ def until(page: Page, check: Callable[[], bool], what: str, timeout: float = WAI
         page.reload()
 
 
+def let_a_day_pass(stack: Stack, service: str) -> None:
+    """Move one service's clock a day on (the test stack runs with CLOCK_CONTROL)."""
+    moved = httpx.post(
+        f"{stack.url(service)}/admin/clock",
+        params={"advance_seconds": 40 * 3600},
+        headers=auth_headers("ops"),
+        timeout=30,
+    )
+    assert moved.status_code == 200, moved.text
+
+
 def fill_order(page: Page, vin: str) -> None:
     """The order form as an advisor types it: VIN first (it has the focus), then onwards."""
     page.keyboard.type(vin)  # the VIN field is focused when the form opens
@@ -84,6 +101,7 @@ def fill_order(page: Page, vin: str) -> None:
     page.fill('[name="lines.2.description"]', "洗车")
     page.fill('[name="lines.2.hours"]', "0.3")
     page.fill('[name="lines.2.unit_price"]', "100")
+    page.check('[name="signature.signed"]')
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +161,7 @@ def test_a_bad_vin_is_shown_next_to_the_vin_field(
 
 
 def test_an_order_from_the_form_to_the_follow_up_call(
-    browser: Browser, console_url: str, screenshots: Path, order_id: str
+    browser: Browser, console_url: str, console_stack: Stack, screenshots: Path, order_id: str
 ) -> None:
     # the foreman sees both jobs become ready (parts reserved the pads) and dispatches them
     foreman = sign_in(browser, console_url, "foreman.bj01")
@@ -164,9 +182,8 @@ def test_an_order_from_the_form_to_the_follow_up_call(
     first.locator('input[name="clocked_hours"]').fill("1.4")
     first.locator("form.complete button").click()
     expect(foreman.locator(".flash")).to_be_visible()
-    expect(foreman.locator(f'[data-column="done"] [data-job-id="{job_id}"] .clocked')).to_have_text(
-        "1.4"
-    )
+    # brake work waits for the final inspection; either way the hours are on the card
+    expect(foreman.locator(f'[data-job-id="{job_id}"] .clocked')).to_have_text("1.4")
     foreman.screenshot(path=screenshots / "workshop-board-dispatched.png", full_page=True)
     foreman.context.close()
 
@@ -192,10 +209,41 @@ def test_an_order_from_the_form_to_the_follow_up_call(
     expect(tech.locator(f'.tech-job[data-order-id="{order_id}"]')).to_have_count(0)
     tech.context.close()
 
-    # vehicle.completed reaches reception: the advisor hands the car over
+    # the inspector passes the order's brake work (checklist ticked, road test done)
+    inspector = sign_in(browser, console_url, "inspector.bj01")
+    expect(inspector).to_have_url(re.compile(r"/workshop"))
+    waiting = inspector.locator(f'[data-column="in_inspection"] [data-order-id="{order_id}"]')
+    until(inspector, lambda: waiting.count() > 0, "the order's jobs waiting for inspection")
+    waiting.first.get_by_role("link", name="质检").click()
+    inspector.check('[name="road_test"]')
+    inspector.fill('[name="road_test_note"]', "制动有效，无异响")
+    inspector.screenshot(path=screenshots / "inspection.png", full_page=True)
+    inspector.locator("#inspect").click()
+    expect(inspector.locator(".flash")).to_be_visible()
+    expect(
+        inspector.locator(f'[data-column="in_inspection"] [data-order-id="{order_id}"]')
+    ).to_have_count(0)
+    inspector.context.close()
+
+    # vehicle.completed reaches reception: the advisor may not hand over before payment
     advisor = sign_in(browser, console_url, "advisor.bj01")
     advisor.goto(f"{console_url}/orders/{order_id}")
     until(advisor, lambda: advisor.locator("#delivery-form").count() == 1, "order completed")
+    expect(advisor.locator("#not-settled")).to_be_visible()
+    expect(advisor.locator("#payment-form")).to_have_count(0)  # the cashier's job
+
+    # the cashier takes the balance (the wash; the brake work is the maker's)
+    cashier = sign_in(browser, console_url, "cashier.bj01")
+    cashier.goto(f"{console_url}/orders/{order_id}")
+    expect(cashier.locator("#settlement")).to_be_visible()
+    cashier.select_option("#f-method", "wechat")
+    cashier.locator("#pay").click()
+    expect(cashier.locator(".flash")).to_be_visible()
+    expect(cashier.locator("#exit-pass")).to_be_visible()
+    cashier.screenshot(path=screenshots / "cashier-settlement.png", full_page=True)
+    cashier.context.close()
+
+    advisor.reload()
     advisor.locator("#deliver").click()  # forgot the customer's signature
     expect(advisor.locator('[data-field="customer_accepted"]')).to_be_visible()
     advisor.locator("#f-customer_accepted").check()
@@ -207,22 +255,36 @@ def test_an_order_from_the_form_to_the_follow_up_call(
 
     # the timeline, never reloaded, now shows the hand-over (htmx polling)
     expect(watcher.locator("#timeline")).to_contain_text("交车", timeout=WAIT_S * 1000)
-    expect(watcher.locator('#timeline li[data-source="crm"]').first).to_be_visible(
-        timeout=WAIT_S * 1000
-    )
+    # follow-up calls are the CRM team's: the advisor's timeline says so instead of failing
+    expect(watcher.locator('#timeline [data-gap="crm"]')).to_be_visible()
     watcher.screenshot(path=screenshots / "timeline.png", full_page=True)
     watcher.context.close()
 
-    # the CRM agent has the follow-up call in the queue
+    # the CRM agent sees the call planned for the next day; a day passes and it opens
     crm = sign_in(browser, console_url, "crm.bj01")
     expect(crm).to_have_url(re.compile(r"/crm"))
+    crm.goto(f"{console_url}/crm?status=scheduled")
     until(
         crm,
         lambda: crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').count() > 0,
-        "the follow-up call",
+        "the follow-up call planned",
     )
-    expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').first).to_contain_text("张伟")
+    expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"] form')).to_have_count(0)
+    let_a_day_pass(console_stack, "crm")
+    crm.goto(f"{console_url}/crm")
+    until(
+        crm,
+        lambda: crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').count() > 0,
+        "the follow-up call open",
+    )
+    expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').first).to_contain_text(VIN)
     crm.screenshot(path=screenshots / "crm-queue.png", full_page=True)
+    row = crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]').first
+    row.locator('input[name="content"]').fill("车况良好，对服务满意")
+    row.locator('button[value="satisfied"]').click()  # one click logs the call
+    expect(crm.locator(".flash")).to_be_visible()
+    expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]')).to_have_count(0)
+    crm.goto(f"{console_url}/crm?status=all")
     crm.locator(f'#follow-ups tr[data-order-id="{order_id}"] a').first.click()
     expect(crm.locator("#visits")).to_contain_text(VIN)
     crm.screenshot(path=screenshots / "crm-customer.png", full_page=True)
@@ -234,7 +296,7 @@ def test_warranty_and_parts_desks_show_the_order(
 ) -> None:
     parts = sign_in(browser, console_url, "parts.bj01")
     parts.goto(f"{console_url}/parts?q=1K0698151A&order={order_id}")
-    expect(parts.locator('[data-part="1K0698151A"]')).to_contain_text("bj01")
+    expect(parts.locator('[data-part="1K0698151A"]')).to_contain_text("北京朝阳服务站")
     expect(parts.locator("#reservations")).to_be_visible()
     expect(parts.get_by_text("1K0698151A").first).to_be_visible()
     parts.screenshot(path=screenshots / "parts-counter.png", full_page=True)

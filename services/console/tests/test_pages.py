@@ -211,3 +211,11 @@ def test_an_expired_token_sends_the_user_back_to_sign_in(console: TestClient) ->
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login")
     assert "登录已过期" in console.get(answer.headers["location"]).text
+
+
+def test_an_order_page_shows_the_order(console: TestClient) -> None:
+    sign_in(console, "advisor.bj01")
+    page = console.get(f"/orders/{BJ01_ORDER}")
+    assert page.status_code == 200
+    assert ORDERS[BJ01_ORDER]["order_no"] in page.text
+    assert f"/orders/{BJ01_ORDER}/timeline" in page.text
