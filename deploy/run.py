@@ -41,10 +41,14 @@ class Stack:
     seed: bool = True
     partitions: int = 6
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: the web console's port (None: no console)
+    console_port: int | None = None
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
+        if service == "console":
+            return f"http://127.0.0.1:{self.console_port}"
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start_broker(self) -> str:
@@ -65,7 +69,11 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap or "",
             "DATA_DIR": str(self.data_dir),
-            f"{name.upper()}_PORT": str(self.ports[name]),
+            f"{name.upper()}_PORT": str(
+                self.console_port if name == "console" else self.ports[name]
+            ),
+            # where the services are (the console calls them)
+            **{f"{other.upper()}_URL": self.url(other) for other in self.ports},
             "SEED_DEMO_DATA": "true" if self.seed else "false",
             **self.extra_env,
         }
@@ -118,6 +126,9 @@ class Stack:
         for name in self.ports:
             self.start_service(name)
         self.wait_healthy()
+        if self.console_port is not None:
+            self.start_service("console")
+            self.wait_healthy(["console"])
         return self
 
     def stop(self) -> None:
@@ -138,6 +149,10 @@ class Stack:
 
 def banner(stack: Stack) -> str:
     lines = ["", "aftersales is up. Services (OpenAPI at /docs, events at /asyncapi.json):"]
+    if stack.console_port is not None:
+        lines.insert(
+            1, f"  console    {stack.url('console')}   <- start here: sign in as a demo user"
+        )
     lines += [f"  {name:<10} {stack.url(name)}/docs" for name in stack.ports]
     lines += [
         f"  broker     {stack.bootstrap} (embedded Tansu, topics in memory)",
@@ -164,6 +179,7 @@ def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", ROOT / "data")).resolve()
     stack = Stack(
         data_dir=data_dir,
+        console_port=int(os.environ.get("CONSOLE_PORT", "8000")),
         bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
         database_urls={
             name: os.environ[f"{name.upper()}_DATABASE_URL"]

@@ -45,12 +45,32 @@ class Overlay:
 
 
 OVERLAYS = {
-    "staging": Overlay("staging", "aftersales-staging", "registry.example.com/aftersales",
-                       "main", 1, 2, "100m", "192Mi", "512Mi",
-                       "aftersales-kafka-bootstrap.kafka:9092", True),
-    "production": Overlay("production", "aftersales", "registry.example.com/aftersales",
-                          "1.0.0", 2, PARTITIONS, "250m", "256Mi", "768Mi",
-                          "aftersales-kafka-bootstrap.kafka:9093", False),
+    "staging": Overlay(
+        "staging",
+        "aftersales-staging",
+        "registry.example.com/aftersales",
+        "main",
+        1,
+        2,
+        "100m",
+        "192Mi",
+        "512Mi",
+        "aftersales-kafka-bootstrap.kafka:9092",
+        True,
+    ),
+    "production": Overlay(
+        "production",
+        "aftersales",
+        "registry.example.com/aftersales",
+        "1.0.0",
+        2,
+        PARTITIONS,
+        "250m",
+        "256Mi",
+        "768Mi",
+        "aftersales-kafka-bootstrap.kafka:9093",
+        False,
+    ),
 }
 
 
@@ -62,27 +82,44 @@ def _env(name: str, overlay: Overlay, *, service: bool) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "HTTP_HOST", "value": "0.0.0.0"},
         {"name": "HTTP_PORT", "value": "8000"},
-        {"name": "KAFKA_BOOTSTRAP_SERVERS",
-         "valueFrom": {"configMapKeyRef": {"name": "aftersales", "key": "kafka_bootstrap"}}},
-        {"name": "AUTH_SECRET",
-         "valueFrom": {"secretKeyRef": {"name": "aftersales-auth", "key": "secret"}}},
+        {
+            "name": "KAFKA_BOOTSTRAP_SERVERS",
+            "valueFrom": {"configMapKeyRef": {"name": "aftersales", "key": "kafka_bootstrap"}},
+        },
+        {
+            "name": "AUTH_SECRET",
+            "valueFrom": {"secretKeyRef": {"name": "aftersales-auth", "key": "secret"}},
+        },
         {"name": "DEMO_LOGINS", "value": "true" if overlay.demo_logins else "false"},
-        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
-         "valueFrom": {"configMapKeyRef": {"name": "aftersales", "key": "otlp_endpoint"}}},
+        {
+            "name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "valueFrom": {"configMapKeyRef": {"name": "aftersales", "key": "otlp_endpoint"}},
+        },
     ]
     if service:
         env += [
-            {"name": "DATABASE_URL",
-             "valueFrom": {"secretKeyRef": {"name": f"{name}-db", "key": "url"}}},
-            {"name": "KAFKA_SECURITY_PROTOCOL",
-             "valueFrom": {"configMapKeyRef": {"name": "aftersales",
-                                               "key": "kafka_security_protocol"}}},
-            {"name": "KAFKA_SASL_USERNAME",
-             "valueFrom": {"secretKeyRef": {"name": f"{name}-kafka", "key": "username",
-                                            "optional": True}}},
-            {"name": "KAFKA_SASL_PASSWORD",
-             "valueFrom": {"secretKeyRef": {"name": f"{name}-kafka", "key": "password",
-                                            "optional": True}}},
+            {
+                "name": "DATABASE_URL",
+                "valueFrom": {"secretKeyRef": {"name": f"{name}-db", "key": "url"}},
+            },
+            {
+                "name": "KAFKA_SECURITY_PROTOCOL",
+                "valueFrom": {
+                    "configMapKeyRef": {"name": "aftersales", "key": "kafka_security_protocol"}
+                },
+            },
+            {
+                "name": "KAFKA_SASL_USERNAME",
+                "valueFrom": {
+                    "secretKeyRef": {"name": f"{name}-kafka", "key": "username", "optional": True}
+                },
+            },
+            {
+                "name": "KAFKA_SASL_PASSWORD",
+                "valueFrom": {
+                    "secretKeyRef": {"name": f"{name}-kafka", "key": "password", "optional": True}
+                },
+            },
         ]
     return env
 
@@ -95,14 +132,21 @@ def _container(name: str, overlay: Overlay, *, service: bool) -> dict[str, Any]:
         "ports": [{"name": "http", "containerPort": 8000}],
         "env": _env(name, overlay, service=service),
         "readinessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
-        "livenessProbe": {**probe, "periodSeconds": 20, "failureThreshold": 6,
-                          "initialDelaySeconds": 30},
+        "livenessProbe": {
+            **probe,
+            "periodSeconds": 20,
+            "failureThreshold": 6,
+            "initialDelaySeconds": 30,
+        },
         "resources": {
             "requests": {"cpu": overlay.cpu_request, "memory": overlay.memory_request},
             "limits": {"memory": overlay.memory_limit},
         },
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
 
@@ -110,8 +154,11 @@ def _container(name: str, overlay: Overlay, *, service: bool) -> dict[str, Any]:
 def _pod_spec(name: str, overlay: Overlay, container: dict[str, Any]) -> dict[str, Any]:
     return {
         "serviceAccountName": name,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     }
@@ -121,62 +168,102 @@ def component(name: str, overlay: Overlay, *, service: bool = True) -> list[dict
     """Every object one service (or the console) needs."""
     meta = {"name": name, "namespace": overlay.namespace, "labels": _labels(name)}
     docs: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta,
-         "automountServiceAccountToken": False},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta,
+            "automountServiceAccountToken": False,
+        },
     ]
     if service:
-        job_container = {**_container(name, overlay, service=True),
-                         "command": ["aftersales", "migrate", name]}
+        job_container = {
+            **_container(name, overlay, service=True),
+            "command": ["aftersales", "migrate", name],
+        }
         for key in ("readinessProbe", "livenessProbe", "ports"):
             job_container.pop(key)
-        docs.append({
-            "apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {**meta, "name": f"{name}-migrate-{overlay.tag.replace('.', '-')}"},
-            "spec": {"backoffLimit": 3, "ttlSecondsAfterFinished": 86400,
-                     "template": {"metadata": {"labels": _labels(name)},
-                                  "spec": {**_pod_spec(name, overlay, job_container),
-                                           "restartPolicy": "OnFailure"}}},
-        })
+        docs.append(
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {**meta, "name": f"{name}-migrate-{overlay.tag.replace('.', '-')}"},
+                "spec": {
+                    "backoffLimit": 3,
+                    "ttlSecondsAfterFinished": 86400,
+                    "template": {
+                        "metadata": {"labels": _labels(name)},
+                        "spec": {
+                            **_pod_spec(name, overlay, job_container),
+                            "restartPolicy": "OnFailure",
+                        },
+                    },
+                },
+            }
+        )
     docs += [
         {
-            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
             "spec": {
                 "replicas": overlay.min_replicas,
                 "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                "strategy": {"type": "RollingUpdate",
-                             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+                },
                 "template": {
                     "metadata": {
                         "labels": _labels(name),
-                        "annotations": {"prometheus.io/scrape": "true",
-                                        "prometheus.io/port": "8000",
-                                        "prometheus.io/path": "/metrics"},
+                        "annotations": {
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": "8000",
+                            "prometheus.io/path": "/metrics",
+                        },
                     },
-                    "spec": {**_pod_spec(name, overlay, _container(name, overlay,
-                                                                   service=service)),
-                             "terminationGracePeriodSeconds": 30},
+                    "spec": {
+                        **_pod_spec(name, overlay, _container(name, overlay, service=service)),
+                        "terminationGracePeriodSeconds": 30,
+                    },
                 },
             },
         },
         {
-            "apiVersion": "v1", "kind": "Service", "metadata": meta,
-            "spec": {"selector": {"app.kubernetes.io/name": name},
-                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "selector": {"app.kubernetes.io/name": name},
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
         },
         {
-            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": meta,
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                 "minReplicas": overlay.min_replicas,
                 "maxReplicas": overlay.max_replicas,
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 70},
+                        },
+                    }
+                ],
             },
         },
         {
-            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta,
-            "spec": {"maxUnavailable": 1,
-                     "selector": {"matchLabels": {"app.kubernetes.io/name": name}}},
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {
+                "maxUnavailable": 1,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            },
         },
     ]
     return docs
@@ -186,13 +273,19 @@ def render(overlay_name: str) -> list[dict[str, Any]]:
     overlay = OVERLAYS[overlay_name]
     docs: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": overlay.namespace}},
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": {"name": "aftersales", "namespace": overlay.namespace},
-         "data": {"kafka_bootstrap": overlay.kafka_bootstrap,
-                  "kafka_security_protocol": "SASL_SSL" if overlay.name == "production"
-                  else "PLAINTEXT",
-                  "otlp_endpoint": "http://otel-collector.observability:4318",
-                  "partitions": str(PARTITIONS)}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "aftersales", "namespace": overlay.namespace},
+            "data": {
+                "kafka_bootstrap": overlay.kafka_bootstrap,
+                "kafka_security_protocol": "SASL_SSL"
+                if overlay.name == "production"
+                else "PLAINTEXT",
+                "otlp_endpoint": "http://otel-collector.observability:4318",
+                "partitions": str(PARTITIONS),
+            },
+        },
     ]
     for name in SERVICES:
         docs += component(name, overlay)
