@@ -40,6 +40,7 @@ from services.reception.models import (
     OrderChange,
     OrderStatus,
     PaymentCreate,
+    PriceListPublic,
     RepairOrderCreate,
     RepairOrderPublic,
     RepairOrdersPublic,
@@ -69,6 +70,15 @@ def photo_dir(runtime: Runtime) -> Path:
 
 
 # --- estimates and repair orders --------------------------------------------------------
+
+
+@estimates.get("/price-list", response_model=PriceListPublic)
+async def price_list(
+    user: Principal = Depends(reader), station_id: str | None = None
+) -> PriceListPublic:
+    """The labour-time price list (工时价目手册) at the station's labour rate, and the
+    service packages (canned jobs) an estimate can name."""
+    return service.price_list(user, station_id)
 
 
 @estimates.post("", response_model=EstimatePublic)

@@ -460,6 +460,29 @@ class EstimatePublic(BaseModel):
     notes: list[str]
 
 
+class LabourOperationPublic(BaseModel):
+    code: str
+    description: str
+    hours: Decimal
+    skill: str
+    major_system: str | None
+    price: Decimal = pydantic.Field(description="flat-rate hours x the station's labour rate")
+
+
+class ServicePackagePublic(BaseModel):
+    code: str
+    name: str
+    operations: list[str]
+    parts: list[dict[str, Any]]
+
+
+class PriceListPublic(BaseModel):
+    station_id: str
+    labour_rate: Decimal
+    operations: list[LabourOperationPublic]
+    packages: list[ServicePackagePublic]
+
+
 _ORDER_EXAMPLE: dict[str, Any] = {
     "category": "repair",
     "customer": {"name": "张伟", "phone": "13800000001"},

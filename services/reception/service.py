@@ -53,6 +53,7 @@ from services.reception.models import (
     FindingPublic,
     FindingsPublic,
     FindingStatus,
+    LabourOperationPublic,
     OrderChange,
     OrderLinePublic,
     OrderStatus,
@@ -61,11 +62,13 @@ from services.reception.models import (
     PaymentMethod,
     PaymentPublic,
     PricedLinePublic,
+    PriceListPublic,
     RepairOrder,
     RepairOrderCreate,
     RepairOrderLine,
     RepairOrderPublic,
     RepairOrdersPublic,
+    ServicePackagePublic,
     SettlementPublic,
     SettlementRecord,
 )
@@ -334,6 +337,44 @@ def price_estimate(
         notes=notes,
     )
     return PricedEstimate(priced, dropped, public)
+
+
+def price_list(user: Principal, station_id: str | None) -> PriceListPublic:
+    """The labour-time price list at the station's rate, and the service packages."""
+    station = user.acting_station(station_id)
+    rate = catalogue.labour_rate(station)
+    return PriceListPublic(
+        station_id=station,
+        labour_rate=rate,
+        operations=[
+            LabourOperationPublic(
+                code=op.code,
+                description=op.description,
+                hours=op.hours,
+                skill=op.skill,
+                major_system=op.major_system,
+                price=(op.hours * rate).quantize(Decimal("0.01")),
+            )
+            for op in catalogue.LABOUR_OPERATIONS.values()
+        ],
+        packages=[
+            ServicePackagePublic(
+                code=pkg.code,
+                name=pkg.name,
+                operations=list(pkg.operations),
+                parts=[
+                    {
+                        "part_no": p.part_no,
+                        "description": p.description,
+                        "quantity": str(p.quantity),
+                        "unit_price": str(p.unit_price),
+                    }
+                    for p in pkg.parts
+                ],
+            )
+            for pkg in catalogue.SERVICE_PACKAGES.values()
+        ],
+    )
 
 
 async def estimate(session: AsyncSession, user: Principal, data: EstimateIn) -> EstimatePublic:

@@ -93,6 +93,21 @@ async def test_estimate_prices_labour_from_the_price_list_at_the_station_rate_wi
     assert datetime.fromisoformat(estimate["promised_at"]) > T0
 
 
+async def test_price_list_at_the_station_labour_rate_with_service_packages(
+    reception: ServiceHarness,
+) -> None:
+    bj = (await reception.client.get("/estimates/price-list", headers=ADVISOR)).json()
+    sh = (
+        await reception.client.get("/estimates/price-list", headers=auth_headers("advisor.sh01"))
+    ).json()
+    brake_bj = next(op for op in bj["operations"] if op["code"] == "BRK-010")
+    brake_sh = next(op for op in sh["operations"] if op["code"] == "BRK-010")
+    assert Decimal(brake_bj["price"]) == Decimal("360.00") and Decimal(
+        brake_sh["price"]
+    ) == Decimal("384.00")
+    assert {pkg["code"] for pkg in bj["packages"]} >= {"PKG-MINOR", "PKG-MAJOR"}
+
+
 async def test_symptom_estimate_carries_the_risk_margin(reception: ServiceHarness) -> None:
     response = await reception.client.post(
         "/estimates",
