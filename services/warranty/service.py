@@ -741,7 +741,10 @@ async def send_submission(uow: UnitOfWork, submission_id: uuid.UUID) -> ClaimSub
     backoff: the claim stays ``submitted`` and nothing is lost.
     """
     session = uow.session
-    submission = await session.get(ClaimSubmission, submission_id)
+    # locked: an explicit poll and the scheduler (or two replicas) never both send it
+    submission = await session.get(
+        ClaimSubmission, submission_id, with_for_update=True, populate_existing=True
+    )
     if submission is None or submission.state != SubmissionState.PENDING:
         return submission  # sent already (a second replica or an explicit poll got there)
     claim = await session.get(WarrantyClaim, submission.claim_id)
@@ -803,7 +806,9 @@ async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAns
     is kept as ignored rather than applied twice or out of order.
     """
     session = uow.session
-    answer = await session.get(ManufacturerAnswer, answer_id)
+    answer = await session.get(
+        ManufacturerAnswer, answer_id, with_for_update=True, populate_existing=True
+    )
     if answer is None or answer.state != AnswerState.DUE:
         return answer
     claim = (

@@ -62,3 +62,22 @@ async def test_a_second_warranty_replica_sends_a_submission_once(warranty_pg) ->
     # two passes at once, as two replicas would: SKIP LOCKED gives the task to one of them
     await asyncio.gather(scheduler.run_due(), scheduler.run_due())
     assert len(simulator.received) == 1
+
+
+async def test_an_explicit_poll_and_the_scheduler_together_send_a_submission_once(
+    warranty_pg,
+) -> None:
+    claim = await completed_claim(warranty_pg)
+    simulator = ManufacturerSimulator()
+    manufacturer.install(simulator)
+    submitted = await warranty_pg.client.post(
+        f"/claims/{claim['id']}/submission", headers=ADMIN, json={"version": claim["version"]}
+    )
+    assert submitted.status_code == 200
+    scheduler = warranty_pg.runtime.scheduler
+    assert scheduler is not None
+    poll = warranty_pg.client.post(f"/claims/{claim['id']}/poll", headers=ADMIN)
+    response, _ = await asyncio.gather(poll, scheduler.run_due())
+    assert response.status_code == 200, response.text
+    assert len(simulator.received) == 1
+    assert (await claim_events(warranty_pg)).count("claim.approved") == 1
