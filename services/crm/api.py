@@ -190,12 +190,14 @@ async def list_followups(
     agent_id: str | None = None,
     mine: bool = False,
     escalated: bool | None = None,
+    callable_now: bool = False,
     offset: int = 0,
     limit: int = 50,
     user: Principal = Depends(agent),
 ) -> FollowUpsPublic:
     """The follow-up calls (回访) of the user's stations, the oldest deadline first;
-    ``mine=true`` is the caller's own queue, ``escalated=true`` the manager's list."""
+    ``mine=true`` is the caller's own queue, ``callable_now=true`` only the calls open and
+    past any retry pause, ``escalated=true`` the manager's list."""
     async with runtime.db.read() as session:
         return await service.list_followups(
             session,
@@ -204,6 +206,7 @@ async def list_followups(
             kind=kind,
             agent_id=user.user_id if mine else agent_id,
             escalated=escalated,
+            callable_now=callable_now,
             offset=_offset(offset),
             limit=_limit(limit),
         )
@@ -285,8 +288,9 @@ async def list_complaints(
     limit: int = 50,
     user: Principal = Depends(agent),
 ) -> ComplaintsPublic:
-    """Complaints of the user's stations, the earliest promised answer first."""
-    async with runtime.db.read() as session:
+    """Complaints of the user's stations, the earliest promised answer first (each one
+    shown is logged as read)."""
+    async with runtime.db.transaction() as session:
         return await service.list_complaints(
             session,
             user,
@@ -301,8 +305,8 @@ async def list_complaints(
 async def get_complaint(
     runtime: RuntimeDep, complaint_id: uuid.UUID, user: Principal = Depends(agent)
 ) -> ComplaintPublic:
-    """One complaint."""
-    async with runtime.db.read() as session:
+    """One complaint; logged as read."""
+    async with runtime.db.transaction() as session:
         return await service.get_complaint(session, user, complaint_id)
 
 

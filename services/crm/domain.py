@@ -235,6 +235,8 @@ def normalise_email(raw: str) -> str:
 REMIND_AHEAD = timedelta(days=14)
 #: due and not booked this long after the due day: an agent calls
 CALL_WHEN_NOT_BOOKED_AFTER = timedelta(days=7)
+#: a "due and not booked" reminder call is due this long after it opens
+REMINDER_CALL_DUE_WITHIN = timedelta(days=3)
 #: declined work (建议项目) is reminded this long after it was declined
 DECLINED_WORK_REMIND_AFTER = timedelta(days=30)
 

@@ -726,6 +726,7 @@ async def list_followups(
     agent_id: str | None = None,
     kind: FollowUpKind | None = None,
     escalated: bool | None = None,
+    callable_now: bool = False,
     offset: int = 0,
     limit: int = 50,
 ) -> FollowUpsPublic:
@@ -741,6 +742,12 @@ async def list_followups(
     if escalated is not None:
         escalated_col = col(FollowUp.escalated_at)
         query = query.where(escalated_col.is_not(None) if escalated else escalated_col.is_(None))
+    if callable_now:  # open, and any retry pause after an unanswered call is over
+        retry_at = col(FollowUp.next_attempt_at)
+        query = query.where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            or_(retry_at.is_(None), retry_at <= utcnow()),
+        )
     count = await count_rows(session, query)
     rows = (
         await session.exec(
@@ -950,7 +957,7 @@ async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
         customer_id=reminder.customer_id,
         kind=FollowUpKind.SERVICE_DUE,
         opens_at=now,
-        due_at=now + domain.SECOND_FOLLOWUP_DUE_WITHIN,
+        due_at=now + domain.REMINDER_CALL_DUE_WITHIN,
         expires_at=now + timedelta(days=followup_policy(reminder.station_id).expires_after_days),
         vin=reminder.vin,
         status=FollowUpStatus.OPEN,
@@ -1242,6 +1249,7 @@ async def answer_complaint(
         complaint.escalated_at = now
         complaint.escalation_reason = "the customer did not accept the answer"
     session.add(complaint)
+    _audit_complaint(session, user, AuditAction.CHANGE, complaint)
     await cancel(session, f"complaint:{complaint.id}:overdue")
     customer = await session.get(Customer, complaint.customer_id)
     if customer is not None:
@@ -1250,10 +1258,27 @@ async def answer_complaint(
     return ComplaintPublic.model_validate(complaint.model_dump())
 
 
+def _audit_complaint(
+    session: AsyncSession, user: Principal, action: AuditAction, complaint: Complaint
+) -> None:
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            user_id=user.user_id,
+            action=action,
+            entity="complaint",
+            entity_id=str(complaint.id),
+            station_id=complaint.station_id,
+        )
+    )
+
+
 async def get_complaint(
     session: AsyncSession, user: Principal, complaint_id: uuid.UUID
 ) -> ComplaintPublic:
+    """One complaint (personal data: the read is audited)."""
     complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
+    _audit_complaint(session, user, AuditAction.READ, complaint)
     return ComplaintPublic.model_validate(complaint.model_dump())
 
 
@@ -1281,6 +1306,8 @@ async def list_complaints(
             .limit(limit)
         )
     ).all()
+    for row in rows:
+        _audit_complaint(session, user, AuditAction.READ, row)
     return ComplaintsPublic(
         data=[ComplaintPublic.model_validate(r.model_dump()) for r in rows], count=count
     )

@@ -152,3 +152,24 @@ async def test_complaint_bad_input_names_the_field_and_other_stations_see_nothin
         )
         assert advisor.status_code == 403
         assert len(await emitted(crm, "complaint.opened")) == 1  # nothing half-written
+
+
+async def test_reading_and_answering_a_complaint_is_audited(crm) -> None:
+    with manual_clock(NOW):
+        await crm.publish(order_created())
+        created = (await crm.client.post("/complaints", json=a_complaint(), headers=AGENT)).json()
+        await crm.client.get(f"/complaints/{created['id']}", headers=AGENT)
+        await crm.client.get("/complaints", headers=auth_headers("manager.bj01"))
+        await crm.client.post(
+            f"/complaints/{created['id']}/answer",
+            json={"answer": "已处理", "customer_accepted": True},
+            headers=AGENT,
+        )
+        log = await crm.client.get(
+            "/audit", params={"entity_id": created["id"]}, headers=auth_headers("manager.bj01")
+        )
+    assert sorted((e["user_id"], e["action"]) for e in log.json()["data"]) == [
+        ("crm.bj01", "change"),
+        ("crm.bj01", "read"),
+        ("manager.bj01", "read"),
+    ]

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 
-from services.crm import settings
+from services.crm import domain, settings
 from services.crm.models import Complaint, FollowUp, FollowUpKind, FollowUpStatus
 from services.crm.tests.helpers import emitted, manual_clock, run_due
 from services.crm.tests.test_customer_files import order_created, vehicle_delivered
@@ -300,3 +300,20 @@ async def test_weekly_summary_gives_completion_within_72_hours_per_station(crm) 
         assert other.json()["data"] == []
         agent = await crm.client.get("/follow-ups/summary", headers=AGENT)
         assert agent.status_code == 403
+
+
+async def test_callable_queue_hides_a_call_until_its_retry_pause_is_over(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        query = {"callable_now": "true", "kind": "72h"}
+        ready = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert [f["id"] for f in ready.json()["data"]] == [str(call.id)]
+        await outcome(crm, call.id, outcome="not_reached")
+        paused = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert paused.json()["count"] == 0
+        now.advance(domain.RETRY_AFTER)
+        again = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert [f["id"] for f in again.json()["data"]] == [str(call.id)]
