@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.workshop import service
 from services.workshop.models import (
@@ -68,8 +68,8 @@ async def list_jobs(
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
     technician_id: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: int = Query(default=50, ge=1, le=200),
 ) -> JobsPublic:
     """Jobs of the stations you see, by order, state or technician (page of at most 200)."""
     async with runtime.db.read() as session:
@@ -79,8 +79,8 @@ async def list_jobs(
             order_id=order_id,
             status=status,
             technician_id=technician_id,
-            offset=max(offset, 0),
-            limit=min(max(limit, 1), 200),
+            offset=offset,
+            limit=limit,
         )
 
 
@@ -310,13 +310,13 @@ async def list_roadside_calls(
     runtime: RuntimeDep,
     user: CurrentUser,
     status: RoadsideStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: int = Query(default=50, ge=1, le=200),
 ) -> RoadsideCallsPublic:
     """Roadside calls of the stations you see, newest first."""
     async with runtime.db.read() as session:
         return await service.list_roadside_calls(
-            session, user, status=status, offset=max(offset, 0), limit=min(max(limit, 1), 200)
+            session, user, status=status, offset=offset, limit=limit
         )
 
 

@@ -379,6 +379,17 @@ def is_comeback(
     return similar_complaint(previous_complaint, complaint)
 
 
+#: the days the workshop plans and reports on (beyond them a date is a typing error)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def day_refusal(day: date) -> str | None:
+    """Why a planning or reporting day is not believable, or None."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} .. {LAST_DAY.isoformat()}"
+
+
 def period_bounds(day: date, period: str) -> tuple[date, date]:
     """First and last day of the day or month containing ``day``."""
     if period == "day":

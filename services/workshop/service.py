@@ -401,6 +401,8 @@ async def add_absence(
 ) -> AbsencePublic:
     """Leave, training or sickness: the technician is not suggested nor counted those days."""
     technician = await get_visible(uow.session, Technician, technician_id, user, "technician")
+    _check_day(data.first_day, "first_day")
+    _check_day(data.last_day, "last_day")
     absence = TechnicianAbsence(
         station_id=technician.station_id,
         technician_id=technician.id,
@@ -442,8 +444,15 @@ async def _team(session: AsyncSession, station_id: str) -> list[Technician]:
     )
 
 
+def _check_day(day: date, field: str = "day") -> None:
+    refusal = domain.day_refusal(day)
+    if refusal:
+        raise DomainError(refusal, field=field)
+
+
 async def capacity(session: AsyncSession, station_id: str, day: date) -> CapacityPublic:
     """Hours the station's present technicians work that day, and what is promised already."""
+    _check_day(day)
     team = await _team(session, station_id)
     absences = await _absences(session, station_id, day, day)
     present = [t for t in team if domain.works_on(day, t.weekday_list(), absences.get(t.id, []))]
@@ -553,9 +562,14 @@ async def dispatch_job(
             raise DomainError(
                 f"{data.bay_id} is not a bay of station {job.station_id}", field="bay_id"
             )
+    if data.handed_over_at is not None and not (
+        now - timedelta(days=7) <= data.handed_over_at <= now + timedelta(minutes=10)
+    ):
+        raise DomainError(
+            "the hand-over is recorded when it happens: not in the future nor over a week ago",
+            field="handed_over_at",
+        )
     handed_over = domain.hand_over_time(data.handed_over_at or now)
-    if handed_over > domain.hand_over_time(now) + timedelta(minutes=10):
-        raise DomainError("the hand-over cannot be in the future", field="handed_over_at")
     job.status = JobStatus.DISPATCHED
     job.technician_id = technician.id
     job.bay_id = data.bay_id
@@ -1260,6 +1274,7 @@ async def kpis(
 ) -> KpisPublic:
     """Efficiency, productivity, on-time, first-time-fix and rework of a station's day/month."""
     station = board_station(user, station_id)
+    _check_day(day)
     first, last = domain.period_bounds(day, period)
     start = datetime.combine(first, time(), tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
@@ -1415,6 +1430,8 @@ def _step_time(at: datetime | None, after: datetime | None) -> datetime:
     moment = at or now
     if moment > now + timedelta(minutes=1):
         raise DomainError("the time cannot be in the future", field="at")
+    if moment < now - timedelta(days=7):
+        raise DomainError("the time is over a week ago", field="at")
     if after is not None and moment < after:
         raise DomainError(f"the time is before the previous step ({after.isoformat()})", field="at")
     return moment

@@ -16,6 +16,7 @@ from services.workshop.tests.flow import (
     outbox,
     reserve_all,
 )
+from shared import clock
 from shared.testing import auth_headers
 
 
@@ -29,6 +30,11 @@ def diagnosis(code: str = "DIAG-01", hours: str = "0.5", skill: str | None = "me
 async def test_foreman_dispatch_records_hand_over_to_ten_minutes_and_who_received(
     workshop,
 ) -> None:
+    with clock.driven(clock.ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))):
+        await _dispatch_with_hand_over(workshop)
+
+
+async def _dispatch_with_hand_over(workshop) -> None:
     event = order_created(diagnosis())
     await workshop.publish(event)
     [job] = await jobs_of(workshop, event.order_id)
@@ -102,6 +108,8 @@ async def test_dispatch_bad_input_is_422_naming_the_field(workshop) -> None:
         workshop, job.id, handed_over_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat()
     )
     assert future.json()["detail"][0]["loc"][-1] == "handed_over_at"
+    end_of_time = await dispatch(workshop, job.id, handed_over_at="9999-12-31T23:59:59Z")
+    assert end_of_time.json()["detail"][0]["loc"][-1] == "handed_over_at"
     missing = await workshop.client.post(
         f"/jobs/{job.id}/dispatch",
         json={"technician_id": "tech.bj01"},
