@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, UploadFile, status
+from fastapi import APIRouter, Depends, Query, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import AwareDatetime
 
 from services.reception import documents, service
 from services.reception.models import (
@@ -112,8 +114,8 @@ async def list_repair_orders(
     user: CurrentUser,
     status: OrderStatus | None = None,
     vin: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=200),
 ) -> RepairOrdersPublic:
     async with runtime.db.read() as session:
         return await service.list_orders(
@@ -329,8 +331,8 @@ async def list_appointments(
     user: Principal = Depends(reader),
     day: date | None = None,
     status: AppointmentStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=200),
 ) -> AppointmentsPublic:
     """The appointment register (预约登记表), by station-local day."""
     async with runtime.db.read() as session:
@@ -392,8 +394,8 @@ async def record_no_show(
 @capacity.put("/{station_id}/{slot_start}", response_model=CapacityPublic)
 async def set_capacity(
     runtime: RuntimeDep,
-    station_id: str,
-    slot_start: datetime,
+    station_id: Annotated[str, PathParam(pattern=r"^[a-z0-9]{2,20}$")],
+    slot_start: AwareDatetime,
     data: CapacitySet,
     user: Principal = Depends(planner),
 ) -> CapacityPublic:

@@ -24,6 +24,12 @@ from shared.contracts.events import LineKind, OldPartsHandling, PayType
 from shared.db import UtcDateTime, enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
+STATION_FIELD: Any = pydantic.Field(
+    default=None,
+    pattern=r"^[a-z0-9]{2,20}$",
+    description="defaults to the user's station (required for users of several stations)",
+)
+
 
 class ReceptionTable(SQLModel, registry=registry()):
     """Base of the reception tables: their own metadata, so only they are in its database."""
@@ -410,9 +416,7 @@ class EstimateIn(InputModel):
         }
     )
 
-    station_id: str | None = pydantic.Field(
-        default=None, description="defaults to the advisor's station"
-    )
+    station_id: str | None = STATION_FIELD
     category: ReceptionCategory
     estimate_method: EstimateMethod = EstimateMethod.SYSTEM
     packages: list[str] = pydantic.Field(
@@ -653,7 +657,7 @@ class CheckInCreate(InputModel):
         }
     )
 
-    station_id: str | None = None
+    station_id: str | None = STATION_FIELD
     appointment_id: uuid.UUID | None = None
     customer: CustomerIn
     vehicle: VehicleIn
@@ -731,7 +735,7 @@ class AppointmentCreate(InputModel):
         }
     )
 
-    station_id: str | None = None
+    station_id: str | None = STATION_FIELD
     customer: CustomerIn
     vehicle: VehicleIn
     starts_at: AwareDatetime
@@ -996,7 +1000,7 @@ class DeliveryCreate(InputModel):
     )
 
     next_service_km: int | None = pydantic.Field(default=None, ge=0)
-    next_service_date: datetime | None = None
+    next_service_date: date | None = None
     customer_accepted: bool = pydantic.Field(
         description="the customer checked belongings and bodywork and signed for the car"
     )

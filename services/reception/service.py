@@ -92,6 +92,10 @@ DEFAULT_SLOT_HOURS = Decimal("4")
 DEFAULT_TECHNICIANS = 4
 #: the customer's approval link for additional work stays open this long
 APPROVAL_LINK_TTL = timedelta(hours=4)
+#: how far ahead an appointment can be booked
+BOOKING_HORIZON = timedelta(days=180)
+#: how far back a recorded time (arrival, customer told) may lie
+RECORDING_WINDOW = timedelta(days=7)
 #: next service when the advisor does not say (maintenance interval of the demo brands)
 NEXT_SERVICE_KM = 10000
 NEXT_SERVICE_DAYS = 365
@@ -124,6 +128,8 @@ def customer_id_of(customer: CustomerIn) -> uuid.UUID:
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
+        raise DomainError("the day is out of range", field="day")
     start = datetime.combine(day, time(0), STATION_TZ)
     return start, start + timedelta(days=1)
 
@@ -442,8 +448,10 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
             appointment.status = AppointmentStatus.ARRIVED
             appointment.arrived_at = now
             session.add(appointment)
-    if data.promised_at is not None and data.promised_at <= now:
-        raise DomainError("the promised time must be in the future", field="promised_at")
+    if data.promised_at is not None and not now < data.promised_at <= now + BOOKING_HORIZON:
+        raise DomainError(
+            "the promised time must be in the future (within 180 days)", field="promised_at"
+        )
 
     order_id = uuid.uuid4()
     line_ids = {line.ref: uuid.uuid4() for line in priced.lines if line.ref}
@@ -573,8 +581,10 @@ async def change_order(
         raise Conflict(f"order {order.order_no} is {order.status.value}")
     now = utcnow()
     if data.promised_at is not None and data.promised_at != order.promised_at:
-        if data.promised_at <= now:
-            raise DomainError("the promised time must be in the future", field="promised_at")
+        if not now < data.promised_at <= now + BOOKING_HORIZON:
+            raise DomainError(
+                "the promised time must be in the future (within 180 days)", field="promised_at"
+            )
         if (
             order.promised_at is not None
             and data.promised_at > order.promised_at
@@ -677,8 +687,10 @@ async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate)
         appointment.arrived_at = data.arrived_at or now
         session.add(appointment)
         priority = True
-    if data.arrived_at is not None and data.arrived_at > now:
-        raise DomainError("the arrival time cannot be in the future", field="arrived_at")
+    if data.arrived_at is not None and not now - RECORDING_WINDOW <= data.arrived_at <= now:
+        raise DomainError(
+            "the arrival time cannot be in the future or more than 7 days ago", field="arrived_at"
+        )
     check_in = CheckIn(
         station_id=station_id,
         appointment_id=data.appointment_id,
@@ -961,6 +973,13 @@ def _announce_booking(uow: UnitOfWork, appointment: Appointment) -> None:
     )
 
 
+def _check_booking_time(starts_at: datetime, now: datetime) -> None:
+    if starts_at <= now:
+        raise DomainError("the appointment must be in the future", field="starts_at")
+    if starts_at > now + BOOKING_HORIZON:
+        raise DomainError("appointments are booked at most 180 days ahead", field="starts_at")
+
+
 async def book_appointment(
     uow: UnitOfWork, user: Principal, data: AppointmentCreate
 ) -> Appointment:
@@ -969,8 +988,7 @@ async def book_appointment(
     now when its window is already open, else scheduled."""
     station_id = user.acting_station(data.station_id)
     now = utcnow()
-    if data.starts_at <= now:
-        raise DomainError("the appointment must be in the future", field="starts_at")
+    _check_booking_time(data.starts_at, now)
     required = domain.deposit_required((p.quantity, p.unit_price) for p in data.parts_to_order)
     if data.deposit_paid < required:
         raise DomainError(
@@ -1011,8 +1029,7 @@ async def move_appointment(
     _check_version(appointment.version, data.version, "appointment")
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict(f"the appointment is {appointment.status.value}")
-    if data.starts_at <= utcnow():
-        raise DomainError("the appointment must be in the future", field="starts_at")
+    _check_booking_time(data.starts_at, utcnow())
     await _check_slot(
         uow.session,
         appointment.station_id,
@@ -1098,6 +1115,9 @@ async def set_capacity(
     slot = domain.slot_of(slot_start.astimezone(UTC))
     if slot != slot_start:
         raise DomainError("a slot starts on the whole hour", field="slot_start")
+    now = utcnow()
+    if not now - timedelta(days=1) <= slot <= now + BOOKING_HORIZON:
+        raise DomainError("set capacity for the next 180 days", field="slot_start")
     setting = await uow.session.get(CapacitySlot, (station_id, slot))
     if setting is None:
         setting = CapacitySlot(
@@ -1312,8 +1332,11 @@ async def record_decision(
     finding: AdditionalWork = await _locked(
         uow.session, AdditionalWork, finding_id, user, "finding"
     )
-    if data.told_at is not None and data.told_at > utcnow():
-        raise DomainError("the customer cannot have been told in the future", field="told_at")
+    now = utcnow()
+    if data.told_at is not None and not now - RECORDING_WINDOW <= data.told_at <= now:
+        raise DomainError(
+            "the customer was told in the last 7 days, not in the future", field="told_at"
+        )
     return await decide_finding(
         uow,
         finding,
@@ -1601,11 +1624,7 @@ async def take_payment(
 def next_service(
     order: RepairOrder, data: DeliveryCreate, delivered_at: datetime
 ) -> tuple[date, int]:
-    when = (
-        data.next_service_date.date()
-        if data.next_service_date
-        else (delivered_at + timedelta(days=NEXT_SERVICE_DAYS)).date()
-    )
+    when = data.next_service_date or (delivered_at + timedelta(days=NEXT_SERVICE_DAYS)).date()
     km = (
         data.next_service_km
         if data.next_service_km is not None
@@ -1634,7 +1653,7 @@ async def deliver(
     now = utcnow()
     if data.next_service_km is not None and data.next_service_km <= order.mileage_km:
         raise DomainError("the next service mileage must be above today's", field="next_service_km")
-    if data.next_service_date is not None and data.next_service_date <= now:
+    if data.next_service_date is not None and data.next_service_date <= now.date():
         raise DomainError("the next service date must be in the future", field="next_service_date")
     when, km = next_service(order, data, now)
     order.status = OrderStatus.DELIVERED
