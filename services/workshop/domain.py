@@ -379,6 +379,8 @@ def is_comeback(
     return similar_complaint(previous_complaint, complaint)
 
 
+#: how far ahead a change of the team (an absence) republishes the capacity
+CAPACITY_HORIZON_DAYS = 14
 #: the days the workshop plans and reports on (beyond them a date is a typing error)
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 

@@ -411,6 +411,13 @@ async def add_absence(
         reason=data.reason,
     )
     uow.session.add(absence)
+    await uow.session.flush()
+    # reception books appointments on the published capacity: tell it what the absence takes
+    today = utcnow().date()
+    first = max(data.first_day, today)
+    last = min(data.last_day, today + timedelta(days=domain.CAPACITY_HORIZON_DAYS - 1))
+    for offset in range((last - first).days + 1):
+        await _publish_day(uow, technician.station_id, first + timedelta(days=offset))
     return AbsencePublic.model_validate(absence.model_dump())
 
 
@@ -488,12 +495,15 @@ async def publish_capacity(
     uow: UnitOfWork, user: Principal, data: CapacityRequest
 ) -> CapacityPublic:
     """Announce a day's capacity for reception's appointment booking (``capacity.published``)."""
-    station = user.acting_station(data.station_id)
-    figures = await capacity(uow.session, station, data.day)
+    return await _publish_day(uow, user.acting_station(data.station_id), data.day)
+
+
+async def _publish_day(uow: UnitOfWork, station: str, day: date) -> CapacityPublic:
+    figures = await capacity(uow.session, station, day)
     uow.emit(
         events.CapacityPublished(
-            station_day=f"{station}:{data.day.isoformat()}",
-            day=data.day,
+            station_day=f"{station}:{day.isoformat()}",
+            day=day,
             available_hours=figures.available_hours,
             booked_hours=figures.booked_hours,
             bays=figures.bays,

@@ -125,7 +125,16 @@ async def test_capacity_is_the_present_technicians_hours_and_is_published(
         "/capacity/publications", json={"day": "2026-11-25"}, headers=headers
     )
     assert published.status_code == 201, published.text
-    [message] = await outbox(workshop, "capacity.published")
+    # the absence republished its two days at once; the foreman's publication follows
+    absence_days, message = (
+        (await outbox(workshop, "capacity.published"))[:2],
+        (await outbox(workshop, "capacity.published"))[-1],
+    )
+    assert [m["payload"]["station_day"] for m in absence_days] == [
+        "bj01:2026-11-23",
+        "bj01:2026-11-24",
+    ]
+    assert Decimal(absence_days[0]["payload"]["available_hours"]) == Decimal("24")
     assert message["payload"]["station_day"] == "bj01:2026-11-25"
     assert Decimal(message["payload"]["available_hours"]) == Decimal("32")
     assert message["payload"]["technicians"] == 4
