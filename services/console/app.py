@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from services.console.clients import ApiError, Services, ServiceUnavailable, SessionExpired
-from services.console.pages import advisor, auth, crm, parts, timeline, warranty, workshop
+from services.console.pages import (
+    advisor,
+    approval,
+    auth,
+    crm,
+    parts,
+    timeline,
+    warranty,
+    workshop,
+)
 from services.console.session import COOKIE_NAME, Session, SessionCodec
 from services.console.settings import ConsoleSettings
 from services.console.web import (
@@ -153,6 +162,6 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_pages(app)
-    for module in (auth, advisor, workshop, parts, warranty, crm, timeline):
+    for module in (auth, advisor, workshop, parts, warranty, crm, timeline, approval):
         app.include_router(module.router)
     return app

@@ -256,11 +256,20 @@ async def _order_page(
     form: str = "",
     values: dict[str, str] | None = None,
     error: ApiError | None = None,
+    approval_link: str = "",
 ) -> Response:
-    """The order page; ``form`` names the form (delivery, payment) whose refusal to show."""
+    """The order page; ``form`` names the form (delivery, payment, finding id) whose refusal
+    to show."""
     order = await who.api.reception.get(f"/repair-orders/{order_id}")
     settlement: dict[str, Any] | None = None
     settlement_error = ""
+    findings: list[dict[str, Any]] = []
+    if who.may(READ_SETTLEMENT):
+        try:
+            answer = await who.api.reception.get("/additional-work", order_id=str(order_id))
+            findings = answer["data"]
+        except ApiError:
+            findings = []  # an older reception without additional work: nothing to show
     if order["status"] in ("completed", "delivered") and who.may(READ_SETTLEMENT):
         try:
             settlement = await who.api.reception.get(f"/repair-orders/{order_id}/settlement")
@@ -275,6 +284,10 @@ async def _order_page(
         settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),
         may_pay=who.may(TAKE_PAYMENT),
+        findings=findings,
+        may_price=who.may(OPEN_ORDER),
+        approval_link=approval_link,
+        pay_types=PAY_TYPES,
         payment_methods=PAYMENT_METHODS,
         form=form,
         values=values or {},
@@ -337,3 +350,77 @@ async def deliver(request: Request, order_id: uuid.UUID, who: CallerDep) -> Resp
         return await _order_page(request, who, order_id, exc.status, "delivery", values, exc)
     who.session.add_flash("flash.delivered")
     return redirect(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/findings/{finding_id}/pricing", dependencies=[CsrfChecked])
+async def price_finding(
+    request: Request, order_id: uuid.UUID, finding_id: uuid.UUID, who: CallerDep
+) -> Response:
+    """The advisor prices the technician's finding before calling the customer."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    lines: list[dict[str, Any]] = []
+    for i in range(int(str(form.get("line_count", "0")) or 0)):
+        row = {
+            name: str(form.get(f"lines.{i}.{name}", "")).strip()
+            for name in (
+                "kind",
+                "code",
+                "description",
+                "hours",
+                "quantity",
+                "unit_price",
+                "pay_type",
+            )
+        }
+        if not row["code"]:
+            continue
+        lines.append({name: value for name, value in row.items() if value})
+    try:
+        await who.api.reception.post(f"/additional-work/{finding_id}/pricing", {"lines": lines})
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, str(finding_id), {}, exc)
+    who.session.add_flash("flash.finding_priced")
+    return redirect(f"/orders/{order_id}#findings")
+
+
+@router.post("/orders/{order_id}/findings/{finding_id}/decision", dependencies=[CsrfChecked])
+async def decide_finding(
+    request: Request, order_id: uuid.UUID, finding_id: uuid.UUID, who: CallerDep
+) -> Response:
+    """The customer's answer on the phone, recorded by the advisor who called."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    body: dict[str, Any] = {"approved": form.get("approved") == "yes"}
+    told = str(form.get("workshop_told", "")).strip()
+    if told:
+        body["workshop_told"] = told
+    try:
+        await who.api.reception.post(f"/additional-work/{finding_id}/decision", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, str(finding_id), {}, exc)
+    who.session.add_flash("flash.finding_decided")
+    return redirect(f"/orders/{order_id}#findings")
+
+
+@router.post("/orders/{order_id}/findings/{finding_id}/link", dependencies=[CsrfChecked])
+async def approval_link(
+    request: Request, order_id: uuid.UUID, finding_id: uuid.UUID, who: CallerDep
+) -> Response:
+    """A one-time link for the customer to approve or decline on their phone."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    try:
+        link = await who.api.reception.post(f"/additional-work/{finding_id}/approval-link", {})
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, str(finding_id), {}, exc)
+    url = str(request.base_url).rstrip("/") + f"/approve/{link['token']}"
+    return await _order_page(request, who, order_id, approval_link=url)

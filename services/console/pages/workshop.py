@@ -262,3 +262,34 @@ async def inspect(
         return await _inspection_page(request, who, order_id, exc.status, exc)
     who.session.add_flash("flash.inspected")
     return redirect("/workshop")
+
+
+@router.post("/workshop/jobs/{job_id}/findings", dependencies=[CsrfChecked])
+async def report_finding(
+    request: Request, job_id: uuid.UUID, who: Caller = desk("technician")
+) -> Response:
+    """Additional work found on the car (追加维修项目): the job waits for the customer."""
+    if not who.may(COMPLETE_JOB):
+        raise Forbidden()
+    form = await request.form()
+
+    def text(name: str) -> str:
+        return str(form.get(name, "")).strip()
+
+    body: dict[str, Any] = {
+        "description": text("description"),
+        "safety_relevant": form.get("safety_relevant") == "on",
+        "estimated_delay_minutes": text("estimated_delay_minutes") or "0",
+    }
+    if text("line.code"):
+        line: dict[str, Any] = {
+            "kind": text("line.kind") or "labour",
+            "code": text("line.code"),
+            "description": text("line.description") or text("description")[:200],
+        }
+        if text("line.hours"):
+            line["hours"] = text("line.hours")
+        body["suggested_lines"] = [line]
+    return await _act(
+        request, who, f"/jobs/{job_id}/findings", body, "flash.finding_reported", "/technician"
+    )

@@ -336,3 +336,78 @@ def test_station_switch_and_station_scoping(
     expect(other.locator("h1")).to_contain_text("Not found")
     other.screenshot(path=screenshots / "other-station-404.png")
     other.context.close()
+
+
+def test_additional_work_is_approved_by_the_customer_through_the_link(
+    browser: Browser, console_url: str, screenshots: Path
+) -> None:
+    # a one-line order: the car wash, dispatched straight to the technician
+    advisor = sign_in(browser, console_url, "advisor.bj01")
+    advisor.goto(f"{console_url}/advisor/orders/new")
+    advisor.keyboard.type("LFV2A21K9G3000002")
+    advisor.fill('[name="mileage_km"]', "87500")
+    advisor.fill('[name="customer.name"]', "刘洋")
+    advisor.fill('[name="complaint"]', "洗车")
+    advisor.fill('[name="lines.0.code"]', "WSH-001")
+    advisor.fill('[name="lines.0.description"]', "洗车")
+    advisor.fill('[name="lines.0.hours"]', "0.3")
+    advisor.fill('[name="lines.0.unit_price"]', "100")
+    advisor.check('[name="signature.signed"]')
+    advisor.locator("#submit-order").click()
+    expect(advisor).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
+    order = advisor.url.rsplit("/", 1)[1]
+
+    foreman = sign_in(browser, console_url, "foreman.bj01")
+    foreman.goto(f"{console_url}/workshop")
+    ready = foreman.locator(f'[data-column="ready"] [data-order-id="{order}"]')
+    until(foreman, lambda: ready.count() == 1, "the wash job ready")
+    ready.locator('select[name="technician_id"]').select_option("tech.bj01")
+    ready.locator("form.dispatch button").click()
+    expect(foreman.locator(".flash")).to_be_visible()
+
+    # the technician finds worn wiper blades and reports them with a suggested line
+    tech = sign_in(browser, console_url, "tech.bj01")
+    card = tech.locator(f'.tech-job[data-order-id="{order}"]')
+    card.locator("button.clock-on").click()
+    card.locator("details.finding summary").click()
+    card.locator('textarea[name="description"]').fill("雨刮片老化，刮水不净")
+    card.locator('input[name="line.code"]').fill("WIP-001")
+    card.locator('input[name="line.description"]').fill("更换雨刮片")
+    card.locator('input[name="line.hours"]').fill("0.2")
+    card.locator("button.report-finding").click()
+    expect(tech.locator(".flash")).to_be_visible()
+    tech.context.close()
+
+    # the advisor prices it and sends the customer a link
+    advisor.goto(f"{console_url}/orders/{order}")
+    finding = advisor.locator("section.finding").first
+    until(advisor, lambda: finding.count() == 1, "the finding at reception")
+    finding.locator('input[name="lines.0.unit_price"]').fill("60")
+    finding.locator("button.price-finding").click()
+    expect(advisor.locator("section.finding").first).to_have_attribute("data-status", "priced")
+    advisor.locator("button.link-finding").click()
+    link = advisor.locator("#approval-link a")
+    expect(link).to_be_visible()
+    url = link.get_attribute("href")
+    assert url is not None
+    advisor.screenshot(path=screenshots / "advisor-additional-work.png", full_page=True)
+
+    # the customer opens it on a phone, without an account, and approves
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.goto(url)
+    expect(phone.locator("#approval")).to_contain_text("雨刮片老化")
+    phone.screenshot(path=screenshots / "customer-approval.png", full_page=True)
+    phone.locator("#approve").click()
+    expect(phone.locator("#approval-answer")).to_be_visible()
+    phone.goto(url)  # the link works once
+    expect(phone.locator("#approval-gone")).to_be_visible()
+    phone.context.close()
+
+    advisor.reload()
+    expect(advisor.locator("section.finding").first).to_have_attribute("data-status", "approved")
+    advisor.context.close()
+    # the approved line becomes a new job on the foreman's board
+    foreman.goto(f"{console_url}/workshop")
+    jobs = foreman.locator(f'[data-order-id="{order}"]')
+    until(foreman, lambda: jobs.count() >= 2, "the approved line as a job")
+    foreman.context.close()
