@@ -576,6 +576,7 @@ class CustomerDetailPublic(CustomerPublic):
     visits: list[VisitPublic] = []
     contacts: list[ContactPersonPublic] = []
     enquiries: list[EnquiryPublic] = []
+    complaints: list[ComplaintPublic] = []
 
 
 class DuplicateGroup(BaseModel):

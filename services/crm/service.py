@@ -525,14 +525,21 @@ async def _detail(
             .order_by(col(MileageReading.read_at))
         )
     ).all()
-    visits_query = select(Visit).where(Visit.customer_id == customer.id)
-    stations = user.visible_stations()
-    if stations is not None:
-        visits_query = visits_query.where(col(Visit.station_id).in_(stations))
-    visits = (await session.exec(visits_query.order_by(col(Visit.opened_at).desc()))).all()
+    # the file is the group's: whoever may open it sees the visits at every station (§12)
+    visits = (
+        await session.exec(
+            select(Visit)
+            .where(Visit.customer_id == customer.id)
+            .order_by(col(Visit.opened_at).desc())
+        )
+    ).all()
     order_ids = [v.order_id for v in visits]
     complaints = (
-        await session.exec(select(Complaint).where(col(Complaint.order_id).in_(order_ids)))
+        await session.exec(
+            select(Complaint)
+            .where(Complaint.customer_id == customer.id)
+            .order_by(col(Complaint.opened_at).desc())
+        )
     ).all()
     declined = (
         await session.exec(
@@ -545,10 +552,13 @@ async def _detail(
     contacts = (
         await session.exec(select(ContactPerson).where(ContactPerson.customer_id == customer.id))
     ).all()
-    enquiries_query = select(Enquiry).where(Enquiry.customer_id == customer.id)
-    if stations is not None:
-        enquiries_query = enquiries_query.where(col(Enquiry.station_id).in_(stations))
-    enquiries = (await session.exec(enquiries_query.order_by(col(Enquiry.at).desc()))).all()
+    enquiries = (
+        await session.exec(
+            select(Enquiry)
+            .where(Enquiry.customer_id == customer.id)
+            .order_by(col(Enquiry.at).desc())
+        )
+    ).all()
     return CustomerDetailPublic.model_validate(
         {
             **customer.model_dump(),
@@ -569,6 +579,7 @@ async def _detail(
             ],
             "contacts": [c.model_dump() for c in contacts],
             "enquiries": [{**e.model_dump(), "opened_file": False} for e in enquiries],
+            "complaints": [c.model_dump() for c in complaints],
         }
     )
 

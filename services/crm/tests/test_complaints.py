@@ -48,6 +48,10 @@ async def test_complaint_from_any_channel_is_linked_to_order_and_advisor_and_pub
         opened = await emitted(crm, "complaint.opened")
         assert [o["channel"] for o in opened] == ["phone", "desk", "manufacturer"]
         assert {o["order_id"] for o in opened} == {str(order.order_id)}
+        await crm.client.post("/complaints", json=a_complaint(), headers=AGENT)  # no order
+        file = (await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=AGENT)).json()
+        assert len(file["complaints"]) == 4  # the customer file holds every complaint
+        assert len(file["visits"][0]["complaints"]) == 3  # and the visit its own
 
 
 async def test_serious_complaint_is_escalated_to_the_manager_at_once(crm) -> None:

@@ -285,16 +285,27 @@ async def test_customer_of_another_station_is_404(crm) -> None:
     assert missing.status_code == 404
 
 
-async def test_customer_who_visited_a_station_is_visible_there_with_only_its_visits(crm) -> None:
-    await crm.publish(order_created(), station_id="bj01")
+async def test_customer_who_visited_a_station_shows_there_the_full_visit_history(crm) -> None:
+    bj_order = order_created()
+    await crm.publish(bj_order, station_id="bj01")
     sh_order = order_created(complaint="空调不凉")
     await crm.publish(sh_order, station_id="sh01")
     response = await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=auth_headers("crm.sh01"))
     assert response.status_code == 200
     body = response.json()
     assert body["home_station_id"] == "bj01"
-    assert [v["order_id"] for v in body["visits"]] == [str(sh_order.order_id)]
+    # one file for the group: the visits at every station are the basis of the next visit
+    assert {(v["order_id"], v["station_id"]) for v in body["visits"]} == {
+        (str(bj_order.order_id), "bj01"),
+        (str(sh_order.order_id), "sh01"),
+    }
     assert [v["vin"] for v in body["vehicles"]] == [VIN]
+    stranger = order_created(customer=customer_ref(customer_id=uuid.uuid4(), phone="13900000123"))
+    await crm.publish(stranger, station_id="bj01")
+    hidden = await crm.client.get(
+        f"/customers/{stranger.customer.customer_id}", headers=auth_headers("crm.sh01")
+    )
+    assert hidden.status_code == 404  # never a customer of sh01
 
 
 async def test_reading_a_customer_writes_an_audit_entry(crm) -> None:
