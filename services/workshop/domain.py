@@ -208,8 +208,10 @@ def hand_over_time(at: datetime) -> datetime:
 
 
 def single_team(skills: Iterable[str | None]) -> bool:
-    """All jobs of the order need one team (one skill): the advisor may assign it directly."""
-    return len({skill or "" for skill in skills}) <= 1
+    """All jobs of the order need one team (one skill): the advisor may assign it directly.
+
+    A job that needs no particular skill (a wash) does not make a second team."""
+    return len({skill for skill in skills if skill}) <= 1
 
 
 def dispatch_refusal(status: JobStatus) -> str | None:

@@ -103,6 +103,7 @@ def test_hand_over_time_is_recorded_to_ten_minutes() -> None:
 def test_advisor_may_assign_only_a_single_team_order() -> None:
     assert domain.single_team(["mechanical", "mechanical"])
     assert domain.single_team([None])
+    assert domain.single_team(["mechanical", None])
     assert not domain.single_team(["mechanical", "body"])
 
 

@@ -198,3 +198,42 @@ async def test_part_issued_for_an_unknown_job_is_dead_lettered(workshop) -> None
     )
     [letter] = await workshop.runtime.consumer.dead_letters()
     assert "no job" in letter.error
+
+
+async def test_order_goes_from_ready_to_vehicle_completed_by_dispatch_completion_inspection(
+    workshop,
+) -> None:
+    """The HTTP calls the cross-service lifecycle makes: foreman dispatches each ready job,
+    the technician completes it (declaring hours, no clock terminal), the inspector passes."""
+    brakes = labour_line("BRK-020", "1.5")
+    wash = labour_line("WSH-001", "0.3", skill=None, major_system=None)
+    event = order_created(brakes, part_line("1K0698151A", labour=brakes), wash)
+    await workshop.publish(event)
+    await reserve_all(workshop, event.order_id)
+    listed = await workshop.client.get(
+        "/jobs", params={"order_id": str(event.order_id)}, headers=auth_headers("foreman.bj01")
+    )
+    assert [j["status"] for j in listed.json()["data"]] == ["ready", "ready"]
+    for job in listed.json()["data"]:
+        dispatched = await workshop.client.post(
+            f"/jobs/{job['id']}/dispatch",
+            json={"technician_id": "tech.bj01", "received_by": "tech.bj01"},
+            headers=auth_headers("foreman.bj01"),
+        )
+        assert dispatched.status_code == 200, dispatched.text
+        done = await workshop.client.post(
+            f"/jobs/{job['id']}/completion",
+            json={"clocked_hours": "1.0"},
+            headers=auth_headers("tech.bj01"),
+        )
+        assert done.status_code == 200, done.text
+    assert await outbox(workshop, "vehicle.completed") == []
+    inspected = await workshop.client.post(
+        f"/orders/{event.order_id}/inspections",
+        json={"checklist": [{"item": "brakes", "ok": True}], "road_test": True},
+        headers=auth_headers("inspector.bj01"),
+    )
+    assert inspected.status_code == 201, inspected.text
+    [vehicle] = await outbox(workshop, "vehicle.completed")
+    assert Decimal(vehicle["payload"]["clocked_hours"]) == Decimal("2.0")
+    assert len(vehicle["payload"]["labour_done"]) == 2
