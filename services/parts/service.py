@@ -1,8 +1,10 @@
 """Parts' use cases: each one state change plus its ledger rows and events, in one unit of work.
 
-Every change of a stock row goes through ``_post``: it takes the row locked with
-``SELECT ... FOR UPDATE``, checks the stock invariant on the new figures and writes the
-``StockMovement`` ledger row in the same transaction. So the ledger always sums to the row.
+Every change of a stock row goes through ``post``: it takes the row locked with
+``SELECT ... FOR UPDATE`` (``lock_stock``), checks the stock invariant on the new figures and
+writes the ``StockMovement`` ledger row in the same transaction. So the ledger always sums to
+the row. Lock order, everywhere: the document (purchase order, transfer, stocktake), then
+stock rows in part-number order, then reservations; so no two use cases deadlock.
 """
 
 from __future__ import annotations
@@ -443,13 +445,20 @@ async def _release(uow: UnitOfWork, query: object, *, reason: str) -> list[Reser
     session = uow.session
     statement = query.where(  # type: ignore[attr-defined]
         col(Reservation.status).in_((ReservationStatus.RESERVED, *WAITING))
-    ).order_by(col(Reservation.created_at))
+    ).order_by(col(Reservation.created_at), col(Reservation.id))
+    # stock rows first (in a fixed order), then the reservations: the lock order of every
+    # use case, so none waits in a circle with a receipt filling backorders
+    keys = sorted({(r.station_id, r.part_no) for r in (await session.exec(statement)).all()})
+    stocks = {key: await lock_stock(session, *key) for key in keys}
     released: list[Reservation] = []
     freed: set[tuple[str, str]] = set()
-    for reservation in (await session.exec(statement.with_for_update())).all():
+    locked = statement.with_for_update().execution_options(populate_existing=True)
+    for reservation in (await session.exec(locked)).all():
         held = reservation.quantity_reserved
         if held > ZERO:
-            stock = await lock_stock(session, reservation.station_id, reservation.part_no)
+            stock = stocks.get((reservation.station_id, reservation.part_no))
+            if stock is None:  # asked for after the first look: lock its row now
+                stock = await lock_stock(session, reservation.station_id, reservation.part_no)
             assert stock is not None
             post(
                 session,
@@ -492,7 +501,15 @@ async def _release(uow: UnitOfWork, query: object, *, reason: str) -> list[Reser
 
 async def _locked_reservation(
     session: AsyncSession, user: Principal, reservation_id: uuid.UUID
-) -> Reservation:
+) -> tuple[Reservation, StockItem]:
+    """The reservation and its stock row, both locked: the stock row first, as everywhere
+    (stock rows, then reservations), so that two use cases never wait for each other in a
+    circle."""
+    found = await session.get(Reservation, reservation_id)
+    if found is None or not user.can_see(found.station_id):
+        raise NotFound("reservation")
+    stock = await lock_stock(session, found.station_id, found.part_no)
+    assert stock is not None
     reservation = (
         await session.exec(
             select(Reservation)
@@ -500,10 +517,8 @@ async def _locked_reservation(
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-    ).first()
-    if reservation is None or not user.can_see(reservation.station_id):
-        raise NotFound("reservation")
-    return reservation
+    ).one()
+    return reservation, stock
 
 
 async def issue_parts(
@@ -512,7 +527,7 @@ async def issue_parts(
     """Hand reserved parts to the technician for the job (领料): on hand and reserved go
     down together; only what is reserved for the request can be issued."""
     session = uow.session
-    reservation = await _locked_reservation(session, user, reservation_id)
+    reservation, stock = await _locked_reservation(session, user, reservation_id)
     if reservation.status == ReservationStatus.RELEASED:
         raise Conflict("this reservation was released; nothing can be issued against it")
     part = await _part(session, reservation.part_no)
@@ -523,8 +538,6 @@ async def issue_parts(
             f"{quantity} asked",
             field="quantity",
         )
-    stock = await lock_stock(session, reservation.station_id, reservation.part_no)
-    assert stock is not None
     post(
         session,
         stock,
@@ -562,7 +575,7 @@ async def return_parts(
     """Unused parts come back from the job (退料): on hand goes up; at most what was issued
     and not yet returned. The returned parts then serve any request waiting for them."""
     session = uow.session
-    reservation = await _locked_reservation(session, user, reservation_id)
+    reservation, stock = await _locked_reservation(session, user, reservation_id)
     part = await _part(session, reservation.part_no)
     quantity = domain.check_quantity(data.quantity, part.unit)
     outstanding = reservation.quantity_issued - reservation.quantity_returned
@@ -571,8 +584,6 @@ async def return_parts(
             f"only {outstanding} {part.unit} issued and not yet returned, {quantity} given back",
             field="quantity",
         )
-    stock = await lock_stock(session, reservation.station_id, reservation.part_no)
-    assert stock is not None
     post(
         session,
         stock,
@@ -899,7 +910,8 @@ async def receive_purchase_order(
         raise Conflict(f"goods are received only on a sent order; this one is {order.status.value}")
     lines = {line.part_no: line for line in await _lines(session, order.id)}
     seen: set[str] = set()
-    for index, incoming in enumerate(data.lines):
+    # stock rows are locked in part-number order, as when the order was sent
+    for index, incoming in sorted(enumerate(data.lines), key=lambda item: item[1].part_no):
         line = lines.get(incoming.part_no)
         if line is None or incoming.part_no in seen:
             raise DomainError(
@@ -1320,7 +1332,7 @@ async def approve_stocktake(
     if uncounted:
         raise Conflict(f"not counted yet: {', '.join(uncounted[:10])}")
     stocktake.value_before = await _station_value(session, stocktake.station_id)
-    for line in lines:
+    for line in sorted(lines, key=lambda line: line.part_no):  # the lock order
         assert line.counted_quantity is not None
         variance = domain.count_variance(line.counted_quantity, line.book_quantity)
         if variance == ZERO:

@@ -418,3 +418,36 @@ async def test_two_orders_racing_for_the_last_unit_get_it_once_on_postgres(
             assert sorted(r.status for r in latest) == ["backordered", "reserved"]
         else:
             assert served == []  # nothing left
+
+
+async def test_cancellation_receipt_and_issue_at_once_neither_deadlock_nor_break_the_ledger(
+    parts_db: tuple[Database, uuid.UUID],
+) -> None:
+    """Three use cases touching the same stock row and reservations at the same moment:
+    they take their locks in one order (stock rows, then reservations), so all finish."""
+    db, supplier_id = parts_db
+    world = World(db, supplier_id, ("lock1", "lock2"))
+    await order_and_send(world, 0, 4)
+    await receive(world, 0, 4, False)
+    await order_and_send(world, 0, 3)  # stays open
+    for _ in range(3):
+        await request(world, 0, 2)  # 2 + 2 reserved, the third waits for 2
+    cancelled = await _reservations(world, col(Reservation.status) == "reserved")
+    first, second = cancelled[0], cancelled[1]
+
+    await asyncio.gather(
+        world.by_event(
+            "lock1",
+            events.OrderCancelled(order_id=first.order_id, reason="customer left"),
+            service.release_order,
+        ),
+        receive(world, 0, 3, False),
+        world.by_user(
+            service.issue_parts, world.clerk("lock1"), second.id, IssueCreate(quantity=D(2))
+        ),
+    )
+    async with db.read() as session:
+        assert await ledger_discrepancies(session) == []
+        stock = (await session.exec(select(StockItem).where(StockItem.station_id == "lock1"))).one()
+    # 4 received + 3 received - 2 issued; the waiting request now holds its 2
+    assert (stock.on_hand, stock.reserved, stock.on_order) == (D(5), D(2), D(0))
