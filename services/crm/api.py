@@ -191,13 +191,15 @@ async def list_followups(
     mine: bool = False,
     escalated: bool | None = None,
     callable_now: bool = False,
+    further_work: bool | None = None,
     offset: int = 0,
     limit: int = 50,
     user: Principal = Depends(agent),
 ) -> FollowUpsPublic:
     """The follow-up calls (回访) of the user's stations, the oldest deadline first;
     ``mine=true`` is the caller's own queue, ``callable_now=true`` only the calls open and
-    past any retry pause, ``escalated=true`` the manager's list."""
+    past any retry pause, ``escalated=true`` the manager's list, ``further_work=true`` the
+    needs for more work the calls revealed (for the supervisor)."""
     async with runtime.db.read() as session:
         return await service.list_followups(
             session,
@@ -207,6 +209,7 @@ async def list_followups(
             agent_id=user.user_id if mine else agent_id,
             escalated=escalated,
             callable_now=callable_now,
+            further_work=further_work,
             offset=_offset(offset),
             limit=_limit(limit),
         )

@@ -233,12 +233,8 @@ def normalise_email(raw: str) -> str:
 
 #: the customer is reminded this long before the next service is due
 REMIND_AHEAD = timedelta(days=14)
-#: due and not booked this long after the due day: an agent calls
-CALL_WHEN_NOT_BOOKED_AFTER = timedelta(days=7)
 #: a "due and not booked" reminder call is due this long after it opens
 REMINDER_CALL_DUE_WITHIN = timedelta(days=3)
-#: declined work (建议项目) is reminded this long after it was declined
-DECLINED_WORK_REMIND_AFTER = timedelta(days=30)
 
 
 def average_km_per_day(readings: Iterable[tuple[datetime, int]]) -> Decimal | None:

@@ -224,6 +224,9 @@ class FollowUp(CrmTable, table=True):  # type: ignore[call-arg]
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     escalated_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     complaint_id: uuid.UUID | None = None
+    further_work: str | None = Field(
+        default=None, max_length=2000, description="a need for more work, for the supervisor"
+    )
 
 
 class FollowUpCall(CrmTable, table=True):  # type: ignore[call-arg]
@@ -610,6 +613,7 @@ class FollowUpPublic(BaseModel):
     closed_at: datetime | None
     escalated_at: datetime | None
     complaint_id: uuid.UUID | None
+    further_work: str | None
 
 
 class FollowUpCallPublic(BaseModel):
@@ -661,6 +665,12 @@ class FollowUpOutcome(InputModel):
     )
     severity: ComplaintSeverity = ComplaintSeverity.MINOR
     category: str = pydantic.Field(default="service", min_length=1, max_length=60)
+    further_work: str | None = pydantic.Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="a potential need for further work the call revealed (for the supervisor)",
+    )
 
 
 class ComplaintCreate(InputModel):

@@ -82,7 +82,7 @@ from services.crm.models import (
     Vehicle,
     Visit,
 )
-from services.crm.settings import followup_policy
+from services.crm.settings import crm_settings, followup_policy
 from shared.auth import Principal
 from shared.contracts import events
 from shared.db import utcnow
@@ -331,7 +331,9 @@ async def _plan_service_reminder(
         station_id=visit.station_id,
     )
     call_at = datetime.combine(
-        due_on + domain.CALL_WHEN_NOT_BOOKED_AFTER, time(9), tzinfo=domain.STATION_TIMEZONE
+        due_on + timedelta(days=crm_settings().not_booked_call_after_days),
+        time(9),
+        tzinfo=domain.STATION_TIMEZONE,
     ).astimezone(UTC)
     await schedule(
         session,
@@ -386,7 +388,10 @@ async def work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -
         session,
         kind=TASK_DECLINED_REMIND,
         key=f"declined:{event.finding_id}",
-        due_at=max(event.declined_at + domain.DECLINED_WORK_REMIND_AFTER, utcnow()),
+        due_at=max(
+            event.declined_at + timedelta(days=crm_settings().declined_work_remind_after_days),
+            utcnow(),
+        ),
         payload={"finding_id": str(event.finding_id)},
         station_id=row.station_id,
     )
@@ -738,6 +743,7 @@ async def list_followups(
     kind: FollowUpKind | None = None,
     escalated: bool | None = None,
     callable_now: bool = False,
+    further_work: bool | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> FollowUpsPublic:
@@ -753,6 +759,9 @@ async def list_followups(
     if escalated is not None:
         escalated_col = col(FollowUp.escalated_at)
         query = query.where(escalated_col.is_not(None) if escalated else escalated_col.is_(None))
+    if further_work is not None:
+        work = col(FollowUp.further_work)
+        query = query.where(work.is_not(None) if further_work else work.is_(None))
     if callable_now:  # open, and any retry pause after an unanswered call is over
         retry_at = col(FollowUp.next_attempt_at)
         query = query.where(
@@ -1095,6 +1104,8 @@ async def record_outcome(
         )
     )
     followup.agent_id = followup.agent_id or user.user_id
+    if data.further_work:
+        followup.further_work = data.further_work
     if data.outcome == CallOutcome.NOT_REACHED:
         given_up, next_attempt = domain.after_not_reached(
             followup.attempts, now, followup.expires_at

@@ -3,7 +3,9 @@
 ``CRM_FOLLOWUP_POLICIES`` sets a station's (brand's) follow-up window as JSON, e.g.
 ``{"gz01": {"opens_after_hours": 24, "due_within_working_days": 3, "expires_after_days": 5}}``;
 stations not named keep the built-in policy (``domain.STATION_POLICIES``, else the default).
-``CRM_FOLLOWUP_EXPIRES_AFTER_DAYS`` changes the default expiry (day 7) for every station.
+``CRM_FOLLOWUP_EXPIRES_AFTER_DAYS`` changes the default expiry (day 7) for every station;
+``CRM_DECLINED_WORK_REMIND_AFTER_DAYS`` (30) and ``CRM_NOT_BOOKED_CALL_AFTER_DAYS`` (7) time
+the declined-work reminder and the "due and not booked" call.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class CrmSettings(BaseSettings):
     followup_policies: dict[str, FollowUpPolicySetting] = Field(default_factory=dict)
     followup_expires_after_days: int = Field(
         default=7, ge=1, description="a call not made by then (days after delivery) expires"
+    )
+    declined_work_remind_after_days: int = Field(
+        default=30, ge=1, le=730, description="declined work is reminded this long after"
+    )
+    not_booked_call_after_days: int = Field(
+        default=7, ge=0, le=365, description="due and not booked this long: a reminder call"
     )
 
 

@@ -317,3 +317,27 @@ async def test_callable_queue_hides_a_call_until_its_retry_pause_is_over(crm) ->
         now.advance(domain.RETRY_AFTER)
         again = await crm.client.get("/follow-ups", params=query, headers=AGENT)
         assert [f["id"] for f in again.json()["data"]] == [str(call.id)]
+
+
+async def test_a_need_for_further_work_found_by_the_call_is_listed_for_the_supervisor(
+    crm,
+) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        call = await call_of(crm, order_id)
+        await outcome(
+            crm,
+            call.id,
+            outcome="satisfied",
+            content="提醒下次保养；介绍冬季检测优惠",
+            further_work="左后轮胎磨损，客户想更换",
+        )
+        listed = await crm.client.get(
+            "/follow-ups", params={"further_work": "true"}, headers=auth_headers("manager.bj01")
+        )
+        assert [(f["id"], f["further_work"]) for f in listed.json()["data"]] == [
+            (str(call.id), "左后轮胎磨损，客户想更换")
+        ]

@@ -153,7 +153,7 @@ async def test_declined_work_is_in_the_file_and_reminded_after_thirty_days(crm) 
         file = await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=AGENT)
         (visit,) = file.json()["visits"]
         assert [d["description"] for d in visit["declined_work"]] == ["后刹车片剩余 3 mm"]
-        now.advance(domain.DECLINED_WORK_REMIND_AFTER - timedelta(seconds=1))
+        now.advance(timedelta(days=30) - timedelta(seconds=1))  # CRM_DECLINED_WORK_…_DAYS
         await run_due(crm)
         assert await emitted(crm, "reminder.due") == []
         now.advance(timedelta(seconds=1))

@@ -2,7 +2,7 @@
 
 Revision ID: crm_0001
 Revises: platform_0002
-Create Date: 2026-11-23 14:16:26.416632
+Create Date: 2026-11-23 14:31:35.051234
 """
 
 import sqlalchemy as sa
@@ -245,6 +245,7 @@ def upgrade() -> None:
         sa.Column("closed_at", shared.db.UtcDateTime(), nullable=True),
         sa.Column("escalated_at", shared.db.UtcDateTime(), nullable=True),
         sa.Column("complaint_id", sa.Uuid(), nullable=True),
+        sa.Column("further_work", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("order_id", "kind", name="uq_follow_up_order_kind"),
     )
