@@ -7,6 +7,7 @@ from pathlib import Path
 from services.reception.api import routers
 from services.reception.handlers import consumer
 from services.reception.models import ReceptionTable
+from services.reception.seed import seed_demo
 from services.reception.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
 from shared.contracts import events
@@ -29,6 +30,7 @@ definition = ServiceDefinition(
         events.VehicleDelivered,
     ],
     scheduler=scheduler,
+    seed=seed_demo,
 )
 
 

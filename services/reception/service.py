@@ -856,7 +856,7 @@ async def _booked(
     return booked
 
 
-def _is_open(slot: datetime) -> bool:
+def is_open_slot(slot: datetime) -> bool:
     return slot.astimezone(STATION_TZ).hour in OPENING_HOURS_LOCAL
 
 
@@ -869,7 +869,7 @@ async def _check_slot(
 ) -> None:
     """A full slot is refused with the next free slots."""
     slot = domain.slot_of(starts_at)
-    if not _is_open(slot):
+    if not is_open_slot(slot):
         raise DomainError(
             "the station books appointments 08:00–18:00 local time", field="starts_at"
         )
@@ -881,7 +881,7 @@ async def _check_slot(
     capacities: dict[datetime, Decimal] = {}
     candidate = slot
     while candidate < slot + horizon:
-        if _is_open(candidate):
+        if is_open_slot(candidate):
             capacities[candidate] = await _slot_capacity(session, station_id, candidate)
         candidate += domain.SLOT
     free = domain.next_free_slots(

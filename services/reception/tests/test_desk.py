@@ -839,3 +839,16 @@ async def test_openapi_shows_every_endpoint_with_examples(reception: ServiceHarn
             continue
         name = body["schema"]["$ref"].rsplit("/", 1)[-1]
         assert schemas[name].get("examples"), f"{name} has no example"
+
+
+async def test_demo_seed_books_todays_arrivals_once(
+    tmp_path: Path, manual_clock: clock.ManualClock
+) -> None:
+    async with run_service(definition, tmp_path, seed_demo_data=True) as seeded:
+        assert definition.seed is not None
+        await definition.seed(seeded.runtime)  # a second run adds nothing
+        arrivals = (
+            await seeded.client.get("/board/arrivals", headers=auth_headers("group.manager"))
+        ).json()
+    assert arrivals["count"] >= 1
+    assert len({entry["vin"] for entry in arrivals["data"]}) == arrivals["count"]
