@@ -185,13 +185,13 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
     stock = await lock_stock(session, station_id, part.part_no, create=False)
     before = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
     allocation = domain.allocate(event.quantity, before)
-    finding = uow.event.payload.get("finding_id")  # sent by the workshop for added work
+    finding_id = _finding_of(uow.event.payload)
     reservation = Reservation(
         request_id=event.request_id,
         station_id=station_id,
         order_id=event.order_id,
         job_id=event.job_id,
-        finding_id=uuid.UUID(str(finding)) if finding else None,
+        finding_id=finding_id,
         part_no=part.part_no,
         quantity_requested=allocation.requested,
         quantity_reserved=allocation.reserved,
@@ -232,6 +232,18 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
     if stock is not None:
         _alert_if_low(uow, stock, before, short=allocation.short)
     return reservation
+
+
+def _finding_of(payload: dict[str, object]) -> uuid.UUID | None:
+    """The additional finding a request is for, when the workshop names it (an optional
+    field the ``item.requested`` contract does not declare yet)."""
+    value = payload.get("finding_id")
+    if value in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError(f"finding_id {value!r} is not a UUID", field="finding_id") from None
 
 
 def _reserved_event(reservation: Reservation) -> events.ItemReserved:
