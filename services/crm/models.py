@@ -76,6 +76,7 @@ class ReminderState(StrEnum):
     SENT = "sent"
     WITHHELD = "withheld"  # the customer withdrew consent to be contacted
     BOOKED = "booked"  # the customer booked before the reminder went out
+    SUPERSEDED = "superseded"  # the customer came in again: a later visit sets the next one
 
 
 class AuditAction(StrEnum):

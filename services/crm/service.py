@@ -191,6 +191,7 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     visit.advisor_id = event.advisor_id
     visit.work_done = "; ".join(line.description for line in event.lines)[:2000]
     uow.session.add(visit)
+    await _customer_came_in(uow.session, visit.vin, event.order_id)
 
 
 async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
@@ -309,6 +310,7 @@ async def _plan_service_reminder(
     )
     if due_on is None:
         return
+    await _customer_came_in(session, visit.vin, event.order_id)
     now = utcnow()
     reminder = ServiceReminder(
         station_id=visit.station_id,
@@ -325,7 +327,7 @@ async def _plan_service_reminder(
     await schedule(
         session,
         kind=TASK_REMINDER_SEND,
-        key=f"reminder:{visit.vin}:{due_on.isoformat()}:send",
+        key=_send_key(reminder),
         due_at=reminder.remind_at,
         payload=payload,
         station_id=visit.station_id,
@@ -345,8 +347,32 @@ async def _plan_service_reminder(
     )
 
 
+def _send_key(reminder: ServiceReminder) -> str:
+    return f"reminder:{reminder.order_id}:send"
+
+
 def _not_booked_key(reminder: ServiceReminder) -> str:
-    return f"reminder:{reminder.vin}:{reminder.due_on.isoformat()}:call"
+    return f"reminder:{reminder.order_id}:call"
+
+
+async def _customer_came_in(session: AsyncSession, vin: str, order_id: uuid.UUID) -> None:
+    """A new visit answers the earlier reminders of the vehicle: none is sent or called
+    about any more (the visit's delivery plans the next one)."""
+    earlier = (
+        await session.exec(
+            select(ServiceReminder).where(
+                ServiceReminder.vin == vin,
+                ServiceReminder.order_id != order_id,
+                col(ServiceReminder.state).in_([ReminderState.PLANNED, ReminderState.SENT]),
+            )
+        )
+    ).all()
+    for reminder in earlier:
+        if reminder.state == ReminderState.PLANNED:
+            reminder.state = ReminderState.SUPERSEDED
+            await cancel(session, _send_key(reminder))
+        await cancel(session, _not_booked_key(reminder))
+        session.add(reminder)
 
 
 async def appointment_booked(uow: UnitOfWork, event: events.AppointmentBooked) -> None:

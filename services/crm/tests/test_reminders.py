@@ -161,3 +161,25 @@ async def test_declined_work_is_in_the_file_and_reminded_after_thirty_days(crm) 
         (sent,) = await emitted(crm, "reminder.due")
         assert sent["reason"] == "declined work: 后刹车片剩余 3 mm"
         assert sent["vin"] == VIN
+
+
+async def test_a_new_visit_supersedes_the_earlier_reminder_so_none_is_sent_twice(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        first = await deliver_with_next_service(crm, next_service_date=NEXT_SERVICE)
+        now.set(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
+        second = order_created()  # the customer came in early for a repair
+        await crm.publish(second)
+        await crm.publish(
+            vehicle_delivered(second.order_id, now.now(), next_service_date=date(2027, 9, 1))
+        )
+        now.set(datetime(2027, 12, 31, tzinfo=UTC))
+        await run_due(crm)
+        sent = await emitted(crm, "reminder.due")
+        assert [s["due_on"] for s in sent] == ["2027-09-01"]  # only the latest visit's
+        async with crm.runtime.db.read() as session:
+            states = {
+                r.order_id: r.state for r in (await session.exec(select(ServiceReminder))).all()
+            }
+        assert states == {first: ReminderState.SUPERSEDED, second.order_id: ReminderState.SENT}
+        calls = await reminder_calls(crm)
+        assert [c.order_id for c in calls] == [second.order_id]  # not booked after the 2nd
