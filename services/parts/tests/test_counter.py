@@ -269,3 +269,41 @@ async def test_litres_may_be_reserved_in_fractions(parts: ServiceHarness) -> Non
     await add_stock(parts, "bj01", "OIL-BULK", on_hand=20, unit="L")
     await parts.publish(item_requested("OIL-BULK", quantity="4.5"), station_id="bj01")
     assert (await stock_of(parts, "bj01", "OIL-BULK")).reserved == Decimal("4.5")
+
+
+async def test_the_ledger_shows_only_the_users_station_and_filters_by_order(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=5)
+    await add_stock(parts, "sh01", on_hand=5)
+    request = item_requested(quantity=1)
+    await parts.publish(request, station_id="bj01")
+
+    mine = await parts.client.get("/stock-movements", headers=CLERK)
+    assert {row["station_id"] for row in mine.json()["data"]} == {"bj01"}
+    by_order = await parts.client.get(
+        "/stock-movements", params={"order_id": str(request.order_id)}, headers=CLERK
+    )
+    [reservation] = by_order.json()["data"]
+    assert reservation["kind"] == "reservation"
+    assert reservation["actor"].startswith("event:item.requested:")
+    theirs = await parts.client.get(
+        "/stock-movements", params={"station_id": "bj01"}, headers=auth_headers("parts.sh01")
+    )
+    assert theirs.json() == {"data": [], "count": 0}
+
+
+async def test_a_goods_receipt_serves_the_oldest_waiting_request_first(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=0)
+    oldest, newer = item_requested(quantity=1), item_requested(quantity=1)
+    await parts.publish(oldest, station_id="bj01")
+    await parts.publish(newer, station_id="bj01")
+    response = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts", json={"quantity": "1"}, headers=CLERK
+    )
+    assert response.status_code == 201, response.text
+    [reserved] = [e.open() for e in await emitted(parts, "item.reserved")]
+    assert reserved.request_id == oldest.request_id  # type: ignore[attr-defined]
+    await assert_invariant(parts)

@@ -352,7 +352,7 @@ def col_in(column: Any, values: tuple[Any, ...]) -> Any:
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
