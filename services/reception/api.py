@@ -47,6 +47,7 @@ from services.reception.models import (
     RepairOrderPublic,
     RepairOrdersPublic,
     SettlementPublic,
+    WaitTimesPublic,
 )
 from shared.app import Runtime, RuntimeDep
 from shared.auth import MANAGERS, CurrentUser, Principal, Role, require_role
@@ -250,6 +251,18 @@ async def create_check_in(
         check_in = await service.create_check_in(uow, user, data)
     async with runtime.db.read() as session:
         return await service.get_check_in(session, user, check_in.id)
+
+
+@check_ins.get("/wait-times", response_model=WaitTimesPublic)
+async def wait_times(
+    runtime: RuntimeDep, user: Principal = Depends(reader), day: date | None = None
+) -> WaitTimesPublic:
+    """Reception wait per station (arrival to check-in start) on a station-local day, and
+    how many customers were not greeted within a minute."""
+    async with runtime.db.read() as session:
+        return await service.wait_times(
+            session, user, day or service.utcnow().astimezone(service.STATION_TZ).date()
+        )
 
 
 @check_ins.get("/{check_in_id}", response_model=CheckInPublic)

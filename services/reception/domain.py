@@ -129,6 +129,16 @@ def maintenance_due(
     return "maintenance due: " + "; ".join(reasons) if reasons else None
 
 
+#: the customer is greeted within a minute of arriving (process §2)
+GREETING_WITHIN = timedelta(minutes=1)
+
+
+def wait_minutes(arrived_at: datetime, started_at: datetime) -> Decimal:
+    """The reception wait: from arrival to the start of the check-in, in minutes."""
+    seconds = max((started_at - arrived_at).total_seconds(), 0)
+    return (Decimal(str(seconds)) / 60).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
 class InspectedLine(Protocol):
     @property
     def major_system(self) -> str | None: ...

@@ -709,6 +709,20 @@ class CheckInPublic(BaseModel):
     )
 
 
+class StationWaitPublic(BaseModel):
+    station_id: str
+    check_ins: int
+    average_wait_minutes: Decimal
+    longest_wait_minutes: Decimal
+    over_one_minute: int = pydantic.Field(description="customers not greeted within a minute")
+
+
+class WaitTimesPublic(BaseModel):
+    day: date
+    data: list[StationWaitPublic]
+    count: int
+
+
 # --- appointments -----------------------------------------------------------------------
 
 

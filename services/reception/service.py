@@ -71,6 +71,8 @@ from services.reception.models import (
     ServicePackagePublic,
     SettlementPublic,
     SettlementRecord,
+    StationWaitPublic,
+    WaitTimesPublic,
 )
 from shared.auth import MANAGERS, Principal
 from shared.contracts import events
@@ -769,6 +771,32 @@ async def get_check_in(
             "recommendations": recommendations,
         }
     )
+
+
+async def wait_times(session: AsyncSession, user: Principal, day: date) -> WaitTimesPublic:
+    """Reception wait time per station on a station-local day (arrival to check-in start)."""
+    start, end = local_day_bounds(day)
+    query = at_visible_stations(select(CheckIn), CheckIn.station_id, user).where(
+        col(CheckIn.arrived_at) >= start, col(CheckIn.arrived_at) < end
+    )
+    waits: dict[str, list[Decimal]] = {}
+    for row in (await session.exec(query)).all():
+        waits.setdefault(row.station_id, []).append(
+            domain.wait_minutes(row.arrived_at, row.started_at)
+        )
+    data = [
+        StationWaitPublic(
+            station_id=station,
+            check_ins=len(values),
+            average_wait_minutes=(sum(values, Decimal("0")) / len(values)).quantize(
+                Decimal("0.01")
+            ),
+            longest_wait_minutes=max(values),
+            over_one_minute=sum(1 for v in values if v > 1),
+        )
+        for station, values in sorted(waits.items())
+    ]
+    return WaitTimesPublic(day=day, data=data, count=len(data))
 
 
 async def add_damage_photo(

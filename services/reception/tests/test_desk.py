@@ -308,6 +308,27 @@ async def test_damage_photos_are_stored_on_disk_and_the_sheet_prints(
     assert sheet.status_code == 200 and "K-017" in sheet.text and "front bumper" in sheet.text
 
 
+async def test_reception_wait_from_arrival_to_check_in_is_measured_per_station(
+    reception: ServiceHarness,
+) -> None:
+    arrived = (T0 - timedelta(minutes=3)).isoformat()
+    await reception.client.post(
+        "/check-ins", json=check_in_body(arrived_at=arrived), headers=ADVISOR
+    )
+    await reception.client.post("/check-ins", json=check_in_body(), headers=ADVISOR)
+    waits = (await reception.client.get("/check-ins/wait-times", headers=MANAGER)).json()
+    [bj01] = waits["data"]
+    assert bj01["station_id"] == "bj01" and bj01["check_ins"] == 2
+    assert Decimal(bj01["longest_wait_minutes"]) == 3 and Decimal(
+        bj01["average_wait_minutes"]
+    ) == Decimal("1.5")
+    assert bj01["over_one_minute"] == 1
+    other = (
+        await reception.client.get("/check-ins/wait-times", headers=auth_headers("advisor.sh01"))
+    ).json()
+    assert other["count"] == 0
+
+
 async def test_order_from_the_check_in_sheet_takes_its_mileage_and_fuel(
     reception: ServiceHarness,
 ) -> None:

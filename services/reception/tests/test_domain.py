@@ -197,3 +197,8 @@ def test_due_maintenance_recommended_when_the_next_service_is_reached() -> None:
     assert domain.maintenance_due(46000, today, 45000, None) is not None
     assert domain.maintenance_due(44000, today, 45000, today) is not None
     assert domain.maintenance_due(44000, today, 45000, today + timedelta(days=1)) is None
+
+
+def test_reception_wait_is_measured_from_arrival_to_check_in_start() -> None:
+    assert domain.wait_minutes(T0, T0 + timedelta(seconds=90)) == Decimal("1.50")
+    assert domain.wait_minutes(T0, T0) == 0
