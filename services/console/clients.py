@@ -159,6 +159,10 @@ class UserClient:
         """POST a JSON body."""
         return await self._client.request("POST", path, token=self._token, json=json)
 
+    async def patch(self, path: str, json: Any) -> Any:
+        """PATCH a JSON body (only the fields sent change)."""
+        return await self._client.request("PATCH", path, token=self._token, json=json)
+
 
 class UserApi:
     """The five services, as the signed-in user calls them."""

@@ -51,6 +51,8 @@ DELIVER = frozenset({Role.SERVICE_ADVISOR}) | MANAGERS
 TAKE_PAYMENT = frozenset({Role.CASHIER}) | MANAGERS
 #: who records the final inspection (workshop: the inspector)
 INSPECT = frozenset({Role.INSPECTOR})
+#: who completes and submits warranty claims (warranty: the administrator)
+WARRANTY_ADMIN = frozenset({Role.WARRANTY_ADMIN})
 #: who logs follow-up calls (crm: agents and managers)
 RECORD_CALL = frozenset({Role.CRM_AGENT}) | MANAGERS
 #: who may read the settlement (reception)

@@ -306,6 +306,13 @@ def test_warranty_and_parts_desks_show_the_order(
     until(warranty, lambda: warranty.locator("#claims").count() > 0, "a draft claim")
     warranty.locator("#claims a").first.click()
     expect(warranty.locator("h1")).to_contain_text("索赔单号")
+    warranty.fill("#f-cause", "前制动片磨损异常，制动时异响")
+    warranty.fill("#f-correction", "更换前制动片")
+    warranty.select_option("#f-causal_line_id", index=1)
+    warranty.fill('[name="fault_codes"]', "C1234")
+    warranty.locator("#submit-claim").click()
+    expect(warranty.locator(".flash")).to_be_visible()
+    expect(warranty.locator("h1 + .badge, .badge.submitted").first).to_be_visible()
     warranty.screenshot(path=screenshots / "warranty-claim.png", full_page=True)
     warranty.context.close()
 

@@ -32,3 +32,14 @@ def test_chinese_is_the_default_and_unknown_values_show_as_they_are() -> None:
     assert translate("login.title", "en") == "Sign in"
     assert label("order_status", "open", "zh") == "在修"
     assert label("order_status", "on_hold", "zh") == "on_hold"
+
+
+def test_every_template_compiles() -> None:
+    from services.console.settings import ConsoleSettings
+    from services.console.web import make_environment
+
+    env = make_environment(ConsoleSettings())
+    names = [str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")]
+    for name in names:
+        env.get_template(name)  # raises on a syntax error or a block defined twice
+    assert len(names) > 15
