@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -1112,6 +1113,8 @@ async def record_outcome(
     escalated to the service manager at once, and a complaint is opened when it is one."""
     session = uow.session
     followup = await _visible_followup(session, user, followup_id)
+    # two agents saving the same call: the second waits here, then finds it closed (409)
+    await session.refresh(followup, with_for_update=True)
     now = utcnow()
     refusal = domain.can_record_outcome(followup.status.value, followup.opens_at, now)
     if refusal is not None:
@@ -1129,6 +1132,10 @@ async def record_outcome(
             content=data.content,
         )
     )
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same attempt saved at once elsewhere (SQLite)
+        raise Conflict("this call was just recorded by someone else", field="outcome") from exc
     followup.agent_id = followup.agent_id or user.user_id
     if data.further_work:
         followup.further_work = data.further_work
@@ -1286,6 +1293,7 @@ async def answer_complaint(
 ) -> ComplaintPublic:
     """Record the answer and whether the customer accepted it (not accepted: escalated)."""
     complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
+    await session.refresh(complaint, with_for_update=True)
     if complaint.status != ComplaintStatus.OPEN:
         raise Conflict("this complaint is already answered", field="answer")
     now = utcnow()

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import select
+
 from services.crm.app import definition
+from services.crm.models import FollowUp, FollowUpCall, FollowUpKind
 from services.crm.tasks import scheduler
 from services.crm.tests.helpers import emitted, manual_clock
 from services.crm.tests.test_customer_files import (
@@ -20,7 +23,7 @@ from services.crm.tests.test_customer_files import (
 )
 from shared.db import Database, create_engine
 from shared.scheduler import TaskScheduler
-from shared.testing import run_service
+from shared.testing import auth_headers, run_service
 
 DELIVERED = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
 CUSTOMERS = 12
@@ -68,3 +71,44 @@ async def test_two_replicas_send_each_reminder_and_open_each_call_once(
         calls = await emitted(crm, "followup.due")
         assert len(calls) == CUSTOMERS * 3
         assert set(Counter(c["followup_id"] for c in calls).values()) == {1}
+
+
+async def test_an_outcome_saved_twice_at_once_is_recorded_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    async with run_service(definition, tmp_path, scheduler=False, database_url=postgres_url) as crm:
+        with manual_clock(DELIVERED) as now:
+            order = order_created()
+            await crm.publish(order)
+            await crm.publish(vehicle_delivered(order.order_id, DELIVERED))
+            now.set(DELIVERED + timedelta(days=1))
+            assert crm.runtime.scheduler is not None
+            await crm.runtime.scheduler.run_due()
+            async with crm.runtime.db.read() as session:
+                call = (
+                    await session.exec(
+                        select(FollowUp).where(
+                            FollowUp.order_id == order.order_id,
+                            FollowUp.kind == FollowUpKind.FIRST,
+                        )
+                    )
+                ).one()
+            answers = await asyncio.gather(
+                *(
+                    crm.client.post(
+                        f"/follow-ups/{call.id}/outcome",
+                        json={"outcome": outcome, "reason": "x"},
+                        headers=auth_headers(agent),
+                    )
+                    for outcome, agent in (
+                        ("satisfied", "crm.bj01"),
+                        ("dissatisfied", "manager.bj01"),
+                    )
+                )
+            )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        async with crm.runtime.db.read() as session:
+            calls = (
+                await session.exec(select(FollowUpCall).where(FollowUpCall.followup_id == call.id))
+            ).all()
+        assert len(calls) == 1
