@@ -786,11 +786,13 @@ async def approve_purchase_order(
     uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
 ) -> PurchaseOrder:
     """A manager approves a draft within their limit (审批): the service manager up to
-    ¥50,000, the group manager any amount."""
+    ¥50,000, the group manager any amount; never the one who drafted it (four eyes)."""
     order = await _locked_purchase_order(uow.session, user, purchase_order_id)
     _check_version(order, data.version, "purchase order")
     if order.status != PurchaseOrderStatus.DRAFT:
         raise Conflict(f"only a draft can be approved; this order is {order.status.value}")
+    if order.created_by == user.user_id:
+        raise Forbidden("a purchase order is approved by someone other than who drafted it")
     if not domain.may_approve(user.role, order.total):
         needed = domain.approval_needed_from(order.total)
         raise Forbidden(

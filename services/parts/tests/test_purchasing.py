@@ -151,6 +151,16 @@ async def test_purchase_order_approval_by_amount(parts: ServiceHarness) -> None:
     assert other.status_code == 404
 
 
+async def test_a_manager_does_not_approve_an_order_they_drafted(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", on_hand=0)
+    own = await _draft(parts, "20", headers=MANAGER)
+    response = await parts.client.post(
+        f"/purchase-orders/{own['id']}/approval", json={}, headers=MANAGER
+    )
+    assert response.status_code == 403
+    assert "someone other" in response.json()["detail"][0]["msg"]
+
+
 async def test_a_stale_version_is_409(parts: ServiceHarness) -> None:
     await add_stock(parts, "bj01", on_hand=0)
     order = await _send(parts, await _draft(parts, "2"))
