@@ -193,6 +193,9 @@ class ItemRequested(Payload):
     job_id: uuid.UUID
     part_no: str
     quantity: Decimal = Field(gt=0)
+    finding_id: uuid.UUID | None = Field(
+        default=None, description="the additional finding this part is for (released if declined)"
+    )
 
 
 class ItemReserved(Payload):
