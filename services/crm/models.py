@@ -527,6 +527,9 @@ class CustomerPublic(BaseModel):
     consent_to_contact: bool
     is_vip: bool
     last_contact_at: datetime | None
+    merged_into_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="this file was merged into that one"
+    )
 
 
 class CustomersPublic(BaseModel):

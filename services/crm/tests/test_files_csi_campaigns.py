@@ -138,6 +138,8 @@ async def test_duplicate_customers_by_phone_or_vin_are_found_and_merged(crm) -> 
     assert again.json()["detail"][0]["loc"][-1] == "duplicate_id"
     listed = await crm.client.get("/customers", headers=AGENT)
     assert [c["id"] for c in listed.json()["data"]] == [str(CUSTOMER_ID)]
+    gone = await crm.client.get(f"/customers/{OTHER_ID}", headers=AGENT)
+    assert gone.json()["merged_into_id"] == str(CUSTOMER_ID)
     assert (await crm.client.get("/customers/duplicates", headers=AGENT)).json()["count"] == 0
     async with crm.runtime.db.read() as session:
         car = await session.get(Vehicle, VIN)
