@@ -17,6 +17,7 @@ from services.console.pages import (
     approval,
     auth,
     crm,
+    dashboard,
     parts,
     timeline,
     warranty,
@@ -162,6 +163,6 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_pages(app)
-    for module in (auth, advisor, workshop, parts, warranty, crm, timeline, approval):
+    for module in (auth, advisor, workshop, parts, warranty, crm, timeline, approval, dashboard):
         app.include_router(module.router)
     return app

@@ -40,6 +40,7 @@ DESKS: tuple[Desk, ...] = (
     Desk(
         "customers", "/crm/customers", frozenset({Role.CRM_AGENT, Role.SERVICE_ADVISOR}) | MANAGERS
     ),
+    Desk("dashboard", "/dashboard", MANAGERS),
 )
 BY_KEY = {desk.key: desk for desk in DESKS}
 

@@ -333,6 +333,12 @@ def test_station_switch_and_station_scoping(
     manager.locator("#station-switcher button").click()
     expect(row).to_be_visible()
     manager.screenshot(path=screenshots / "group-manager.png", full_page=True)
+    # the dashboard of the station looked at: each service's measures
+    manager.goto(f"{console_url}/dashboard")
+    expect(manager.locator('[data-source="workshop:bj01"] table').first).to_be_visible()
+    expect(manager.locator('[data-source="workshop:sh01"]')).to_have_count(0)
+    expect(manager.locator('[data-source="parts"]')).to_be_visible()
+    manager.screenshot(path=screenshots / "dashboard.png", full_page=True)
     manager.context.close()
 
     other = sign_in(browser, console_url, "advisor.sh01", lang="en")
