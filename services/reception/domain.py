@@ -32,8 +32,6 @@ REMINDER_OPENS_BEFORE = timedelta(days=1)
 REMINDER_CLOSES_BEFORE = timedelta(hours=12)
 #: appointment slots are whole hours
 SLOT = timedelta(hours=1)
-#: the share of the gross a station lets an advisor give without the supervisor (process §7)
-ADVISOR_DISCOUNT_LIMIT = Decimal("0.05")
 #: margin on the promised completion time (process §3: "with a margin")
 PROMISE_MARGIN = Decimal("0.20")
 
@@ -483,10 +481,10 @@ class _Priced:
     unit_price: Decimal
 
 
-def discount_needs_manager(discount: Decimal, gross: Decimal) -> bool:
-    """An advisor may give up to the station's small allowance; above it the service
-    supervisor decides (process §7)."""
-    return discount > (gross * ADVISOR_DISCOUNT_LIMIT).quantize(FEN, rounding=ROUND_HALF_UP)
+def discount_needs_manager(discount: Decimal, gross: Decimal, allowance: Decimal) -> bool:
+    """An advisor may give up to the station's small allowance (a share of the customer's
+    amount); above it the service supervisor decides (process §7)."""
+    return discount > (gross * allowance).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def balance_due(customer_due: Decimal, paid: Iterable[Decimal]) -> Decimal:

@@ -74,6 +74,7 @@ from services.reception.models import (
     StationWaitPublic,
     WaitTimesPublic,
 )
+from services.reception.settings import reception_settings
 from shared.auth import MANAGERS, Principal
 from shared.contracts import events
 from shared.contracts.events import LineKind, PayType
@@ -89,11 +90,7 @@ from shared.scoping import at_visible_stations, count_rows, get_visible
 STATION_TZ = timezone(timedelta(hours=8))
 #: appointment slots are sold 08:00–18:00 station time
 OPENING_HOURS_LOCAL = range(8, 18)
-#: sellable technician hours per slot when no capacity is set or published
-DEFAULT_SLOT_HOURS = Decimal("4")
 DEFAULT_TECHNICIANS = 4
-#: the customer's approval link for additional work stays open this long
-APPROVAL_LINK_TTL = timedelta(hours=4)
 #: how far ahead an appointment can be booked
 BOOKING_HORIZON = timedelta(days=180)
 #: how far back a recorded time (arrival, customer told) may lie
@@ -855,7 +852,7 @@ async def _slot_capacity(session: AsyncSession, station_id: str, slot: datetime)
     if day is not None:
         free = max(day.available_hours - day.booked_hours, Decimal("0"))
         return (free / len(OPENING_HOURS_LOCAL)).quantize(Decimal("0.01"))
-    return DEFAULT_SLOT_HOURS
+    return reception_settings().default_slot_hours
 
 
 async def _booked(
@@ -917,7 +914,7 @@ async def _check_slot(
         hours,
         capacities,
         booked,
-        default_capacity=DEFAULT_SLOT_HOURS,
+        default_capacity=reception_settings().default_slot_hours,
         opening_hours=range(0, 24),
     )
     free = [s for s in free if s in capacities]
@@ -1392,7 +1389,7 @@ async def approval_link(
         raise Conflict("only a priced, undecided finding can be sent to the customer")
     token = secrets.token_urlsafe(32)
     finding.link_token_hash = _token_hash(token)
-    finding.link_expires_at = utcnow() + APPROVAL_LINK_TTL
+    finding.link_expires_at = utcnow() + timedelta(hours=reception_settings().approval_link_hours)
     uow.session.add(finding)
     return ApprovalLinkPublic(
         token=token, url=f"/approvals/{token}", expires_at=finding.link_expires_at
@@ -1589,8 +1586,9 @@ async def request_discount(
     record.discount_reason = data.reason
     record.discount_requested = data.amount
     record.discount_requested_by = user.user_id
+    allowance = reception_settings().advisor_discount_limit
     if user.role in MANAGERS or not domain.discount_needs_manager(
-        data.amount, record.customer_gross
+        data.amount, record.customer_gross, allowance
     ):
         record.discount, record.discount_status = data.amount, DiscountStatus.GRANTED
         record.discount_approved_by = user.user_id

@@ -188,8 +188,9 @@ def test_settlement_without_workshop_lists_charges_the_agreed_lines() -> None:
 
 
 def test_discount_above_the_advisors_allowance_goes_to_the_supervisor() -> None:
-    assert not domain.discount_needs_manager(Decimal("50"), Decimal("1000"))
-    assert domain.discount_needs_manager(Decimal("50.01"), Decimal("1000"))
+    allowance = Decimal("0.05")
+    assert not domain.discount_needs_manager(Decimal("50"), Decimal("1000"), allowance)
+    assert domain.discount_needs_manager(Decimal("50.01"), Decimal("1000"), allowance)
 
 
 def test_due_maintenance_recommended_when_the_next_service_is_reached() -> None:
