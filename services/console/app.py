@@ -140,6 +140,7 @@ def create_app(
                 secure=settings.secure_cookies,
                 path="/",
             )
+        # setdefault: a page that set its own policy (a printed document) keeps it
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static/"):

@@ -117,8 +117,10 @@ class ServiceClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         form: Mapping[str, str] | None = None,
+        text: bool = False,
     ) -> Any:
-        """Call the service and return its JSON; raise ``ApiError`` for an error answer."""
+        """Call the service and return its JSON (its text with ``text``); raise ``ApiError``
+        for an error answer."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         try:
@@ -137,6 +139,8 @@ class ServiceClient:
             except ValueError:
                 detail = response.text[:300] or response.reason_phrase
             raise error_from_detail(self.name, response.status_code, detail)
+        if text:
+            return response.text
         return response.json() if response.content else None
 
     async def aclose(self) -> None:
@@ -158,6 +162,11 @@ class UserClient:
     async def post(self, path: str, json: Any) -> Any:
         """POST a JSON body."""
         return await self._client.request("POST", path, token=self._token, json=json)
+
+    async def get_text(self, path: str) -> str:
+        """GET a document the service renders itself (HTML)."""
+        answer: str = await self._client.request("GET", path, token=self._token, text=True)
+        return answer
 
     async def patch(self, path: str, json: Any) -> Any:
         """PATCH a JSON body (only the fields sent change)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from services.console.clients import ApiError
@@ -81,6 +82,41 @@ async def orders(request: Request, who: Caller = desk("advisor"), status: str = 
         statuses=ORDER_STATUSES,
         may_open=who.may(OPEN_ORDER),
     )
+
+
+BOARD_LISTS = ("arrivals", "progress-checks", "ready-notices", "in-workshop", "ready-for-pickup")
+#: a printed document may style itself, but runs no script and loads nothing
+DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@router.get("/advisor/today")
+async def today(request: Request, who: Caller = desk("advisor")) -> Response:
+    """Today's lists: arrivals, progress checks due, ready notices due, cars in the workshop
+    (late risk first) and cars ready for pickup."""
+
+    async def one(which: str) -> tuple[str, list[dict[str, Any]], str]:
+        try:
+            answer = await who.api.reception.get(f"/board/{which}")
+        except ApiError as exc:
+            return which, [], exc.summary()
+        return which, who.only_shown(answer["data"]), ""
+
+    lists = await asyncio.gather(*(one(which) for which in BOARD_LISTS))
+    return render(request, "advisor/today.html", lists=lists)
+
+
+@router.get("/orders/{order_id}/document")
+async def order_document(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The printable repair order (任务委托书), as reception renders it."""
+    html = await who.api.reception.get_text(f"/repair-orders/{order_id}/document")
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCUMENT_CSP})
+
+
+@router.get("/orders/{order_id}/settlement/document")
+async def settlement_document(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The printable settlement (结算单), as reception renders it."""
+    html = await who.api.reception.get_text(f"/repair-orders/{order_id}/settlement/document")
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCUMENT_CSP})
 
 
 def _blank_line(index: int) -> dict[str, str]:

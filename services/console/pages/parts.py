@@ -50,9 +50,10 @@ async def counter(
             order_id = uuid.UUID(order)
         except ValueError:
             order_id = None
-    reservations, orders = await asyncio.gather(
+    reservations, orders, low = await asyncio.gather(
         who.api.parts.get("/reservations", order_id=order_id, limit=100),
         who.api.reception.get("/repair-orders", limit=200),
+        who.api.parts.get("/stock", below_reorder_point=True, station_id=who.station, limit=200),
     )
     return render(
         request,
@@ -62,6 +63,7 @@ async def counter(
         reservations=who.only_shown(reservations["data"]),
         orders={o["id"]: o for o in orders["data"]},
         order_id=str(order_id) if order_id else "",
+        low_stock=who.only_shown(low["data"]),
     )
 
 

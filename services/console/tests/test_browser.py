@@ -118,6 +118,14 @@ def order_id(browser: Browser, console_url: str, screenshots: Path) -> Iterator[
     expect(page.locator("h1")).to_contain_text("委托书号")
     page.screenshot(path=screenshots / "advisor-order.png", full_page=True)
     found = page.url.rsplit("/", 1)[1]
+    printed = page.context.new_page()
+    answer = printed.goto(f"{console_url}/orders/{found}/document")
+    assert answer is not None and answer.status == 200
+    printed.screenshot(path=screenshots / "printed-order.png", full_page=True)
+    printed.close()
+    page.goto(f"{console_url}/advisor/today")
+    expect(page.locator('[data-list="in-workshop"]')).to_contain_text("张伟")
+    page.screenshot(path=screenshots / "advisor-today.png", full_page=True)
     page.goto(f"{console_url}/advisor")
     expect(page.locator(f'tr[data-order-id="{found}"]')).to_be_visible()
     page.screenshot(path=screenshots / "advisor-desk.png", full_page=True)
@@ -298,6 +306,7 @@ def test_warranty_and_parts_desks_show_the_order(
     parts.goto(f"{console_url}/parts?q=1K0698151A&order={order_id}")
     expect(parts.locator('[data-part="1K0698151A"]')).to_contain_text("北京朝阳服务站")
     expect(parts.locator("#reservations")).to_be_visible()
+    expect(parts.locator("#low-stock")).to_be_visible()
     expect(parts.get_by_text("1K0698151A").first).to_be_visible()
     parts.screenshot(path=screenshots / "parts-counter.png", full_page=True)
     parts.context.close()
