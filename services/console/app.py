@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from services.console.clients import ApiError, Services, ServiceUnavailable, SessionExpired
 from services.console.pages import (
     advisor,
+    appointments,
     approval,
     auth,
     crm,
@@ -164,6 +165,17 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_pages(app)
-    for module in (auth, advisor, workshop, parts, warranty, crm, timeline, approval, dashboard):
+    for module in (
+        auth,
+        advisor,
+        appointments,
+        workshop,
+        parts,
+        warranty,
+        crm,
+        timeline,
+        approval,
+        dashboard,
+    ):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -97,7 +98,11 @@ def moments(
                 Moment(
                     job["completed_at"],
                     "workshop",
-                    t("timeline.job_completed", what=what, hours=job["clocked_hours"]),
+                    t(
+                        "timeline.job_completed",
+                        what=what,
+                        hours=f"{Decimal(str(job['clocked_hours'])).normalize():f}",
+                    ),
                 )
             )
     for reservation in reservations:

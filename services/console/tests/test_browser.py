@@ -433,3 +433,35 @@ def test_additional_work_is_approved_by_the_customer_through_the_link(
     jobs = foreman.locator(f'[data-order-id="{order}"]')
     until(foreman, lambda: jobs.count() >= 2, "the approved line as a job")
     foreman.context.close()
+
+
+def test_an_advisor_books_moves_and_cancels_an_appointment(
+    browser: Browser, console_url: str, screenshots: Path
+) -> None:
+    from datetime import date, timedelta
+
+    day = (date.today() + timedelta(days=3)).isoformat()
+    page = sign_in(browser, console_url, "advisor.bj01")
+    page.goto(f"{console_url}/advisor/appointments?day={day}")
+    page.fill('[name="customer.name"]', "陈静")
+    page.fill('[name="customer.phone"]', "13800000009")
+    page.fill('[name="vehicle.vin"]', "LFV2A21K0G3000001")  # wrong check digit
+    page.fill('[name="starts_at"]', f"{day}T10:00")
+    page.fill('[name="requested_work"]', "小保养")
+    page.locator("#book").click()
+    expect(page.locator('[data-field="vehicle.vin"]')).to_be_visible()
+    page.fill('[name="vehicle.vin"]', "LFV2A21K7G3000001")
+    page.locator("#book").click()
+    expect(page.locator(".flash")).to_be_visible()
+    row = page.locator("#appointments tr[data-appointment-id]").filter(has_text="陈静")
+    expect(row).to_have_count(1)
+    row.locator('input[name="starts_at"]').fill(f"{day}T11:00")
+    row.locator("button.move").click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(row).to_contain_text("11:00")
+    page.screenshot(path=screenshots / "advisor-appointments.png", full_page=True)
+    row.locator('input[name="reason"]').fill("客户改约")
+    row.locator("button.cancel").click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(row.locator(".badge.cancelled")).to_be_visible()
+    page.context.close()
