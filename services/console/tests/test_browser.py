@@ -76,7 +76,8 @@ def let_a_day_pass(stack: Stack, service: str) -> None:
 
 def fill_order(page: Page, vin: str) -> None:
     """The order form as an advisor types it: VIN first (it has the focus), then onwards."""
-    page.keyboard.type(vin)  # the VIN field is focused when the form opens
+    expect(page.locator('[name="vehicle.vin"]')).to_be_focused()  # focused when it opens
+    page.keyboard.type(vin)
     page.fill('[name="vehicle.plate"]', "京A12345")
     page.fill('[name="mileage_km"]', "42000")
     page.fill('[name="customer.name"]', "张伟")
@@ -366,6 +367,7 @@ def test_additional_work_is_approved_by_the_customer_through_the_link(
     # a one-line order: the car wash, dispatched straight to the technician
     advisor = sign_in(browser, console_url, "advisor.bj01")
     advisor.goto(f"{console_url}/advisor/orders/new")
+    expect(advisor.locator('[name="vehicle.vin"]')).to_be_focused()
     advisor.keyboard.type("LFV2A21K9G3000002")
     advisor.fill('[name="mileage_km"]', "87500")
     advisor.fill('[name="customer.name"]', "刘洋")
