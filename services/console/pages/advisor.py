@@ -229,6 +229,7 @@ def _render_form(
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
     status_code: int = 200,
+    estimate: dict[str, Any] | None = None,
 ) -> Response:
     stations = (
         list(who.user.stations) if (who.user.all_stations or len(who.user.stations) > 1) else []
@@ -244,9 +245,36 @@ def _render_form(
         categories=CATEGORIES,
         payment_methods=PAYMENT_METHODS,
         old_parts=OLD_PARTS,
+        estimate=estimate,
         pay_types=PAY_TYPES,
         stations=stations,
     )
+
+
+#: the part of the order form reception prices (an estimate stores nothing)
+ESTIMATE_KEYS = ("station_id", "category", "lines", "car_wash")
+
+
+async def _estimate(
+    request: Request,
+    who: Caller,
+    values: dict[str, str],
+    lines: list[dict[str, str]],
+    body: dict[str, Any],
+    rows: list[int],
+) -> Response:
+    """Price the lines as typed (price list, station rate, availability) and show the
+    totals under the form, which keeps what the advisor typed."""
+    try:
+        estimate = await who.api.reception.post(
+            "/estimates", {key: body[key] for key in ESTIMATE_KEYS if key in body}
+        )
+    except ApiError as exc:
+        if exc.status not in (400, 403, 409, 422):
+            raise
+        errors, general = _form_errors(exc, rows)
+        return _render_form(request, who, values, lines, errors, general, exc.status)
+    return _render_form(request, who, values, lines, estimate=estimate)
 
 
 @router.get("/advisor/orders/new")
@@ -274,6 +302,8 @@ async def open_order(request: Request, who: Caller = desk("advisor")) -> Respons
         return _render_form(request, who, values, lines)
     zone = ZoneInfo(request.app.state.settings.timezone)
     body, rows = _order_body(values, lines, zone)
+    if form.get("action") == "estimate":
+        return await _estimate(request, who, values, lines, body, rows)
     try:
         order = await who.api.reception.post("/repair-orders", body)
     except ApiError as exc:

@@ -113,6 +113,9 @@ def order_id(browser: Browser, console_url: str, screenshots: Path) -> Iterator[
     page.goto(f"{console_url}/advisor/orders/new")
     fill_order(page, VIN)
     expect(page.locator("#avail-1")).to_contain_text("bj01")  # live stock under the part no.
+    page.locator("#estimate").click()  # reception prices it; the form keeps what was typed
+    expect(page.locator("#estimate-total")).to_contain_text("¥")
+    expect(page.locator('[name="lines.1.code"]')).to_have_value("1K0698151A")
     page.screenshot(path=screenshots / "advisor-new-order.png", full_page=True)
     page.locator("#submit-order").click()
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
