@@ -127,3 +127,18 @@ async def customer_file(
     """The customer's file: vehicles and visits at every station."""
     found = await who.api.crm.get(f"/customers/{customer_id}")
     return render(request, "crm/customer.html", customer=found)
+
+
+@router.get("/crm/complaints")
+async def complaints(request: Request, who: Caller = desk("crm"), status: str = "open") -> Response:
+    """Complaints of the station, the earliest promised answer first (each one listed is
+    logged as read by CRM)."""
+    wanted = status if status in ("open", "answered") else None
+    answer = await who.api.crm.get("/complaints", status=wanted, limit=200)
+    return render(
+        request,
+        "crm/complaints.html",
+        complaints=who.only_shown(answer["data"]),
+        status=wanted or "",
+        now=datetime.now(UTC).isoformat(),
+    )

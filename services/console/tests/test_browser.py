@@ -296,6 +296,8 @@ def test_an_order_from_the_form_to_the_follow_up_call(
     row.locator('button[value="satisfied"]').click()  # one click logs the call
     expect(crm.locator(".flash")).to_be_visible()
     expect(crm.locator(f'#follow-ups tr[data-order-id="{order_id}"]')).to_have_count(0)
+    crm.goto(f"{console_url}/crm/complaints?status=all")
+    expect(crm.locator("h1")).to_contain_text("客户投诉")
     crm.goto(f"{console_url}/crm?status=all")
     crm.locator(f'#follow-ups tr[data-order-id="{order_id}"] a').first.click()
     expect(crm.locator("#visits")).to_contain_text(VIN)
