@@ -51,6 +51,7 @@ from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
 from shared.db import utcnow
 from shared.errors import DomainError
+from shared.scoping import Limit, Offset
 
 customers = APIRouter(prefix="/customers", tags=["customer files"])
 enquiries = APIRouter(prefix="/enquiries", tags=["customer files"])
@@ -97,8 +98,8 @@ async def list_customers(
     phone: str | None = None,
     name: str | None = None,
     vin: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(file_reader),
 ) -> CustomersPublic:
     """Search customer files by phone, name or VIN; each file listed is logged as read."""
@@ -192,8 +193,8 @@ async def list_followups(
     escalated: bool | None = None,
     callable_now: bool = False,
     further_work: bool | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(agent),
 ) -> FollowUpsPublic:
     """The follow-up calls (回访) of the user's stations, the oldest deadline first;
@@ -287,8 +288,8 @@ async def list_complaints(
     runtime: RuntimeDep,
     status: ComplaintStatus | None = None,
     escalated: bool | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(agent),
 ) -> ComplaintsPublic:
     """Complaints of the user's stations, the earliest promised answer first (each one
@@ -333,8 +334,8 @@ async def list_reminders(
     runtime: RuntimeDep,
     vin: str | None = None,
     state: ReminderState | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(agent),
 ) -> ServiceRemindersPublic:
     """Next-maintenance reminders of the user's stations, the earliest due first."""
@@ -372,8 +373,8 @@ async def csi_report(
 async def contact_plan(
     runtime: RuntimeDep,
     segment: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(agent),
 ) -> ContactPlanPublic:
     """Customers not yet contacted this month (by segment: private, fleet, vip)."""
@@ -462,8 +463,8 @@ async def list_audit(
     runtime: RuntimeDep,
     entity_id: str | None = None,
     user_id: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
     user: Principal = Depends(managers),
 ) -> AuditEntriesPublic:
     """Who read or changed which customer's data, newest first."""

@@ -44,6 +44,7 @@ from services.parts.models import (
 )
 from shared.app import RuntimeDep
 from shared.auth import CurrentUser, Principal, Role, require_role
+from shared.scoping import Limit, Offset
 
 catalogue_router = APIRouter(prefix="/parts", tags=["catalogue"])
 suppliers_router = APIRouter(prefix="/suppliers", tags=["purchasing"])
@@ -67,8 +68,8 @@ async def list_parts(
     _user: CurrentUser,
     category: PartCategory | None = None,
     q: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> PartsPublic:
     """The parts catalogue; ``q`` searches part number and description."""
     async with runtime.db.read() as session:
@@ -97,7 +98,7 @@ async def set_price(
 
 @catalogue_router.get("/{part_no}/price-history", response_model=PriceChangesPublic)
 async def price_history(
-    runtime: RuntimeDep, part_no: str, _user: CurrentUser, offset: int = 0, limit: int = 50
+    runtime: RuntimeDep, part_no: str, _user: CurrentUser, offset: Offset = 0, limit: Limit = 50
 ) -> PriceChangesPublic:
     """Who changed the part's price, when, why, and the build-up before and after."""
     async with runtime.db.read() as session:
@@ -118,8 +119,8 @@ async def list_stock(
     part_no: str | None = None,
     station_id: str | None = None,
     below_reorder_point: bool | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> StockItemsPublic:
     """Stock per part and station: on hand, reserved, available, on order, in transit."""
     async with runtime.db.read() as session:
@@ -182,8 +183,8 @@ async def list_movements(
     part_no: str | None = None,
     station_id: str | None = None,
     order_id: uuid.UUID | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> StockMovementsPublic:
     """The stock ledger: every change of on hand, reserved or on order, newest first."""
     async with runtime.db.read() as session:
@@ -204,8 +205,8 @@ async def list_reservations(
     user: CurrentUser,
     order_id: uuid.UUID | None = None,
     status: ReservationStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> ReservationsPublic:
     """Reservations for the workshop's part requests, newest first."""
     async with runtime.db.read() as session:
@@ -261,8 +262,8 @@ async def list_purchase_orders(
     runtime: RuntimeDep,
     user: CurrentUser,
     status: PurchaseOrderStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> PurchaseOrdersPublic:
     """Purchase orders of the stations the user may see, newest first."""
     async with runtime.db.read() as session:
@@ -356,8 +357,8 @@ async def list_transfers(
     runtime: RuntimeDep,
     user: CurrentUser,
     status: TransferStatus | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> TransfersPublic:
     """Transfers from or to your stations; ``status=shipped`` is what is in transit."""
     async with runtime.db.read() as session:
@@ -425,7 +426,7 @@ async def cancel_transfer(
 
 @stocktakes_router.get("", response_model=StocktakesPublic)
 async def list_stocktakes(
-    runtime: RuntimeDep, user: CurrentUser, offset: int = 0, limit: int = 50
+    runtime: RuntimeDep, user: CurrentUser, offset: Offset = 0, limit: Limit = 50
 ) -> StocktakesPublic:
     async with runtime.db.read() as session:
         return await service.list_stocktakes(session, user, offset=offset, limit=min(limit, 200))

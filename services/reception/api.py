@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, UploadFile, status
+from fastapi import APIRouter, Depends, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import AwareDatetime
@@ -51,6 +51,7 @@ from services.reception.models import (
 )
 from shared.app import Runtime, RuntimeDep
 from shared.auth import MANAGERS, CurrentUser, Principal, Role, require_role
+from shared.scoping import Limit, Offset
 
 router = APIRouter(prefix="/repair-orders", tags=["repair orders"])
 estimates = APIRouter(prefix="/estimates", tags=["estimates"])
@@ -115,8 +116,8 @@ async def list_repair_orders(
     user: CurrentUser,
     status: OrderStatus | None = None,
     vin: str | None = None,
-    offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=50, ge=1, le=200),
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> RepairOrdersPublic:
     async with runtime.db.read() as session:
         return await service.list_orders(
@@ -344,8 +345,8 @@ async def list_appointments(
     user: Principal = Depends(reader),
     day: date | None = None,
     status: AppointmentStatus | None = None,
-    offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=50, ge=1, le=200),
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> AppointmentsPublic:
     """The appointment register (预约登记表), by station-local day."""
     async with runtime.db.read() as session:

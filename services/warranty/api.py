@@ -35,6 +35,7 @@ from services.warranty.models import (
 )
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
+from shared.scoping import Limit, Offset
 
 claims = APIRouter(prefix="/claims", tags=["warranty claims"])
 policies = APIRouter(prefix="/policies", tags=["warranty policies"])
@@ -63,8 +64,8 @@ async def list_warranty_claims(
     user: Reader,
     status: ClaimStatus | None = None,
     order_id: uuid.UUID | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> WarrantyClaimsPublic:
     """Claims of the stations the user may see, newest first."""
     async with runtime.db.read() as session:

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.workshop import service
 from services.workshop.models import (
@@ -42,6 +42,7 @@ from services.workshop.models import (
 )
 from shared.app import RuntimeDep
 from shared.auth import CurrentUser, Principal, Role, require_role
+from shared.scoping import Limit, Offset
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 orders_router = APIRouter(prefix="/orders", tags=["orders", "final inspection"])
@@ -68,8 +69,8 @@ async def list_jobs(
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
     technician_id: str | None = None,
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-    limit: int = Query(default=50, ge=1, le=200),
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> JobsPublic:
     """Jobs of the stations you see, by order, state or technician (page of at most 200)."""
     async with runtime.db.read() as session:
@@ -310,8 +311,8 @@ async def list_roadside_calls(
     runtime: RuntimeDep,
     user: CurrentUser,
     status: RoadsideStatus | None = None,
-    offset: int = Query(default=0, ge=0, le=1_000_000),
-    limit: int = Query(default=50, ge=1, le=200),
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> RoadsideCallsPublic:
     """Roadside calls of the stations you see, newest first."""
     async with runtime.db.read() as session:

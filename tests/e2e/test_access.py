@@ -12,7 +12,7 @@ import pytest
 from deploy.run import Stack
 from shared.demo import USERS
 from shared.testing import auth_headers
-from tests.e2e.test_lifecycle import wait_for, warranty_brake_order
+from tests.e2e.flow import wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
 

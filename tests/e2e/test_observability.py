@@ -12,7 +12,7 @@ import pytest
 
 from deploy.run import Stack
 from shared.testing import auth_headers, read_topic
-from tests.e2e.test_lifecycle import get, wait_for, warranty_brake_order
+from tests.e2e.flow import get, wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
 
