@@ -123,8 +123,14 @@ def order_id(browser: Browser, console_url: str, screenshots: Path) -> Iterator[
     page.screenshot(path=screenshots / "advisor-order.png", full_page=True)
     found = page.url.rsplit("/", 1)[1]
     printed = page.context.new_page()
+    refused: list[str] = []
+    printed.on("console", lambda message: refused.append(message.text))
     answer = printed.goto(f"{console_url}/orders/{found}/document")
     assert answer is not None and answer.status == 200
+    printed.evaluate("window.print = () => console.log('printed')")  # no dialog in a test
+    printed.get_by_role("button", name="Print").click()
+    printed.wait_for_timeout(300)
+    assert "printed" in refused, f"the print button must work under the CSP: {refused}"
     printed.screenshot(path=screenshots / "printed-order.png", full_page=True)
     printed.close()
     page.goto(f"{console_url}/advisor/today")
