@@ -154,14 +154,14 @@ class EventConsumer:
             raise RuntimeError("EventConsumer.bind(db) was not called")
         return self._db
 
-    def subscribe(self, broker: KafkaBroker) -> None:
+    def subscribe(self, broker: KafkaBroker, group_id: str | None = None) -> None:
         """One consumer-group subscription over all handled topics, committing after work."""
         if not self._handlers:
             return
 
         @broker.subscriber(
             *self.topics,
-            group_id=self.service_name,
+            group_id=group_id or self.service_name,
             # offsets are committed by ``self.offsets`` after the work, not per message
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",

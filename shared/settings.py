@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    #: consumer groups are "<prefix><service>": lets two stacks share one broker (tests)
+    kafka_group_prefix: str = ""
     database_url: str | None = None
     data_dir: Path = Path("data")
     auth_secret: str = DEV_SECRET

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from services.reception.api import routers
 from services.reception.handlers import consumer
-from services.reception.models import ReceptionTable
+from services.reception.models import DayCapacity, ReceptionTable
 from services.reception.seed import seed_demo
 from services.reception.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
-from shared.contracts import events
+from shared.contracts import events, topics
 
 definition = ServiceDefinition(
     name="reception",
@@ -20,6 +20,9 @@ definition = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations" / "versions",
     routers=routers,
     consumer=consumer,
+    # the workshop's published capacity is a pure projection: `aftersales rebuild reception`
+    read_models=[DayCapacity],
+    read_model_topics=[topics.CAPACITY_PUBLISHED],
     publishes=[
         events.AppointmentBooked,
         events.AppointmentCancelled,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 from pydantic import BaseModel
@@ -235,7 +235,9 @@ class ManufacturerAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
 
 class TermIn(InputModel):
     months: int = pydantic.Field(ge=1, le=600)
-    km: int | None = pydantic.Field(default=None, ge=1, description="none: no mileage limit")
+    km: int | None = pydantic.Field(
+        default=None, ge=1, le=10_000_000, description="none: no mileage limit"
+    )
 
 
 class PolicyCreate(InputModel):
@@ -269,14 +271,15 @@ class PolicyCreate(InputModel):
     categories: dict[str, str] = pydantic.Field(
         default_factory=dict, description="code prefix → coverage kind or 'wear'"
     )
-    labour_times: dict[str, Decimal] = pydantic.Field(
-        default_factory=dict, description="labour operation → standard hours"
+    labour_times: dict[str, Annotated[Decimal, pydantic.Field(max_digits=6, decimal_places=2)]] = (
+        pydantic.Field(default_factory=dict, description="labour operation → standard hours")
     )
-    goodwill_months: int = pydantic.Field(default=0, ge=0)
-    goodwill_km: int = pydantic.Field(default=0, ge=0)
-    submission_days: int = pydantic.Field(default=30, ge=1)
-    duplicate_days: int = pydantic.Field(default=30, ge=0)
-    part_return_days: int = pydantic.Field(default=15, ge=1)
+    # bounded: a policy is counted in months, km and days, never in database overflow
+    goodwill_months: int = pydantic.Field(default=0, ge=0, le=600)
+    goodwill_km: int = pydantic.Field(default=0, ge=0, le=10_000_000)
+    submission_days: int = pydantic.Field(default=30, ge=1, le=3650)
+    duplicate_days: int = pydantic.Field(default=30, ge=0, le=3650)
+    part_return_days: int = pydantic.Field(default=15, ge=1, le=3650)
 
     @pydantic.field_validator("categories")
     @classmethod

@@ -5,6 +5,7 @@ from the installed package alone (outside the source tree)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,31 +19,35 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scratch = tmp_path_factory.mktemp("image")
-    wheels, site = scratch / "wheels", scratch / "site"
+    wheels, site, source = scratch / "wheels", scratch / "site", scratch / "src"
+    # COPY: only the sources, like the Dockerfile (no local build/, .venv or data/)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "data",
+            "reports",
+            "*.egg-info",
+            "__pycache__",
+            ".*_cache",
+            "node_modules",
+        ),
+    )
     # builder stage: pip wheel .   (dependencies come from the dev venv here, not rebuilt)
+    pip = [sys.executable, "-m", "pip", "--quiet"]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--wheel-dir",
-            str(wheels),
-            str(ROOT),
-        ],
+        [*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(source)],
         check=True,
         capture_output=True,
     )
     # runtime stage: pip install --no-index --find-links /wheels aftersales
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pip",
+            *pip,
             "install",
-            "--quiet",
             "--no-deps",
             "--no-index",
             "--find-links",

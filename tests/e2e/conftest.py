@@ -25,7 +25,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Ite
         bootstrap=kafka_bootstrap,
         database_urls=urls,
         partitions=3,
-        extra_env={"RELAY_POLL_SECONDS": "0.05", "LOG_LEVEL": "WARNING"},
+        # own consumer groups: other stacks of this test run may share the broker
+        extra_env={
+            "RELAY_POLL_SECONDS": "0.05",
+            "LOG_LEVEL": "WARNING",
+            "KAFKA_GROUP_PREFIX": "e2e-",
+        },
     )
     try:
         running.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 
 import httpx
@@ -132,3 +133,37 @@ def test_replaying_a_topic_into_a_service_changes_nothing_it_already_has(
     assert report["outcomes"].get("duplicate", 0) >= 1
     assert report["outcomes"].get("handled", 0) == 0
     assert get(stack, "workshop", "/jobs", "foreman.bj01")["count"] == before
+
+
+def test_a_read_model_is_rebuilt_from_its_topic(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reception's copy of the workshop's capacity is emptied and rebuilt from the topic."""
+    from datetime import date
+
+    from tests.e2e.flow import post
+
+    post(
+        stack,
+        "workshop",
+        "/capacity/publications",
+        "foreman.bj01",
+        {"day": date.today().isoformat()},
+    )
+
+    def consumed() -> float:
+        text = httpx.get(f"{stack.url('reception')}/metrics", timeout=10).text
+        match = re.search(
+            r'aftersales_events_consumed_total\{outcome="handled",service="reception",'
+            r'topic="capacity.published"\} ([0-9.]+)',
+            text,
+        )
+        return float(match.group(1)) if match else 0.0
+
+    wait_for(lambda: consumed() >= 1, "reception to take the capacity in")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrap or "")
+    capsys.readouterr()
+    assert cli(["rebuild", "reception", "--url", stack.url("reception")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["deleted"]["day_capacity"] >= 1
+    assert report["replayed"]["capacity.published"].get("handled", 0) >= 1

@@ -48,6 +48,8 @@ def console_stack(
             "LOG_LEVEL": "WARNING",
             "CLOCK_CONTROL": "true",
             "LIVE_REFRESH_SECONDS": "1",
+            # own consumer groups: the e2e stack of this test run shares the broker
+            "KAFKA_GROUP_PREFIX": "console-",
         },
     )
     try:
