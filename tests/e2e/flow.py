@@ -91,8 +91,15 @@ def warranty_brake_order() -> dict[str, Any]:
     }
 
 
+def stock_brake_pads(stack: Stack) -> None:
+    """The parts counter books a brake pad in, so the order's part is on the shelf whatever
+    earlier tests (and the fuzzer) have used up."""
+    post(stack, "parts", "/stock/1K0698151A/receipts", "parts.bj01", {"quantity": "1"})
+
+
 def open_order(stack: Stack) -> str:
-    """The advisor opens a signed repair order (→ order.created)."""
+    """The advisor opens a signed repair order (→ order.created), its part in stock."""
+    stock_brake_pads(stack)
     order = post(stack, "reception", "/repair-orders", "advisor.bj01", warranty_brake_order())
     order_id: str = order["id"]
     return order_id

@@ -12,7 +12,7 @@ import pytest
 from deploy.run import Stack
 from shared.demo import USERS
 from shared.testing import auth_headers
-from tests.e2e.flow import wait_for, warranty_brake_order
+from tests.e2e.flow import stock_brake_pads, wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def get_paths(stack: Stack, service: str) -> tuple[list[str], list[str]]:
 def bj01_order(stack: Stack) -> str:
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
-        json=warranty_brake_order(),
+        json=_stocked_order(stack),
         headers=auth_headers("advisor.bj01"),
         timeout=10,
     )
@@ -102,3 +102,8 @@ def test_a_record_of_another_station_is_404(stack: Stack, bj01_order: str, servi
                 checked += 1
     if service in ("reception", "workshop"):
         assert checked > 0, f"no bj01 record of {service} was checked"
+
+
+def _stocked_order(stack: Stack) -> dict[str, object]:
+    stock_brake_pads(stack)
+    return warranty_brake_order()

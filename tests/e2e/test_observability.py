@@ -12,7 +12,7 @@ import pytest
 
 from deploy.run import Stack
 from shared.testing import auth_headers, read_topic
-from tests.e2e.flow import get, wait_for, warranty_brake_order
+from tests.e2e.flow import get, stock_brake_pads, wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def test_counters_move_and_the_trace_crosses_services(stack: Stack) -> None:
     before = consumed(stack, "workshop", "order.created")
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
-        json=warranty_brake_order(),
+        json=_stocked_order(stack),
         headers=auth_headers("advisor.bj01"),
         timeout=10,
     )
@@ -64,3 +64,8 @@ def test_counters_move_and_the_trace_crosses_services(stack: Stack) -> None:
     order_trace = traceparent("order.created").split("-")[1]
     assert traceparent("item.requested").split("-")[1] == order_trace
     assert traceparent("item.reserved").split("-")[1] == order_trace
+
+
+def _stocked_order(stack: Stack) -> dict[str, object]:
+    stock_brake_pads(stack)
+    return warranty_brake_order()

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from deploy.run import Stack
 from shared.cli import main as cli
 from shared.testing import auth_headers, read_topic
-from tests.e2e.flow import get, wait_for, warranty_brake_order
+from tests.e2e.flow import get, stock_brake_pads, wait_for, warranty_brake_order
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_a_poison_message_is_dead_lettered_listed_and_the_service_carries_on(
     # the next order's part request is still served by parts
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
-        json=warranty_brake_order(),
+        json=_stocked_order(stack),
         headers=auth_headers("advisor.bj01"),
         timeout=10,
     )
@@ -73,7 +73,7 @@ def test_a_service_killed_mid_flow_catches_up_without_double_effects(stack: Stac
     stack.kill_service("workshop", signal.SIGKILL)
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
-        json=warranty_brake_order(),
+        json=_stocked_order(stack),
         headers=auth_headers("advisor.bj01"),
         timeout=10,
     )
@@ -107,7 +107,7 @@ def test_replaying_a_topic_into_a_service_changes_nothing_it_already_has(
 ) -> None:
     created = httpx.post(
         f"{stack.url('reception')}/repair-orders",
-        json=warranty_brake_order(),
+        json=_stocked_order(stack),
         headers=auth_headers("advisor.bj01"),
         timeout=10,
     )
@@ -167,3 +167,8 @@ def test_a_read_model_is_rebuilt_from_its_topic(
     report = json.loads(capsys.readouterr().out)
     assert report["deleted"]["day_capacity"] >= 1
     assert report["replayed"]["capacity.published"].get("handled", 0) >= 1
+
+
+def _stocked_order(stack: Stack) -> dict[str, object]:
+    stock_brake_pads(stack)
+    return warranty_brake_order()

@@ -1,4 +1,6 @@
-"""The whole system as separate processes on a real broker (and PostgreSQL when
+"""Fixtures of the cross-service suites (tests/e2e, tests/fuzz).
+
+The whole system as separate processes on a real broker (and PostgreSQL when
 TEST_POSTGRES_URL is set; SQLite files otherwise) — started by the same runner as `make up`."""
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ import pytest
 from deploy.run import SERVICES, Stack
 from shared.broker import free_port
 from shared.testing import drop_postgres_databases, postgres_databases_for
-
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
