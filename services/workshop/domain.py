@@ -201,10 +201,9 @@ def status_after_finish(needs_inspection: bool) -> JobStatus:
 
 
 def hand_over_time(at: datetime) -> datetime:
-    """The hand-over is recorded to ten minutes (process §5): the nearest tenth of the hour."""
-    minutes = at.minute + at.second / 60 + at.microsecond / 60_000_000
-    rounded = int((Decimal(str(minutes)) / 10).quantize(Decimal("1"), ROUND_HALF_UP)) * 10
-    return at.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=rounded)
+    """The hand-over is recorded to ten minutes (process §5): the ten-minute mark at or before
+    the moment, so a recorded hand-over never lies in the future of the work that follows."""
+    return at.replace(minute=at.minute - at.minute % 10, second=0, microsecond=0)
 
 
 def single_team(skills: Iterable[str | None]) -> bool:

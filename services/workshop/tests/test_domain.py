@@ -91,12 +91,13 @@ def test_order_flag_without_major_system_work_asks_inspection_of_every_job() -> 
     assert not domain.inspection_asked(False, [wipers])
 
 
-def test_hand_over_time_is_recorded_to_ten_minutes() -> None:
+def test_hand_over_time_is_recorded_to_ten_minutes_never_in_the_future() -> None:
     at = datetime(2026, 11, 23, 9, 14, 59, tzinfo=UTC)
     assert domain.hand_over_time(at) == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
-    assert domain.hand_over_time(at.replace(minute=15, second=0)) == at.replace(minute=20, second=0)
-    late = datetime(2026, 11, 23, 9, 56, tzinfo=UTC)
-    assert domain.hand_over_time(late) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert domain.hand_over_time(at.replace(minute=15, second=0)) == at.replace(minute=10, second=0)
+    late = datetime(2026, 11, 23, 9, 59, 59, tzinfo=UTC)
+    assert domain.hand_over_time(late) == datetime(2026, 11, 23, 9, 50, tzinfo=UTC)
+    assert domain.hand_over_time(late) <= late
     assert domain.hand_over_time(late).tzinfo is UTC
 
 
