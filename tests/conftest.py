@@ -11,18 +11,25 @@ from pathlib import Path
 import pytest
 
 from deploy.run import SERVICES, Stack
-from shared.broker import free_port
+from shared.broker import free_port, kafka_for_tests
 from shared.testing import drop_postgres_databases, postgres_databases_for
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A broker of its own (unless KAFKA_BOOTSTRAP_SERVERS names one): the topics hold only
+    this stack's events, not those the service tests published earlier in the run."""
+    with kafka_for_tests() as bootstrap:
+        yield from _stack(tmp_path_factory, bootstrap)
+
+
+def _stack(tmp_path_factory: pytest.TempPathFactory, bootstrap: str) -> Iterator[Stack]:
     urls, databases = postgres_databases_for(list(SERVICES), prefix="e2e")
     data_dir: Path = tmp_path_factory.mktemp("stack")
     running = Stack(
         data_dir=data_dir,
         ports={name: free_port() for name in SERVICES},
-        bootstrap=kafka_bootstrap,
+        bootstrap=bootstrap,
         database_urls=urls,
         partitions=3,
         # own consumer groups: other stacks of this test run may share the broker

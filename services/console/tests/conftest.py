@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from deploy.run import ROOT, SERVICES, Stack
-from shared.broker import free_port
+from shared.broker import free_port, kafka_for_tests
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "reports" / "screenshots"
@@ -31,15 +31,18 @@ def pytest_configure(config: pytest.Config) -> None:
 # Module scope, not session: Playwright's sync API keeps an event loop running in this
 # thread while it is open, which would break every async test collected after this module.
 @pytest.fixture(scope="module")
-def console_stack(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
-) -> Iterator[Stack]:
+def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Broker, five services with demo data and the console, on free ports (`make up`'s
     runner)."""
+    with kafka_for_tests() as bootstrap:  # its own broker: no other test's events
+        yield from _console_stack(tmp_path_factory, bootstrap)
+
+
+def _console_stack(tmp_path_factory: pytest.TempPathFactory, bootstrap: str) -> Iterator[Stack]:
     running = Stack(
         data_dir=tmp_path_factory.mktemp("console-stack"),
         ports={name: free_port() for name in SERVICES},
-        bootstrap=kafka_bootstrap,
+        bootstrap=bootstrap,
         partitions=3,
         console_port=free_port(),
         # CLOCK_CONTROL: a test can let a day pass at CRM (the follow-up call opens next day)
