@@ -150,9 +150,7 @@ class Stack:
 def banner(stack: Stack) -> str:
     lines = ["", "aftersales is up. Services (OpenAPI at /docs, events at /asyncapi.json):"]
     if stack.console_port is not None:
-        lines.insert(
-            1, f"  console    {stack.url('console')}   <- start here: sign in as a demo user"
-        )
+        lines.append(f"  console    {stack.url('console')}   <- start here: sign in as a demo user")
     lines += [f"  {name:<10} {stack.url(name)}/docs" for name in stack.ports]
     lines += [
         f"  broker     {stack.bootstrap} (embedded Tansu, topics in memory)",
