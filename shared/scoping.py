@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -42,3 +43,23 @@ async def get_visible(
 #: paging parameters of every list endpoint: a clear 422 for nonsense, never a 500
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=200, description="rows to return (at most 200)")]
+
+
+async def get_visible_for_update(
+    session: AsyncSession, model: type[T], record_id: Any, user: Principal, what: str
+) -> T:
+    """Like ``get_visible``, but locked for the rest of the transaction (``FOR UPDATE`` on
+    PostgreSQL; SQLite's writer lock already serialises) and read afresh, so a writer that
+    waited for the lock sees what the one before it committed."""
+    (key,) = sa_inspect(model).primary_key
+    record = (
+        await session.exec(
+            select(model)
+            .where(key == record_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if record is None or not user.can_see(getattr(record, "station_id")):  # noqa: B009
+        raise NotFound(what)
+    return record

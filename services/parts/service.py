@@ -79,7 +79,7 @@ from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
-from shared.scoping import at_visible_stations, count_rows, get_visible
+from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
 
 ZERO = domain.ZERO
 OPEN_PURCHASE_ORDERS = (PurchaseOrderStatus.SENT, PurchaseOrderStatus.PARTLY_RECEIVED)
@@ -698,22 +698,6 @@ def _check_version(
         )
 
 
-async def _locked_purchase_order(
-    session: AsyncSession, user: Principal, purchase_order_id: uuid.UUID
-) -> PurchaseOrder:
-    order = (
-        await session.exec(
-            select(PurchaseOrder)
-            .where(PurchaseOrder.id == purchase_order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if order is None or not user.can_see(order.station_id):
-        raise NotFound("purchase order")
-    return order
-
-
 async def _lines(session: AsyncSession, purchase_order_id: uuid.UUID) -> list[PurchaseOrderLine]:
     return list(
         (
@@ -787,7 +771,9 @@ async def approve_purchase_order(
 ) -> PurchaseOrder:
     """A manager approves a draft within their limit (审批): the service manager up to
     ¥50,000, the group manager any amount; never the one who drafted it (four eyes)."""
-    order = await _locked_purchase_order(uow.session, user, purchase_order_id)
+    order = await get_visible_for_update(
+        uow.session, PurchaseOrder, purchase_order_id, user, "purchase order"
+    )
     _check_version(order, data.version, "purchase order")
     if order.status != PurchaseOrderStatus.DRAFT:
         raise Conflict(f"only a draft can be approved; this order is {order.status.value}")
@@ -812,7 +798,9 @@ async def send_purchase_order(
     """Send the order to the supplier: its quantities are now on order at the station, and
     the delivery is expected after the supplier's lead time."""
     session = uow.session
-    order = await _locked_purchase_order(session, user, purchase_order_id)
+    order = await get_visible_for_update(
+        session, PurchaseOrder, purchase_order_id, user, "purchase order"
+    )
     _check_version(order, data.version, "purchase order")
     needed = domain.approval_needed_from(order.total)
     if order.status == PurchaseOrderStatus.DRAFT and needed is not None:
@@ -886,7 +874,9 @@ async def cancel_purchase_order(
 ) -> PurchaseOrder:
     """Cancel an order; what is still outstanding on a sent order is no longer on order."""
     session = uow.session
-    order = await _locked_purchase_order(session, user, purchase_order_id)
+    order = await get_visible_for_update(
+        session, PurchaseOrder, purchase_order_id, user, "purchase order"
+    )
     _check_version(order, data.version, "purchase order")
     if order.status in (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED):
         raise Conflict(f"this order is already {order.status.value}")
@@ -918,7 +908,9 @@ async def receive_purchase_order(
     """Goods arrived against the order (到货入库): on hand up, on order down, and the
     requests waiting for these parts are reserved for, oldest first."""
     session = uow.session
-    order = await _locked_purchase_order(session, user, purchase_order_id)
+    order = await get_visible_for_update(
+        session, PurchaseOrder, purchase_order_id, user, "purchase order"
+    )
     _check_version(order, data.version, "purchase order")
     if order.status not in OPEN_PURCHASE_ORDERS:
         raise Conflict(f"goods are received only on a sent order; this one is {order.status.value}")
@@ -1254,22 +1246,6 @@ async def _sheet(session: AsyncSession, stocktake_id: uuid.UUID) -> list[Stockta
     )
 
 
-async def _locked_stocktake(
-    session: AsyncSession, user: Principal, stocktake_id: uuid.UUID
-) -> Stocktake:
-    stocktake = (
-        await session.exec(
-            select(Stocktake)
-            .where(Stocktake.id == stocktake_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if stocktake is None or not user.can_see(stocktake.station_id):
-        raise NotFound("stocktake")
-    return stocktake
-
-
 async def open_stocktake(uow: UnitOfWork, user: Principal, data: StocktakeCreate) -> Stocktake:
     """Print count sheets (盘点表): one line per part in the bins, with the book quantity."""
     station_id = user.acting_station(data.station_id)
@@ -1308,7 +1284,7 @@ async def record_counts(
 ) -> Stocktake:
     """Enter what was found on the shelf (a later count of a line replaces the earlier)."""
     session = uow.session
-    stocktake = await _locked_stocktake(session, user, stocktake_id)
+    stocktake = await get_visible_for_update(session, Stocktake, stocktake_id, user, "stocktake")
     if stocktake.status != StocktakeStatus.COUNTING:
         raise Conflict(f"this stocktake is already {stocktake.status.value}")
     lines = {line.part_no: line for line in await _sheet(session, stocktake.id)}
@@ -1337,7 +1313,7 @@ async def approve_stocktake(
     stock value before and after. Where fewer parts were found than are reserved, the
     newest reservations give theirs back first (they wait again: ``item.backordered``)."""
     session = uow.session
-    stocktake = await _locked_stocktake(session, user, stocktake_id)
+    stocktake = await get_visible_for_update(session, Stocktake, stocktake_id, user, "stocktake")
     _check_version(stocktake, data.version, "stocktake")
     if stocktake.status != StocktakeStatus.COUNTING:
         raise Conflict(f"this stocktake is already {stocktake.status.value}")

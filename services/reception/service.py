@@ -84,7 +84,7 @@ from shared.outbox import UnitOfWork
 from shared.pricing import line_amount
 from shared.scheduler import cancel as cancel_task
 from shared.scheduler import schedule
-from shared.scoping import at_visible_stations, count_rows, get_visible
+from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
 
 #: both demo stations are in China; "today" and opening hours are station-local
 STATION_TZ = timezone(timedelta(hours=8))
@@ -131,18 +131,6 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
         raise DomainError("the day is out of range", field="day")
     start = datetime.combine(day, time(0), STATION_TZ)
     return start, start + timedelta(days=1)
-
-
-async def _locked(
-    session: AsyncSession, model: type[Any], record_id: Any, user: Principal, what: str
-) -> Any:
-    """The record locked for this transaction (concurrent writers queue on PostgreSQL)."""
-    record = (
-        await session.exec(select(model).where(model.id == record_id).with_for_update())  # type: ignore[attr-defined]
-    ).first()
-    if record is None or not user.can_see(record.station_id):
-        raise NotFound(what)
-    return record
 
 
 def _check_version(current: int, given: int | None, what: str) -> None:
@@ -441,7 +429,9 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
         if problem:
             raise DomainError(problem + " (on the check-in sheet)", field="mileage_km")
     if data.appointment_id is not None:
-        appointment = await _locked(session, Appointment, data.appointment_id, user, "appointment")
+        appointment = await get_visible_for_update(
+            session, Appointment, data.appointment_id, user, "appointment"
+        )
         priority = True
         if appointment.status == AppointmentStatus.BOOKED:
             appointment.status = AppointmentStatus.ARRIVED
@@ -574,7 +564,9 @@ async def change_order(
 ) -> RepairOrder:
     """Record a delay (new promised time with the reason told to the customer), the
     workshop's progress confirmation or the ready notice. Lines never change here."""
-    order: RepairOrder = await _locked(uow.session, RepairOrder, order_id, user, "repair order")
+    order: RepairOrder = await get_visible_for_update(
+        uow.session, RepairOrder, order_id, user, "repair order"
+    )
     _check_version(order.version, data.version, "repair order")
     if order.status not in (OrderStatus.OPEN, OrderStatus.COMPLETED):
         raise Conflict(f"order {order.order_no} is {order.status.value}")
@@ -677,7 +669,9 @@ async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate)
         raise DomainError(problem, field="mileage_km")
     priority = False
     if data.appointment_id is not None:
-        appointment = await _locked(session, Appointment, data.appointment_id, user, "appointment")
+        appointment = await get_visible_for_update(
+            session, Appointment, data.appointment_id, user, "appointment"
+        )
         if appointment.station_id != station_id:
             raise DomainError("the appointment is at another station", field="appointment_id")
         if appointment.status in (AppointmentStatus.CANCELLED,):
@@ -1048,7 +1042,7 @@ async def book_appointment(
 async def move_appointment(
     uow: UnitOfWork, user: Principal, appointment_id: uuid.UUID, data: AppointmentMove
 ) -> Appointment:
-    appointment: Appointment = await _locked(
+    appointment: Appointment = await get_visible_for_update(
         uow.session, Appointment, appointment_id, user, "appointment"
     )
     _check_version(appointment.version, data.version, "appointment")
@@ -1081,7 +1075,7 @@ async def end_appointment(
     no_show: bool,
 ) -> Appointment:
     """Cancellation or no-show, recorded and announced (the workshop frees the bay)."""
-    appointment: Appointment = await _locked(
+    appointment: Appointment = await get_visible_for_update(
         uow.session, Appointment, appointment_id, user, "appointment"
     )
     if appointment.status != AppointmentStatus.BOOKED:
@@ -1238,7 +1232,7 @@ async def price_finding(
     uow: UnitOfWork, user: Principal, finding_id: uuid.UUID, data: FindingPricing
 ) -> AdditionalWork:
     """The advisor prices the finding from the price list before calling the customer."""
-    finding: AdditionalWork = await _locked(
+    finding: AdditionalWork = await get_visible_for_update(
         uow.session, AdditionalWork, finding_id, user, "finding"
     )
     if finding.status not in (FindingStatus.FOUND, FindingStatus.PRICED):
@@ -1354,7 +1348,7 @@ async def decide_finding(
 async def record_decision(
     uow: UnitOfWork, user: Principal, finding_id: uuid.UUID, data: FindingDecision
 ) -> AdditionalWork:
-    finding: AdditionalWork = await _locked(
+    finding: AdditionalWork = await get_visible_for_update(
         uow.session, AdditionalWork, finding_id, user, "finding"
     )
     now = utcnow()
@@ -1382,7 +1376,7 @@ async def approval_link(
     uow: UnitOfWork, user: Principal, finding_id: uuid.UUID
 ) -> ApprovalLinkPublic:
     """A link the customer opens without an account; only its hash is stored; it expires."""
-    finding: AdditionalWork = await _locked(
+    finding: AdditionalWork = await get_visible_for_update(
         uow.session, AdditionalWork, finding_id, user, "finding"
     )
     if finding.status != FindingStatus.PRICED:
@@ -1664,7 +1658,9 @@ async def deliver(
 ) -> RepairOrder:
     """Hand the car over (交车): settled with an exit pass, and the customer has checked it
     against the check-in sheet and signed."""
-    order: RepairOrder = await _locked(uow.session, RepairOrder, order_id, user, "repair order")
+    order: RepairOrder = await get_visible_for_update(
+        uow.session, RepairOrder, order_id, user, "repair order"
+    )
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(f"order {order.order_no} is {order.status.value}, not completed")
     _, record = await _settlement(uow.session, user, order_id)

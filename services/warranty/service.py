@@ -64,7 +64,7 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.pricing import line_amount
 from shared.scheduler import cancel, schedule
-from shared.scoping import at_visible_stations, count_rows, get_visible
+from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
 
 #: scheduled-task kinds (shared.scheduler)
 SEND_CLAIM = "warranty.send_claim"
@@ -590,13 +590,7 @@ async def _claim_for_change(
     session: AsyncSession, user: Principal, claim_id: uuid.UUID, version: int
 ) -> WarrantyClaim:
     """The claim, locked for this transaction, if the user may see it and read this version."""
-    claim = (
-        await session.exec(
-            select(WarrantyClaim).where(WarrantyClaim.id == claim_id).with_for_update()
-        )
-    ).first()
-    if claim is None or not user.can_see(claim.station_id):
-        raise NotFound("warranty claim")
+    claim = await get_visible_for_update(session, WarrantyClaim, claim_id, user, "warranty claim")
     if claim.version != version:
         raise Conflict(
             f"the claim changed since you read it (now version {claim.version}): reload it",
