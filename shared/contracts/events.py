@@ -39,6 +39,8 @@ class OrderCategory(StrEnum):
     WARRANTY = "warranty"
     ACCIDENT = "accident"
     INTERNAL = "internal"
+    PRE_DELIVERY = "pre_delivery"
+    ROADSIDE = "roadside"
 
 
 class LineKind(StrEnum):
@@ -59,6 +61,8 @@ class CustomerRef(_Part):
     name: str
     phone: str | None = None
     is_vip: bool = False
+    email: str | None = None
+    kind: str = Field(default="person", description="person / company")
 
 
 class VehicleRef(_Part):
@@ -109,6 +113,18 @@ class AppointmentBooked(Payload):
     starts_at: AwareDatetime
     requested_work: str
     estimated_hours: Decimal = Decimal("0")
+
+
+class AppointmentMoved(Payload):
+    """An appointment moved to another time (预约变更)."""
+
+    event_type: ClassVar[str] = topics.APPOINTMENT_MOVED
+    key_field: ClassVar[str] = "appointment_id"
+    appointment_id: uuid.UUID
+    starts_at: AwareDatetime
+    previous_starts_at: AwareDatetime
+    estimated_hours: Decimal = Decimal("0")
+    reason: str | None = None
 
 
 class AppointmentReminderDue(Payload):
@@ -236,6 +252,7 @@ class ItemIssued(Payload):
     part_no: str
     quantity: Decimal
     unit_price: Decimal | None = None
+    issue_id: uuid.UUID | None = Field(default=None, description="the parts issue slip (领料单)")
 
 
 class ItemReturned(Payload):
@@ -270,6 +287,22 @@ class StockLow(Payload):
 
 
 # --- workshop ---------------------------------------------------------------------------
+
+
+class StockLevelChanged(Payload):
+    """A part's stock at one station after any movement: the read model for live availability."""
+
+    event_type: ClassVar[str] = topics.STOCK_LEVEL_CHANGED
+    key_field: ClassVar[str] = "part_no"
+    part_no: str
+    description: str | None = None
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    on_order: Decimal = Decimal("0")
+    expected_on: date | None = None
+    list_price: Decimal | None = None
+    lead_time_days: int | None = None
 
 
 class CapacityPublished(Payload):
@@ -453,6 +486,17 @@ class ClaimRejected(Payload):
 # --- crm --------------------------------------------------------------------------------
 
 
+class ClaimChargedBack(Payload):
+    """The manufacturer took back money already paid for a claim (索赔扣款)."""
+
+    event_type: ClassVar[str] = topics.CLAIM_CHARGED_BACK
+    claim_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal
+    reason_code: str
+    reason: str
+
+
 class FollowUpDue(Payload):
     """A follow-up call (回访) is open for an agent."""
 
@@ -474,6 +518,9 @@ class ReminderDue(Payload):
     reason: str
     due_on: date | None = None
     due_km: int | None = None
+    kind: str = Field(
+        default="maintenance", description="maintenance / declined_work / campaign / booking_call"
+    )
 
 
 class ComplaintOpened(Payload):
@@ -485,3 +532,42 @@ class ComplaintOpened(Payload):
     channel: str
     severity: str
     summary: str
+
+
+class ComplaintEscalated(Payload):
+    """A complaint passed up: overdue, serious, or the customer refused the answer."""
+
+    event_type: ClassVar[str] = topics.COMPLAINT_ESCALATED
+    key_field: ClassVar[str] = "complaint_id"
+    complaint_id: uuid.UUID
+    customer_id: uuid.UUID
+    order_id: uuid.UUID | None = None
+    level: str = Field(description="service_manager / group / manufacturer")
+    reason: str
+    severity: str
+    escalated_at: AwareDatetime
+
+
+class FollowUpEscalated(Payload):
+    """A dissatisfied follow-up call, sent to the service manager at once."""
+
+    event_type: ClassVar[str] = topics.FOLLOWUP_ESCALATED
+    followup_id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    reason: str
+    advisor_id: str | None = None
+    escalated_at: AwareDatetime
+
+
+class CampaignLaunched(Payload):
+    """A service campaign or recall (召回 / 服务活动) and the vehicles it covers."""
+
+    event_type: ClassVar[str] = topics.CAMPAIGN_LAUNCHED
+    key_field: ClassVar[str] = "campaign_id"
+    campaign_id: uuid.UUID
+    code: str = Field(description="the campaign's labour operation code, used on order lines")
+    title: str
+    kind: str = Field(default="campaign", description="recall / campaign")
+    vins: list[str]
+    ends_on: date | None = None

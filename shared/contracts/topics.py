@@ -37,6 +37,12 @@ CLAIM_PAID: Final = "claim.paid"
 FOLLOWUP_DUE: Final = "followup.due"
 REMINDER_DUE: Final = "reminder.due"
 COMPLAINT_OPENED: Final = "complaint.opened"
+APPOINTMENT_MOVED: Final = "appointment.moved"
+CLAIM_CHARGED_BACK: Final = "claim.charged_back"
+COMPLAINT_ESCALATED: Final = "complaint.escalated"
+FOLLOWUP_ESCALATED: Final = "followup.escalated"
+CAMPAIGN_LAUNCHED: Final = "campaign.launched"
+STOCK_LEVEL_CHANGED: Final = "stock.level_changed"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     APPOINTMENT_BOOKED,
@@ -70,6 +76,12 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     FOLLOWUP_DUE,
     REMINDER_DUE,
     COMPLAINT_OPENED,
+    APPOINTMENT_MOVED,
+    CLAIM_CHARGED_BACK,
+    COMPLAINT_ESCALATED,
+    FOLLOWUP_ESCALATED,
+    CAMPAIGN_LAUNCHED,
+    STOCK_LEVEL_CHANGED,
 )
 
 
