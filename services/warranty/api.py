@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.warranty import service
 from services.warranty.models import (
+    ChargeBackRecord,
     ClaimHistoryPublic,
     ClaimStatus,
     ClaimSubmit,
@@ -113,6 +114,17 @@ async def poll_warranty_claim(
     without waiting for the scheduler."""
     async with runtime.unit_of_work() as uow:
         return await service.poll_claim(uow, user, claim_id)
+
+
+@claims.post("/{claim_id}/charge-back", response_model=WarrantyClaimPublic)
+async def record_warranty_charge_back(
+    runtime: RuntimeDep, claim_id: uuid.UUID, body: ChargeBackRecord, user: Admin
+) -> WarrantyClaimPublic:
+    """Record the manufacturer's charge-back (索赔扣款) of a paid claim: the reason code and
+    the amount taken back (at most what was paid). The claim becomes ``charged_back`` and
+    ``claim.charged_back`` is announced. Send the ``version`` read; 409 unless paid."""
+    async with runtime.unit_of_work() as uow:
+        return await service.record_charge_back(uow, user, claim_id, body)
 
 
 @claims.get("/{claim_id}/history", response_model=ClaimHistoryPublic)

@@ -34,6 +34,7 @@ definition = ServiceDefinition(
         events.ClaimApproved,
         events.ClaimRejected,
         events.ClaimPaid,
+        events.ClaimChargedBack,
     ],
     on_startup=[install_manufacturer],
     seed=seed,

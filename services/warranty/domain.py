@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,19 @@ class RejectionReason(StrEnum):
     SUBMITTED_TOO_LATE = "submitted_too_late"
     EXCESSIVE_LABOUR_HOURS = "excessive_labour_hours"
     DUPLICATE = "duplicate"
+
+
+class ChargeBackReason(StrEnum):
+    """Why a manufacturer takes back money it paid for a claim (索赔扣款), found on its
+    audit of paid claims or of the returned parts."""
+
+    PART_NOT_RETURNED = "part_not_returned_in_time"
+    RETURNED_PART_NO_FAULT = "returned_part_no_fault_found"
+    WRONG_CAUSAL_PART = "wrong_causal_part"
+    EXCESSIVE_LABOUR_HOURS = "excessive_labour_hours"
+    COVERAGE_EXPIRED = "coverage_expired"
+    DUPLICATE = "duplicate"
+    AUDIT_FINDING = "audit_finding"
 
 
 # --- terms and the national minimums (汽车三包, SAMR Order 43) ------------------------------
@@ -493,9 +507,8 @@ _ANSWER_FROM: dict[AnswerKind, frozenset[ClaimStatus]] = {
     AnswerKind.REJECTED: AWAITING_ANSWER,
     AnswerKind.INFO_REQUESTED: AWAITING_ANSWER,
     AnswerKind.PAID: frozenset({ClaimStatus.APPROVED, ClaimStatus.PARTLY_APPROVED}),
-    AnswerKind.CHARGED_BACK: frozenset(
-        {ClaimStatus.APPROVED, ClaimStatus.PARTLY_APPROVED, ClaimStatus.PAID}
-    ),
+    # only money paid can be taken back
+    AnswerKind.CHARGED_BACK: frozenset({ClaimStatus.PAID}),
 }
 
 
@@ -510,6 +523,54 @@ def status_after_answer(status: ClaimStatus, answer: AnswerKind) -> ClaimStatus 
     if status not in _ANSWER_FROM[answer]:
         return None
     return ClaimStatus(answer.value)
+
+
+def answer_misfit(status: ClaimStatus, answer: AnswerKind) -> str | None:
+    """Why an answer cannot be applied to a claim in ``status`` (None: it fits)."""
+    if status_after_answer(status, answer) is not None:
+        return None
+    return f"the claim is {status.value}: a '{answer.value}' answer does not fit"
+
+
+def answer_content_problem(
+    kind: AnswerKind, amount: Decimal | None, reason_code: str | None, question: str | None
+) -> tuple[str, str] | None:
+    """What an answer of this kind must carry: (field, message) when it lacks it. A rejection
+    names an industry reason code, a charge-back its code and amount, a partial approval its
+    amount, a request for information its question."""
+    if kind == AnswerKind.REJECTED:
+        allowed = [code.value for code in RejectionReason]
+        if reason_code not in allowed:
+            return "reason_code", f"a rejection needs a reason code, one of {allowed}"
+    if kind == AnswerKind.CHARGED_BACK:
+        allowed = [code.value for code in ChargeBackReason]
+        if reason_code not in allowed:
+            return "reason_code", f"a charge-back needs a reason code, one of {allowed}"
+        if amount is None or amount <= 0:
+            return "amount", "a charge-back needs the amount taken back"
+    if kind == AnswerKind.PARTLY_APPROVED and amount is None:
+        return "amount", "a partial approval needs the approved amount"
+    if kind == AnswerKind.INFO_REQUESTED and not question:
+        return "question", "a request for information needs the question"
+    return None
+
+
+_CLAIM_NUMBER = re.compile(r"^WC-([A-Z0-9]{1,20})-\d{8}-[A-Z0-9]+$")
+
+
+def station_of_claim_number(claim_no: str) -> str | None:
+    """The station a claim number names (``WC-BJ01-20260301-A1B2C3`` → bj01), if any."""
+    match = _CLAIM_NUMBER.match(claim_no.strip().upper())
+    return match.group(1).lower() if match else None
+
+
+def charge_back_problem(paid_amount: Decimal | None, amount: Decimal) -> str | None:
+    """A charge-back takes back at most what was paid, and something."""
+    if amount <= 0:
+        return "a charge-back amount must be positive"
+    if paid_amount is not None and amount > paid_amount:
+        return f"a charge-back of {amount} is more than the {paid_amount} paid"
+    return None
 
 
 # --- returned warranty parts ------------------------------------------------------------
@@ -647,6 +708,8 @@ class ClaimFigures(Protocol):
     def first_submitted_at(self) -> datetime | None: ...
     @property
     def paid_at(self) -> datetime | None: ...
+    @property
+    def charged_back_amount(self) -> Decimal | None: ...
 
 
 @dataclass
@@ -661,6 +724,7 @@ class ClaimKpis:
     claimed_amount: Decimal = Decimal("0.00")
     approved_amount: Decimal = Decimal("0.00")
     paid_amount: Decimal = Decimal("0.00")
+    charged_back_amount: Decimal = Decimal("0.00")
     average_days_to_payment: Decimal | None = None
     rejection_rate: Decimal | None = None
 
@@ -678,7 +742,8 @@ def claim_kpis(claims: Iterable[ClaimFigures], decisions: Iterable[Decision]) ->
     """Claims sent to the manufacturer, how it decided, what it paid and how fast.
 
     Decisions count every answer (so a rejection stays counted after the claim was corrected
-    and approved); rejection rate = rejections / decisions. Drafts are not counted.
+    and approved); rejection rate = rejections / decisions. Drafts are not counted. A claim
+    paid and later charged back counts as paid and as charged back (with the amount taken).
     """
     kpis = ClaimKpis()
     for decision in decisions:
@@ -699,11 +764,12 @@ def claim_kpis(claims: Iterable[ClaimFigures], decisions: Iterable[Decision]) ->
         kpis.claimed_amount += claim.amount
         if claim.approved_amount is not None and status != ClaimStatus.REJECTED:
             kpis.approved_amount += claim.approved_amount
-        if status == ClaimStatus.PAID:
+        if claim.paid_at is not None:  # paid, and possibly charged back since
             kpis.paid += 1
             kpis.paid_amount += claim.paid_amount or Decimal("0.00")
         if status == ClaimStatus.CHARGED_BACK:
             kpis.charged_back += 1
+            kpis.charged_back_amount += claim.charged_back_amount or Decimal("0.00")
         if claim.paid_at is not None:
             seconds = (claim.paid_at - claim.first_submitted_at).total_seconds()
             days.append(Decimal(str(seconds / 86_400)))

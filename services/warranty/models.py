@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from services.warranty.domain import (
     AnswerKind,
+    ChargeBackReason,
     ClaimStatus,
     CoverageKind,
     RejectionReason,
@@ -24,7 +25,7 @@ from shared.contracts.events import CoverageVerdict, LineKind
 from shared.db import enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
-__all__ = ["AnswerKind", "ClaimStatus", "CoverageKind", "RejectionReason"]
+__all__ = ["AnswerKind", "ChargeBackReason", "ClaimStatus", "CoverageKind", "RejectionReason"]
 
 
 class WarrantyTable(SQLModel, registry=registry()):
@@ -150,6 +151,9 @@ class WarrantyClaim(WarrantyTable, table=True):  # type: ignore[call-arg]
     approved_amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
     paid_amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
     paid_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    #: what the manufacturer took back of a paid claim (索赔扣款), and when
+    charged_back_amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    charged_back_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reason_code: str | None = Field(default=None, max_length=40)
     reason: str | None = Field(default=None, max_length=500)
     question: str | None = Field(default=None, max_length=2000)
@@ -449,7 +453,13 @@ class WarrantyClaimPublic(BaseModel):
     amount: Decimal = pydantic.Field(description="yuan claimed from the manufacturer")
     approved_amount: Decimal | None
     paid_amount: Decimal | None
-    reason_code: str | None = pydantic.Field(description="manufacturer's rejection code")
+    charged_back_amount: Decimal | None = pydantic.Field(
+        default=None, description="what the manufacturer took back after paying"
+    )
+    charged_back_at: datetime | None = None
+    reason_code: str | None = pydantic.Field(
+        description="manufacturer's rejection (or charge-back) code"
+    )
     reason: str | None
     question: str | None = pydantic.Field(description="what the manufacturer asked")
     problems: list[str] = pydantic.Field(
@@ -510,6 +520,29 @@ class ClaimSubmit(InputModel):
     )
 
 
+class ChargeBackRecord(InputModel):
+    """The manufacturer's notice that it takes back money paid for a claim (索赔扣款),
+    recorded by the warranty administrator."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "version": 7,
+                    "amount": "480.00",
+                    "reason_code": "part_not_returned_in_time",
+                    "reason": "旧件未按期返回",
+                }
+            ]
+        }
+    }
+
+    version: int = pydantic.Field(ge=1, description="the version read")
+    amount: Decimal = pydantic.Field(gt=0, max_digits=12, decimal_places=2)
+    reason_code: ChargeBackReason
+    reason: str = pydantic.Field(min_length=1, max_length=500)
+
+
 class SubmissionPublic(BaseModel):
     id: uuid.UUID
     number: int
@@ -550,6 +583,7 @@ class KpisPublic(BaseModel):
     claimed_amount: Decimal
     approved_amount: Decimal
     paid_amount: Decimal
+    charged_back_amount: Decimal = Decimal("0.00")
     average_days_to_payment: Decimal | None
     rejection_rate: Decimal | None = pydantic.Field(description="rejected / decided")
 
@@ -698,3 +732,187 @@ class SanbaoRecordPublic(BaseModel):
     repairs_by_fault: dict[str, int]
     warnings: list[str]
     repairs: list[SanbaoRepairPublic]
+
+
+# --- manufacturer answers arriving on their own (webhook) -------------------------------
+
+
+class InboundState(StrEnum):
+    APPLIED = "applied"
+    #: kept with the reason, never dropped: an unknown claim, or a state it does not fit
+    DEAD_LETTERED = "dead_lettered"
+
+
+class InboundAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """An answer the manufacturer's claim system pushed to the dealer (webhook), as received:
+    applied to its claim, or kept as a dead letter with the reason."""
+
+    __tablename__ = "manufacturer_inbound_answer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    #: the manufacturer's id of the message: a redelivery with it changes nothing
+    message_id: str = Field(max_length=80, unique=True)
+    #: hash of what the message said, to tell a redelivery from a reused message id
+    fingerprint: str = Field(max_length=64)
+    claim_no: str = Field(max_length=40, index=True)
+    reference: str | None = Field(default=None, max_length=80)
+    kind: AnswerKind = Field(sa_column=enum_column(AnswerKind))
+    amount: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    reason_code: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=500)
+    question: str | None = Field(default=None, max_length=2000)
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    received_at: datetime = Field(sa_column=utc_column())
+    state: InboundState = Field(sa_column=enum_column(InboundState, index=True))
+    dead_reason: str | None = Field(default=None, max_length=500)
+    attempts: int = 1
+    #: the station of the claim, or the one its number names when the claim is unknown
+    station_id: str | None = Field(default=None, max_length=20, index=True)
+    claim_id: uuid.UUID | None = None
+    answer_id: uuid.UUID | None = None
+    applied_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ManufacturerAnswerIn(InputModel):
+    """One answer of the manufacturer's claim system about one claim."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "message_id": "FAW-CLM-20260305-000123",
+                    "claim_no": "WC-BJ01-20260303-A1B2C3",
+                    "kind": "rejected",
+                    "reason_code": "excessive_labour_hours",
+                    "reason": "labour hours above the standard",
+                },
+                {
+                    "message_id": "FAW-CLM-20260401-000456",
+                    "claim_no": "WC-BJ01-20260303-A1B2C3",
+                    "kind": "charged_back",
+                    "amount": "480.00",
+                    "reason_code": "part_not_returned_in_time",
+                    "reason": "旧件未按期返回",
+                },
+            ]
+        }
+    }
+
+    message_id: str = pydantic.Field(min_length=1, max_length=80)
+    claim_no: str = pydantic.Field(min_length=1, max_length=40)
+    reference: str | None = pydantic.Field(default=None, max_length=80)
+    kind: AnswerKind
+    amount: Decimal | None = pydantic.Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    reason_code: str | None = pydantic.Field(default=None, min_length=1, max_length=40)
+    reason: str | None = pydantic.Field(default=None, max_length=500)
+    question: str | None = pydantic.Field(default=None, max_length=2000)
+    sent_at: pydantic.AwareDatetime | None = None
+
+
+class InboundAnswerPublic(BaseModel):
+    id: uuid.UUID
+    message_id: str
+    claim_no: str
+    reference: str | None
+    kind: AnswerKind
+    amount: Decimal | None
+    reason_code: str | None
+    reason: str | None
+    question: str | None
+    state: InboundState
+    dead_reason: str | None = pydantic.Field(description="why it could not be applied")
+    attempts: int
+    station_id: str | None
+    claim_id: uuid.UUID | None
+    received_at: datetime
+    applied_at: datetime | None
+
+
+class InboundAnswersPublic(BaseModel):
+    data: list[InboundAnswerPublic]
+    count: int
+
+
+class AnswerRedrive(InputModel):
+    """Apply a dead-lettered answer again (the claim exists now, or its number was wrong)."""
+
+    model_config = {"json_schema_extra": {"examples": [{"claim_no": "WC-BJ01-20260303-A1B2C3"}]}}
+
+    claim_no: str | None = pydantic.Field(
+        default=None, min_length=1, max_length=40, description="the right claim number"
+    )
+
+
+# --- the daily shortage log (缺货记录表) ----------------------------------------------------
+
+
+class ShortageKind(StrEnum):
+    PRE_AUTHORISATION = "pre_authorisation"
+    PARTS_ORDER = "parts_order"
+
+
+class ShortageOutcome(StrEnum):
+    REQUESTED = "requested"  # a line needs the manufacturer's prior authorisation
+    AUTHORISED = "authorised"
+    REFUSED = "refused"
+    BACKORDERED = "backordered"  # a part short for a job: to be ordered
+
+
+class ShortageEntry(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """One line of a station's daily shortage log: a pre-authorisation asked or answered,
+    or a part short for a repair order (to be ordered), on the station's local day."""
+
+    __tablename__ = "shortage_log_entry"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    #: what the entry records, once per day: a repeated event updates it
+    key: str = Field(max_length=200, unique=True)
+    station_id: str = Field(max_length=20, index=True)
+    day: date = Field(index=True)
+    kind: ShortageKind = Field(sa_column=enum_column(ShortageKind))
+    outcome: ShortageOutcome = Field(sa_column=enum_column(ShortageOutcome))
+    order_id: uuid.UUID | None = None
+    order_no: str | None = Field(default=None, max_length=40)
+    vin: str | None = Field(default=None, max_length=17)
+    warranty: bool = False
+    code: str = Field(max_length=40)
+    description: str | None = Field(default=None, max_length=200)
+    quantity: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    expected_on: date | None = None
+    note: str | None = Field(default=None, max_length=300)
+    recorded_at: datetime = Field(sa_column=utc_column())
+
+
+class ShortageEntryPublic(BaseModel):
+    kind: ShortageKind
+    outcome: ShortageOutcome
+    order_id: uuid.UUID | None
+    order_no: str | None
+    vin: str | None
+    warranty: bool = pydantic.Field(description="a warranty repair order")
+    code: str = pydantic.Field(description="part number or labour operation")
+    description: str | None
+    quantity: Decimal | None = pydantic.Field(description="quantity short (parts orders)")
+    expected_on: date | None
+    note: str | None = pydantic.Field(description="authorisation number or refusal reason")
+    recorded_at: datetime
+
+
+class ShortageTally(BaseModel):
+    pre_authorisations_requested: int
+    pre_authorisations_authorised: int
+    pre_authorisations_refused: int
+    parts_orders: int = pydantic.Field(description="part lines short (to be ordered)")
+    parts_short: dict[str, Decimal] = pydantic.Field(description="part number → quantity short")
+
+
+class ShortageLogPublic(BaseModel):
+    station_id: str
+    day: date
+    tally: ShortageTally
+    entries: list[ShortageEntryPublic]
+
+
+class ShortageLogsPublic(BaseModel):
+    day: date
+    stations: list[ShortageLogPublic]

@@ -18,6 +18,7 @@ from services.warranty.models import (
     AnswerPublic,
     AnswerState,
     BatchProblemPublic,
+    ChargeBackRecord,
     ClaimHistoryPublic,
     ClaimLine,
     ClaimLinePublic,
@@ -817,6 +818,10 @@ async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAns
     ).one()
     submission = await session.get(ClaimSubmission, answer.submission_id)
     new_status = domain.status_after_answer(claim.status, answer.kind)
+    if answer.kind == AnswerKind.CHARGED_BACK and domain.charge_back_problem(
+        claim.paid_amount, answer.amount if answer.amount is not None else Decimal("0.01")
+    ):
+        new_status = None  # more than was paid: kept, not applied
     now = utcnow()
     if new_status is None or submission is None or submission.number != latest:
         answer.state = AnswerState.IGNORED
@@ -871,11 +876,99 @@ async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAns
                 paid_on=now.date(),
             ),
         )
-    else:  # charged back: no contract event yet (see the service README / report)
+    else:  # charged back (索赔扣款): money paid is taken back
+        claim.charged_back_amount = (
+            answer.amount if answer.amount is not None else claim.paid_amount
+        ) or Decimal("0.00")
+        claim.charged_back_at = now
         claim.reason_code = answer.reason_code
         claim.reason = answer.reason
+        announce(
+            events.ClaimChargedBack(
+                claim_id=claim.id,
+                order_id=claim.order_id,
+                amount=claim.charged_back_amount,
+                reason_code=answer.reason_code or "unknown",
+                reason=answer.reason or "",
+            ),
+        )
     session.add(claim)
     return answer
+
+
+async def _answer_now(
+    uow: UnitOfWork,
+    claim: WarrantyClaim,
+    kind: AnswerKind,
+    *,
+    amount: Decimal | None = None,
+    reason_code: str | None = None,
+    reason: str | None = None,
+    question: str | None = None,
+) -> ManufacturerAnswer | None:
+    """Record an answer that reached the dealer outside a submission's receipt (pushed by
+    the manufacturer, or a notice the administrator records) against the claim's latest
+    submission, and apply it now. None when the claim was never sent."""
+    session = uow.session
+    submission = (
+        await session.exec(
+            select(ClaimSubmission)
+            .where(ClaimSubmission.claim_id == claim.id)
+            .order_by(col(ClaimSubmission.number).desc())
+        )
+    ).first()
+    if submission is None:
+        return None
+    seq = (
+        await session.exec(
+            select(func.max(ManufacturerAnswer.seq)).where(
+                ManufacturerAnswer.submission_id == submission.id
+            )
+        )
+    ).one()
+    answer = ManufacturerAnswer(
+        claim_id=claim.id,
+        submission_id=submission.id,
+        seq=(seq or 0) + 1,
+        kind=kind,
+        amount=amount,
+        reason_code=reason_code,
+        reason=reason,
+        question=question,
+        due_at=utcnow(),
+    )
+    session.add(answer)
+    await session.flush()
+    return await apply_answer(uow, answer.id)
+
+
+async def record_charge_back(
+    uow: UnitOfWork, user: Principal, claim_id: uuid.UUID, data: ChargeBackRecord
+) -> WarrantyClaimPublic:
+    """The manufacturer's notice that it takes back (part of) what it paid for a claim
+    (索赔扣款), recorded by the administrator: the claim is charged back and
+    ``claim.charged_back`` announced."""
+    session = uow.session
+    claim = await _claim_for_change(session, user, claim_id, data.version)
+    misfit = domain.answer_misfit(claim.status, AnswerKind.CHARGED_BACK)
+    if misfit is not None:
+        raise Conflict(f"{misfit}: only a paid claim can be charged back", code="state")
+    problem = domain.charge_back_problem(claim.paid_amount, data.amount)
+    if problem is not None:
+        raise DomainError(problem, field="amount")
+    answer = await _answer_now(
+        uow,
+        claim,
+        AnswerKind.CHARGED_BACK,
+        amount=data.amount,
+        reason_code=data.reason_code.value,
+        reason=data.reason,
+    )
+    if answer is None or answer.state != AnswerState.APPLIED:  # pragma: no cover - checked
+        raise Conflict("the charge-back does not fit the claim", code="state")
+    await session.flush()
+    await session.refresh(claim)
+    return to_public(claim, await _lines_of(session, claim.id))
 
 
 async def poll_claim(uow: UnitOfWork, user: Principal, claim_id: uuid.UUID) -> WarrantyClaimPublic:

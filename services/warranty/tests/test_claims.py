@@ -693,8 +693,86 @@ async def test_a_paid_claim_can_be_charged_back_when_the_part_was_not_returned(
         "charged_back",
         "part_not_returned_in_time",
     )
-    # no contract for a charge-back yet: nothing announced beyond the payment
-    assert await claim_events(warranty) == ["claim.submitted", "claim.approved", "claim.paid"]
+    assert Decimal(charged["charged_back_amount"]) == Decimal("1200.00")
+    assert await claim_events(warranty) == [
+        "claim.submitted",
+        "claim.approved",
+        "claim.paid",
+        "claim.charged_back",
+    ]
+    [event] = [e.open() for e in await outbox(warranty) if e.type == "claim.charged_back"]
+    assert isinstance(event, events.ClaimChargedBack)
+    assert (event.amount, event.reason_code) == (Decimal("1200.00"), "part_not_returned_in_time")
+
+
+async def paid_claim(harness: ServiceHarness, driven: Any, **order: Any) -> Any:
+    claim = await completed_claim(harness, **order)
+    await submit(harness, claim)
+    await run_due(harness)  # sent, approved at once
+    driven.advance(timedelta(days=1))
+    await run_due(harness)  # paid
+    paid = await read_claim(harness, claim)
+    assert paid["status"] == "paid"
+    return paid
+
+
+async def test_administrator_records_a_charge_back_of_a_paid_claim_with_reason_and_amount(
+    warranty, driven
+) -> None:
+    paid = await paid_claim(warranty, driven)
+    url = f"/claims/{paid['id']}/charge-back"
+    body = {
+        "version": paid["version"],
+        "amount": "480.00",
+        "reason_code": "returned_part_no_fault_found",
+        "reason": "旧件检测无故障",
+    }
+    too_much = await warranty.client.post(url, headers=ADMIN, json={**body, "amount": "1200.01"})
+    assert too_much.status_code == 422
+    assert too_much.json()["detail"][0]["loc"] == ["body", "amount"]
+    bad_code = await warranty.client.post(url, headers=ADMIN, json={**body, "reason_code": "x"})
+    assert bad_code.status_code == 422
+    assert bad_code.json()["detail"][0]["loc"][-1] == "reason_code"
+    other = await warranty.client.post(url, headers=auth_headers("warranty.sh01"), json=body)
+    assert other.status_code == 404
+    manager = await warranty.client.post(url, headers=auth_headers("manager.bj01"), json=body)
+    assert manager.status_code == 403
+
+    charged = await warranty.client.post(url, headers=ADMIN, json=body)
+    assert charged.status_code == 200, charged.text
+    assert (charged.json()["status"], charged.json()["reason_code"]) == (
+        "charged_back",
+        "returned_part_no_fault_found",
+    )
+    assert Decimal(charged.json()["charged_back_amount"]) == Decimal("480.00")
+    [event] = [e.open() for e in await outbox(warranty) if e.type == "claim.charged_back"]
+    assert isinstance(event, events.ClaimChargedBack)
+    assert (event.amount, event.reason) == (Decimal("480.00"), "旧件检测无故障")
+    history = (await warranty.client.get(f"/claims/{paid['id']}/history", headers=ADMIN)).json()
+    assert [a["kind"] for a in history["answers"]][-1] == "charged_back"
+
+    again = await warranty.client.post(
+        url, headers=ADMIN, json={**body, "version": charged.json()["version"]}
+    )
+    assert again.status_code == 409  # charged back once: no longer paid
+
+
+async def test_only_a_paid_claim_can_be_charged_back(warranty, driven) -> None:
+    claim = await completed_claim(warranty)
+    submitted = await submit(warranty, claim)
+    refused = await warranty.client.post(
+        f"/claims/{claim['id']}/charge-back",
+        headers=ADMIN,
+        json={
+            "version": submitted["version"],
+            "amount": "100",
+            "reason_code": "audit_finding",
+            "reason": "x",
+        },
+    )
+    assert refused.status_code == 409
+    assert (await read_claim(warranty, claim))["status"] == "submitted"
+    assert "claim.charged_back" not in await claim_events(warranty)
 
 
 @pytest.mark.parametrize("failure", [Behaviour.FAIL, Behaviour.TIME_OUT])

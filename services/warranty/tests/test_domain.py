@@ -317,6 +317,16 @@ def test_manufacturer_answers_fit_only_the_states_they_answer() -> None:
     assert after(ClaimStatus.SUBMITTED, AnswerKind.PAID) is None  # paid before approved
     assert after(ClaimStatus.APPROVED, AnswerKind.REJECTED) is None  # late answer
     assert after(ClaimStatus.DRAFT, AnswerKind.APPROVED) is None
+    assert after(ClaimStatus.APPROVED, AnswerKind.CHARGED_BACK) is None  # nothing paid yet
+
+
+def test_a_charge_back_takes_back_at_most_what_was_paid() -> None:
+    assert domain.charge_back_problem(Decimal("1200.00"), Decimal("1200.00")) is None
+    assert domain.charge_back_problem(Decimal("1200.00"), Decimal("480.00")) is None
+    assert domain.charge_back_problem(Decimal("1200.00"), Decimal("1200.01")) == (
+        "a charge-back of 1200.01 is more than the 1200.00 paid"
+    )
+    assert domain.charge_back_problem(Decimal("1200.00"), Decimal("0")) is not None
 
 
 # --- returned parts, 三包, quality, KPIs ------------------------------------------------
@@ -398,6 +408,7 @@ class Figures:
     reason_code: str | None = None
     first_submitted_at: datetime | None = datetime(2026, 3, 1, tzinfo=UTC)
     paid_at: datetime | None = None
+    charged_back_amount: Decimal | None = None
 
 
 def test_kpis_count_decisions_amounts_days_to_payment_and_rejection_rate() -> None:
@@ -432,3 +443,24 @@ def test_kpis_count_decisions_amounts_days_to_payment_and_rejection_rate() -> No
     assert kpis.average_days_to_payment == d("10.0")
     assert kpis.rejection_rate == d("0.5")
     assert domain.claim_kpis([], []).rejection_rate is None
+
+
+def test_kpis_count_charge_backs_and_the_amount_taken_back() -> None:
+    d = Decimal
+    paid_at = datetime(2026, 3, 5, tzinfo=UTC)
+    kpis = domain.claim_kpis(
+        [
+            Figures("paid", d("1000"), d("1000"), d("1000"), paid_at=paid_at),
+            Figures(
+                "charged_back",
+                d("1200"),
+                d("1200"),
+                d("1200"),
+                paid_at=paid_at,
+                charged_back_amount=d("480"),
+            ),
+        ],
+        [domain.Decision(AnswerKind.APPROVED), domain.Decision(AnswerKind.APPROVED)],
+    )
+    assert (kpis.paid, kpis.paid_amount) == (2, d("2200"))  # both were paid
+    assert (kpis.charged_back, kpis.charged_back_amount) == (1, d("480"))

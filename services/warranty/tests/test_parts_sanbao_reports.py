@@ -15,6 +15,7 @@ from services.warranty.tests.test_claims import (
     drafted_claim,
     labour,
     order_created,
+    paid_claim,
     part,
     run_due,
     submit,
@@ -264,6 +265,28 @@ async def test_kpis_per_station_and_for_the_group(warranty, driven, simulator) -
     assert (
         await warranty.client.get("/kpis", headers=auth_headers("tech.bj01"))
     ).status_code == 403
+
+
+async def test_kpis_count_charge_backs_and_the_amount_taken_back(warranty, driven) -> None:
+    kept = await paid_claim(warranty, driven, vin="LFV2A21K7G3000001")
+    taken = await paid_claim(warranty, driven, vin="LFV2A21K9G3000002")
+    assert kept["status"] == "paid"
+    response = await warranty.client.post(
+        f"/claims/{taken['id']}/charge-back",
+        headers=ADMIN,
+        json={
+            "version": taken["version"],
+            "amount": "300.00",
+            "reason_code": "part_not_returned_in_time",
+            "reason": "旧件逾期未返",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = (await warranty.client.get("/kpis", headers=auth_headers("manager.bj01"))).json()
+    [bj01] = body["stations"]
+    assert (bj01["paid"], bj01["charged_back"]) == (2, 1)
+    assert Decimal(bj01["paid_amount"]) == Decimal("2400.00")
+    assert Decimal(bj01["charged_back_amount"]) == Decimal("300.00")
 
 
 async def test_kpis_refuse_a_bad_date_naming_the_parameter(warranty) -> None:
