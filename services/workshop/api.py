@@ -6,14 +6,18 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.workshop import service
+from services.workshop.domain import OverrunStatus, ProgressReportStatus, TacCaseStatus
 from services.workshop.models import (
     AbsenceCreate,
     AbsencePublic,
     BaysPublic,
     BoardPublic,
+    BulletinCreate,
+    BulletinPublic,
+    BulletinsPublic,
     CapacityPublic,
     CapacityRequest,
     ClockEntryPublic,
@@ -28,6 +32,13 @@ from services.workshop.models import (
     JobsPublic,
     JobStatus,
     KpisPublic,
+    OverrunDecision,
+    OverrunRequestCreate,
+    OverrunRequestPublic,
+    OverrunRequestsPublic,
+    ProgressReportEntry,
+    ProgressReportPublic,
+    ProgressReportsPublic,
     RoadsideCallCreate,
     RoadsideCallPublic,
     RoadsideCallsPublic,
@@ -35,6 +46,11 @@ from services.workshop.models import (
     RoadsideFinish,
     RoadsideStatus,
     RoadsideStep,
+    TacAnswer,
+    TacCasePublic,
+    TacCasesPublic,
+    TacClosing,
+    TacEscalation,
     TechnicianCreate,
     TechnicianPublic,
     TechniciansPublic,
@@ -50,6 +66,10 @@ board_router = APIRouter(tags=["dispatch board", "KPIs"])
 technicians_router = APIRouter(prefix="/technicians", tags=["technicians"])
 resources_router = APIRouter(tags=["resources"])
 roadside_router = APIRouter(prefix="/roadside-calls", tags=["roadside assistance"])
+overruns_router = APIRouter(prefix="/overrun-requests", tags=["requests for more time"])
+progress_router = APIRouter(prefix="/progress-reports", tags=["evening progress reports"])
+bulletins_router = APIRouter(prefix="/bulletins", tags=["technical assistance"])
+tac_router = APIRouter(prefix="/tac-cases", tags=["technical assistance"])
 
 foreman = require_role(Role.FOREMAN)
 dispatcher = require_role(Role.FOREMAN, Role.SERVICE_ADVISOR)
@@ -59,6 +79,7 @@ inspector = require_role(Role.INSPECTOR)
 planner = require_role(Role.FOREMAN, Role.SERVICE_MANAGER)
 call_taker = require_role(Role.FOREMAN, Role.SERVICE_ADVISOR)
 roadside_crew = require_role(Role.TECHNICIAN, Role.FOREMAN)
+advisor = require_role(Role.SERVICE_ADVISOR)
 measures = require_role(Role.FOREMAN, Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
 
 
@@ -375,3 +396,216 @@ async def finish_roadside(
     async with runtime.unit_of_work() as uow:
         await service.finish_roadside(uow, user, call_id, data)
     return await _call_answer(runtime, user, call_id)
+
+
+# --- requests for more time, evening progress reports, technical assistance -------------
+
+
+@router.post("/{job_id}/overrun-requests", response_model=OverrunRequestPublic, status_code=201)
+async def request_overrun(
+    runtime: RuntimeDep,
+    job_id: uuid.UUID,
+    data: OverrunRequestCreate,
+    user: Principal = Depends(finisher),
+) -> OverrunRequestPublic:
+    """Ask the foreman for more time on a job running past its sold hours or promised time:
+    reason, extra hours and the new promised time (process §5)."""
+    async with runtime.unit_of_work() as uow:
+        request = await service.request_overrun(uow, user, job_id, data)
+    return OverrunRequestPublic.model_validate(request.model_dump())
+
+
+@overruns_router.get("", response_model=OverrunRequestsPublic)
+async def list_overruns(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: OverrunStatus | None = None,
+    order_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    customer_informed: bool | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> OverrunRequestsPublic:
+    """Requests for more time, oldest first. The advisor's list of overruns to tell the
+    customer: ``status=approved&customer_informed=false``."""
+    async with runtime.db.read() as session:
+        return await service.list_overruns(
+            session,
+            user,
+            status=status,
+            order_id=order_id,
+            job_id=job_id,
+            customer_informed=customer_informed,
+            offset=offset,
+            limit=limit,
+        )
+
+
+@overruns_router.get("/{request_id}", response_model=OverrunRequestPublic)
+async def get_overrun(
+    runtime: RuntimeDep, request_id: uuid.UUID, user: CurrentUser
+) -> OverrunRequestPublic:
+    """One request for more time with the foreman's decision."""
+    async with runtime.db.read() as session:
+        return await service.get_overrun(session, user, request_id)
+
+
+@overruns_router.post("/{request_id}/decision", response_model=OverrunRequestPublic)
+async def decide_overrun(
+    runtime: RuntimeDep,
+    request_id: uuid.UUID,
+    data: OverrunDecision,
+    user: Principal = Depends(foreman),
+) -> OverrunRequestPublic:
+    """Approve (the job's promised time moves) or refuse (with the reason) a request."""
+    async with runtime.unit_of_work() as uow:
+        request = await service.decide_overrun(uow, user, request_id, data)
+    return OverrunRequestPublic.model_validate(request.model_dump())
+
+
+@overruns_router.post("/{request_id}/customer-informed", response_model=OverrunRequestPublic)
+async def overrun_customer_informed(
+    runtime: RuntimeDep, request_id: uuid.UUID, user: Principal = Depends(advisor)
+) -> OverrunRequestPublic:
+    """The advisor told the customer of the approved overrun (recorded once, with who)."""
+    async with runtime.unit_of_work() as uow:
+        request = await service.overrun_customer_informed(uow, user, request_id)
+    return OverrunRequestPublic.model_validate(request.model_dump())
+
+
+@progress_router.get("", response_model=ProgressReportsPublic)
+async def list_progress_reports(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    day: date | None = None,
+    status: ProgressReportStatus | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> ProgressReportsPublic:
+    """Evening progress reports of cars kept overnight (due at the station's closing time),
+    newest evening first."""
+    async with runtime.db.read() as session:
+        return await service.list_progress_reports(
+            session, user, day=day, status=status, order_id=order_id, offset=offset, limit=limit
+        )
+
+
+@progress_router.post("/{report_id}", response_model=ProgressReportPublic)
+async def record_progress(
+    runtime: RuntimeDep,
+    report_id: uuid.UUID,
+    data: ProgressReportEntry,
+    user: Principal = Depends(finisher),
+) -> ProgressReportPublic:
+    """Record the evening report: what is done, what remains, the expected completion."""
+    async with runtime.unit_of_work() as uow:
+        report = await service.record_progress(uow, user, report_id, data)
+    return service.progress_public(report)
+
+
+@bulletins_router.get("", response_model=BulletinsPublic)
+async def search_bulletins(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    make: str | None = Query(default=None, max_length=40),
+    model: str | None = Query(default=None, max_length=60),
+    symptom: str | None = Query(default=None, max_length=200),
+    fault_code: str | None = Query(default=None, max_length=20),
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> BulletinsPublic:
+    """Search the library of manufacturer bulletins and technical notes."""
+    async with runtime.db.read() as session:
+        return await service.search_bulletins(
+            session,
+            user,
+            make=make,
+            model=model,
+            symptom=symptom,
+            fault_code=fault_code,
+            offset=offset,
+            limit=limit,
+        )
+
+
+@bulletins_router.post("", response_model=BulletinPublic, status_code=201)
+async def add_bulletin(
+    runtime: RuntimeDep, data: BulletinCreate, user: Principal = Depends(planner)
+) -> BulletinPublic:
+    """File a manufacturer's bulletin (foreman or service manager)."""
+    async with runtime.unit_of_work() as uow:
+        bulletin = await service.add_bulletin(uow, user, data)
+    return BulletinPublic.model_validate(bulletin.model_dump())
+
+
+@router.get("/{job_id}/bulletins", response_model=BulletinsPublic)
+async def job_bulletins(
+    runtime: RuntimeDep, job_id: uuid.UUID, user: CurrentUser
+) -> BulletinsPublic:
+    """The bulletins for this job's car and complaint (or its TAC cases' fault codes)."""
+    async with runtime.db.read() as session:
+        return await service.job_bulletins(session, user, job_id)
+
+
+@router.post("/{job_id}/tac-cases", response_model=TacCasePublic, status_code=201)
+async def escalate_to_tac(
+    runtime: RuntimeDep,
+    job_id: uuid.UUID,
+    data: TacEscalation,
+    user: Principal = Depends(finisher),
+) -> TacCasePublic:
+    """Escalate a fault the station cannot solve to the manufacturer's TAC (symptom, what was
+    tried, fault codes); the job waits for the answer."""
+    async with runtime.unit_of_work() as uow:
+        case = await service.escalate_to_tac(uow, user, job_id, data)
+    return TacCasePublic.model_validate(case.model_dump())
+
+
+@tac_router.get("", response_model=TacCasesPublic)
+async def list_tac_cases(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: TacCaseStatus | None = None,
+    job_id: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> TacCasesPublic:
+    """TAC cases of the stations you see, oldest first."""
+    async with runtime.db.read() as session:
+        return await service.list_tac_cases(
+            session,
+            user,
+            status=status,
+            job_id=job_id,
+            order_id=order_id,
+            offset=offset,
+            limit=limit,
+        )
+
+
+@tac_router.get("/{case_id}", response_model=TacCasePublic)
+async def get_tac_case(runtime: RuntimeDep, case_id: uuid.UUID, user: CurrentUser) -> TacCasePublic:
+    async with runtime.db.read() as session:
+        return await service.get_tac_case(session, user, case_id)
+
+
+@tac_router.post("/{case_id}/answer", response_model=TacCasePublic)
+async def tac_answered(
+    runtime: RuntimeDep, case_id: uuid.UUID, data: TacAnswer, user: Principal = Depends(finisher)
+) -> TacCasePublic:
+    """Record TAC's answer; the job no longer waits for it."""
+    async with runtime.unit_of_work() as uow:
+        case = await service.tac_answered(uow, user, case_id, data)
+    return TacCasePublic.model_validate(case.model_dump())
+
+
+@tac_router.post("/{case_id}/closing", response_model=TacCasePublic)
+async def close_tac_case(
+    runtime: RuntimeDep, case_id: uuid.UUID, data: TacClosing, user: Principal = Depends(finisher)
+) -> TacCasePublic:
+    """Close the case with its outcome."""
+    async with runtime.unit_of_work() as uow:
+        case = await service.close_tac_case(uow, user, case_id, data)
+    return TacCasePublic.model_validate(case.model_dump())

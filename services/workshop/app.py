@@ -6,15 +6,20 @@ from pathlib import Path
 
 from services.workshop.api import (
     board_router,
+    bulletins_router,
     orders_router,
+    overruns_router,
+    progress_router,
     resources_router,
     roadside_router,
     router,
+    tac_router,
     technicians_router,
 )
 from services.workshop.handlers import consumer
 from services.workshop.models import WorkshopTable
 from services.workshop.seed import seed_demo
+from services.workshop.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
 from shared.contracts import events
 
@@ -23,7 +28,7 @@ definition = ServiceDefinition(
     port=8002,
     title=(
         "Workshop — dispatch board, clocking, findings, final inspection, comebacks, KPIs, "
-        "roadside assistance"
+        "roadside assistance, requests for more time, evening progress reports, bulletins, TAC"
     ),
     metadata=WorkshopTable.metadata,
     migrations=Path(__file__).parent / "migrations" / "versions",
@@ -34,8 +39,13 @@ definition = ServiceDefinition(
         technicians_router,
         resources_router,
         roadside_router,
+        overruns_router,
+        progress_router,
+        bulletins_router,
+        tac_router,
     ],
     consumer=consumer,
+    scheduler=scheduler,
     publishes=[
         events.ItemRequested,
         events.CapacityPublished,

@@ -50,12 +50,44 @@ class FindingStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DECLINED = "declined"
+    #: the order was cancelled before the customer answered
+    CANCELLED = "cancelled"
+
+
+class OverrunStatus(StrEnum):
+    """A technician's request for more time on a job (超时申请), decided by the foreman."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    #: the order was cancelled while the request waited
+    CANCELLED = "cancelled"
+
+
+class ProgressReportStatus(StrEnum):
+    """The evening progress report of a car kept overnight (process §5)."""
+
+    DUE = "due"
+    REPORTED = "reported"
+
+
+class TacCaseStatus(StrEnum):
+    """A fault the station cannot solve, escalated to the manufacturer's TAC."""
+
+    ESCALATED = "escalated"
+    ANSWERED = "answered"
+    CLOSED = "closed"
 
 
 class JobPartStatus(StrEnum):
     REQUESTED = "requested"
     RESERVED = "reserved"
     BACKORDERED = "backordered"
+    #: the order was cancelled before the part was drawn: the request lapses (parts releases
+    #: its reservation on ``order.cancelled``)
+    CANCELLED = "cancelled"
+    #: the order was cancelled after the part was drawn: it goes back to the counter (退料)
+    TO_RETURN = "to_return"
 
 
 class WorkshopOrderStatus(StrEnum):
@@ -83,6 +115,14 @@ PARTS_GATED = frozenset({JobStatus.WAITING, JobStatus.WAITING_FOR_PARTS, JobStat
 PARTS_ONLY_CODE = "PARTS"
 PARTS_ONLY_DESCRIPTION = "parts only"
 PARTS_REQUESTED = "parts requested"
+#: part requests the parts counter's news no longer moves
+PART_REQUEST_CLOSED = frozenset({JobPartStatus.CANCELLED, JobPartStatus.TO_RETURN})
+
+
+def part_status_on_cancel(net_drawn: Decimal | None) -> JobPartStatus:
+    """A cancelled order's part request: drawn and not returned goes back to the counter
+    (退料); never drawn, the request simply lapses."""
+    return JobPartStatus.TO_RETURN if net_drawn and net_drawn > 0 else JobPartStatus.CANCELLED
 
 
 @dataclass
@@ -432,3 +472,79 @@ def minutes_between(start: datetime | None, end: datetime | None) -> int | None:
     if start is None or end is None:
         return None
     return int((end - start).total_seconds() // 60)
+
+
+# --- overruns, progress reports, technical assistance (process §5) ----------------------
+
+#: a technician asks for more time on a job they are working on
+OVERRUN_ALLOWED = frozenset({JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED})
+#: a case is escalated to TAC from a job being worked on
+TAC_ALLOWED = OVERRUN_ALLOWED
+TAC_WAITING_PREFIX = "waiting for the manufacturer's technical support (TAC"
+
+
+def overrun_refusal(
+    status: JobStatus,
+    dispatched_to: str | None,
+    requester: str,
+    requester_is_technician: bool,
+) -> str | None:
+    """Why this person may not ask for more time on this job now, or None (process §5)."""
+    if status not in OVERRUN_ALLOWED:
+        return f"the job is {status.value}: more time is asked for a job being worked on"
+    if requester_is_technician and dispatched_to != requester:
+        return f"the job is dispatched to {dispatched_to}"
+    return None
+
+
+def new_promise_refusal(
+    new_promised_at: datetime | None, current: datetime | None, now: datetime
+) -> str | None:
+    """A new promised time lies ahead of now and after the current promise, or is None."""
+    if new_promised_at is None:
+        return None
+    if new_promised_at <= now:
+        return "the new promised time must lie in the future"
+    if current is not None and new_promised_at <= current:
+        return f"the new promised time must be later than the current one ({current.isoformat()})"
+    return None
+
+
+def kept_overnight(order_open: bool, received_at: datetime, closes_at: datetime) -> bool:
+    """An order still open in the workshop at the station's closing time stays overnight."""
+    return order_open and received_at < closes_at
+
+
+def bulletin_matches(
+    make: str | None,
+    model: str | None,
+    symptom: str,
+    fault_codes: Sequence[str],
+    *,
+    want_make: str | None = None,
+    want_model: str | None = None,
+    text: str | None = None,
+    fault_code: str | None = None,
+) -> bool:
+    """Whether a technical bulletin answers a search: same make / model (a bulletin without a
+    model covers every model of its make), a fault code it names, words of its symptom."""
+    if want_make and (make or "").casefold() != want_make.casefold():
+        return False
+    if want_model and model and model.casefold() != want_model.casefold():
+        return False
+    if fault_code and fault_code.upper() not in {code.upper() for code in fault_codes}:
+        return False
+    if text:
+        needle = text.casefold().strip()
+        return needle in symptom.casefold() or similar_complaint(symptom, text)
+    return True
+
+
+def normalise_fault_codes(codes: Iterable[str]) -> list[str]:
+    """Fault codes (DTC) as the tester prints them: upper case, no blanks, each once."""
+    seen: list[str] = []
+    for code in codes:
+        clean = code.replace(" ", "").upper()
+        if clean and clean not in seen:
+            seen.append(clean)
+    return seen

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -17,11 +17,14 @@ from services.workshop.domain import (
     FindingStatus,
     JobPartStatus,
     JobStatus,
+    OverrunStatus,
+    ProgressReportStatus,
     RoadsideOutcome,
     RoadsideStatus,
+    TacCaseStatus,
     WorkshopOrderStatus,
 )
-from shared.contracts.events import LineKind, SuggestedLine
+from shared.contracts.events import LineKind, OrderCategory, SuggestedLine
 from shared.db import enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
@@ -102,6 +105,13 @@ class WorkshopOrder(WorkshopTable, table=True):  # type: ignore[call-arg]
     )
     received_at: datetime = Field(sa_column=utc_column())
     completed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    category: OrderCategory = Field(
+        default=OrderCategory.REPAIR, sa_column=enum_column(OrderCategory)
+    )
+    make: str | None = Field(default=None, max_length=40)
+    model: str | None = Field(default=None, max_length=60)
+    #: the breakdown call (外出救援) whose towed-in car this order repairs
+    roadside_call_id: uuid.UUID | None = Field(default=None, index=True)
 
 
 # --- job --------------------------------------------------------------------------------
@@ -132,6 +142,10 @@ class Job(WorkshopTable, table=True):  # type: ignore[call-arg]
     handed_over_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     received_by: str | None = Field(default=None, max_length=60)
     dispatched_by: str | None = Field(default=None, max_length=60)
+    #: the additional finding whose approved lines this job does
+    finding_id: uuid.UUID | None = None
+    #: the TAC case the job waits on (process §5: faults the station cannot solve)
+    tac_case_id: uuid.UUID | None = None
     #: raised on every change, so an edit made on a stale copy is refused (409)
     version: int = 1
     created_at: datetime = Field(sa_column=utc_column())
@@ -235,6 +249,101 @@ class RoadsideCall(WorkshopTable, table=True):  # type: ignore[call-arg]
     finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     outcome_note: str | None = Field(default=None, max_length=1000)
     order_id: uuid.UUID | None = Field(default=None, index=True)
+
+
+class OverrunRequest(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A technician asks for more time on a job through the foreman (超时申请, process §5)."""
+
+    __tablename__ = "overrun_request"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(foreign_key="workshop_order.order_id", index=True)
+    job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
+    reason: str = Field(max_length=500)
+    extra_hours: Decimal = Field(sa_column=money_column())
+    promised_before: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    new_promised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    requested_by: str = Field(max_length=60)
+    requested_at: datetime = Field(sa_column=utc_column())
+    status: OverrunStatus = Field(
+        default=OverrunStatus.REQUESTED, sa_column=enum_column(OverrunStatus, index=True)
+    )
+    decided_by: str | None = Field(default=None, max_length=60)
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    refusal_reason: str | None = Field(default=None, max_length=500)
+    customer_informed_by: str | None = Field(default=None, max_length=60)
+    customer_informed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ProgressReport(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """The evening report on a car kept overnight: done, remaining, expected completion."""
+
+    __tablename__ = "progress_report"
+    __table_args__ = (UniqueConstraint("order_id", "day", name="uq_progress_report_order_day"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(foreign_key="workshop_order.order_id", index=True)
+    day: date = Field(index=True, description="the station's local day of the evening")
+    due_at: datetime = Field(sa_column=utc_column())
+    status: ProgressReportStatus = Field(
+        default=ProgressReportStatus.DUE, sa_column=enum_column(ProgressReportStatus, index=True)
+    )
+    work_done: str | None = Field(default=None, max_length=2000)
+    work_remaining: str | None = Field(default=None, max_length=2000)
+    expected_completion_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True)
+    )
+    reported_by: str | None = Field(default=None, max_length=60)
+    reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class TechnicalBulletin(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A manufacturer's service bulletin or technical note kept in the station's library."""
+
+    __tablename__ = "technical_bulletin"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    number: str = Field(max_length=40, description="the manufacturer's bulletin number")
+    title: str = Field(max_length=200)
+    make: str = Field(max_length=40, index=True)
+    model: str | None = Field(default=None, max_length=60)
+    symptom: str = Field(max_length=1000)
+    fault_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    remedy: str = Field(max_length=4000)
+    document_url: str | None = Field(default=None, max_length=500)
+    issued_on: date | None = None
+    created_by: str = Field(max_length=60)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class TacCase(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A fault escalated to the manufacturer's technical support centre (TAC) with its data."""
+
+    __tablename__ = "tac_case"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    order_id: uuid.UUID = Field(foreign_key="workshop_order.order_id", index=True)
+    job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
+    vin: str = Field(max_length=17)
+    symptom: str = Field(max_length=2000)
+    tried: str = Field(max_length=2000, description="what the station tried already")
+    fault_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: TacCaseStatus = Field(
+        default=TacCaseStatus.ESCALATED, sa_column=enum_column(TacCaseStatus, index=True)
+    )
+    escalated_by: str = Field(max_length=60)
+    escalated_at: datetime = Field(sa_column=utc_column())
+    tac_reference: str | None = Field(default=None, max_length=60)
+    answer: str | None = Field(default=None, max_length=4000)
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    answer_recorded_by: str | None = Field(default=None, max_length=60)
+    outcome: str | None = Field(default=None, max_length=2000)
+    closed_by: str | None = Field(default=None, max_length=60)
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class JobPart(WorkshopTable, table=True):  # type: ignore[call-arg]
@@ -424,6 +533,10 @@ class JobPublic(BaseModel):
     version: int
     created_at: datetime
     completed_at: datetime | None
+    finding_id: uuid.UUID | None = None
+    tac_case_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="set while the job waits for the manufacturer's TAC"
+    )
     parts: list[JobPartPublic] = []
     parts_used: list[PartUsedPublic] = []
     suggested_technician_id: str | None = None
@@ -540,6 +653,10 @@ class WorkshopOrderPublic(BaseModel):
     inspection_id: uuid.UUID | None
     received_at: datetime
     completed_at: datetime | None
+    category: OrderCategory = OrderCategory.REPAIR
+    roadside_call_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the roadside call whose towed-in car this order repairs"
+    )
     jobs: list[JobPublic]
 
 
@@ -657,4 +774,193 @@ class RoadsideCallPublic(BaseModel):
 
 class RoadsideCallsPublic(BaseModel):
     data: list[RoadsideCallPublic]
+    count: int
+
+
+# --- overruns, progress reports, technical assistance -----------------------------------
+
+
+class OverrunRequestCreate(InputModel):
+    """More time for a job: why, how many hours more, and the new promised time if it moves."""
+
+    reason: str = pydantic.Field(
+        min_length=1, max_length=500, examples=["seized caliper bolts, drilling them out"]
+    )
+    extra_hours: Decimal = pydantic.Field(
+        gt=0, le=100, max_digits=6, decimal_places=2, examples=["1.5"]
+    )
+    new_promised_at: AwareDatetime | None = pydantic.Field(
+        default=None, description="the new promised completion; absent: the promise still holds"
+    )
+
+
+class OverrunDecision(InputModel):
+    """The foreman approves or refuses a request for more time."""
+
+    approved: bool
+    reason: str | None = pydantic.Field(
+        default=None, max_length=500, description="required when refusing"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _refusal_explained(self) -> OverrunDecision:
+        if not self.approved and not (self.reason or "").strip():
+            raise ValueError("say why the request is refused (reason)")
+        return self
+
+
+class OverrunRequestPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    order_id: uuid.UUID
+    job_id: uuid.UUID
+    reason: str
+    extra_hours: Decimal
+    promised_before: datetime | None
+    new_promised_at: datetime | None
+    requested_by: str
+    requested_at: datetime
+    status: OverrunStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    refusal_reason: str | None
+    customer_informed_by: str | None
+    customer_informed_at: datetime | None
+
+
+class OverrunRequestsPublic(BaseModel):
+    data: list[OverrunRequestPublic]
+    count: int
+
+
+class ProgressReportEntry(InputModel):
+    """The evening progress report of a car kept overnight."""
+
+    work_done: str = pydantic.Field(min_length=1, max_length=2000, examples=["engine opened"])
+    work_remaining: str = pydantic.Field(
+        min_length=1, max_length=2000, examples=["replace head gasket, reassemble, road test"]
+    )
+    expected_completion_at: AwareDatetime
+
+
+class ProgressReportPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    order_id: uuid.UUID
+    order_no: str | None = None
+    day: date
+    due_at: datetime
+    status: ProgressReportStatus
+    work_done: str | None
+    work_remaining: str | None
+    expected_completion_at: datetime | None
+    reported_by: str | None
+    reported_at: datetime | None
+
+
+class ProgressReportsPublic(BaseModel):
+    data: list[ProgressReportPublic]
+    count: int
+
+
+def _fault_codes(codes: list[str]) -> list[str]:
+    for code in codes:
+        if not code.strip() or len(code) > 20:
+            raise ValueError(f"fault code {code!r} is not a tester code (1 to 20 characters)")
+    return codes
+
+
+class BulletinCreate(InputModel):
+    """A manufacturer's service bulletin or technical note for the library."""
+
+    station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
+    number: str = pydantic.Field(min_length=1, max_length=40, examples=["TPI 2045123/3"])
+    title: str = pydantic.Field(
+        min_length=1, max_length=200, examples=["DSG 换挡冲击: 更新变速箱软件"]
+    )
+    make: str = pydantic.Field(min_length=1, max_length=40, examples=["FAW-VW"])
+    model: str | None = pydantic.Field(default=None, max_length=60, examples=["Sagitar"])
+    symptom: str = pydantic.Field(min_length=1, max_length=1000, examples=["换挡冲击"])
+    fault_codes: list[str] = pydantic.Field(default_factory=list, max_length=30)
+    remedy: str = pydantic.Field(min_length=1, max_length=4000)
+    document_url: str | None = pydantic.Field(default=None, max_length=500)
+    issued_on: date | None = None
+
+    _codes = pydantic.field_validator("fault_codes")(_fault_codes)
+
+
+class BulletinPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    number: str
+    title: str
+    make: str
+    model: str | None
+    symptom: str
+    fault_codes: list[str]
+    remedy: str
+    document_url: str | None
+    issued_on: date | None
+    created_by: str
+    created_at: datetime
+
+
+class BulletinsPublic(BaseModel):
+    data: list[BulletinPublic]
+    count: int
+
+
+class TacEscalation(InputModel):
+    """A fault the station cannot solve, with the case data TAC asks for."""
+
+    symptom: str = pydantic.Field(
+        min_length=1, max_length=2000, examples=["intermittent stall at idle when warm"]
+    )
+    tried: str = pydantic.Field(
+        min_length=1,
+        max_length=2000,
+        examples=["throttle body cleaned, ECU updated to latest, fuel pressure 4.0 bar ok"],
+    )
+    fault_codes: list[str] = pydantic.Field(default_factory=list, max_length=30)
+    tac_reference: str | None = pydantic.Field(
+        default=None, max_length=60, description="the case number TAC gave, if any"
+    )
+
+    _codes = pydantic.field_validator("fault_codes")(_fault_codes)
+
+
+class TacAnswer(InputModel):
+    answer: str = pydantic.Field(min_length=1, max_length=4000)
+    tac_reference: str | None = pydantic.Field(default=None, max_length=60)
+
+
+class TacClosing(InputModel):
+    outcome: str = pydantic.Field(
+        min_length=1, max_length=2000, examples=["fixed with the TAC procedure"]
+    )
+
+
+class TacCasePublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    order_id: uuid.UUID
+    job_id: uuid.UUID
+    vin: str
+    symptom: str
+    tried: str
+    fault_codes: list[str]
+    status: TacCaseStatus
+    escalated_by: str
+    escalated_at: datetime
+    tac_reference: str | None
+    answer: str | None
+    answered_at: datetime | None
+    answer_recorded_by: str | None
+    outcome: str | None
+    closed_by: str | None
+    closed_at: datetime | None
+
+
+class TacCasesPublic(BaseModel):
+    data: list[TacCasePublic]
     count: int

@@ -11,7 +11,14 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop import domain
-from services.workshop.domain import FindingStatus, RoadsideOutcome, RoadsideStatus
+from services.workshop.domain import (
+    FindingStatus,
+    OverrunStatus,
+    ProgressReportStatus,
+    RoadsideOutcome,
+    RoadsideStatus,
+    TacCaseStatus,
+)
 from services.workshop.models import (
     AbsenceCreate,
     AbsencePublic,
@@ -20,6 +27,9 @@ from services.workshop.models import (
     BaysPublic,
     BoardColumn,
     BoardPublic,
+    BulletinCreate,
+    BulletinPublic,
+    BulletinsPublic,
     CapacityPublic,
     CapacityRequest,
     ClockEntry,
@@ -41,8 +51,17 @@ from services.workshop.models import (
     JobsPublic,
     JobStatus,
     KpisPublic,
+    OverrunDecision,
+    OverrunRequest,
+    OverrunRequestCreate,
+    OverrunRequestPublic,
+    OverrunRequestsPublic,
     PartMovement,
     PartUsedPublic,
+    ProgressReport,
+    ProgressReportEntry,
+    ProgressReportPublic,
+    ProgressReportsPublic,
     RoadsideCall,
     RoadsideCallCreate,
     RoadsideCallPublic,
@@ -50,6 +69,13 @@ from services.workshop.models import (
     RoadsideDispatch,
     RoadsideFinish,
     RoadsideStep,
+    TacAnswer,
+    TacCase,
+    TacCasePublic,
+    TacCasesPublic,
+    TacClosing,
+    TacEscalation,
+    TechnicalBulletin,
     Technician,
     TechnicianAbsence,
     TechnicianCreate,
@@ -62,11 +88,13 @@ from services.workshop.models import (
 )
 from services.workshop.settings import workshop_settings
 from shared.auth import Principal, Role
+from shared.calendar import calendar_for
 from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
-from shared.scoping import at_visible_stations, count_rows, get_visible
+from shared.scheduler import schedule
+from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
 
 # --- reacting to other services ---------------------------------------------------------
 
@@ -88,17 +116,25 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
         vin=event.vehicle.vin,
         complaint=event.complaint[:1000],
         promised_at=event.promised_at,
-        inspection_required=domain.inspection_asked(event.inspection_required, event.lines),
+        # a pre-delivery inspection (PDI) is inspection work: the inspector signs every job
+        inspection_required=event.category == events.OrderCategory.PRE_DELIVERY
+        or domain.inspection_asked(event.inspection_required, event.lines),
         received_at=now,
+        category=event.category,
+        make=event.vehicle.make[:40] if event.vehicle.make else None,
+        model=event.vehicle.model[:60] if event.vehicle.model else None,
     )
-    original = await _comeback_original(uow.session, order, now)
-    if original is not None:
-        order.comeback_of = original.order_id
-        order.comeback_technician_id = await _main_technician(uow.session, original.order_id)
+    # a new car's pre-delivery inspection (PDI) cannot be a comeback: nothing was repaired
+    if event.category != events.OrderCategory.PRE_DELIVERY:
+        original = await _comeback_original(uow.session, order, now)
+        if original is not None:
+            order.comeback_of = original.order_id
+            order.comeback_technician_id = await _main_technician(uow.session, original.order_id)
     uow.session.add(order)
     await uow.session.flush()
     await _add_jobs(uow, order, event.lines, now)
     await _continue_roadside_call(uow.session, order, event.vehicle.plate)
+    await plan_evening_reports(uow.session, order.station_id, now)
     return order
 
 
@@ -118,7 +154,8 @@ async def _continue_roadside_call(
         if domain.roadside_match(call.vin, call.plate, order.vin, plate):
             call.status = RoadsideStatus.REPAIR_ORDER
             call.order_id = order.order_id
-            session.add(call)
+            order.roadside_call_id = call.id
+            session.add_all([call, order])
             return
 
 
@@ -132,13 +169,19 @@ def _check_part_quantities(lines: Sequence[events.OrderLine]) -> None:
 
 
 async def _add_jobs(
-    uow: UnitOfWork, order: WorkshopOrder, lines: Sequence[events.OrderLine], now: datetime
+    uow: UnitOfWork,
+    order: WorkshopOrder,
+    lines: Sequence[events.OrderLine],
+    now: datetime,
+    finding_id: uuid.UUID | None = None,
 ) -> list[Job]:
-    """Jobs for these order lines, and a part request for each of their parts."""
+    """Jobs for these order lines, and a part request for each of their parts (naming the
+    finding they were approved from, so parts releases them if that work is withdrawn)."""
     jobs: list[Job] = []
     parts: list[JobPart] = []
     for planned in domain.plan_jobs(lines):
         job = _new_job(order, planned, now)
+        job.finding_id = finding_id
         jobs.append(job)
         parts += [
             JobPart(
@@ -162,6 +205,7 @@ async def _add_jobs(
                 job_id=part.job_id,
                 part_no=part.part_no,
                 quantity=part.quantity,
+                finding_id=finding_id,
             ),
             station_id=order.station_id,
             correlation_id=order.order_id,
@@ -222,20 +266,70 @@ async def _main_technician(session: AsyncSession, order_id: uuid.UUID) -> str | 
 
 
 async def order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> None:
-    """The customer withdrew the order: its unfinished jobs leave the board, clocks stop."""
+    """The customer withdrew the order: its unfinished jobs leave the board, running clocks
+    stop, part requests not drawn lapse (parts releases their reservations itself), parts
+    drawn but unused are marked to go back to the counter (退料), and the questions still
+    open on it (findings, requests for more time) are closed. Announced twice: no change."""
     order = await uow.session.get(WorkshopOrder, event.order_id)
     if order is None or order.status != WorkshopOrderStatus.OPEN:
         return  # unknown here, or completed / cancelled already
     order = await _locked_order(uow.session, order.order_id)
+    if order.status != WorkshopOrderStatus.OPEN:
+        return  # a concurrent delivery of the same cancellation won the lock
     now = utcnow()
     jobs = (await uow.session.exec(select(Job).where(Job.order_id == order.order_id))).all()
-    for job in jobs:
-        if job.status in domain.OPEN_STATUSES:
-            await _close_entries(uow.session, job, now, "order cancelled")
-            job.status = JobStatus.CANCELLED
-            job.waiting_reason = f"order cancelled: {event.reason}"[:500]
-            job.version += 1
-            uow.session.add(job)
+    open_jobs = [job for job in jobs if job.status in domain.OPEN_STATUSES]
+    used = {
+        (job_id, part_no): quantity
+        for job_id, part_no, quantity in await _parts_used(uow.session, [j.id for j in open_jobs])
+    }
+    parts = (
+        await uow.session.exec(
+            select(JobPart).where(col(JobPart.job_id).in_([j.id for j in open_jobs]))
+        )
+    ).all()
+    for part in parts:
+        part.status = domain.part_status_on_cancel(used.get((part.job_id, part.part_no)))
+        uow.session.add(part)
+    for job in open_jobs:
+        await _close_entries(uow.session, job, now, "order cancelled")
+        job.status = JobStatus.CANCELLED
+        to_return = sorted(part_no for (job_id, part_no) in used if job_id == job.id)
+        back = f"; return drawn parts {', '.join(to_return)}" if to_return else ""
+        job.waiting_reason = f"order cancelled: {event.reason}{back}"[:500]
+        job.tac_case_id = None
+        job.version += 1
+        uow.session.add(job)
+    for finding in (
+        await uow.session.exec(
+            select(Finding)
+            .where(Finding.order_id == order.order_id)
+            .where(Finding.status == FindingStatus.PENDING)
+        )
+    ).all():
+        finding.status = FindingStatus.CANCELLED
+        uow.session.add(finding)
+    for request in (
+        await uow.session.exec(
+            select(OverrunRequest)
+            .where(OverrunRequest.order_id == order.order_id)
+            .where(OverrunRequest.status == OverrunStatus.REQUESTED)
+        )
+    ).all():
+        request.status = OverrunStatus.CANCELLED
+        request.decided_at = now
+        uow.session.add(request)
+    for case in (
+        await uow.session.exec(
+            select(TacCase)
+            .where(TacCase.order_id == order.order_id)
+            .where(TacCase.status != TacCaseStatus.CLOSED)
+        )
+    ).all():
+        case.status = TacCaseStatus.CLOSED
+        case.closed_at = now
+        case.outcome = f"order cancelled: {event.reason}"[:2000]
+        uow.session.add(case)
     order.status = WorkshopOrderStatus.CANCELLED
     uow.session.add(order)
 
@@ -251,6 +345,8 @@ async def item_backordered(uow: UnitOfWork, event: events.ItemBackordered) -> No
         await _part_reserved(uow.session, event.request_id)  # nothing is short after all
         return
     part = await _part_of_request(uow.session, event.request_id)
+    if part.status in domain.PART_REQUEST_CLOSED:
+        return  # the order was cancelled: the request lapsed
     part.status = JobPartStatus.BACKORDERED
     part.quantity_short = event.quantity_short
     part.expected_on = event.expected_on
@@ -260,6 +356,8 @@ async def item_backordered(uow: UnitOfWork, event: events.ItemBackordered) -> No
 
 async def _part_reserved(session: AsyncSession, request_id: uuid.UUID) -> None:
     part = await _part_of_request(session, request_id)
+    if part.status in domain.PART_REQUEST_CLOSED:
+        return  # the order was cancelled: the request lapsed
     part.status = JobPartStatus.RESERVED
     part.quantity_short = None
     part.expected_on = None
@@ -318,6 +416,17 @@ async def _part_moved(
             at=utcnow(),
         )
     )
+    if job.status == JobStatus.CANCELLED:
+        # the cancelled order's parts: returned ones are settled, drawn ones must go back
+        await uow.session.flush()
+        net = {(j, p): q for j, p, q in await _parts_used(uow.session, [job.id])}
+        for part in (
+            await uow.session.exec(
+                select(JobPart).where(JobPart.job_id == job.id).where(JobPart.part_no == part_no)
+            )
+        ).all():
+            part.status = domain.part_status_on_cancel(net.get((job.id, part_no)))
+            uow.session.add(part)
 
 
 async def work_approved(uow: UnitOfWork, event: events.WorkAdditionalApproved) -> None:
@@ -332,7 +441,7 @@ async def work_approved(uow: UnitOfWork, event: events.WorkAdditionalApproved) -
     finding.answered_at = event.approved_at
     finding.answer_recorded_by = event.approved_via
     uow.session.add(finding)
-    await _add_jobs(uow, order, event.lines, utcnow())
+    await _add_jobs(uow, order, event.lines, utcnow(), finding.id)
     await _resume_after_answer(uow.session, finding)
 
 
@@ -462,7 +571,13 @@ async def capacity(session: AsyncSession, station_id: str, day: date) -> Capacit
     _check_day(day)
     team = await _team(session, station_id)
     absences = await _absences(session, station_id, day, day)
-    present = [t for t in team if domain.works_on(day, t.weekday_list(), absences.get(t.id, []))]
+    # a closed day (public holiday, or a weekend at a station closed at weekends) sells nothing
+    is_open = calendar_for(station_id).is_open(day)
+    present = [
+        t
+        for t in team
+        if is_open and domain.works_on(day, t.weekday_list(), absences.get(t.id, []))
+    ]
     start = datetime.combine(day, time(), tzinfo=UTC)
     booked = (
         await session.exec(
@@ -486,7 +601,7 @@ async def capacity(session: AsyncSession, station_id: str, day: date) -> Capacit
         day=day,
         available_hours=domain.total_hours(t.daily_hours for t in present),
         booked_hours=domain.total_hours(j.sold_hours for j in booked),
-        bays=int(bays),
+        bays=int(bays) if is_open else 0,
         technicians=len(present),
     )
 
@@ -645,7 +760,8 @@ async def clock_on(uow: UnitOfWork, user: Principal, job_id: uuid.UUID) -> Job:
         )
     )
     job.status = JobStatus.IN_PROGRESS
-    job.waiting_reason = None
+    if job.tac_case_id is None:  # a job waiting for TAC keeps saying so while worked on
+        job.waiting_reason = None
     job.version += 1
     uow.session.add(job)
     return job
@@ -1531,3 +1647,496 @@ async def list_roadside_calls(
         )
     ).all()
     return RoadsideCallsPublic(data=[roadside_public(c) for c in calls], count=count)
+
+
+# --- requests for more time (超时申请, process §5) ----------------------------------------
+
+
+async def request_overrun(
+    uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: OverrunRequestCreate
+) -> OverrunRequest:
+    """The technician sees the job overrunning its sold hours or promised time and asks the
+    foreman for more time at once (the foreman may file it for them); one open request per
+    job, so the foreman answers one question at a time."""
+    job = await _job_for_change(uow.session, user, job_id)
+    refusal = domain.overrun_refusal(
+        job.status, job.technician_id, user.user_id, user.role == Role.TECHNICIAN
+    )
+    if refusal:
+        raise Conflict(f"no more time can be asked on job {job.operation_code}: {refusal}")
+    now = utcnow()
+    refusal = domain.new_promise_refusal(data.new_promised_at, job.promised_at, now)
+    if refusal:
+        raise DomainError(refusal, field="new_promised_at")
+    waiting = (
+        await uow.session.exec(
+            select(OverrunRequest)
+            .where(OverrunRequest.job_id == job.id)
+            .where(OverrunRequest.status == OverrunStatus.REQUESTED)
+        )
+    ).first()
+    if waiting is not None:
+        raise Conflict(
+            f"job {job.operation_code} has a request for more time waiting for the foreman "
+            f"({waiting.id})"
+        )
+    request = OverrunRequest(
+        station_id=job.station_id,
+        order_id=job.order_id,
+        job_id=job.id,
+        reason=data.reason,
+        extra_hours=data.extra_hours,
+        promised_before=job.promised_at,
+        new_promised_at=data.new_promised_at,
+        requested_by=user.user_id,
+        requested_at=now,
+    )
+    job.version += 1  # the board shows the request: a stale dispatch must reload
+    uow.session.add_all([request, job])
+    return request
+
+
+async def decide_overrun(
+    uow: UnitOfWork, user: Principal, request_id: uuid.UUID, data: OverrunDecision
+) -> OverrunRequest:
+    """The foreman approves (the job's promised time moves, the advisor warns the customer)
+    or refuses with a reason (the technician keeps to the sold time)."""
+    request = await get_visible_for_update(
+        uow.session, OverrunRequest, request_id, user, "request for more time"
+    )
+    if request.status != OverrunStatus.REQUESTED:
+        raise Conflict(f"the request was {request.status.value} already")
+    job = await _job_for_change(uow.session, user, request.job_id)
+    now = utcnow()
+    request.decided_by = user.user_id
+    request.decided_at = now
+    if data.approved:
+        if request.new_promised_at is not None:
+            refusal = domain.new_promise_refusal(request.new_promised_at, None, now)
+            if refusal:
+                raise Conflict(f"{refusal}: the technician asks again with a later time")
+            job.promised_at = request.new_promised_at
+        request.status = OverrunStatus.APPROVED
+    else:
+        request.status = OverrunStatus.REFUSED
+        request.refusal_reason = data.reason
+    job.version += 1
+    uow.session.add_all([request, job])
+    return request
+
+
+async def overrun_customer_informed(
+    uow: UnitOfWork, user: Principal, request_id: uuid.UUID
+) -> OverrunRequest:
+    """The advisor told the customer of the approved overrun (and its new promised time)."""
+    request = await get_visible_for_update(
+        uow.session, OverrunRequest, request_id, user, "request for more time"
+    )
+    if request.status != OverrunStatus.APPROVED:
+        raise Conflict(
+            f"the request is {request.status.value}: only approved overruns are told to the "
+            "customer"
+        )
+    if request.customer_informed_at is None:
+        request.customer_informed_at = utcnow()
+        request.customer_informed_by = user.user_id
+        uow.session.add(request)
+    return request
+
+
+async def list_overruns(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: OverrunStatus | None = None,
+    order_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    customer_informed: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> OverrunRequestsPublic:
+    """Requests for more time of the stations you see, oldest first; the advisor's list is
+    ``status=approved&customer_informed=false``."""
+    query = at_visible_stations(select(OverrunRequest), OverrunRequest.station_id, user)
+    if status is not None:
+        query = query.where(OverrunRequest.status == status)
+    if order_id is not None:
+        query = query.where(OverrunRequest.order_id == order_id)
+    if job_id is not None:
+        query = query.where(OverrunRequest.job_id == job_id)
+    if customer_informed is not None:
+        informed = col(OverrunRequest.customer_informed_at)
+        query = query.where(informed.is_not(None) if customer_informed else informed.is_(None))
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(OverrunRequest.requested_at)).offset(offset).limit(limit)
+        )
+    ).all()
+    return OverrunRequestsPublic(
+        data=[OverrunRequestPublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+async def get_overrun(
+    session: AsyncSession, user: Principal, request_id: uuid.UUID
+) -> OverrunRequestPublic:
+    request = await get_visible(session, OverrunRequest, request_id, user, "request for more time")
+    return OverrunRequestPublic.model_validate(request.model_dump())
+
+
+# --- evening progress reports (cars kept overnight, process §5) ---------------------------
+
+TASK_EVENING_REPORTS = "workshop.evening_progress_reports"
+
+
+def next_evening(station_id: str, moment: datetime) -> tuple[date, datetime]:
+    """The station's next closing time after ``moment`` (an open day of its calendar)."""
+    calendar = calendar_for(station_id)
+    day = calendar.local_day(moment)
+    for _ in range(400):
+        if calendar.is_open(day):
+            closes = calendar.at(day, calendar.hours.closes)
+            if closes > moment:
+                return day, closes
+        day += timedelta(days=1)
+    raise DomainError(f"station {station_id} is never open", field="station_id")
+
+
+async def plan_evening_reports(session: AsyncSession, station_id: str, moment: datetime) -> None:
+    """Plan the station's next evening round of progress reports (once per station and day:
+    the task key makes planning it again a no-op)."""
+    day, closes = next_evening(station_id, moment)
+    await schedule(
+        session,
+        kind=TASK_EVENING_REPORTS,
+        key=f"{TASK_EVENING_REPORTS}:{station_id}:{day.isoformat()}",
+        due_at=closes,
+        payload={"station_id": station_id, "day": day.isoformat()},
+        station_id=station_id,
+    )
+
+
+async def evening_reports_due(uow: UnitOfWork, station_id: str, day: date) -> int:
+    """At closing time every order still open in the workshop stays overnight: a progress
+    report on it is due (done, remaining, expected completion). The next evening is planned
+    while cars remain. Returns how many reports fell due."""
+    session = uow.session
+    closes = calendar_for(station_id).at(day, calendar_for(station_id).hours.closes)
+    orders = (
+        await session.exec(
+            select(WorkshopOrder)
+            .where(WorkshopOrder.station_id == station_id)
+            .where(WorkshopOrder.status == WorkshopOrderStatus.OPEN)
+        )
+    ).all()
+    existing = set(
+        (
+            await session.exec(
+                select(ProgressReport.order_id)
+                .where(ProgressReport.station_id == station_id)
+                .where(ProgressReport.day == day)
+            )
+        ).all()
+    )
+    due = 0
+    for order in orders:
+        if order.order_id in existing or not domain.kept_overnight(True, order.received_at, closes):
+            continue
+        session.add(
+            ProgressReport(station_id=station_id, order_id=order.order_id, day=day, due_at=closes)
+        )
+        due += 1
+    if orders:
+        await plan_evening_reports(session, station_id, closes)
+    return due
+
+
+async def record_progress(
+    uow: UnitOfWork, user: Principal, report_id: uuid.UUID, data: ProgressReportEntry
+) -> ProgressReport:
+    """The foreman (or technician) records the evening report; a later entry the same
+    evening replaces it (the advisor reads the latest)."""
+    report = await get_visible_for_update(
+        uow.session, ProgressReport, report_id, user, "progress report"
+    )
+    now = utcnow()
+    if data.expected_completion_at <= now:
+        raise DomainError(
+            "the expected completion lies ahead: the car stays overnight",
+            field="expected_completion_at",
+        )
+    report.work_done = data.work_done
+    report.work_remaining = data.work_remaining
+    report.expected_completion_at = data.expected_completion_at
+    report.reported_by = user.user_id
+    report.reported_at = now
+    report.status = ProgressReportStatus.REPORTED
+    uow.session.add(report)
+    return report
+
+
+async def list_progress_reports(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    day: date | None = None,
+    status: ProgressReportStatus | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> ProgressReportsPublic:
+    query = at_visible_stations(select(ProgressReport), ProgressReport.station_id, user)
+    if day is not None:
+        _check_day(day)
+        query = query.where(ProgressReport.day == day)
+    if status is not None:
+        query = query.where(ProgressReport.status == status)
+    if order_id is not None:
+        query = query.where(ProgressReport.order_id == order_id)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(ProgressReport.day).desc(), col(ProgressReport.due_at))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    numbers = dict(
+        (
+            await session.exec(
+                select(WorkshopOrder.order_id, WorkshopOrder.order_no).where(
+                    col(WorkshopOrder.order_id).in_([r.order_id for r in rows])
+                )
+            )
+        ).all()
+    )
+    return ProgressReportsPublic(
+        data=[progress_public(r, numbers.get(r.order_id)) for r in rows], count=count
+    )
+
+
+def progress_public(report: ProgressReport, order_no: str | None = None) -> ProgressReportPublic:
+    return ProgressReportPublic.model_validate({**report.model_dump(), "order_no": order_no})
+
+
+# --- technical assistance: bulletin library and TAC (process §5) ------------------------
+
+
+async def add_bulletin(uow: UnitOfWork, user: Principal, data: BulletinCreate) -> TechnicalBulletin:
+    """The foreman or service manager files a manufacturer's bulletin in the library."""
+    bulletin = TechnicalBulletin(
+        station_id=user.acting_station(data.station_id),
+        number=data.number,
+        title=data.title,
+        make=data.make,
+        model=data.model,
+        symptom=data.symptom,
+        fault_codes=domain.normalise_fault_codes(data.fault_codes),
+        remedy=data.remedy,
+        document_url=data.document_url,
+        issued_on=data.issued_on,
+        created_by=user.user_id,
+        created_at=utcnow(),
+    )
+    uow.session.add(bulletin)
+    return bulletin
+
+
+async def search_bulletins(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    make: str | None = None,
+    model: str | None = None,
+    symptom: str | None = None,
+    fault_code: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> BulletinsPublic:
+    """Bulletins of the stations you see by make, model, symptom words and fault code."""
+    query = at_visible_stations(select(TechnicalBulletin), TechnicalBulletin.station_id, user)
+    rows = (
+        await session.exec(
+            query.order_by(col(TechnicalBulletin.issued_on).desc(), col(TechnicalBulletin.number))
+        )
+    ).all()
+    found = [
+        b
+        for b in rows
+        if domain.bulletin_matches(
+            b.make,
+            b.model,
+            f"{b.title} {b.symptom}",
+            b.fault_codes,
+            want_make=make,
+            want_model=model,
+            text=symptom,
+            fault_code=fault_code,
+        )
+    ]
+    return BulletinsPublic(
+        data=[
+            BulletinPublic.model_validate(b.model_dump()) for b in found[offset : offset + limit]
+        ],
+        count=len(found),
+    )
+
+
+async def job_bulletins(
+    session: AsyncSession, user: Principal, job_id: uuid.UUID
+) -> BulletinsPublic:
+    """The library's bulletins for this job's car (make and model) that speak of its
+    complaint or of the fault codes of its TAC cases: handed to the technician."""
+    job = await _visible_job(session, user, job_id)
+    order = await session.get(WorkshopOrder, job.order_id)
+    assert order is not None
+    codes = {
+        code
+        for case in (await session.exec(select(TacCase).where(TacCase.job_id == job.id))).all()
+        for code in case.fault_codes
+    }
+    rows = (
+        await session.exec(
+            select(TechnicalBulletin).where(TechnicalBulletin.station_id == job.station_id)
+        )
+    ).all()
+    found = [
+        b
+        for b in rows
+        if domain.bulletin_matches(
+            b.make, b.model, b.symptom, b.fault_codes, want_make=order.make, want_model=order.model
+        )
+        and (
+            bool(codes & set(b.fault_codes))
+            or domain.similar_complaint(b.symptom, f"{order.complaint} {job.description}")
+        )
+    ]
+    return BulletinsPublic(
+        data=[BulletinPublic.model_validate(b.model_dump()) for b in found], count=len(found)
+    )
+
+
+async def escalate_to_tac(
+    uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: TacEscalation
+) -> TacCase:
+    """A fault the station cannot solve goes to the manufacturer's TAC with the case data;
+    the job waits for the answer (its technician clocked off, the board says why)."""
+    job = await _job_for_change(uow.session, user, job_id)
+    if job.status not in domain.TAC_ALLOWED:
+        raise Conflict(
+            f"job {job.operation_code} is {job.status.value}: a case is escalated from a job "
+            "being worked on"
+        )
+    if user.role == Role.TECHNICIAN and job.technician_id != user.user_id:
+        raise Conflict(f"job {job.operation_code} is dispatched to {job.technician_id}")
+    if job.tac_case_id is not None:
+        raise Conflict(f"job {job.operation_code} waits for TAC already (case {job.tac_case_id})")
+    order = await uow.session.get(WorkshopOrder, job.order_id)
+    assert order is not None
+    now = utcnow()
+    case = TacCase(
+        station_id=job.station_id,
+        order_id=job.order_id,
+        job_id=job.id,
+        vin=order.vin,
+        symptom=data.symptom,
+        tried=data.tried,
+        fault_codes=domain.normalise_fault_codes(data.fault_codes),
+        escalated_by=user.user_id,
+        escalated_at=now,
+        tac_reference=data.tac_reference,
+    )
+    if job.status == JobStatus.IN_PROGRESS:
+        await _close_entries(uow.session, job, now, "escalated to TAC")
+        job.status = JobStatus.PAUSED
+    job.tac_case_id = case.id
+    job.waiting_reason = f"{domain.TAC_WAITING_PREFIX} case {data.tac_reference or case.id})"
+    job.version += 1
+    uow.session.add_all([case, job])
+    return case
+
+
+async def _case_for_change(session: AsyncSession, user: Principal, case_id: uuid.UUID) -> TacCase:
+    return await get_visible_for_update(session, TacCase, case_id, user, "TAC case")
+
+
+async def tac_answered(
+    uow: UnitOfWork, user: Principal, case_id: uuid.UUID, data: TacAnswer
+) -> TacCase:
+    """TAC's answer is recorded; the job no longer waits for it."""
+    case = await _case_for_change(uow.session, user, case_id)
+    if case.status != TacCaseStatus.ESCALATED:
+        raise Conflict(f"the case is {case.status.value} already")
+    case.status = TacCaseStatus.ANSWERED
+    case.answer = data.answer
+    case.tac_reference = data.tac_reference or case.tac_reference
+    case.answered_at = utcnow()
+    case.answer_recorded_by = user.user_id
+    uow.session.add(case)
+    await _release_job_from_tac(uow.session, case, f"TAC answered: {data.answer}")
+    return case
+
+
+async def close_tac_case(
+    uow: UnitOfWork, user: Principal, case_id: uuid.UUID, data: TacClosing
+) -> TacCase:
+    """The case is closed with its outcome (fixed with TAC's help, or given up)."""
+    case = await _case_for_change(uow.session, user, case_id)
+    if case.status == TacCaseStatus.CLOSED:
+        raise Conflict("the case is closed already")
+    case.status = TacCaseStatus.CLOSED
+    case.outcome = data.outcome
+    case.closed_at = utcnow()
+    case.closed_by = user.user_id
+    uow.session.add(case)
+    await _release_job_from_tac(uow.session, case, None)
+    return case
+
+
+async def _release_job_from_tac(session: AsyncSession, case: TacCase, reason: str | None) -> None:
+    job = (
+        await session.exec(
+            select(Job)
+            .where(Job.id == case.job_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    if job.tac_case_id != case.id:
+        return
+    job.tac_case_id = None
+    job.waiting_reason = reason[:500] if reason else None
+    job.version += 1
+    session.add(job)
+
+
+async def list_tac_cases(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: TacCaseStatus | None = None,
+    job_id: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> TacCasesPublic:
+    query = at_visible_stations(select(TacCase), TacCase.station_id, user)
+    if status is not None:
+        query = query.where(TacCase.status == status)
+    if job_id is not None:
+        query = query.where(TacCase.job_id == job_id)
+    if order_id is not None:
+        query = query.where(TacCase.order_id == order_id)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(query.order_by(col(TacCase.escalated_at)).offset(offset).limit(limit))
+    ).all()
+    return TacCasesPublic(
+        data=[TacCasePublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+async def get_tac_case(session: AsyncSession, user: Principal, case_id: uuid.UUID) -> TacCasePublic:
+    case = await get_visible(session, TacCase, case_id, user, "TAC case")
+    return TacCasePublic.model_validate(case.model_dump())
