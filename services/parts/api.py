@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services.parts import service
 from services.parts.models import (
+    AdjustmentDecision,
+    AdjustmentStatus,
+    CounterCustomerCreate,
+    CounterCustomerPublic,
+    CounterCustomersPublic,
+    CounterSaleCreate,
+    CounterSalePublic,
+    CounterSalesPublic,
     GoodsReceiptCreate,
+    GoodsReceiptPublic,
     IssueCreate,
     KpisPublic,
     PartAvailabilityPublic,
@@ -27,6 +36,9 @@ from services.parts.models import (
     ReservationsPublic,
     ReservationStatus,
     ReturnCreate,
+    StockAdjustmentCreate,
+    StockAdjustmentPublic,
+    StockAdjustmentsPublic,
     StockItemPublic,
     StockItemsPublic,
     StockMovementsPublic,
@@ -56,6 +68,9 @@ replenishment_router = APIRouter(prefix="/replenishment", tags=["purchasing"])
 transfers_router = APIRouter(prefix="/transfers", tags=["transfers"])
 stocktakes_router = APIRouter(prefix="/stocktakes", tags=["stocktake"])
 kpis_router = APIRouter(prefix="/kpis", tags=["kpis"])
+adjustments_router = APIRouter(prefix="/stock-adjustments", tags=["stock"])
+counter_customers_router = APIRouter(prefix="/counter-customers", tags=["counter sales"])
+counter_sales_router = APIRouter(prefix="/counter-sales", tags=["counter sales"])
 
 storekeeper = require_role(Role.PARTS_CLERK, Role.SERVICE_MANAGER)
 approver = require_role(Role.SERVICE_MANAGER, Role.GROUP_MANAGER)
@@ -145,19 +160,41 @@ async def part_availability(
 
 
 @stock_router.post(
-    "/{part_no}/receipts", status_code=status.HTTP_201_CREATED, response_model=StockItemPublic
+    "/{part_no}/receipts", status_code=status.HTTP_201_CREATED, response_model=GoodsReceiptPublic
 )
 async def receive_goods(
     runtime: RuntimeDep,
     part_no: str,
     data: GoodsReceiptCreate,
     user: Principal = Depends(storekeeper),
-) -> StockItemPublic:
-    """Book a delivery onto the station's shelf (入库): on hand goes up and waiting
-    requests are reserved for, oldest first."""
+) -> GoodsReceiptPublic:
+    """Book in a delivery that came without a prior purchase order (入库): only from a
+    registered supplier (the part's own unless ``supplier_id`` names another) and within
+    the clerk's purchase limit; a purchase order is made, sent and received in one step,
+    and waiting requests are reserved for, oldest first."""
     async with runtime.unit_of_work() as uow:
-        stock = await service.receive_goods(uow, user, part_no, data)
-    return service.stock_public(stock)
+        stock, order = await service.receive_goods(uow, user, part_no, data)
+    return GoodsReceiptPublic.model_validate(
+        {**service.stock_public(stock).model_dump(), "purchase_order_id": order.id}
+    )
+
+
+@stock_router.post(
+    "/{part_no}/adjustments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StockAdjustmentPublic,
+)
+async def request_adjustment(
+    runtime: RuntimeDep,
+    part_no: str,
+    data: StockAdjustmentCreate,
+    user: Principal = Depends(storekeeper),
+) -> StockAdjustmentPublic:
+    """Ask to book in an opening balance or parts found, with the reason; nothing moves
+    until a manager approves (``POST /stock-adjustments/{id}/approval``)."""
+    async with runtime.unit_of_work() as uow:
+        adjustment = await service.request_adjustment(uow, user, part_no, data)
+    return StockAdjustmentPublic.model_validate(adjustment.model_dump())
 
 
 @stock_router.post(
@@ -490,6 +527,120 @@ async def station_kpis(
         return await service.station_kpis(session, user, station_id=station_id, days=days)
 
 
+@adjustments_router.get("", response_model=StockAdjustmentsPublic)
+async def list_adjustments(
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    status: AdjustmentStatus | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> StockAdjustmentsPublic:
+    """Stock adjustments (opening balances, parts found) of your stations, newest first."""
+    async with runtime.db.read() as session:
+        return await service.list_adjustments(
+            session, user, status=status, offset=offset, limit=min(limit, 200)
+        )
+
+
+@adjustments_router.get("/{adjustment_id}", response_model=StockAdjustmentPublic)
+async def get_adjustment(
+    runtime: RuntimeDep, adjustment_id: uuid.UUID, user: CurrentUser
+) -> StockAdjustmentPublic:
+    async with runtime.db.read() as session:
+        return await service.get_adjustment(session, user, adjustment_id)
+
+
+@adjustments_router.post("/{adjustment_id}/approval", response_model=StockAdjustmentPublic)
+async def approve_adjustment(
+    runtime: RuntimeDep,
+    adjustment_id: uuid.UUID,
+    data: AdjustmentDecision,
+    user: Principal = Depends(approver),
+) -> StockAdjustmentPublic:
+    """A manager (not the one who asked) approves: the stock is posted as an adjustment."""
+    async with runtime.unit_of_work() as uow:
+        adjustment = await service.approve_adjustment(uow, user, adjustment_id, data)
+    return StockAdjustmentPublic.model_validate(adjustment.model_dump())
+
+
+@adjustments_router.post("/{adjustment_id}/rejection", response_model=StockAdjustmentPublic)
+async def reject_adjustment(
+    runtime: RuntimeDep,
+    adjustment_id: uuid.UUID,
+    data: AdjustmentDecision,
+    user: Principal = Depends(approver),
+) -> StockAdjustmentPublic:
+    """A manager turns the adjustment down: nothing is posted."""
+    async with runtime.unit_of_work() as uow:
+        adjustment = await service.reject_adjustment(uow, user, adjustment_id, data)
+    return StockAdjustmentPublic.model_validate(adjustment.model_dump())
+
+
+@counter_customers_router.get("", response_model=CounterCustomersPublic)
+async def list_counter_customers(
+    runtime: RuntimeDep,
+    user: Principal = Depends(approver_or_storekeeper),
+    q: str | None = Query(default=None, max_length=100),
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> CounterCustomersPublic:
+    """Customers registered at your stations' parts counters; ``q`` searches name, phone."""
+    async with runtime.db.read() as session:
+        return await service.list_counter_customers(
+            session, user, search=q, offset=offset, limit=min(limit, 200)
+        )
+
+
+@counter_customers_router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=CounterCustomerPublic
+)
+async def register_counter_customer(
+    runtime: RuntimeDep, data: CounterCustomerCreate, user: Principal = Depends(storekeeper)
+) -> CounterCustomerPublic:
+    """Register a customer at the parts counter (parts are sold only to these)."""
+    async with runtime.unit_of_work() as uow:
+        customer = await service.register_counter_customer(uow, user, data)
+    return CounterCustomerPublic.model_validate(customer.model_dump())
+
+
+@counter_sales_router.get("", response_model=CounterSalesPublic)
+async def list_counter_sales(
+    runtime: RuntimeDep,
+    user: Principal = Depends(approver_or_storekeeper),
+    customer_id: uuid.UUID | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> CounterSalesPublic:
+    """Over-the-counter sales of your stations, newest first."""
+    async with runtime.db.read() as session:
+        return await service.list_counter_sales(
+            session, user, customer_id=customer_id, offset=offset, limit=min(limit, 200)
+        )
+
+
+@counter_sales_router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=CounterSalePublic
+)
+async def sell_over_counter(
+    runtime: RuntimeDep, data: CounterSaleCreate, user: Principal = Depends(storekeeper)
+) -> CounterSalePublic:
+    """Sell parts over the counter (配件销售) at list price to a registered counter
+    customer of the station, from stock not reserved for jobs."""
+    async with runtime.unit_of_work() as uow:
+        sale = await service.sell_over_counter(uow, user, data)
+        return await service.counter_sale_public(uow.session, sale)
+
+
+@counter_sales_router.get("/{sale_id}", response_model=CounterSalePublic)
+async def get_counter_sale(
+    runtime: RuntimeDep,
+    sale_id: uuid.UUID,
+    user: Principal = Depends(approver_or_storekeeper),
+) -> CounterSalePublic:
+    async with runtime.db.read() as session:
+        return await service.get_counter_sale(session, user, sale_id)
+
+
 routers = [
     catalogue_router,
     suppliers_router,
@@ -501,4 +652,7 @@ routers = [
     transfers_router,
     stocktakes_router,
     kpis_router,
+    adjustments_router,
+    counter_customers_router,
+    counter_sales_router,
 ]

@@ -26,6 +26,7 @@ definition = ServiceDefinition(
         events.ItemReturned,
         events.ItemReleased,
         events.StockLow,
+        events.StockLevelChanged,
     ],
     seed=seed_demo,
 )

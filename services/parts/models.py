@@ -55,6 +55,7 @@ class MovementKind(StrEnum):
     RELEASE = "release"  # reserved down: order cancelled, work declined, shortfall
     ORDERED = "ordered"  # on order up: purchase order sent
     ORDER_CANCELLED = "order_cancelled"  # on order down: purchase order cancelled
+    SALE = "sale"  # on hand down: sold over the counter to a registered customer (配件销售)
 
 
 class PurchaseOrderStatus(StrEnum):
@@ -76,6 +77,24 @@ class TransferStatus(StrEnum):
 class StocktakeStatus(StrEnum):
     COUNTING = "counting"
     APPROVED = "approved"
+
+
+class AdjustmentKind(StrEnum):
+    """Why stock comes in without a supplier, a transfer or a return (never without approval)."""
+
+    OPENING_BALANCE = "opening_balance"  # the first figure of a part at a station (期初)
+    FOUND = "found"  # parts found on the shelf outside a stocktake (盘盈)
+
+
+class AdjustmentStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CounterCustomerKind(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"  # a garage, fleet or trade customer
 
 
 # --- suppliers and catalogue --------------------------------------------------------------
@@ -302,6 +321,73 @@ class StocktakeLine(PartsTable, table=True):  # type: ignore[call-arg]
     unit_cost: Decimal = Field(default=Decimal("0"), sa_column=money_column())
 
 
+class StockAdjustment(PartsTable, table=True):  # type: ignore[call-arg]
+    """Stock booked in without a supplier, transfer or return: an opening balance or parts
+    found; posted only once a manager other than the one who asked approves it."""
+
+    __tablename__ = "stock_adjustment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40, index=True)
+    kind: AdjustmentKind = Field(sa_column=enum_column(AdjustmentKind))
+    quantity: Decimal = Field(sa_column=money_column())
+    unit_cost: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    reason: str = Field(max_length=500)
+    status: AdjustmentStatus = Field(sa_column=enum_column(AdjustmentStatus, index=True))
+    requested_by: str = Field(max_length=80)
+    requested_at: datetime = Field(sa_column=utc_column())
+    decided_by: str | None = Field(default=None, max_length=80)
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decision_note: str | None = Field(default=None, max_length=500)
+    version: int = 1
+
+
+# --- over-the-counter sales ---------------------------------------------------------------------
+
+
+class CounterCustomer(PartsTable, table=True):  # type: ignore[call-arg]
+    """A customer registered at a station's parts counter: parts are sold over the counter
+    only to these (防止外购外销)."""
+
+    __tablename__ = "counter_customer"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    kind: CounterCustomerKind = Field(sa_column=enum_column(CounterCustomerKind))
+    name: str = Field(max_length=200)
+    phone: str = Field(max_length=30)
+    id_number: str | None = Field(default=None, max_length=40)
+    active: bool = True
+    registered_by: str = Field(max_length=80)
+    registered_at: datetime = Field(sa_column=utc_column())
+
+
+class CounterSale(PartsTable, table=True):  # type: ignore[call-arg]
+    """Parts sold over the counter to a registered customer (配件销售)."""
+
+    __tablename__ = "counter_sale"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    customer_id: uuid.UUID = Field(foreign_key="counter_customer.id", index=True)
+    total: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    note: str | None = Field(default=None, max_length=500)
+    sold_by: str = Field(max_length=80)
+    sold_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class CounterSaleLine(PartsTable, table=True):  # type: ignore[call-arg]
+    __tablename__ = "counter_sale_line"
+    __table_args__ = (UniqueConstraint("sale_id", "part_no", name="uq_counter_sale_line_part"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    sale_id: uuid.UUID = Field(foreign_key="counter_sale.id", index=True)
+    part_no: str = Field(foreign_key="part.part_no", max_length=40)
+    quantity: Decimal = Field(sa_column=money_column())
+    unit_price: Decimal = Field(sa_column=money_column())
+
+
 # --- API schemas ------------------------------------------------------------------------
 
 Quantity = Annotated[
@@ -451,12 +537,164 @@ class PartAvailabilityPublic(BaseModel):
 
 
 class GoodsReceiptCreate(InputModel):
-    """Parts delivered by the manufacturer and put on the shelf (入库)."""
+    """A delivery from a registered supplier that came without a prior purchase order (入库):
+    a purchase order is made, sent and received in one step, within the clerk's purchase
+    limit (more needs an approved purchase order)."""
 
     station_id: str | None = pydantic.Field(
         default=None, description="defaults to the clerk's station"
     )
     quantity: Decimal = pydantic.Field(gt=0, max_digits=10, decimal_places=3, examples=["6"])
+    supplier_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="a registered supplier; defaults to the part's supplier"
+    )
+    unit_cost: Decimal | None = pydantic.Field(
+        default=None,
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="defaults to the part's cost",
+    )
+    delivery_note: str | None = pydantic.Field(
+        default=None, max_length=200, description="the supplier's delivery note number"
+    )
+
+
+class GoodsReceiptPublic(StockItemPublic):
+    """The stock after the delivery, and the purchase order it was booked against."""
+
+    purchase_order_id: uuid.UUID
+
+
+class StockAdjustmentCreate(InputModel):
+    """Ask for stock to be booked in without a supplier: an opening balance (only for a part
+    with no history at the station) or parts found; a manager approves it."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"quantity": "2", "kind": "found", "reason": "two sets behind bin A-01-02"}
+            ]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    quantity: Quantity
+    kind: AdjustmentKind
+    reason: str = pydantic.Field(min_length=3, max_length=500)
+    unit_cost: Decimal | None = pydantic.Field(
+        default=None, gt=0, max_digits=12, decimal_places=2, description="defaults to the cost"
+    )
+
+
+class StockAdjustmentPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    part_no: str
+    kind: AdjustmentKind
+    quantity: Decimal
+    unit_cost: Decimal | None
+    reason: str
+    status: AdjustmentStatus
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    version: int
+
+
+class StockAdjustmentsPublic(BaseModel):
+    data: list[StockAdjustmentPublic]
+    count: int
+
+
+class CounterCustomerCreate(InputModel):
+    """Register a customer at the parts counter (name and phone; an ID or business licence
+    number for a company)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"kind": "person", "name": "王伟", "phone": "13900000001"}]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    kind: CounterCustomerKind = CounterCustomerKind.PERSON
+    name: str = pydantic.Field(min_length=1, max_length=200)
+    phone: str = pydantic.Field(pattern=r"^\+?[0-9][0-9 -]{5,28}$", max_length=30)
+    id_number: str | None = pydantic.Field(default=None, min_length=4, max_length=40)
+
+
+class CounterCustomerPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    kind: CounterCustomerKind
+    name: str
+    phone: str
+    id_number: str | None
+    active: bool
+    registered_by: str
+    registered_at: datetime
+
+
+class CounterCustomersPublic(BaseModel):
+    data: list[CounterCustomerPublic]
+    count: int
+
+
+class CounterSaleLineCreate(InputModel):
+    part_no: str = pydantic.Field(min_length=1, max_length=40, examples=["3C1998002"])
+    quantity: Quantity
+
+
+class CounterSaleCreate(InputModel):
+    """Sell parts over the counter (配件销售) to a registered counter customer, at list price,
+    from stock not reserved for jobs."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "6f1c1d7e-2f7a-4a59-9d61-3f7d9b5d2c11",
+                    "lines": [{"part_no": "3C1998002", "quantity": "1"}],
+                }
+            ]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    customer_id: uuid.UUID
+    lines: list[CounterSaleLineCreate] = pydantic.Field(min_length=1, max_length=100)
+    note: str | None = pydantic.Field(default=None, max_length=500)
+
+
+class CounterSaleLinePublic(BaseModel):
+    part_no: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+class CounterSalePublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    customer_id: uuid.UUID
+    total: Decimal
+    note: str | None
+    sold_by: str
+    sold_at: datetime
+    lines: list[CounterSaleLinePublic]
+
+
+class CounterSalesPublic(BaseModel):
+    data: list[CounterSalePublic]
+    count: int
 
 
 class ReservationPublic(BaseModel):
@@ -560,6 +798,12 @@ class VersionedAction(InputModel):
     version: int | None = pydantic.Field(
         default=None, ge=1, description="the version you saw; 409 when it has changed since"
     )
+
+
+class AdjustmentDecision(VersionedAction):
+    """A manager's decision on a stock adjustment, with an optional note."""
+
+    note: str | None = pydantic.Field(default=None, max_length=500)
 
 
 class PurchaseReceiptLine(InputModel):

@@ -164,9 +164,9 @@ async def seed_demo(runtime: Runtime) -> None:
                     post(
                         session,
                         stock,
-                        MovementKind.RECEIPT,
+                        MovementKind.ADJUSTMENT,
                         actor="seed",
-                        reason="opening balance",
+                        reason="opening balance (demo data)",
                         on_hand=on_hand,
                     )
         if await session.get(PurchaseOrder, OPEN_ORDER_ID) is None:

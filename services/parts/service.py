@@ -9,15 +9,31 @@ stock rows in part-number order, then reservations; so no two use cases deadlock
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.parts import domain
 from services.parts.models import (
+    AdjustmentDecision,
+    AdjustmentKind,
+    AdjustmentStatus,
+    CounterCustomer,
+    CounterCustomerCreate,
+    CounterCustomerPublic,
+    CounterCustomersPublic,
+    CounterSale,
+    CounterSaleCreate,
+    CounterSaleLine,
+    CounterSaleLinePublic,
+    CounterSalePublic,
+    CounterSalesPublic,
     GoodsReceiptCreate,
     IssueCreate,
     KpisPublic,
@@ -34,11 +50,13 @@ from services.parts.models import (
     PurchaseOrder,
     PurchaseOrderCreate,
     PurchaseOrderLine,
+    PurchaseOrderLineCreate,
     PurchaseOrderLinePublic,
     PurchaseOrderPublic,
     PurchaseOrdersPublic,
     PurchaseOrderStatus,
     PurchaseReceiptCreate,
+    PurchaseReceiptLine,
     ReorderSuggestion,
     ReorderSuggestionsPublic,
     Reservation,
@@ -48,6 +66,10 @@ from services.parts.models import (
     ReturnCreate,
     StationAvailability,
     StationKpis,
+    StockAdjustment,
+    StockAdjustmentCreate,
+    StockAdjustmentPublic,
+    StockAdjustmentsPublic,
     StockItem,
     StockItemPublic,
     StockItemsPublic,
@@ -90,6 +112,77 @@ class Forbidden(DomainError):
     """The user's role may not do this (for this amount)."""
 
     status = 403
+
+
+# --- live stock levels: one stock.level_changed per part and station per transaction --------
+
+#: session.info keys: the stock rows ``post`` changed, and how deep in use cases we are
+_TOUCHED = "parts.touched_stock"
+_DEPTH = "parts.use_case_depth"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def moves_stock(
+    use_case: Callable[Concatenate[UnitOfWork, P], Awaitable[R]],
+) -> Callable[Concatenate[UnitOfWork, P], Awaitable[R]]:
+    """A use case that may move stock: when it (the outermost one, if they nest) is done,
+    every stock row it changed is published once as ``stock.level_changed``, in the same
+    transaction, with its final figures (reception keeps live availability from these)."""
+
+    @functools.wraps(use_case)
+    async def run(uow: UnitOfWork, *args: P.args, **kwargs: P.kwargs) -> R:
+        info = uow.session.info
+        depth: int = info.get(_DEPTH, 0)
+        if depth == 0:
+            info.pop(_TOUCHED, None)
+        info[_DEPTH] = depth + 1
+        try:
+            result = await use_case(uow, *args, **kwargs)
+            if depth == 0:
+                await publish_stock_levels(uow)
+            return result
+        finally:
+            info[_DEPTH] = depth
+            if depth == 0:
+                info.pop(_TOUCHED, None)
+
+    return run
+
+
+def _touch(session: AsyncSession, stock: StockItem) -> None:
+    touched: dict[tuple[str, str], StockItem] = session.info.setdefault(_TOUCHED, {})
+    touched[(stock.station_id, stock.part_no)] = stock
+
+
+async def publish_stock_levels(uow: UnitOfWork) -> list[events.StockLevelChanged]:
+    """``stock.level_changed`` for each stock row changed in this unit of work (once each)."""
+    session = uow.session
+    touched: dict[tuple[str, str], StockItem] = session.info.pop(_TOUCHED, {})
+    published: list[events.StockLevelChanged] = []
+    for key in sorted(touched):
+        stock = touched[key]
+        part = await _part(session, stock.part_no)
+        supplier = await session.get(Supplier, part.supplier_id) if part.supplier_id else None
+        payload = events.StockLevelChanged(
+            part_no=stock.part_no,
+            description=part.description,
+            on_hand=stock.on_hand,
+            reserved=stock.reserved,
+            available=domain.available(stock.on_hand, stock.reserved),
+            on_order=stock.on_order,
+            expected_on=(
+                await _expected_on(session, part, stock.station_id)
+                if stock.on_order > ZERO
+                else None
+            ),
+            list_price=part.list_price,
+            lead_time_days=supplier.lead_time_days if supplier else None,
+        )
+        uow.emit(payload, station_id=stock.station_id)
+        published.append(payload)
+    return published
 
 
 # --- the ledger -----------------------------------------------------------------------------
@@ -140,6 +233,7 @@ def post(
         raise Conflict(f"{stock.part_no} at {stock.station_id}: {problem}", field="quantity")
     stock.on_hand, stock.reserved, stock.on_order = new_on_hand, new_reserved, new_on_order
     session.add(stock)
+    _touch(session, stock)
     movement = StockMovement(
         station_id=stock.station_id,
         part_no=stock.part_no,
@@ -169,6 +263,7 @@ def _event_actor(uow: UnitOfWork) -> str:
 # --- reacting to the workshop ---------------------------------------------------------------
 
 
+@moves_stock
 async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservation:
     """A job needs a part: reserve what the station has, backorder the rest (领料)."""
     station_id = uow.event.station_id  # reserved at the station of the asking order
@@ -185,7 +280,7 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
     stock = await lock_stock(session, station_id, part.part_no, create=False)
     before = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
     allocation = domain.allocate(event.quantity, before)
-    finding_id = _finding_of(uow.event.payload)
+    finding_id = event.finding_id or _finding_of(uow.event.payload)
     reservation = Reservation(
         request_id=event.request_id,
         station_id=station_id,
@@ -235,8 +330,8 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
 
 
 def _finding_of(payload: dict[str, object]) -> uuid.UUID | None:
-    """The additional finding a request is for, when the workshop names it (an optional
-    field the ``item.requested`` contract does not declare yet)."""
+    """The additional finding a request is for, from a producer that sent it untyped (the
+    contract declares ``finding_id`` now; a malformed one is a clear rejection)."""
     value = payload.get("finding_id")
     if value in (None, ""):
         return None
@@ -306,20 +401,32 @@ def _refresh_status(reservation: Reservation) -> None:
     )
 
 
+async def _open_deliveries(
+    session: AsyncSession, part_no: str, station_id: str
+) -> list[date | None]:
+    return list(
+        (
+            await session.exec(
+                select(col(PurchaseOrder.expected_on))
+                .join(
+                    PurchaseOrderLine,
+                    col(PurchaseOrderLine.purchase_order_id) == PurchaseOrder.id,
+                )
+                .where(
+                    PurchaseOrder.station_id == station_id,
+                    col(PurchaseOrder.status).in_(OPEN_PURCHASE_ORDERS),
+                    PurchaseOrderLine.part_no == part_no,
+                    col(PurchaseOrderLine.quantity_received)
+                    < col(PurchaseOrderLine.quantity_ordered),
+                )
+            )
+        ).all()
+    )
+
+
 async def _expected_on(session: AsyncSession, part: Part, station_id: str) -> date:
     """The earliest delivery of an open purchase order for the part, else the lead time."""
-    deliveries = (
-        await session.exec(
-            select(col(PurchaseOrder.expected_on))
-            .join(PurchaseOrderLine, col(PurchaseOrderLine.purchase_order_id) == PurchaseOrder.id)
-            .where(
-                PurchaseOrder.station_id == station_id,
-                col(PurchaseOrder.status).in_(OPEN_PURCHASE_ORDERS),
-                PurchaseOrderLine.part_no == part.part_no,
-                col(PurchaseOrderLine.quantity_received) < col(PurchaseOrderLine.quantity_ordered),
-            )
-        )
-    ).all()
+    deliveries = await _open_deliveries(session, part.part_no, station_id)
     supplier = await session.get(Supplier, part.supplier_id) if part.supplier_id else None
     return domain.expected_on(
         utcnow().date(),
@@ -431,6 +538,7 @@ async def _part(session: AsyncSession, part_no: str) -> Part:
     return part
 
 
+@moves_stock
 async def release_order(uow: UnitOfWork, event: events.OrderCancelled) -> list[Reservation]:
     """The repair order was cancelled: give back everything still reserved for it."""
     return await _release(
@@ -440,6 +548,7 @@ async def release_order(uow: UnitOfWork, event: events.OrderCancelled) -> list[R
     )
 
 
+@moves_stock
 async def release_declined_work(
     uow: UnitOfWork, event: events.WorkAdditionalDeclined
 ) -> list[Reservation]:
@@ -533,6 +642,7 @@ async def _locked_reservation(
     return reservation, stock
 
 
+@moves_stock
 async def issue_parts(
     uow: UnitOfWork, user: Principal, reservation_id: uuid.UUID, data: IssueCreate
 ) -> Reservation:
@@ -550,7 +660,7 @@ async def issue_parts(
             f"{quantity} asked",
             field="quantity",
         )
-    post(
+    issue = post(
         session,
         stock,
         MovementKind.ISSUE,
@@ -574,6 +684,7 @@ async def issue_parts(
             part_no=reservation.part_no,
             quantity=quantity,
             unit_price=part.list_price,
+            issue_id=issue.id,  # the issue slip (领料单) is this ledger row
         ),
         station_id=reservation.station_id,
         correlation_id=reservation.order_id,
@@ -581,6 +692,7 @@ async def issue_parts(
     return reservation
 
 
+@moves_stock
 async def return_parts(
     uow: UnitOfWork, user: Principal, reservation_id: uuid.UUID, data: ReturnCreate
 ) -> Reservation:
@@ -624,6 +736,7 @@ async def return_parts(
     return reservation
 
 
+@moves_stock
 async def write_off(
     uow: UnitOfWork, user: Principal, part_no: str, data: WriteOffCreate
 ) -> StockItem:
@@ -655,40 +768,79 @@ async def write_off(
     return stock
 
 
-# --- goods receipt without an order -----------------------------------------------------------
+# --- a delivery without a prior order -------------------------------------------------------
 
 
+@moves_stock
 async def receive_goods(
     uow: UnitOfWork, user: Principal, part_no: str, data: GoodsReceiptCreate
-) -> StockItem:
-    """Parts delivered and shelved at a station: on hand goes up (入库), and the requests
-    waiting for the part are served oldest first."""
+) -> tuple[StockItem, PurchaseOrder]:
+    """A registered supplier delivered without a purchase order (入库): the order is made,
+    sent and received in one step, so stock still comes in only from a registered supplier
+    on a purchase order (防止外购外销). Only within the clerk's purchase limit: a bigger
+    delivery needs a purchase order approved by a manager first."""
     station_id = user.acting_station(data.station_id)
-    part = await uow.session.get(Part, part_no)
+    session = uow.session
+    part = await session.get(Part, part_no)
     if part is None:
         raise NotFound("part")
     quantity = domain.check_quantity(data.quantity, part.unit)
-    stock = await lock_stock(uow.session, station_id, part.part_no)
-    assert stock is not None
-    post(
-        uow.session,
-        stock,
-        MovementKind.RECEIPT,
-        actor=user.user_id,
-        reason="goods receipt",
-        on_hand=quantity,
-        unit_cost=part.cost,
+    supplier_id = data.supplier_id or part.supplier_id
+    if supplier_id is None:
+        raise DomainError(
+            f"{part.part_no} has no supplier in the catalogue: give the supplier_id of the "
+            "registered supplier that delivered it",
+            field="supplier_id",
+        )
+    unit_cost = data.unit_cost if data.unit_cost is not None else part.cost
+    if unit_cost is None:
+        raise DomainError(
+            f"{part.part_no} has no cost in the catalogue: give the unit_cost", field="unit_cost"
+        )
+    total = (quantity * unit_cost).quantize(domain.FEN)
+    needed = domain.approval_needed_from(total)
+    if needed is not None:
+        raise Conflict(
+            f"a delivery worth ¥{total} is over the ¥{domain.CLERK_PURCHASE_LIMIT} a clerk "
+            f"buys without approval: raise a purchase order for a {needed.value} to approve",
+            field="quantity",
+        )
+    note = "delivered without a prior order"
+    if data.delivery_note:
+        note += f", delivery note {data.delivery_note}"
+    order = await create_purchase_order(
+        uow,
+        user,
+        PurchaseOrderCreate(
+            station_id=station_id,
+            supplier_id=supplier_id,
+            lines=[
+                PurchaseOrderLineCreate(
+                    part_no=part.part_no, quantity=quantity, unit_cost=unit_cost
+                )
+            ],
+            note=note,
+        ),
     )
-    await fill_backorders(uow, stock, actor=user.user_id)
-    await uow.session.flush()
-    return stock
+    await _send(uow, user, order, tell_waiting=False)
+    order.expected_on = utcnow().date()  # it is here already
+    await receive_purchase_order(
+        uow,
+        user,
+        order.id,
+        PurchaseReceiptCreate(lines=[PurchaseReceiptLine(part_no=part.part_no, quantity=quantity)]),
+    )
+    stock = await lock_stock(session, station_id, part.part_no)
+    assert stock is not None
+    await session.flush()
+    return stock, order
 
 
 # --- purchase orders --------------------------------------------------------------------------
 
 
 def _check_version(
-    record: PurchaseOrder | Transfer | Stocktake, expected: int | None, what: str
+    record: PurchaseOrder | Transfer | Stocktake | StockAdjustment, expected: int | None, what: str
 ) -> None:
     if expected is not None and expected != record.version:
         raise Conflict(
@@ -792,6 +944,7 @@ async def approve_purchase_order(
     return order
 
 
+@moves_stock
 async def send_purchase_order(
     uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
 ) -> PurchaseOrder:
@@ -807,6 +960,16 @@ async def send_purchase_order(
         raise Conflict(f"an order of ¥{order.total} must be approved by a {needed.value} first")
     if order.status not in (PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.APPROVED):
         raise Conflict(f"this order is already {order.status.value}")
+    await _send(uow, user, order)
+    return order
+
+
+async def _send(
+    uow: UnitOfWork, user: Principal, order: PurchaseOrder, *, tell_waiting: bool = True
+) -> None:
+    """Sent: the order's quantities are on order at the station, expected after the
+    supplier's lead time (the waiting jobs are told when, unless it arrives at once)."""
+    session = uow.session
     supplier = await session.get(Supplier, order.supplier_id)
     if supplier is None or not supplier.registered:
         raise Conflict("the supplier is no longer registered; orders to it cannot be sent")
@@ -830,8 +993,8 @@ async def send_purchase_order(
             reference_id=order.id,
             unit_cost=line.unit_cost,
         )
-        await _tell_waiting_requests_when(uow, order.station_id, line.part_no)
-    return order
+        if tell_waiting:
+            await _tell_waiting_requests_when(uow, order.station_id, line.part_no)
 
 
 async def _tell_waiting_requests_when(uow: UnitOfWork, station_id: str, part_no: str) -> None:
@@ -869,6 +1032,7 @@ async def _tell_waiting_requests_when(uow: UnitOfWork, station_id: str, part_no:
         )
 
 
+@moves_stock
 async def cancel_purchase_order(
     uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: VersionedAction
 ) -> PurchaseOrder:
@@ -902,6 +1066,7 @@ async def cancel_purchase_order(
     return order
 
 
+@moves_stock
 async def receive_purchase_order(
     uow: UnitOfWork, user: Principal, purchase_order_id: uuid.UUID, data: PurchaseReceiptCreate
 ) -> PurchaseOrder:
@@ -1087,13 +1252,14 @@ async def request_transfer(uow: UnitOfWork, user: Principal, data: TransferCreat
     return transfer
 
 
-async def _part_or_422(session: AsyncSession, part_no: str) -> Part:
+async def _part_or_422(session: AsyncSession, part_no: str, *, field: str = "part_no") -> Part:
     part = await session.get(Part, part_no)
     if part is None:
-        raise DomainError(f"unknown part number {part_no!r}", field="part_no")
+        raise DomainError(f"unknown part number {part_no!r}", field=field)
     return part
 
 
+@moves_stock
 async def ship_transfer(
     uow: UnitOfWork, user: Principal, transfer_id: uuid.UUID, data: VersionedAction
 ) -> Transfer:
@@ -1132,6 +1298,7 @@ async def ship_transfer(
     return transfer
 
 
+@moves_stock
 async def receive_transfer(
     uow: UnitOfWork, user: Principal, transfer_id: uuid.UUID, data: VersionedAction
 ) -> Transfer:
@@ -1306,6 +1473,7 @@ async def record_counts(
     return stocktake
 
 
+@moves_stock
 async def approve_stocktake(
     uow: UnitOfWork, user: Principal, stocktake_id: uuid.UUID, data: VersionedAction
 ) -> Stocktake:
@@ -1456,9 +1624,326 @@ async def list_stocktakes(
     )
 
 
+# --- approved adjustments: opening balance, parts found -------------------------------------
+
+
+async def request_adjustment(
+    uow: UnitOfWork, user: Principal, part_no: str, data: StockAdjustmentCreate
+) -> StockAdjustment:
+    """Ask to book stock in that came from no supplier, transfer or return: the opening
+    balance of a part the station never booked, or parts found. Nothing moves until a
+    manager other than the one asking approves it."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    part = await _part(session, part_no)
+    quantity = domain.check_quantity(data.quantity, part.unit)
+    if data.kind == AdjustmentKind.OPENING_BALANCE:
+        await _check_no_history(session, station_id, part.part_no, DomainError)
+    adjustment = StockAdjustment(
+        station_id=station_id,
+        part_no=part.part_no,
+        kind=data.kind,
+        quantity=quantity,
+        unit_cost=data.unit_cost if data.unit_cost is not None else part.cost,
+        reason=data.reason,
+        status=AdjustmentStatus.REQUESTED,
+        requested_by=user.user_id,
+        requested_at=utcnow(),
+    )
+    session.add(adjustment)
+    await session.flush()
+    return adjustment
+
+
+async def _check_no_history(
+    session: AsyncSession, station_id: str, part_no: str, error: type[DomainError]
+) -> None:
+    """An opening balance is the first figure of a part at a station, so only for a part
+    with no ledger row there and no other opening balance waiting for approval."""
+    moved = (
+        await session.exec(
+            select(StockMovement.id)  # type: ignore[call-overload]
+            .where(StockMovement.station_id == station_id, StockMovement.part_no == part_no)
+            .limit(1)
+        )
+    ).first()
+    waiting = (
+        await session.exec(
+            select(StockAdjustment.id)  # type: ignore[call-overload]
+            .where(
+                StockAdjustment.station_id == station_id,
+                StockAdjustment.part_no == part_no,
+                StockAdjustment.kind == AdjustmentKind.OPENING_BALANCE,
+                StockAdjustment.status == AdjustmentStatus.REQUESTED,
+            )
+            .limit(1)
+        )
+    ).first()
+    if moved is not None or (waiting is not None and error is DomainError):
+        raise error(
+            f"{part_no} already has stock history at {station_id}: book parts found as "
+            "'found', or count them in a stocktake",
+            field="kind",
+        )
+
+
+@moves_stock
+async def approve_adjustment(
+    uow: UnitOfWork, user: Principal, adjustment_id: uuid.UUID, data: AdjustmentDecision
+) -> StockAdjustment:
+    """A manager approves: the quantity is posted as an adjustment with the reason, and
+    the requests waiting for the part are served oldest first."""
+    session = uow.session
+    adjustment = await _decidable_adjustment(session, user, adjustment_id, data)
+    stock = await lock_stock(session, adjustment.station_id, adjustment.part_no)
+    assert stock is not None
+    if adjustment.kind == AdjustmentKind.OPENING_BALANCE:
+        await _check_no_history(session, adjustment.station_id, adjustment.part_no, Conflict)
+    post(
+        session,
+        stock,
+        MovementKind.ADJUSTMENT,
+        actor=user.user_id,
+        reason=f"{adjustment.kind.value.replace('_', ' ')}: {adjustment.reason}",
+        on_hand=adjustment.quantity,
+        reference_id=adjustment.id,
+        unit_cost=adjustment.unit_cost,
+    )
+    _decide(adjustment, user, AdjustmentStatus.APPROVED, data.note)
+    session.add(adjustment)
+    await fill_backorders(uow, stock, actor=user.user_id, reference_id=adjustment.id)
+    return adjustment
+
+
+async def reject_adjustment(
+    uow: UnitOfWork, user: Principal, adjustment_id: uuid.UUID, data: AdjustmentDecision
+) -> StockAdjustment:
+    """A manager turns the request down: nothing is posted."""
+    adjustment = await _decidable_adjustment(uow.session, user, adjustment_id, data)
+    _decide(adjustment, user, AdjustmentStatus.REJECTED, data.note)
+    uow.session.add(adjustment)
+    return adjustment
+
+
+async def _decidable_adjustment(
+    session: AsyncSession, user: Principal, adjustment_id: uuid.UUID, data: AdjustmentDecision
+) -> StockAdjustment:
+    adjustment = await get_visible_for_update(
+        session, StockAdjustment, adjustment_id, user, "stock adjustment"
+    )
+    _check_version(adjustment, data.version, "stock adjustment")
+    if adjustment.status != AdjustmentStatus.REQUESTED:
+        raise Conflict(f"this adjustment is already {adjustment.status.value}")
+    if adjustment.requested_by == user.user_id:
+        raise Forbidden("a stock adjustment is approved by someone other than who asked for it")
+    return adjustment
+
+
+def _decide(
+    adjustment: StockAdjustment, user: Principal, status: AdjustmentStatus, note: str | None
+) -> None:
+    adjustment.status = status
+    adjustment.decided_by = user.user_id
+    adjustment.decided_at = utcnow()
+    adjustment.decision_note = note
+    adjustment.version += 1
+
+
+async def get_adjustment(
+    session: AsyncSession, user: Principal, adjustment_id: uuid.UUID
+) -> StockAdjustmentPublic:
+    adjustment = await get_visible(
+        session, StockAdjustment, adjustment_id, user, "stock adjustment"
+    )
+    return StockAdjustmentPublic.model_validate(adjustment.model_dump())
+
+
+async def list_adjustments(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    status: AdjustmentStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> StockAdjustmentsPublic:
+    query = at_visible_stations(select(StockAdjustment), StockAdjustment.station_id, user)
+    if status is not None:
+        query = query.where(StockAdjustment.status == status)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(StockAdjustment.requested_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return StockAdjustmentsPublic(
+        data=[StockAdjustmentPublic.model_validate(row.model_dump()) for row in rows],
+        count=count,
+    )
+
+
+# --- over-the-counter sales to registered customers --------------------------------------------
+
+
+async def register_counter_customer(
+    uow: UnitOfWork, user: Principal, data: CounterCustomerCreate
+) -> CounterCustomer:
+    """Register a customer at the station's parts counter; only these are sold to."""
+    station_id = user.acting_station(data.station_id)
+    customer = CounterCustomer(
+        station_id=station_id,
+        kind=data.kind,
+        name=data.name.strip(),
+        phone=data.phone.strip(),
+        id_number=data.id_number,
+        registered_by=user.user_id,
+        registered_at=utcnow(),
+    )
+    uow.session.add(customer)
+    await uow.session.flush()
+    return customer
+
+
+async def list_counter_customers(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> CounterCustomersPublic:
+    query = at_visible_stations(select(CounterCustomer), CounterCustomer.station_id, user)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(
+            or_(col(CounterCustomer.name).ilike(pattern), col(CounterCustomer.phone).ilike(pattern))
+        )
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(query.order_by(col(CounterCustomer.name)).offset(offset).limit(limit))
+    ).all()
+    return CounterCustomersPublic(
+        data=[CounterCustomerPublic.model_validate(row.model_dump()) for row in rows],
+        count=count,
+    )
+
+
+@moves_stock
+async def sell_over_counter(
+    uow: UnitOfWork, user: Principal, data: CounterSaleCreate
+) -> CounterSale:
+    """Sell parts over the counter (配件销售) at list price, only to a customer registered
+    at this station's counter (防止外购外销) and only from stock not reserved for jobs."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    customer = await session.get(CounterCustomer, data.customer_id)
+    if customer is None or customer.station_id != station_id or not customer.active:
+        raise DomainError(
+            "parts are sold over the counter only to customers registered at this station's "
+            "counter: register the customer first",
+            field="customer_id",
+        )
+    sale = CounterSale(
+        station_id=station_id,
+        customer_id=customer.id,
+        note=data.note,
+        sold_by=user.user_id,
+        sold_at=utcnow(),
+    )
+    session.add(sale)
+    await session.flush()
+    parts: dict[str, tuple[int, Part, Decimal]] = {}
+    for index, line in enumerate(data.lines):
+        part = await _part_or_422(session, line.part_no, field=f"lines.{index}.part_no")
+        if part.part_no in parts:
+            raise DomainError(
+                f"{part.part_no} is on the sale twice; put it on one line",
+                field=f"lines.{index}.part_no",
+            )
+        quantity = domain.check_quantity(line.quantity, part.unit, field=f"lines.{index}.quantity")
+        parts[part.part_no] = (index, part, quantity)
+    total = ZERO
+    for part_no in sorted(parts):  # the lock order
+        index, part, quantity = parts[part_no]
+        stock = await lock_stock(session, station_id, part_no, create=False)
+        free = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
+        if stock is None or quantity > free:
+            raise Conflict(
+                f"only {free} {part.unit} of {part_no} are not reserved for jobs; "
+                f"{quantity} cannot be sold",
+                field=f"lines.{index}.quantity",
+            )
+        post(
+            session,
+            stock,
+            MovementKind.SALE,
+            actor=user.user_id,
+            reason=f"sold over the counter to {customer.name}",
+            on_hand=-quantity,
+            reference_id=sale.id,
+            unit_cost=part.cost,
+        )
+        _alert_if_low(uow, stock, free)
+        session.add(
+            CounterSaleLine(
+                sale_id=sale.id, part_no=part_no, quantity=quantity, unit_price=part.list_price
+            )
+        )
+        total += quantity * part.list_price
+    sale.total = total.quantize(domain.FEN)
+    session.add(sale)
+    await session.flush()
+    return sale
+
+
+async def counter_sale_public(session: AsyncSession, sale: CounterSale) -> CounterSalePublic:
+    lines = (
+        await session.exec(
+            select(CounterSaleLine)
+            .where(CounterSaleLine.sale_id == sale.id)
+            .order_by(col(CounterSaleLine.part_no))
+        )
+    ).all()
+    return CounterSalePublic.model_validate(
+        {
+            **sale.model_dump(),
+            "lines": [CounterSaleLinePublic.model_validate(line.model_dump()) for line in lines],
+        }
+    )
+
+
+async def get_counter_sale(
+    session: AsyncSession, user: Principal, sale_id: uuid.UUID
+) -> CounterSalePublic:
+    sale = await get_visible(session, CounterSale, sale_id, user, "counter sale")
+    return await counter_sale_public(session, sale)
+
+
+async def list_counter_sales(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    customer_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> CounterSalesPublic:
+    query = at_visible_stations(select(CounterSale), CounterSale.station_id, user)
+    if customer_id is not None:
+        query = query.where(CounterSale.customer_id == customer_id)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(CounterSale.sold_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return CounterSalesPublic(
+        data=[await counter_sale_public(session, row) for row in rows], count=count
+    )
+
+
 # --- prices ---------------------------------------------------------------------------------------
 
 
+@moves_stock
 async def set_price(
     uow: UnitOfWork, user: Principal, part_no: str, data: PriceBuildUp
 ) -> tuple[Part, PriceChange]:
@@ -1494,6 +1979,17 @@ async def set_price(
     part.list_price, part.warranty_price = list_price, warranty_price
     session.add(part)
     session.add(change)
+    # the live availability read models carry the list price: each station hears the new one
+    for stock in (
+        await session.exec(
+            select(StockItem)
+            .where(StockItem.part_no == part.part_no)
+            .order_by(col(StockItem.station_id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all():
+        _touch(session, stock)
     return part, change
 
 

@@ -41,11 +41,14 @@ async def add_stock(
     supersedes: str | None = None,
     unit: str = "set",
     cost: str | int = 320,
+    supplier_id: uuid.UUID | None = None,
 ) -> StockItem:
     """A part on the shelf of a station (the catalogue entry is added when missing); the
     opening figures are ledger rows, as every stock change is."""
     async with harness.runtime.db.transaction() as session:
-        await add_part(session, part_no, supersedes=supersedes, unit=unit, cost=cost)
+        await add_part(
+            session, part_no, supersedes=supersedes, unit=unit, cost=cost, supplier_id=supplier_id
+        )
         item = StockItem(
             station_id=station_id,
             part_no=part_no,
@@ -58,7 +61,7 @@ async def add_stock(
         post(
             session,
             item,
-            MovementKind.RECEIPT,
+            MovementKind.ADJUSTMENT,
             actor="test",
             reason="opening balance",
             on_hand=Decimal(on_hand),
@@ -130,6 +133,7 @@ MOVES_ON_HAND = frozenset(
         MovementKind.ADJUSTMENT,
         MovementKind.TRANSFER_OUT,
         MovementKind.TRANSFER_IN,
+        MovementKind.SALE,
     }
 )
 
@@ -214,14 +218,17 @@ def item_requested(
     request_id: uuid.UUID | None = None,
     order_id: uuid.UUID | None = None,
     job_id: uuid.UUID | None = None,
+    finding_id: uuid.UUID | None = None,
 ) -> events.ItemRequested:
-    """The workshop asks for a part for a job (new ids unless given)."""
+    """The workshop asks for a part for a job (new ids unless given), for an additional
+    finding when ``finding_id`` is given."""
     return events.ItemRequested(
         request_id=request_id or uuid.uuid4(),
         order_id=order_id or uuid.uuid4(),
         job_id=job_id or uuid.uuid4(),
         part_no=part_no,
         quantity=Decimal(quantity),
+        finding_id=finding_id,
     )
 
 
@@ -251,3 +258,32 @@ async def emitted(harness: ServiceHarness, event_type: str | None = None) -> lis
             query = query.where(OutboxMessage.event_type == event_type)
         rows = (await session.exec(query)).all()
     return [Envelope.from_bytes(row.value) for row in rows]
+
+
+async def level_events(harness: ServiceHarness) -> list[tuple[str, events.StockLevelChanged]]:
+    """(station, payload) of every ``stock.level_changed`` staged so far, oldest first."""
+    found = []
+    for envelope in await emitted(harness, "stock.level_changed"):
+        payload = envelope.open()
+        assert isinstance(payload, events.StockLevelChanged)
+        found.append((envelope.station_id, payload))
+    return found
+
+
+async def assert_levels_published_since(
+    harness: ServiceHarness, seen: int, *, expected: set[tuple[str, str]]
+) -> int:
+    """The level events published after the first ``seen``: exactly one for each (station,
+    part) expected, each with the stock row's figures now. Returns the new count."""
+    published = (await level_events(harness))[seen:]
+    keys = [(station, payload.part_no) for station, payload in published]
+    assert sorted(keys) == sorted(expected), keys
+    for station, payload in published:
+        stock = await stock_of(harness, station, payload.part_no)
+        assert (payload.on_hand, payload.reserved, payload.on_order) == (
+            stock.on_hand,
+            stock.reserved,
+            stock.on_order,
+        )
+        assert payload.available == stock.on_hand - stock.reserved
+    return seen + len(published)

@@ -11,6 +11,7 @@ from services.parts.models import ReservationStatus, StockMovement
 from services.parts.tests.builders import (
     BRAKE_PADS,
     add_stock,
+    add_supplier,
     assert_invariant,
     emitted,
     item_requested,
@@ -18,7 +19,6 @@ from services.parts.tests.builders import (
     stock_of,
 )
 from shared.contracts import events
-from shared.contracts.envelope import Envelope
 from shared.db import utcnow
 from shared.tables import DeadLetter
 from shared.testing import ServiceHarness, auth_headers
@@ -58,6 +58,12 @@ async def test_issuing_reserved_parts_lowers_on_hand_and_reserved_and_emits_item
     assert str(payload.reservation_id) == reservation["id"]
     assert payload.quantity == 2 and payload.unit_price == Decimal("480.00")
     assert envelope.key() == reservation["order_id"]
+    # the issue slip (领料单) is the ledger row of the issue
+    async with parts.runtime.db.read() as session:
+        slip = await session.get(StockMovement, payload.issue_id)
+    assert slip is not None
+    assert (slip.kind, slip.on_hand_change) == ("issue", Decimal(-2))
+    assert str(slip.reservation_id) == reservation["id"]
 
     async with parts.runtime.db.read() as session:
         issue = (
@@ -232,11 +238,9 @@ async def test_declined_additional_work_releases_the_parts_requested_for_that_fi
     await add_stock(parts, "bj01", on_hand=5)
     order_id, finding_id = uuid.uuid4(), uuid.uuid4()
     await parts.publish(item_requested(quantity=1, order_id=order_id), station_id="bj01")
-    # the workshop names the finding a request is for (a field the contract does not pin yet)
-    extra = item_requested(quantity=2, order_id=order_id)
-    envelope = Envelope.wrap(extra, station_id="bj01", producer="test")
-    await parts.publish_envelope(
-        envelope.model_copy(update={"payload": {**envelope.payload, "finding_id": str(finding_id)}})
+    # the workshop names the finding a request is for (item.requested.finding_id)
+    await parts.publish(
+        item_requested(quantity=2, order_id=order_id, finding_id=finding_id), station_id="bj01"
     )
     assert (await stock_of(parts, "bj01")).reserved == Decimal(3)
 
@@ -296,7 +300,8 @@ async def test_the_ledger_shows_only_the_users_station_and_filters_by_order(
 async def test_a_goods_receipt_serves_the_oldest_waiting_request_first(
     parts: ServiceHarness,
 ) -> None:
-    await add_stock(parts, "bj01", on_hand=0)
+    supplier = await add_supplier(parts)
+    await add_stock(parts, "bj01", on_hand=0, supplier_id=supplier.id)
     oldest, newer = item_requested(quantity=1), item_requested(quantity=1)
     await parts.publish(oldest, station_id="bj01")
     await parts.publish(newer, station_id="bj01")

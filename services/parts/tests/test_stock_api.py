@@ -8,7 +8,13 @@ from sqlmodel import func, select
 
 from services.parts.app import definition
 from services.parts.models import Part, StockItem
-from services.parts.tests.builders import BRAKE_PADS, add_stock, item_requested, stock_of
+from services.parts.tests.builders import (
+    BRAKE_PADS,
+    add_stock,
+    add_supplier,
+    item_requested,
+    stock_of,
+)
 from shared.testing import ServiceHarness, auth_headers
 
 OIL_FILTER = "06J115403Q"
@@ -138,11 +144,16 @@ async def test_reservations_are_filtered_by_order(parts: ServiceHarness) -> None
     assert everything.json()["count"] == 2
 
 
-async def test_goods_receipt_adds_to_on_hand(parts: ServiceHarness) -> None:
-    await add_stock(parts, "bj01", on_hand=2, reserved=1)
+async def test_a_delivery_without_an_order_is_booked_on_a_purchase_order_from_a_registered_supplier(
+    parts: ServiceHarness,
+) -> None:
+    """防止外购外销: even a delivery that came without a prior order comes in only from a
+    registered supplier and only on a purchase order (made, sent and received at once)."""
+    supplier = await add_supplier(parts)
+    await add_stock(parts, "bj01", on_hand=2, reserved=1, supplier_id=supplier.id)
     response = await parts.client.post(
         f"/stock/{BRAKE_PADS}/receipts",
-        json={"quantity": "6"},
+        json={"quantity": "6", "delivery_note": "DN-77"},
         headers=auth_headers("parts.bj01"),
     )
     assert response.status_code == 201, response.text
@@ -150,13 +161,34 @@ async def test_goods_receipt_adds_to_on_hand(parts: ServiceHarness) -> None:
     assert body["station_id"] == "bj01"
     assert Decimal(body["on_hand"]) == 8
     assert Decimal(body["available"]) == 7
+    assert Decimal(body["on_order"]) == 0
     assert (await stock_of(parts, "bj01")).on_hand == Decimal("8")
+
+    order = await parts.client.get(
+        f"/purchase-orders/{body['purchase_order_id']}", headers=auth_headers("parts.bj01")
+    )
+    assert order.status_code == 200, order.text
+    order_body = order.json()
+    assert order_body["status"] == "received"
+    assert order_body["supplier_id"] == str(supplier.id)
+    assert Decimal(order_body["total"]) == Decimal("1920.00")  # 6 x ¥320 cost
+    assert "DN-77" in order_body["note"]
+    [line] = order_body["lines"]
+    assert Decimal(line["quantity_received"]) == 6
+    ledger = await parts.client.get(
+        "/stock-movements", params={"part_no": BRAKE_PADS}, headers=auth_headers("parts.bj01")
+    )
+    on_the_order = [
+        row for row in ledger.json()["data"] if row["reference_id"] == body["purchase_order_id"]
+    ]
+    assert sorted(row["kind"] for row in on_the_order) == ["ordered", "receipt"]
 
 
 async def test_goods_receipt_opens_the_shelf_of_a_station_without_stock(
     parts: ServiceHarness,
 ) -> None:
-    await add_stock(parts, "bj01", on_hand=2)
+    supplier = await add_supplier(parts)
+    await add_stock(parts, "bj01", on_hand=2, supplier_id=supplier.id)
     response = await parts.client.post(
         f"/stock/{BRAKE_PADS}/receipts",
         json={"station_id": "sh01", "quantity": "4"},
@@ -164,6 +196,41 @@ async def test_goods_receipt_opens_the_shelf_of_a_station_without_stock(
     )
     assert response.status_code == 201, response.text
     assert (await stock_of(parts, "sh01")).on_hand == Decimal("4")
+
+
+async def test_goods_are_received_only_from_a_registered_supplier(parts: ServiceHarness) -> None:
+    """No supplier (the part has none and none is named) or an unregistered one: 422 on
+    supplier_id, and nothing is booked: no stock, no purchase order."""
+    await add_stock(parts, "bj01", on_hand=2)  # a part with no supplier in the catalogue
+    grey = await add_supplier(parts, registered=False)
+    headers = auth_headers("parts.bj01")
+    for body in ({"quantity": "1"}, {"quantity": "1", "supplier_id": str(grey.id)}):
+        response = await parts.client.post(
+            f"/stock/{BRAKE_PADS}/receipts", json=body, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][-1] == "supplier_id"
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal("2")
+    orders = await parts.client.get("/purchase-orders", headers=headers)
+    assert orders.json()["count"] == 0
+
+
+async def test_a_delivery_over_the_clerks_purchase_limit_needs_an_approved_purchase_order(
+    parts: ServiceHarness,
+) -> None:
+    """The one-step receipt cannot get round the approval flow: over ¥5,000 it is refused."""
+    supplier = await add_supplier(parts)
+    await add_stock(parts, "bj01", on_hand=0, supplier_id=supplier.id)
+    response = await parts.client.post(
+        f"/stock/{BRAKE_PADS}/receipts",
+        json={"quantity": "20"},  # 20 x ¥320 = ¥6,400
+        headers=auth_headers("manager.bj01"),
+    )
+    assert response.status_code == 409, response.text
+    assert "service_manager" in response.json()["detail"][0]["msg"]
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal("0")
+    orders = await parts.client.get("/purchase-orders", headers=auth_headers("manager.bj01"))
+    assert orders.json()["count"] == 0
 
 
 async def test_bad_goods_receipt_is_a_422_naming_the_field(parts: ServiceHarness) -> None:
