@@ -39,7 +39,9 @@ from services.reception.models import (
     FindingsPublic,
     FindingStatus,
     LinkDecision,
+    OrderCancel,
     OrderChange,
+    OrderHistoryPublic,
     OrderStatus,
     PaymentCreate,
     PriceListPublic,
@@ -47,6 +49,8 @@ from services.reception.models import (
     RepairOrderPublic,
     RepairOrdersPublic,
     SettlementPublic,
+    StockLevelPublic,
+    VehicleNoticesPublic,
     WaitTimesPublic,
 )
 from shared.app import Runtime, RuntimeDep
@@ -61,6 +65,7 @@ capacity = APIRouter(prefix="/capacity", tags=["appointments"])
 findings = APIRouter(prefix="/additional-work", tags=["additional work"])
 approvals = APIRouter(prefix="/approvals", tags=["customer approval link (no account)"])
 board = APIRouter(prefix="/board", tags=["advisor lists"])
+vehicles = APIRouter(prefix="/vehicles", tags=["check-in"])
 
 advisor = require_role(Role.SERVICE_ADVISOR, *MANAGERS)
 cashier = require_role(Role.CASHIER, *MANAGERS)
@@ -83,6 +88,19 @@ async def price_list(
     """The labour-time price list (工时价目手册) at the station's labour rate, and the
     service packages (canned jobs) an estimate can name."""
     return service.price_list(user, station_id)
+
+
+@estimates.get("/stock/{part_no}", response_model=StockLevelPublic)
+async def part_availability(
+    runtime: RuntimeDep,
+    part_no: Annotated[str, PathParam(min_length=1, max_length=40)],
+    user: Principal = Depends(reader),
+    station_id: str | None = None,
+) -> StockLevelPublic:
+    """Live availability of a part at the station (available, on order, expected date, list
+    price), as the parts service last reported it. 404 when it never reported the part."""
+    async with runtime.db.read() as session:
+        return await service.get_stock_level(session, user, part_no, station_id)
 
 
 @estimates.post("", response_model=EstimatePublic)
@@ -144,6 +162,29 @@ async def change_repair_order(
         await service.change_order(uow, user, order_id, data)
     async with runtime.db.read() as session:
         return await service.get_order(session, user, order_id)
+
+
+@router.post("/{order_id}/cancellation", response_model=RepairOrderPublic)
+async def cancel_repair_order(
+    runtime: RuntimeDep, order_id: uuid.UUID, data: OrderCancel, user: Principal = Depends(advisor)
+) -> RepairOrderPublic:
+    """Cancel an order whose car the workshop has not completed, with the reason; announces
+    ``order.cancelled`` (the workshop stops its jobs, parts release reservations). Once the car
+    is completed, settled or delivered: 409. Send the ``version`` you read."""
+    async with runtime.unit_of_work() as uow:
+        await service.cancel_order(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_order(session, user, order_id)
+
+
+@router.get("/{order_id}/history", response_model=OrderHistoryPublic)
+async def repair_order_history(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
+) -> OrderHistoryPublic:
+    """What happened to the order, oldest first: signed, additional work found / approved /
+    declined, delay, completed, payments, exit pass, delivered or cancelled (with reason)."""
+    async with runtime.db.read() as session:
+        return await service.order_history(session, user, order_id)
 
 
 @router.get("/{order_id}/document", response_class=HTMLResponse)
@@ -320,6 +361,18 @@ async def get_damage_photo(
     async with runtime.db.read() as session:
         path = await service.photo_path(session, user, check_in_id, name, photo_dir(runtime))
     return FileResponse(path)
+
+
+@vehicles.get("/{vin}/notices", response_model=VehicleNoticesPublic)
+async def vehicle_notices(
+    runtime: RuntimeDep,
+    vin: Annotated[str, PathParam(min_length=17, max_length=17)],
+    user: Principal = Depends(reader),
+) -> VehicleNoticesPublic:
+    """What to recommend at check-in: open recalls / service campaigns for the VIN (closed by
+    an order line with the campaign's code) and the due maintenance CRM reported."""
+    async with runtime.db.read() as session:
+        return await service.vehicle_notices(session, user, vin)
 
 
 # --- appointments -----------------------------------------------------------------------
@@ -532,4 +585,14 @@ async def advisor_list(
         return await service.board(session, user, which)
 
 
-routers = [router, estimates, check_ins, appointments, capacity, findings, approvals, board]
+routers = [
+    router,
+    estimates,
+    check_ins,
+    vehicles,
+    appointments,
+    capacity,
+    findings,
+    approvals,
+    board,
+]

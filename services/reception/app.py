@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.reception.api import routers
 from services.reception.handlers import consumer
-from services.reception.models import DayCapacity, ReceptionTable
+from services.reception.models import DayCapacity, ReceptionTable, StockLevel
 from services.reception.seed import seed_demo
 from services.reception.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
@@ -20,14 +20,17 @@ definition = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations" / "versions",
     routers=routers,
     consumer=consumer,
-    # the workshop's published capacity is a pure projection: `aftersales rebuild reception`
-    read_models=[DayCapacity],
-    read_model_topics=[topics.CAPACITY_PUBLISHED],
+    # the workshop's published capacity and the parts service's stock levels are pure
+    # projections: `aftersales rebuild reception` (campaign notices are not: orders close them)
+    read_models=[DayCapacity, StockLevel],
+    read_model_topics=[topics.CAPACITY_PUBLISHED, topics.STOCK_LEVEL_CHANGED],
     publishes=[
         events.AppointmentBooked,
+        events.AppointmentMoved,
         events.AppointmentCancelled,
         events.AppointmentReminderDue,
         events.OrderCreated,
+        events.OrderCancelled,
         events.WorkAdditionalApproved,
         events.WorkAdditionalDeclined,
         events.VehicleDelivered,

@@ -6,7 +6,7 @@ here, with a unit test named after the rule in ``tests/test_domain.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -173,12 +173,8 @@ def order_number(station_id: str, created_at: datetime, serial: str) -> str:
 
 
 def contract_category(category: ReceptionCategory) -> OrderCategory:
-    """The category on ``order.created``: the contract does not know pre-delivery inspection
-    and roadside yet, so they travel as internal and repair (see the README)."""
-    if category == ReceptionCategory.PRE_DELIVERY:
-        return OrderCategory.INTERNAL
-    if category == ReceptionCategory.ROADSIDE:
-        return OrderCategory.REPAIR
+    """The category on ``order.created``: every reception category, pre-delivery inspection
+    and roadside included, travels as itself."""
     return OrderCategory(category.value)
 
 
@@ -248,23 +244,106 @@ def totals_by_pay_type(lines: Iterable[PayTypedLine]) -> dict[str, Decimal]:
     return totals
 
 
+class WorkingCalendar(Protocol):
+    """The station's opening hours, public holidays and make-up days (``shared.calendar``)."""
+
+    def next_open_moment(self, moment: datetime) -> datetime: ...
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime: ...
+
+
+def _round_up_quarter(moment: datetime) -> datetime:
+    exact = moment.replace(second=0, microsecond=0)
+    if exact < moment:
+        exact += timedelta(minutes=1)
+    return exact + timedelta(minutes=(-exact.minute) % 15)
+
+
 def promised_completion(
     now: datetime,
     *,
     labour_hours: Decimal,
     queue_hours: Decimal,
     technicians: int,
+    calendar: WorkingCalendar,
     parts_ready_at: datetime | None = None,
 ) -> datetime:
     """When the car can be ready: the workshop's queue shared by its technicians, then this
-    job's hours, with a margin; a part still to come pushes the start (process §3)."""
+    job's hours with a margin, all counted in the station's working time (opening hours, not
+    on public holidays, but on 调休 make-up days); a part still to come pushes the start to
+    the first working moment after it arrives (process §3)."""
     per_tech = queue_hours / max(technicians, 1)
-    start = now + timedelta(hours=float(per_tech))
+    start = calendar.add_working_time(now, timedelta(hours=float(per_tech)))
     if parts_ready_at is not None and parts_ready_at > start:
-        start = parts_ready_at
+        start = calendar.next_open_moment(parts_ready_at)
     work = labour_hours * (1 + PROMISE_MARGIN)
-    ready = start + timedelta(hours=float(work))
-    return ready.replace(second=0, microsecond=0) + timedelta(minutes=(-ready.minute) % 15)
+    return _round_up_quarter(calendar.add_working_time(start, timedelta(hours=float(work))))
+
+
+def delayed_promise(promised_at: datetime, delay: timedelta, calendar: WorkingCalendar) -> datetime:
+    """Approved additional work pushes the promised time by its delay in working time."""
+    return _round_up_quarter(calendar.add_working_time(promised_at, delay))
+
+
+def promise_problem(promised_at: datetime, calendar: WorkingCalendar) -> str | None:
+    """A promised time the advisor types must fall while the station is open (the customer
+    cannot collect at night or on a public holiday); closing time itself is allowed."""
+    if calendar.next_open_moment(promised_at) == promised_at:
+        return None
+    if calendar.next_open_moment(promised_at - timedelta(seconds=1)) == promised_at - timedelta(
+        seconds=1
+    ):
+        return None  # exactly at closing time
+    return (
+        "the station is closed at the promised time (outside opening hours or a public "
+        f"holiday); the next opening is {calendar.next_open_moment(promised_at).isoformat()}"
+    )
+
+
+# --- live parts availability (process §3) ------------------------------------------------
+
+
+class StockAvailability(StrEnum):
+    IN_STOCK = "in_stock"
+    SHORT = "short"
+    UNKNOWN = "unknown"
+
+
+def availability(quantity: Decimal, available: Decimal | None) -> StockAvailability:
+    """Checked before promising (确认备品供应情况): short when the station has less than the
+    line needs; unknown when the parts service has not reported the part."""
+    if available is None:
+        return StockAvailability.UNKNOWN
+    return StockAvailability.IN_STOCK if available >= quantity else StockAvailability.SHORT
+
+
+def part_arrives_at(
+    now: datetime,
+    *,
+    expected_on: date | None,
+    lead_days: int | None,
+    day_start: Callable[[date], datetime],
+) -> datetime | None:
+    """When a waited-for part is there: its expected delivery date (from the morning of that
+    day) or the lead time given, the later of the two; None when neither is known."""
+    candidates = []
+    if expected_on is not None:
+        candidates.append(day_start(expected_on))
+    if lead_days is not None:
+        candidates.append(now + timedelta(days=lead_days))
+    return max(candidates) if candidates else None
+
+
+# --- cancellation (process §4) ----------------------------------------------------------
+
+
+def cancellation_problem(status: str) -> str | None:
+    """An order can be cancelled while the car is in the workshop; once the car is completed
+    (settlement drawn up), settled or delivered the work is done and must be settled."""
+    if status == "open":
+        return None
+    if status == "cancelled":
+        return "the order is already cancelled"
+    return f"the order is {status}: the work is done, settle it instead of cancelling"
 
 
 # --- appointments (process §1) ----------------------------------------------------------

@@ -23,3 +23,18 @@ async def on_additional_found(uow: UnitOfWork, event: events.WorkAdditionalFound
 @consumer.handles(events.CapacityPublished)
 async def on_capacity_published(uow: UnitOfWork, event: events.CapacityPublished) -> None:
     await service.capacity_published(uow, event)
+
+
+@consumer.handles(events.StockLevelChanged)
+async def on_stock_level_changed(uow: UnitOfWork, event: events.StockLevelChanged) -> None:
+    await service.stock_level_changed(uow, event)
+
+
+@consumer.handles(events.CampaignLaunched)
+async def on_campaign_launched(uow: UnitOfWork, event: events.CampaignLaunched) -> None:
+    await service.campaign_launched(uow, event)
+
+
+@consumer.handles(events.ReminderDue)
+async def on_reminder_due(uow: UnitOfWork, event: events.ReminderDue) -> None:
+    await service.reminder_due(uow, event)

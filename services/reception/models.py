@@ -230,6 +230,9 @@ class RepairOrder(ReceptionTable, table=True):  # type: ignore[call-arg]
     delivered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     next_service_km: int | None = None
     next_service_date: date | None = None
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    cancelled_by: str | None = Field(default=None, max_length=60)
+    cancel_reason: str | None = Field(default=None, max_length=500)
     version: int = 1
 
 
@@ -327,6 +330,60 @@ class Payment(ReceptionTable, table=True):  # type: ignore[call-arg]
     reference: str | None = Field(default=None, max_length=80)
     received_by: str = Field(max_length=60)
     received_at: datetime = Field(sa_column=utc_column())
+
+
+class StockLevel(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """Live parts availability per station and part (read model of ``stock.level_changed``)."""
+
+    __tablename__ = "stock_level"
+
+    station_id: str = Field(max_length=20, primary_key=True)
+    part_no: str = Field(max_length=40, primary_key=True)
+    description: str | None = Field(default=None, max_length=200)
+    on_hand: Decimal = Field(sa_column=money_column())
+    reserved: Decimal = Field(sa_column=money_column())
+    available: Decimal = Field(sa_column=money_column())
+    on_order: Decimal = Field(sa_column=money_column())
+    expected_on: date | None = None
+    list_price: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    lead_time_days: int | None = None
+    as_of: datetime = Field(sa_column=utc_column())
+
+
+class VehicleCampaign(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """An open recall or service campaign for one VIN (read model of ``campaign.launched``);
+    closed once an order for the VIN carries a line with the campaign's code."""
+
+    __tablename__ = "vehicle_campaign"
+
+    campaign_id: uuid.UUID = Field(primary_key=True)
+    vin: str = Field(max_length=17, primary_key=True)
+    code: str = Field(max_length=40, index=True)
+    title: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    ends_on: date | None = None
+    launched_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closed_by_order_id: uuid.UUID | None = None
+
+
+class MaintenanceReminder(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """Due maintenance for a VIN from CRM (read model of ``reminder.due``), shown at check-in
+    until an order for the VIN is signed."""
+
+    __tablename__ = "maintenance_reminder"
+
+    reminder_id: uuid.UUID = Field(primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    vin: str = Field(max_length=17, index=True)
+    customer_id: uuid.UUID
+    kind: str = Field(max_length=30)
+    reason: str = Field(max_length=500)
+    due_on: date | None = None
+    due_km: int | None = None
+    received_at: datetime = Field(sa_column=utc_column())
+    addressed_by_order_id: uuid.UUID | None = None
+    addressed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 # --- API schemas: common ----------------------------------------------------------------
@@ -445,6 +502,18 @@ class PricedLinePublic(BaseModel):
     in_stock: bool = True
     lead_days: int | None = None
     customer_choice: CustomerChoice | None = None
+    availability: str | None = pydantic.Field(
+        default=None,
+        description="parts: in_stock / short (live stock below the quantity) / unknown "
+        "(no stock record: the advisor's in_stock is taken)",
+    )
+    available: Decimal | None = pydantic.Field(
+        default=None, description="parts: available at the station now (live stock)"
+    )
+    on_order: Decimal | None = None
+    expected_on: date | None = pydantic.Field(
+        default=None, description="parts: when the ordered stock is expected"
+    )
 
 
 class EstimatePublic(BaseModel):
@@ -618,6 +687,9 @@ class RepairOrderPublic(BaseModel):
     delivered_at: datetime | None
     next_service_km: int | None
     next_service_date: date | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
     version: int
     lines: list[OrderLinePublic] = []
 
@@ -625,6 +697,76 @@ class RepairOrderPublic(BaseModel):
 class RepairOrdersPublic(BaseModel):
     data: list[RepairOrderPublic]
     count: int
+
+
+class OrderCancel(InputModel):
+    """The advisor cancels an order the workshop has not completed, with the reason."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"reason": "客户决定不修，车辆开走", "version": 1}]}
+    )
+
+    reason: str = pydantic.Field(min_length=3, max_length=500)
+    version: int = pydantic.Field(ge=1, description="the version you read; a stale one is a 409")
+
+
+class OrderHistoryEntry(BaseModel):
+    at: datetime
+    event: str = pydantic.Field(
+        description="created / additional_work_found / additional_work_approved / "
+        "additional_work_declined / delay / completed / payment / exit_pass / delivered / cancelled"
+    )
+    by: str | None = None
+    detail: str | None = None
+
+
+class OrderHistoryPublic(BaseModel):
+    order_id: uuid.UUID
+    order_no: str
+    status: OrderStatus
+    data: list[OrderHistoryEntry]
+    count: int
+
+
+class StockLevelPublic(BaseModel):
+    """Live availability of a part at a station (from the parts service's stock events)."""
+
+    station_id: str
+    part_no: str
+    description: str | None
+    available: Decimal
+    on_order: Decimal
+    expected_on: date | None
+    list_price: Decimal | None
+    lead_time_days: int | None
+    as_of: datetime
+
+
+class CampaignNoticePublic(BaseModel):
+    campaign_id: uuid.UUID
+    code: str = pydantic.Field(description="put a line with this code on the order to close it")
+    title: str
+    kind: str = pydantic.Field(description="recall / campaign")
+    ends_on: date | None
+    launched_at: datetime
+
+
+class DueMaintenancePublic(BaseModel):
+    reminder_id: uuid.UUID
+    station_id: str
+    kind: str
+    reason: str
+    due_on: date | None
+    due_km: int | None
+    received_at: datetime
+
+
+class VehicleNoticesPublic(BaseModel):
+    """What the advisor recommends at check-in: open recalls/campaigns and due maintenance."""
+
+    vin: str
+    open_campaigns: list[CampaignNoticePublic]
+    due_maintenance: list[DueMaintenancePublic]
 
 
 # --- check-in ---------------------------------------------------------------------------
@@ -707,6 +849,12 @@ class CheckInPublic(BaseModel):
     recommendations: list[str] = pydantic.Field(
         default=[], description="due maintenance from the last delivery's next service"
     )
+    open_campaigns: list[CampaignNoticePublic] = pydantic.Field(
+        default=[], description="open recalls / service campaigns for the VIN"
+    )
+    due_maintenance: list[DueMaintenancePublic] = pydantic.Field(
+        default=[], description="due maintenance CRM reported for the VIN (reminder.due)"
+    )
 
 
 class StationWaitPublic(BaseModel):
@@ -769,6 +917,7 @@ class AppointmentMove(InputModel):
 
     version: int = pydantic.Field(ge=1)
     starts_at: AwareDatetime
+    reason: str | None = pydantic.Field(default=None, max_length=500)
 
 
 class AppointmentCancel(InputModel):

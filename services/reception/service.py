@@ -30,6 +30,7 @@ from services.reception.models import (
     ApprovalLinkPublic,
     BoardEntry,
     BoardPublic,
+    CampaignNoticePublic,
     CapacityPublic,
     CapacitySet,
     CapacitySlot,
@@ -45,6 +46,7 @@ from services.reception.models import (
     DiscountDecision,
     DiscountRequest,
     DiscountStatus,
+    DueMaintenancePublic,
     EstimateIn,
     EstimateLineIn,
     EstimatePublic,
@@ -54,7 +56,11 @@ from services.reception.models import (
     FindingsPublic,
     FindingStatus,
     LabourOperationPublic,
+    MaintenanceReminder,
+    OrderCancel,
     OrderChange,
+    OrderHistoryEntry,
+    OrderHistoryPublic,
     OrderLinePublic,
     OrderStatus,
     Payment,
@@ -72,10 +78,15 @@ from services.reception.models import (
     SettlementPublic,
     SettlementRecord,
     StationWaitPublic,
+    StockLevel,
+    StockLevelPublic,
+    VehicleCampaign,
+    VehicleNoticesPublic,
     WaitTimesPublic,
 )
 from services.reception.settings import reception_settings
 from shared.auth import MANAGERS, Principal
+from shared.calendar import calendar_for
 from shared.contracts import events
 from shared.contracts.events import LineKind, PayType
 from shared.db import utcnow
@@ -133,6 +144,16 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _check_promise(station_id: str, promised_at: datetime, now: datetime) -> None:
+    if not now < promised_at <= now + BOOKING_HORIZON:
+        raise DomainError(
+            "the promised time must be in the future (within 180 days)", field="promised_at"
+        )
+    problem = domain.promise_problem(promised_at, calendar_for(station_id))
+    if problem:
+        raise DomainError(problem, field="promised_at")
+
+
 def _check_version(current: int, given: int | None, what: str) -> None:
     if given is not None and given != current:
         raise Conflict(
@@ -169,12 +190,46 @@ async def workshop_load(session: AsyncSession, station_id: str) -> tuple[Decimal
     return Decimal(str(queue)), technicians
 
 
+async def stock_levels(
+    session: AsyncSession, station_id: str, part_nos: Sequence[str]
+) -> dict[str, StockLevel]:
+    """Live availability of the parts an estimate names, at the station."""
+    if not part_nos:
+        return {}
+    rows = (
+        await session.exec(
+            select(StockLevel).where(
+                StockLevel.station_id == station_id, col(StockLevel.part_no).in_(set(part_nos))
+            )
+        )
+    ).all()
+    return {row.part_no: row for row in rows}
+
+
+def estimate_part_nos(data: EstimateIn) -> list[str]:
+    codes = [line.code for line in data.lines if line.kind == LineKind.PART]
+    for code in data.packages:
+        package = catalogue.SERVICE_PACKAGES.get(code)
+        if package is not None:
+            codes.extend(part.part_no for part in package.parts)
+    return codes
+
+
 def price_estimate(
-    station_id: str, data: EstimateIn, *, queue_hours: Decimal, technicians: int, now: datetime
+    station_id: str,
+    data: EstimateIn,
+    *,
+    queue_hours: Decimal,
+    technicians: int,
+    now: datetime,
+    stock: dict[str, StockLevel] | None = None,
 ) -> PricedEstimate:
     """Price the estimate from the labour-time price list, the station's labour rate and the
-    service packages; a symptom estimate carries its risk margin; out-of-stock parts follow
-    the customer's choice."""
+    service packages; a symptom estimate carries its risk margin; parts show their live
+    availability, and a short part follows the customer's choice (wait / rebook / drop); the
+    promised time counts the station's working time and the waited-for parts' arrival."""
+    stock = stock or {}
+    calendar = calendar_for(station_id)
     rate = catalogue.labour_rate(station_id)
     pay_default = domain.default_pay_type(data.category)
     requested: list[tuple[str, Any]] = []
@@ -205,7 +260,9 @@ def price_estimate(
                 )
             )
     for l_index, given in enumerate(data.lines):
-        requested.append((f"lines.{l_index}", given.model_dump(exclude_unset=False)))
+        spec = given.model_dump(exclude_unset=False)
+        spec["in_stock_stated"] = "in_stock" in given.model_fields_set
+        requested.append((f"lines.{l_index}", spec))
     if data.car_wash:
         requested.append(
             (
@@ -243,7 +300,12 @@ def price_estimate(
                 )
             if unit_price is None:
                 unit_price = domain.with_risk_margin(rate, data.estimate_method)
-        else:
+        level = stock.get(code) if kind == LineKind.PART else None
+        if kind == LineKind.PART:
+            if level is not None:
+                description = description or level.description
+                if unit_price is None and not spec.get("customer_supplied"):
+                    unit_price = level.list_price
             if unit_price is None:
                 raise DomainError("a part line needs its unit price", field=f"{where}.unit_price")
         if description is None:
@@ -274,6 +336,17 @@ def price_estimate(
             customer_choice=spec.get("customer_choice"),
         )
         line.amount = line_amount(line)
+        if kind == LineKind.PART and not line.customer_supplied:
+            state = domain.availability(line.quantity, level.available if level else None)
+            line.availability = state.value
+            if level is not None:
+                line.available, line.on_order = level.available, level.on_order
+                line.expected_on = level.expected_on
+                if line.lead_days is None and level.expected_on is None:
+                    line.lead_days = level.lead_time_days
+            if not spec.get("in_stock_stated") and state != domain.StockAvailability.UNKNOWN:
+                # the live stock decides unless the advisor states it (counter confirmed)
+                line.in_stock = state == domain.StockAvailability.IN_STOCK
         if kind == LineKind.PART and not line.in_stock:
             if line.customer_choice is None:
                 raise DomainError(
@@ -285,12 +358,18 @@ def price_estimate(
                 dropped.append(line)
                 continue
             if line.customer_choice == CustomerChoice.WAIT:
-                if line.lead_days is None:
+                arrives = domain.part_arrives_at(
+                    now,
+                    expected_on=line.expected_on,
+                    lead_days=line.lead_days,
+                    day_start=lambda day: calendar.at(day, calendar.hours.opens),
+                )
+                if arrives is None:
                     raise DomainError(
-                        "the customer waits for the part: give its lead time in days",
+                        "the customer waits for the part: give its lead time in days "
+                        "(the parts service reports no expected date)",
                         field=f"{where}.lead_days",
                     )
-                arrives = now + timedelta(days=line.lead_days)
                 parts_ready_at = max(parts_ready_at or arrives, arrives)
             else:
                 notes.append(f"part {code} not in stock: the customer rebooks when it arrives")
@@ -325,6 +404,7 @@ def price_estimate(
             labour_hours=labour_hours,
             queue_hours=queue_hours,
             technicians=technicians,
+            calendar=calendar,
             parts_ready_at=parts_ready_at,
         ),
         notes=notes,
@@ -373,8 +453,9 @@ def price_list(user: Principal, station_id: str | None) -> PriceListPublic:
 async def estimate(session: AsyncSession, user: Principal, data: EstimateIn) -> EstimatePublic:
     station_id = user.acting_station(data.station_id)
     queue, technicians = await workshop_load(session, station_id)
+    stock = await stock_levels(session, station_id, estimate_part_nos(data))
     return price_estimate(
-        station_id, data, queue_hours=queue, technicians=technicians, now=utcnow()
+        station_id, data, queue_hours=queue, technicians=technicians, now=utcnow(), stock=stock
     ).public
 
 
@@ -401,7 +482,10 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
     session = uow.session
     now = utcnow()
     queue, technicians = await workshop_load(session, station_id)
-    priced = price_estimate(station_id, data, queue_hours=queue, technicians=technicians, now=now)
+    stock = await stock_levels(session, station_id, estimate_part_nos(data))
+    priced = price_estimate(
+        station_id, data, queue_hours=queue, technicians=technicians, now=now, stock=stock
+    )
     for index, line in enumerate(priced.lines):
         if line.customer_choice == CustomerChoice.REBOOK:
             raise DomainError(
@@ -437,10 +521,8 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
             appointment.status = AppointmentStatus.ARRIVED
             appointment.arrived_at = now
             session.add(appointment)
-    if data.promised_at is not None and not now < data.promised_at <= now + BOOKING_HORIZON:
-        raise DomainError(
-            "the promised time must be in the future (within 180 days)", field="promised_at"
-        )
+    if data.promised_at is not None:
+        _check_promise(station_id, data.promised_at, now)
 
     order_id = uuid.uuid4()
     line_ids = {line.ref: uuid.uuid4() for line in priced.lines if line.ref}
@@ -505,6 +587,8 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
     )
     session.add(order)
     session.add_all(rows)
+    await close_campaigns(session, order, rows, now)
+    await address_reminders(session, order)
     uow.emit(
         events.OrderCreated(
             order_id=order.id,
@@ -572,10 +656,7 @@ async def change_order(
         raise Conflict(f"order {order.order_no} is {order.status.value}")
     now = utcnow()
     if data.promised_at is not None and data.promised_at != order.promised_at:
-        if not now < data.promised_at <= now + BOOKING_HORIZON:
-            raise DomainError(
-                "the promised time must be in the future (within 180 days)", field="promised_at"
-            )
+        _check_promise(order.station_id, data.promised_at, now)
         if (
             order.promised_at is not None
             and data.promised_at > order.promised_at
@@ -593,6 +674,147 @@ async def change_order(
     order.version += 1
     uow.session.add(order)
     return order
+
+
+async def cancel_order(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: OrderCancel
+) -> RepairOrder:
+    """The advisor cancels an order whose car the workshop has not completed: recorded with
+    the reason, its appointment marked cancelled, pending approval links voided, campaigns it
+    would have closed reopened, and ``order.cancelled`` tells the workshop and parts."""
+    session = uow.session
+    order: RepairOrder = await get_visible_for_update(
+        session, RepairOrder, order_id, user, "repair order"
+    )
+    _check_version(order.version, data.version, "repair order")
+    problem = domain.cancellation_problem(order.status.value)
+    if problem:
+        raise Conflict(f"order {order.order_no} cannot be cancelled: {problem}", field="status")
+    now = utcnow()
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at, order.cancelled_by, order.cancel_reason = now, user.user_id, data.reason
+    order.version += 1
+    session.add(order)
+    if order.appointment_id is not None:
+        appointment = await session.get(Appointment, order.appointment_id)
+        if appointment is not None and appointment.status in (
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.ARRIVED,
+        ):
+            appointment.status = AppointmentStatus.CANCELLED
+            appointment.cancel_reason = f"order {order.order_no} cancelled: {data.reason}"[:500]
+            appointment.version += 1
+            session.add(appointment)
+            await cancel_task(session, _reminder_key(appointment))
+    pending = (
+        await session.exec(
+            select(AdditionalWork).where(
+                AdditionalWork.order_id == order.id,
+                col(AdditionalWork.status).in_([FindingStatus.FOUND, FindingStatus.PRICED]),
+            )
+        )
+    ).all()
+    for finding in pending:
+        finding.link_token_hash, finding.link_expires_at = None, None
+        session.add(finding)
+    for campaign in (
+        await session.exec(
+            select(VehicleCampaign).where(VehicleCampaign.closed_by_order_id == order.id)
+        )
+    ).all():
+        campaign.closed_at, campaign.closed_by_order_id = None, None
+        session.add(campaign)
+    uow.emit(
+        events.OrderCancelled(order_id=order.id, reason=data.reason),
+        station_id=order.station_id,
+        correlation_id=order.id,
+    )
+    return order
+
+
+async def order_history(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> OrderHistoryPublic:
+    """The order's history, oldest first: signed, additional work, delays, completion,
+    payments, exit pass, delivery or cancellation."""
+    order = await _visible_order(session, user, order_id)
+    entries = [
+        OrderHistoryEntry(
+            at=order.created_at,
+            event="created",
+            by=order.advisor_id,
+            detail=f"signed by {order.signed_by}; total ¥{order.estimated_total}",
+        )
+    ]
+    findings = (
+        await session.exec(select(AdditionalWork).where(AdditionalWork.order_id == order.id))
+    ).all()
+    for finding in findings:
+        entries.append(
+            OrderHistoryEntry(
+                at=finding.found_at,
+                event="additional_work_found",
+                by=finding.reported_by,
+                detail=finding.description[:200],
+            )
+        )
+        if finding.decided_at is not None and finding.status in (
+            FindingStatus.APPROVED,
+            FindingStatus.DECLINED,
+        ):
+            entries.append(
+                OrderHistoryEntry(
+                    at=finding.decided_at,
+                    event=f"additional_work_{finding.status.value}",
+                    by=finding.customer_told_by,
+                    detail=f"¥{finding.price} via {finding.decided_via}",
+                )
+            )
+    if order.delay_reason:
+        entries.append(
+            OrderHistoryEntry(
+                at=order.promised_at or order.created_at,
+                event="delay",
+                detail=f"promised {order.promised_at}: {order.delay_reason}",
+            )
+        )
+    if order.completed_at is not None:
+        entries.append(OrderHistoryEntry(at=order.completed_at, event="completed"))
+    for payment in (await session.exec(select(Payment).where(Payment.order_id == order.id))).all():
+        entries.append(
+            OrderHistoryEntry(
+                at=payment.received_at,
+                event="payment",
+                by=payment.received_by,
+                detail=f"¥{payment.amount} {payment.method.value}",
+            )
+        )
+    record = (
+        await session.exec(select(SettlementRecord).where(SettlementRecord.order_id == order.id))
+    ).first()
+    if record is not None and record.exit_pass_at is not None:
+        entries.append(
+            OrderHistoryEntry(at=record.exit_pass_at, event="exit_pass", detail=record.exit_pass_no)
+        )
+    if order.delivered_at is not None:
+        entries.append(OrderHistoryEntry(at=order.delivered_at, event="delivered"))
+    if order.cancelled_at is not None:
+        entries.append(
+            OrderHistoryEntry(
+                at=order.cancelled_at,
+                event="cancelled",
+                by=order.cancelled_by,
+                detail=order.cancel_reason,
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return OrderHistoryPublic(
+        order_id=order.id,
+        order_no=order.order_no,
+        status=order.status,
+        data=entries,
+        count=len(entries),
+    )
 
 
 async def _visible_order(
@@ -753,6 +975,9 @@ async def get_check_in(
         )
         if due:
             recommendations.append(due)
+    notices = await vehicle_notices(session, user, check_in.vin, as_of=check_in.started_at)
+    recommendations.extend(f"{c.kind} {c.code}: {c.title}" for c in notices.open_campaigns)
+    recommendations.extend(f"{r.kind}: {r.reason}" for r in notices.due_maintenance)
     return CheckInPublic.model_validate(
         {
             **check_in.model_dump(),
@@ -760,6 +985,8 @@ async def get_check_in(
             "last_known_mileage_km": max((o.mileage_km for o in earlier), default=None),
             "history": history,
             "recommendations": recommendations,
+            "open_campaigns": notices.open_campaigns,
+            "due_maintenance": notices.due_maintenance,
         }
     )
 
@@ -1042,6 +1269,8 @@ async def book_appointment(
 async def move_appointment(
     uow: UnitOfWork, user: Principal, appointment_id: uuid.UUID, data: AppointmentMove
 ) -> Appointment:
+    """Move to another time (same capacity rule); ``appointment.moved`` carries the previous
+    and the new time, and the reminder follows the new time."""
     appointment: Appointment = await get_visible_for_update(
         uow.session, Appointment, appointment_id, user, "appointment"
     )
@@ -1057,11 +1286,22 @@ async def move_appointment(
         exclude=appointment.id,
     )
     await cancel_task(uow.session, _reminder_key(appointment))
+    previous = appointment.starts_at
     appointment.starts_at = data.starts_at
     appointment.reminder_sent_at = None
     appointment.version += 1
     uow.session.add(appointment)
-    _announce_booking(uow, appointment)  # same key: consumers take the latest time
+    uow.emit(
+        events.AppointmentMoved(
+            appointment_id=appointment.id,
+            starts_at=appointment.starts_at,
+            previous_starts_at=previous,
+            estimated_hours=appointment.estimated_hours,
+            reason=data.reason,
+        ),
+        station_id=appointment.station_id,
+        correlation_id=appointment.id,
+    )
     await _remind_or_schedule(uow, appointment)
     return appointment
 
@@ -1245,7 +1485,11 @@ async def price_finding(
         lines=[EstimateLineIn(**line.model_dump(exclude_none=True)) for line in data.lines],
     )
     priced = price_estimate(
-        order.station_id, estimate_in, queue_hours=Decimal("0"), technicians=1, now=utcnow()
+        order.station_id,
+        estimate_in,
+        queue_hours=Decimal("0"),
+        technicians=1,
+        now=utcnow(),
     )
     finding.priced_lines = [line.model_dump(mode="json") for line in priced.lines]
     finding.price = priced.public.total
@@ -1310,9 +1554,14 @@ async def decide_finding(
                 )
             )
         uow.session.add_all(rows)
+        await close_campaigns(uow.session, order, rows, now)
         order.total = domain.order_total([*existing, *rows])
         if order.promised_at is not None and finding.estimated_delay_minutes:
-            order.promised_at += timedelta(minutes=finding.estimated_delay_minutes)
+            order.promised_at = domain.delayed_promise(
+                order.promised_at,
+                timedelta(minutes=finding.estimated_delay_minutes),
+                calendar_for(order.station_id),
+            )
         order.version += 1
         uow.session.add(order)
         finding.status = FindingStatus.APPROVED
@@ -1781,3 +2030,168 @@ async def board(session: AsyncSession, user: Principal, which: str) -> BoardPubl
             ):
                 entries.append(_order_entry("ready_notice", order, due, now))
     return BoardPublic(data=entries, count=len(entries))
+
+
+# --- read models: live stock, campaigns, due maintenance (process §2, §3) ---------------
+
+
+async def stock_level_changed(uow: UnitOfWork, event: events.StockLevelChanged) -> None:
+    """Keep the part's availability at the station; an older report never overwrites a newer."""
+    station_id, occurred_at = uow.event.station_id, uow.event.occurred_at
+    row = await uow.session.get(StockLevel, (station_id, event.part_no))
+    if row is not None and row.as_of > occurred_at:
+        return
+    if row is None:
+        row = StockLevel(
+            station_id=station_id,
+            part_no=event.part_no,
+            on_hand=event.on_hand,
+            reserved=event.reserved,
+            available=event.available,
+            on_order=event.on_order,
+            as_of=occurred_at,
+        )
+    row.description = (event.description or row.description or "")[:200] or None
+    row.on_hand, row.reserved, row.available = event.on_hand, event.reserved, event.available
+    row.on_order, row.expected_on = event.on_order, event.expected_on
+    row.list_price = event.list_price if event.list_price is not None else row.list_price
+    row.lead_time_days = event.lead_time_days
+    row.as_of = occurred_at
+    uow.session.add(row)
+
+
+async def get_stock_level(
+    session: AsyncSession, user: Principal, part_no: str, station_id: str | None
+) -> StockLevelPublic:
+    station = user.acting_station(station_id)
+    row = await session.get(StockLevel, (station, part_no))
+    if row is None:
+        raise NotFound(f"stock of part {part_no} at {station}")
+    return StockLevelPublic.model_validate(row.model_dump())
+
+
+async def campaign_launched(uow: UnitOfWork, event: events.CampaignLaunched) -> None:
+    """A recall / service campaign: one open notice per VIN it covers, unless an order for
+    the VIN already carries the campaign's code."""
+    session = uow.session
+    for raw_vin in dict.fromkeys(v.strip().upper() for v in event.vins):
+        if not raw_vin or len(raw_vin) > 17:
+            continue
+        row = await session.get(VehicleCampaign, (event.campaign_id, raw_vin))
+        if row is None:
+            row = VehicleCampaign(
+                campaign_id=event.campaign_id,
+                vin=raw_vin,
+                code=event.code[:40],
+                title=event.title[:200],
+                kind=event.kind[:20],
+                ends_on=event.ends_on,
+                launched_at=uow.event.occurred_at,
+            )
+        row.code, row.title, row.kind, row.ends_on = (
+            event.code[:40],
+            event.title[:200],
+            event.kind[:20],
+            event.ends_on,
+        )
+        done = (
+            await session.exec(
+                select(RepairOrderLine.order_id, RepairOrder.created_at)
+                .join(RepairOrder, col(RepairOrder.id) == col(RepairOrderLine.order_id))
+                .where(
+                    RepairOrder.vin == raw_vin,
+                    RepairOrderLine.code == row.code,
+                    RepairOrder.status != OrderStatus.CANCELLED,
+                )
+            )
+        ).first()
+        if done is not None and row.closed_at is None:
+            row.closed_by_order_id, row.closed_at = done[0], done[1]
+        session.add(row)
+
+
+async def close_campaigns(
+    session: AsyncSession, order: RepairOrder, rows: Sequence[RepairOrderLine], now: datetime
+) -> None:
+    """An order line with a campaign's code closes that campaign for the order's VIN."""
+    codes = {row.code for row in rows}
+    if not codes:
+        return
+    open_ones = (
+        await session.exec(
+            select(VehicleCampaign).where(
+                VehicleCampaign.vin == order.vin,
+                col(VehicleCampaign.code).in_(codes),
+                col(VehicleCampaign.closed_at).is_(None),
+            )
+        )
+    ).all()
+    for campaign in open_ones:
+        campaign.closed_at, campaign.closed_by_order_id = now, order.id
+        session.add(campaign)
+
+
+async def reminder_due(uow: UnitOfWork, event: events.ReminderDue) -> None:
+    """CRM says maintenance (or declined work, a campaign, a booking call) is due for a VIN."""
+    if await uow.session.get(MaintenanceReminder, event.reminder_id) is not None:
+        return
+    uow.session.add(
+        MaintenanceReminder(
+            reminder_id=event.reminder_id,
+            station_id=uow.event.station_id,
+            vin=event.vin.strip().upper()[:17],
+            customer_id=event.customer_id,
+            kind=event.kind[:30],
+            reason=event.reason[:500],
+            due_on=event.due_on,
+            due_km=event.due_km,
+            received_at=uow.event.occurred_at,
+        )
+    )
+
+
+async def address_reminders(session: AsyncSession, order: RepairOrder) -> None:
+    """The customer is in with a signed order: the advisor has recommended the due work."""
+    for reminder in (
+        await session.exec(
+            select(MaintenanceReminder).where(
+                MaintenanceReminder.vin == order.vin,
+                col(MaintenanceReminder.addressed_by_order_id).is_(None),
+            )
+        )
+    ).all():
+        reminder.addressed_by_order_id, reminder.addressed_at = order.id, order.created_at
+        session.add(reminder)
+
+
+async def vehicle_notices(
+    session: AsyncSession, user: Principal, vin: str, *, as_of: datetime | None = None
+) -> VehicleNoticesPublic:
+    """Open recalls / campaigns for the VIN (the manufacturer's, any station) and the due
+    maintenance CRM reported at the stations the user sees. ``as_of`` (a check-in's start)
+    keeps what was open then, even if this visit's order has closed it since."""
+    vin = vin.strip().upper()
+    campaign_open: Any = col(VehicleCampaign.closed_at).is_(None)
+    reminder_open: Any = col(MaintenanceReminder.addressed_at).is_(None)
+    if as_of is not None:
+        campaign_open = campaign_open | (col(VehicleCampaign.closed_at) >= as_of)
+        reminder_open = reminder_open | (col(MaintenanceReminder.addressed_at) >= as_of)
+    campaigns = (
+        await session.exec(
+            select(VehicleCampaign)
+            .where(VehicleCampaign.vin == vin, campaign_open)
+            .order_by(col(VehicleCampaign.launched_at))
+        )
+    ).all()
+    reminders = (
+        await session.exec(
+            at_visible_stations(select(MaintenanceReminder), MaintenanceReminder.station_id, user)
+            .where(MaintenanceReminder.vin == vin, reminder_open)
+            .order_by(col(MaintenanceReminder.received_at))
+        )
+    ).all()
+    return VehicleNoticesPublic(
+        vin=vin,
+        open_campaigns=[CampaignNoticePublic.model_validate(c.model_dump()) for c in campaigns],
+        due_maintenance=[DueMaintenancePublic.model_validate(r.model_dump()) for r in reminders],
+    )

@@ -185,7 +185,7 @@ async def test_repair_order_records_category_payment_old_parts_wash_and_no_guara
     assert order["signed_by"] == "张三" and order["version"] == 1
     assert [line["code"] for line in order["lines"]] == ["BRK-010", "OWN-PADS", "WASH"]
     [created] = await emitted(reception, "order.created")
-    assert created["category"] == "repair"  # roadside travels as repair until the contract knows it
+    assert created["category"] == "roadside"
     assert created["payment_method"] == "wechat" and created["old_parts"] == "take_away"
     assert created["car_wash"] is True and "OWN-PADS" in created["no_guarantee_note"]
     assert created["lines"][1]["customer_supplied"] is True
@@ -792,12 +792,12 @@ async def test_appointment_customer_is_flagged_for_priority_on_arrival(
 async def test_progress_check_listed_at_70_percent_and_ready_notice_1_h_before(
     reception: ServiceHarness, manual_clock: clock.ManualClock
 ) -> None:
-    promised = T0 + timedelta(hours=10)
+    promised = T0 + timedelta(hours=8)  # 17:00 in Beijing, within opening hours
     order = await open_order(reception, promised_at=promised.isoformat())
     assert (await reception.client.get("/board/progress-checks", headers=ADVISOR)).json()[
         "count"
     ] == 0
-    manual_clock.set(T0 + timedelta(hours=7))
+    manual_clock.set(T0 + timedelta(hours=5, minutes=36))  # 70 % of 8 h
     due = (await reception.client.get("/board/progress-checks", headers=ADVISOR)).json()
     assert [entry["id"] for entry in due["data"]] == [order["id"]]
     assert (await reception.client.get("/board/ready-notices", headers=ADVISOR)).json()[

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from services.reception import domain
 from services.reception.domain import EstimateMethod, ReceptionCategory, ReminderAction
+from shared.calendar import calendar_for
 from shared.contracts.events import OrderCategory, PayType
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+BJ = calendar_for("bj01")  # Asia/Shanghai, open 08:30-18:00, closed on public holidays
 
 
 @dataclass
@@ -75,7 +77,8 @@ def test_category_chosen_first_sets_the_default_pay_type() -> None:
     assert domain.default_pay_type(ReceptionCategory.ACCIDENT) == PayType.INSURANCE
     assert domain.default_pay_type(ReceptionCategory.PRE_DELIVERY) == PayType.INTERNAL
     assert domain.default_pay_type(ReceptionCategory.REPAIR) == PayType.CUSTOMER
-    assert domain.contract_category(ReceptionCategory.ROADSIDE) == OrderCategory.REPAIR
+    assert domain.contract_category(ReceptionCategory.ROADSIDE) == OrderCategory.ROADSIDE
+    assert domain.contract_category(ReceptionCategory.PRE_DELIVERY) == OrderCategory.PRE_DELIVERY
 
 
 def test_taxes_are_shown_inside_the_tax_inclusive_total() -> None:
@@ -84,11 +87,11 @@ def test_taxes_are_shown_inside_the_tax_inclusive_total() -> None:
 
 def test_promised_time_counts_workshop_load_margin_and_parts_lead_time() -> None:
     alone = domain.promised_completion(
-        T0, labour_hours=Decimal("2"), queue_hours=Decimal("0"), technicians=4
+        T0, labour_hours=Decimal("2"), queue_hours=Decimal("0"), technicians=4, calendar=BJ
     )
     assert alone == T0 + timedelta(hours=2, minutes=30)  # 2 h + 20 % → 2:24, rounded up to 15'
     loaded = domain.promised_completion(
-        T0, labour_hours=Decimal("2"), queue_hours=Decimal("8"), technicians=4
+        T0, labour_hours=Decimal("2"), queue_hours=Decimal("8"), technicians=4, calendar=BJ
     )
     assert loaded > alone
     waiting = domain.promised_completion(
@@ -96,9 +99,99 @@ def test_promised_time_counts_workshop_load_margin_and_parts_lead_time() -> None
         labour_hours=Decimal("2"),
         queue_hours=Decimal("0"),
         technicians=4,
+        calendar=BJ,
         parts_ready_at=T0 + timedelta(days=2),
     )
     assert waiting >= T0 + timedelta(days=2, hours=2)
+
+
+def test_promised_time_for_an_order_opened_at_22_00_is_within_next_days_opening_hours() -> None:
+    late = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 22:00 in Beijing, a Tuesday
+    promised = domain.promised_completion(
+        late, labour_hours=Decimal("2"), queue_hours=Decimal("0"), technicians=4, calendar=BJ
+    )
+    local = BJ.local(promised)
+    # opens 08:30 on Wednesday; 2 h + 20 % = 2:24 → 10:54, rounded up to 11:00
+    assert local.date().isoformat() == "2026-12-02" and (local.hour, local.minute) == (11, 0)
+
+
+def test_promised_time_spills_over_closing_time_into_the_next_morning() -> None:
+    afternoon = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 17:00 in Beijing
+    promised = BJ.local(
+        domain.promised_completion(
+            afternoon,
+            labour_hours=Decimal("2.5"),
+            queue_hours=Decimal("0"),
+            technicians=4,
+            calendar=BJ,
+        )
+    )
+    # 3 h of work: 1 h until 18:00, then 2 h from 08:30 → 10:30 next day
+    assert (promised.date().isoformat(), promised.hour, promised.minute) == ("2026-12-02", 10, 30)
+
+
+def test_promised_time_skips_public_holidays_and_counts_make_up_working_days() -> None:
+    # 2026-09-30 20:00 Beijing: 1–7 October is the National Day holiday (国庆节)
+    before_holiday = datetime(2026, 9, 30, 12, 0, tzinfo=UTC)
+    promised = BJ.local(
+        domain.promised_completion(
+            before_holiday,
+            labour_hours=Decimal("1"),
+            queue_hours=Decimal("0"),
+            technicians=4,
+            calendar=BJ,
+        )
+    )
+    assert promised.date().isoformat() == "2026-10-08"
+    assert (promised.hour, promised.minute) == (9, 45)  # 08:30 + 1:12, rounded up
+    # 2026-02-14 (a Saturday) is a 调休 make-up working day before the Spring Festival
+    assert BJ.is_open(datetime(2026, 2, 14).date())
+    friday_night = datetime(2026, 2, 13, 14, 0, tzinfo=UTC)  # 22:00 local
+    on_make_up_day = BJ.local(
+        domain.promised_completion(
+            friday_night,
+            labour_hours=Decimal("1"),
+            queue_hours=Decimal("0"),
+            technicians=4,
+            calendar=BJ,
+        )
+    )
+    assert on_make_up_day.date().isoformat() == "2026-02-14"
+
+
+def test_a_typed_promised_time_must_fall_in_opening_hours() -> None:
+    assert domain.promise_problem(BJ.at(T0.date(), time(17, 0)), BJ) is None
+    assert domain.promise_problem(BJ.at(T0.date(), time(18, 0)), BJ) is None  # closing time
+    night = domain.promise_problem(BJ.at(T0.date(), time(23, 0)), BJ)
+    assert night is not None and "closed" in night
+    assert domain.promise_problem(BJ.at(datetime(2026, 10, 2).date(), time(10, 0)), BJ)
+
+
+def test_a_part_is_short_when_the_station_has_less_than_the_line_needs() -> None:
+    assert domain.availability(Decimal("2"), Decimal("2")) == domain.StockAvailability.IN_STOCK
+    assert domain.availability(Decimal("2"), Decimal("1")) == domain.StockAvailability.SHORT
+    assert domain.availability(Decimal("1"), None) == domain.StockAvailability.UNKNOWN
+
+
+def test_a_waited_for_part_arrives_on_its_expected_date_or_after_its_lead_time() -> None:
+    def morning(day: date) -> datetime:
+        return BJ.at(day, time(8, 30))
+
+    by_date = domain.part_arrives_at(
+        T0, expected_on=date(2026, 12, 4), lead_days=None, day_start=morning
+    )
+    assert by_date == BJ.at(date(2026, 12, 4), time(8, 30))
+    later = domain.part_arrives_at(
+        T0, expected_on=date(2026, 12, 2), lead_days=5, day_start=morning
+    )
+    assert later == T0 + timedelta(days=5)
+    assert domain.part_arrives_at(T0, expected_on=None, lead_days=None, day_start=morning) is None
+
+
+def test_an_order_is_cancelled_only_before_the_car_is_completed() -> None:
+    assert domain.cancellation_problem("open") is None
+    for status in ("completed", "delivered", "cancelled"):
+        assert domain.cancellation_problem(status)
 
 
 def test_deposit_of_at_least_half_the_price_of_expensive_parts_ordered() -> None:
