@@ -6,10 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from sqlalchemy.exc import IntegrityError
 
 from services.warranty import service
+from services.warranty.manufacturer import SIGNATURE_HEADER, signature_valid
 from services.warranty.models import (
+    AnswerRedrive,
     ChargeBackRecord,
     ClaimHistoryPublic,
     ClaimStatus,
@@ -17,7 +20,11 @@ from services.warranty.models import (
     ClaimUpdate,
     CoverageCheckPublic,
     CoverageCheckRequest,
+    InboundAnswerPublic,
+    InboundAnswersPublic,
+    InboundState,
     KpiReportPublic,
+    ManufacturerAnswerIn,
     PoliciesPublic,
     PolicyCreate,
     PolicyPublic,
@@ -34,6 +41,7 @@ from services.warranty.models import (
     WarrantyClaimsPublic,
     WarrantyOrderPublic,
 )
+from services.warranty.settings import warranty_settings
 from shared.app import RuntimeDep
 from shared.auth import MANAGERS, Principal, Role, require_role
 from shared.scoping import Limit, Offset
@@ -45,6 +53,7 @@ parts = APIRouter(prefix="/returned-parts", tags=["returned warranty parts"])
 reports = APIRouter(tags=["reports"])
 vehicles = APIRouter(prefix="/vehicles", tags=["三包 tracking"])
 orders = APIRouter(prefix="/orders", tags=["coverage"])
+inbound = APIRouter(prefix="/manufacturer", tags=["manufacturer answers"])
 
 reader = require_role(Role.WARRANTY_ADMIN, Role.SERVICE_ADVISOR, *MANAGERS)
 manager_reader = require_role(Role.WARRANTY_ADMIN, *MANAGERS)
@@ -277,4 +286,76 @@ async def warranty_kpis(
         return await service.claim_kpis(session, user, since=since, until=until)
 
 
-routers = [claims, policies, coverage, orders, vehicles, parts, reports]
+# --- answers the manufacturer pushes ---------------------------------------------------
+
+
+async def signed_by_manufacturer(
+    request: Request,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER,
+            description="sha256=<hex HMAC-SHA256 of the body with the manufacturer secret>",
+        ),
+    ] = None,
+) -> None:
+    """Only the manufacturer's claim system, which signs each call with the shared secret
+    (``WARRANTY_MANUFACTURER_SECRET``), may push answers; user tokens do not."""
+    body = await request.body()
+    if not signature_valid(warranty_settings().manufacturer_secret, body, signature):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"sign the body: {SIGNATURE_HEADER}: sha256=<HMAC-SHA256 hex of the body "
+            "with the manufacturer secret>",
+            headers={"WWW-Authenticate": "HMAC-SHA256"},
+        )
+
+
+@inbound.post(
+    "/answers",
+    response_model=InboundAnswerPublic,
+    dependencies=[Depends(signed_by_manufacturer)],
+)
+async def receive_manufacturer_answer(
+    runtime: RuntimeDep, body: ManufacturerAnswerIn
+) -> InboundAnswerPublic:
+    """Webhook for the manufacturer's claim system: an answer about one claim (approved,
+    partly approved with the amount, rejected with a reason code, information requested,
+    paid, charged back with reason code and amount). Applied at once and announced; an
+    answer for an unknown claim or one its state does not allow is kept as a dead letter
+    (``state: dead_lettered`` with the reason) for the administrator. The same
+    ``message_id`` again changes nothing and answers the same."""
+    try:
+        async with runtime.unit_of_work() as uow:
+            return await service.receive_answer(uow, body)
+    except IntegrityError:  # a concurrent delivery of the same message won
+        async with runtime.db.read() as session:
+            return await service.received_answer(session, body)
+
+
+@inbound.get("/answers", response_model=InboundAnswersPublic)
+async def list_manufacturer_answers(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    state: InboundState | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> InboundAnswersPublic:
+    """Answers the manufacturer pushed, newest first; ``state=dead_lettered``: those that
+    could not be applied, with the reason."""
+    async with runtime.db.read() as session:
+        return await service.list_inbound_answers(
+            session, user, state=state, offset=offset, limit=limit
+        )
+
+
+@inbound.post("/answers/{answer_id}/redrive", response_model=InboundAnswerPublic)
+async def redrive_manufacturer_answer(
+    runtime: RuntimeDep, answer_id: uuid.UUID, body: AnswerRedrive, user: Admin
+) -> InboundAnswerPublic:
+    """Apply a dead-lettered answer again, optionally to a corrected claim number."""
+    async with runtime.unit_of_work() as uow:
+        return await service.redrive_inbound_answer(uow, user, answer_id, body)
+
+
+routers = [claims, policies, coverage, orders, vehicles, parts, reports, inbound]

@@ -569,7 +569,7 @@ def charge_back_problem(paid_amount: Decimal | None, amount: Decimal) -> str | N
     if amount <= 0:
         return "a charge-back amount must be positive"
     if paid_amount is not None and amount > paid_amount:
-        return f"a charge-back of {amount} is more than the {paid_amount} paid"
+        return f"a charge-back of {amount:.2f} is more than the {paid_amount:.2f} paid"
     return None
 
 

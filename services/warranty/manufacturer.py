@@ -12,6 +12,8 @@ pending; the scheduler retries it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 import uuid
 from collections import defaultdict, deque
@@ -21,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from services.warranty.domain import AnswerKind, RejectionReason
+from services.warranty.domain import AnswerKind, ChargeBackReason, RejectionReason
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,24 @@ class ManufacturerAdapter(Protocol):
     async def submit(self, claim: ClaimPackage) -> Receipt: ...
 
 
+# --- answers the manufacturer pushes (webhook) ------------------------------------------
+
+#: the header carrying the signature of a webhook call: ``sha256=<hex HMAC of the body>``
+SIGNATURE_HEADER = "X-Manufacturer-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature the manufacturer's system puts on a webhook body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str | None, body: bytes, signature: str | None) -> bool:
+    """Whether ``signature`` is the secret's signature of ``body`` (constant time)."""
+    if not secret or not signature:
+        return False
+    return hmac.compare_digest(sign(secret, body), signature)
+
+
 # --- the simulator ----------------------------------------------------------------------
 
 
@@ -110,7 +130,7 @@ class Plan:
     question: str = "please send a photo of the failed part's batch number"
     #: after paying, take the money back this long later (e.g. the part never came back)
     charge_back_after: timedelta | None = None
-    charge_back_reason: RejectionReason = RejectionReason.PART_NOT_RETURNED
+    charge_back_reason: ChargeBackReason = ChargeBackReason.PART_NOT_RETURNED
 
 
 FEN = Decimal("0.01")
@@ -190,11 +210,19 @@ class ManufacturerSimulator:
 
 
 def simulator_from_env() -> ManufacturerSimulator:
-    """``WARRANTY_SIMULATOR=approve|partly_approve|reject|ask_for_info|fail|time_out`` and
-    ``WARRANTY_SIMULATOR_DELAY_SECONDS`` set the default plan of the demo's simulator."""
+    """``WARRANTY_SIMULATOR=approve|partly_approve|reject|ask_for_info|fail|time_out``,
+    ``WARRANTY_SIMULATOR_DELAY_SECONDS`` and ``WARRANTY_SIMULATOR_CHARGE_BACK_SECONDS`` (take
+    the payment back this long after paying) set the default plan of the demo's simulator."""
     behaviour = Behaviour(os.environ.get("WARRANTY_SIMULATOR", Behaviour.APPROVE.value))
     delay = timedelta(seconds=float(os.environ.get("WARRANTY_SIMULATOR_DELAY_SECONDS", "0")))
-    return ManufacturerSimulator(default=Plan(behaviour=behaviour, delay=delay))
+    charge_back = os.environ.get("WARRANTY_SIMULATOR_CHARGE_BACK_SECONDS")
+    return ManufacturerSimulator(
+        default=Plan(
+            behaviour=behaviour,
+            delay=delay,
+            charge_back_after=timedelta(seconds=float(charge_back)) if charge_back else None,
+        )
+    )
 
 
 #: how long one call to the manufacturer may take before it counts as failed

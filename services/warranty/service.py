@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -9,13 +11,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.warranty import domain, manufacturer
 from services.warranty.domain import AnswerKind, ClaimStatus
 from services.warranty.models import (
     AnswerPublic,
+    AnswerRedrive,
     AnswerState,
     BatchProblemPublic,
     ChargeBackRecord,
@@ -27,10 +30,15 @@ from services.warranty.models import (
     ClaimUpdate,
     CoverageCheckPublic,
     CoverageCheckRequest,
+    InboundAnswer,
+    InboundAnswerPublic,
+    InboundAnswersPublic,
+    InboundState,
     KpiReportPublic,
     KpisPublic,
     LineCoveragePublic,
     ManufacturerAnswer,
+    ManufacturerAnswerIn,
     OrderLineCoveragePublic,
     PoliciesPublic,
     PolicyCreate,
@@ -1283,3 +1291,162 @@ async def claim_kpis(
         stations=[figures(s, [c for c in claims if c.station_id == s]) for s in stations],
         group=figures("group", claims) if user.all_stations else None,
     )
+
+
+# --- manufacturer answers pushed to the dealer (webhook) --------------------------------
+
+
+def _fingerprint(data: ManufacturerAnswerIn) -> str:
+    content = data.model_dump(mode="json", exclude={"message_id"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def inbound_public(row: InboundAnswer) -> InboundAnswerPublic:
+    return InboundAnswerPublic.model_validate(row.model_dump())
+
+
+async def receive_answer(uow: UnitOfWork, data: ManufacturerAnswerIn) -> InboundAnswerPublic:
+    """An answer the manufacturer's claim system pushed: applied to its claim at once, or —
+    for an unknown claim or a state it does not fit — kept as a dead letter with the reason,
+    for the administrator. A message id already received changes nothing (idempotent)."""
+    session = uow.session
+    problem = domain.answer_content_problem(data.kind, data.amount, data.reason_code, data.question)
+    if problem is not None:
+        field, message = problem
+        raise DomainError(message, field=field)
+    fingerprint = _fingerprint(data)
+    existing = (
+        await session.exec(select(InboundAnswer).where(InboundAnswer.message_id == data.message_id))
+    ).first()
+    if existing is not None:
+        return redelivered(existing, fingerprint)
+    row = InboundAnswer(
+        message_id=data.message_id,
+        fingerprint=fingerprint,
+        claim_no=data.claim_no.strip().upper(),
+        reference=data.reference,
+        kind=data.kind,
+        amount=data.amount,
+        reason_code=data.reason_code,
+        reason=data.reason,
+        question=data.question,
+        sent_at=data.sent_at,
+        received_at=utcnow(),
+        state=InboundState.DEAD_LETTERED,
+    )
+    await _apply_inbound(uow, row, None)
+    session.add(row)
+    await session.flush()
+    return inbound_public(row)
+
+
+def redelivered(existing: InboundAnswer, fingerprint: str) -> InboundAnswerPublic:
+    """The same message again: what it did the first time; another message under a used id
+    is refused rather than taken for a redelivery."""
+    if existing.fingerprint != fingerprint:
+        raise Conflict(
+            f"message id {existing.message_id} was received before with other content",
+            field="message_id",
+        )
+    return inbound_public(existing)
+
+
+async def received_answer(session: AsyncSession, data: ManufacturerAnswerIn) -> InboundAnswerPublic:
+    """After losing a race with a concurrent delivery of the same message: the winner's."""
+    existing = (
+        await session.exec(select(InboundAnswer).where(InboundAnswer.message_id == data.message_id))
+    ).one()
+    return redelivered(existing, _fingerprint(data))
+
+
+async def _apply_inbound(uow: UnitOfWork, row: InboundAnswer, user: Principal | None) -> None:
+    """Apply an inbound answer to its claim, or dead-letter it with the reason. ``user``: an
+    administrator re-driving it may only reach claims of the stations they see."""
+    session = uow.session
+    now = utcnow()
+
+    def dead(reason: str) -> None:
+        row.state = InboundState.DEAD_LETTERED
+        row.dead_reason = reason[:500]
+
+    claim = (
+        await session.exec(
+            select(WarrantyClaim).where(WarrantyClaim.claim_no == row.claim_no).with_for_update()
+        )
+    ).first()
+    if claim is None or (user is not None and not user.can_see(claim.station_id)):
+        row.station_id = row.station_id or domain.station_of_claim_number(row.claim_no)
+        return dead(f"unknown claim {row.claim_no}")
+    row.claim_id, row.station_id = claim.id, claim.station_id
+    misfit = domain.answer_misfit(claim.status, row.kind)
+    if misfit is None and row.kind == AnswerKind.CHARGED_BACK:
+        misfit = domain.charge_back_problem(claim.paid_amount, row.amount or Decimal("0"))
+    if misfit is not None:
+        return dead(misfit)
+    answer = await _answer_now(
+        uow,
+        claim,
+        row.kind,
+        amount=row.amount,
+        reason_code=row.reason_code,
+        reason=row.reason,
+        question=row.question,
+    )
+    if answer is None or answer.state != AnswerState.APPLIED:
+        return dead("the claim was never sent to the manufacturer")
+    row.state = InboundState.APPLIED
+    row.dead_reason = None
+    row.answer_id = answer.id
+    row.applied_at = now
+
+
+async def list_inbound_answers(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    state: InboundState | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> InboundAnswersPublic:
+    """Answers pushed by the manufacturer; ``state=dead_lettered``: those still to resolve.
+    A dead letter naming no station the service knows is shown to every station."""
+    query = select(InboundAnswer)
+    stations = user.visible_stations()
+    if stations is not None:
+        query = query.where(
+            or_(
+                col(InboundAnswer.station_id).in_(stations),
+                col(InboundAnswer.station_id).is_(None),
+            )
+        )
+    if state is not None:
+        query = query.where(InboundAnswer.state == state)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(InboundAnswer.received_at).desc()).offset(offset).limit(limit)
+        )
+    ).all()
+    return InboundAnswersPublic(data=[inbound_public(r) for r in rows], count=count)
+
+
+async def redrive_inbound_answer(
+    uow: UnitOfWork, user: Principal, answer_id: uuid.UUID, data: AnswerRedrive
+) -> InboundAnswerPublic:
+    """Apply a dead-lettered answer again: after the claim reached the state it answers, or
+    to the claim number the administrator corrected. Still misfitting: dead again, with the
+    new reason."""
+    session = uow.session
+    row = await session.get(InboundAnswer, answer_id, with_for_update=True)
+    if row is None or (row.station_id is not None and not user.can_see(row.station_id)):
+        raise NotFound("manufacturer answer")
+    if row.state != InboundState.DEAD_LETTERED:
+        raise Conflict("the answer was applied already", code="state")
+    if data.claim_no is not None:
+        row.claim_no = data.claim_no.strip().upper()
+        row.station_id = None
+    row.attempts += 1
+    await _apply_inbound(uow, row, user)
+    session.add(row)
+    await session.flush()
+    return inbound_public(row)
