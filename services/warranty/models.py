@@ -728,10 +728,19 @@ class SanbaoRepairPublic(BaseModel):
 
 class SanbaoRecordPublic(BaseModel):
     vin: str
-    repair_days: int = pydantic.Field(description="cumulative 三包 repair days")
-    repairs_by_fault: dict[str, int]
-    warnings: list[str]
-    repairs: list[SanbaoRepairPublic]
+    repair_days: int = pydantic.Field(
+        description="cumulative 三包 repair days, at every station of the group"
+    )
+    repairs_by_fault: dict[str, int] = pydantic.Field(
+        description="repairs per fault, at every station of the group"
+    )
+    warnings: list[str] = pydantic.Field(description="judged on the whole history")
+    repairs: list[SanbaoRepairPublic] = pydantic.Field(
+        description="the repairs at the stations the user sees"
+    )
+    repairs_at_other_stations: int = pydantic.Field(
+        default=0, description="counted in the totals, not listed"
+    )
 
 
 # --- manufacturer answers arriving on their own (webhook) -------------------------------

@@ -1192,13 +1192,14 @@ async def scrap_part(
 
 
 async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> SanbaoRecordPublic:
-    """A vehicle's 三包 repairs at the stations the user sees, totals and warnings."""
-    query = at_visible_stations(
-        select(SanbaoRepair).where(SanbaoRepair.vin == vin), SanbaoRepair.station_id, user
-    )
+    """A vehicle's 三包 record. The thresholds (cumulative days, repairs per fault) and the
+    warnings count its repairs at every station of the group — the customer's rights do not
+    depend on where the car was repaired; the repairs listed are those of the stations the
+    user sees."""
+    query = select(SanbaoRepair).where(SanbaoRepair.vin == vin)
     repairs = (await session.exec(query.order_by(col(SanbaoRepair.started_at)))).all()
     now = utcnow()
-    public = [
+    history = [
         SanbaoRepairPublic.model_validate(
             {
                 **r.model_dump(),
@@ -1209,12 +1210,14 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
         )
         for r in repairs
     ]
+    shown = [r for r in history if user.can_see(r.station_id)]
     return SanbaoRecordPublic(
         vin=vin,
-        repair_days=sum(r.days for r in public),
-        repairs_by_fault=dict(Counter(r.fault for r in public)),
-        warnings=domain.sanbao_warnings(public),
-        repairs=public,
+        repair_days=sum(r.days for r in history),
+        repairs_by_fault=dict(Counter(r.fault for r in history)),
+        warnings=domain.sanbao_warnings(history),
+        repairs=shown,
+        repairs_at_other_stations=len(history) - len(shown),
     )
 
 

@@ -198,6 +198,42 @@ async def test_sanbao_warns_when_a_vehicle_approaches_a_threshold(warranty) -> N
     assert other.json()["repairs"] == []
 
 
+async def test_sanbao_thresholds_count_the_vehicles_repairs_at_every_station_of_the_group(
+    warranty,
+) -> None:
+    vin = "LFV2A21K7G3000001"
+    for station in ("bj01", "bj01", "sh01", "sh01"):
+        order = order_created(labour(), part(), vin=vin)
+        for payload in (order, completed(order, at=SIGNED_AT + timedelta(days=6, hours=2))):
+            await warranty.publish(payload, station_id=station, occurred_at=SIGNED_AT)
+    warnings = [
+        "28 repair days: approaching 30",
+        "fault engine repaired 4 times: one more repair allows replacement or return",
+    ]
+    for username in ("warranty.bj01", "warranty.sh01"):
+        response = await warranty.client.get(
+            f"/vehicles/{vin}/sanbao", headers=auth_headers(username)
+        )
+        record = response.json()
+        # the thresholds are judged on the whole history ...
+        assert (record["repair_days"], record["repairs_by_fault"]) == (28, {"engine": 4})
+        assert record["warnings"] == warnings, username
+        # ... while only the user's own station's repairs are shown
+        station = username.split(".")[1]
+        assert [r["station_id"] for r in record["repairs"]] == [station, station]
+        assert record["repairs_at_other_stations"] == 2
+    check = await warranty.client.post(
+        "/coverage-checks",
+        headers=auth_headers("advisor.sh01"),
+        json={"vin": vin, "lines": [{"kind": "labour", "code": "ENG-120"}]},
+    )
+    assert check.json()["sanbao_warnings"] == warnings
+    group = (
+        await warranty.client.get(f"/vehicles/{vin}/sanbao", headers=auth_headers("group.manager"))
+    ).json()
+    assert (len(group["repairs"]), group["repairs_at_other_stations"]) == (4, 0)
+
+
 # --- quality reports --------------------------------------------------------------------
 
 
