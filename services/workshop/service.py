@@ -1457,7 +1457,8 @@ async def kpis(
     failures = [f for i in inspections for f in i.failures]
     team = await _team(session, station)
     absences = await _absences(session, station, first, last)
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    # available hours count only the days the station is open (its calendar)
+    days = list(calendar_for(station).open_days(first, last))
     per_technician: list[TechnicianHours] = []
     for t in team:
         available = domain.total_hours(

@@ -119,6 +119,7 @@ async def test_approved_finding_becomes_new_jobs_with_their_parts_and_the_job_re
     assert request["payload"]["job_id"] == str(new_job.id)
     assert request["payload"]["part_no"] == "5Q0615601A"
     assert Decimal(request["payload"]["quantity"]) == Decimal("2")
+    assert new_job.finding_id == uuid.UUID(finding_id)
     assert (await clock_on(workshop, original.id)).status_code == 200
     findings = await workshop.client.get(
         f"/jobs/{original.id}/findings", headers=auth_headers("foreman.bj01")
@@ -179,3 +180,47 @@ async def test_answer_to_an_unknown_finding_is_dead_lettered(workshop) -> None:
     )
     [letter] = await workshop.runtime.consumer.dead_letters()
     assert "no finding" in letter.error
+
+
+async def test_parts_of_approved_additional_work_are_requested_naming_their_finding(
+    workshop,
+) -> None:
+    """Parts releases the reservations of a finding the customer withdraws: the request must
+    say which finding the part is for; the order's own parts name none."""
+    event = order_created()  # brake pads with their labour
+    await workshop.publish(event)
+    [job] = await jobs_of(workshop, event.order_id)
+    [own_part] = await outbox(workshop, "item.requested")
+    assert own_part["payload"]["finding_id"] is None
+    await workshop.publish(
+        events.ItemReserved(
+            reservation_id=uuid.uuid4(),
+            request_id=uuid.UUID(own_part["payload"]["request_id"]),
+            order_id=event.order_id,
+            job_id=job.id,
+            part_no="1K0698151A",
+            quantity=Decimal("1"),
+        )
+    )
+    await dispatch(workshop, job.id)
+    await clock_on(workshop, job.id)
+    finding_id = uuid.UUID((await report(workshop, job.id)).json()["id"])
+    disc = events.OrderLine(
+        line_id=uuid.uuid4(),
+        kind=events.LineKind.PART,
+        code="5Q0615601A",
+        description="后刹车盘",
+        quantity=Decimal("2"),
+        unit_price=Decimal("600"),
+    )
+    await workshop.publish(
+        events.WorkAdditionalApproved(
+            finding_id=finding_id,
+            order_id=event.order_id,
+            lines=[disc],
+            approved_at=datetime.now(UTC),
+        )
+    )
+    _, finding_part = await outbox(workshop, "item.requested")
+    assert finding_part["payload"]["part_no"] == "5Q0615601A"
+    assert finding_part["payload"]["finding_id"] == str(finding_id)

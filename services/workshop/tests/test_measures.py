@@ -304,3 +304,42 @@ async def test_kpis_are_for_managers_and_the_foreman_of_their_station(workshop) 
         headers=auth_headers("manager.bj01"),
     )
     assert bad.status_code == 422
+
+
+async def test_a_day_the_station_is_closed_has_no_capacity_to_sell(workshop) -> None:
+    """National Day (1 October) is a public holiday of the station's calendar: nobody can be
+    booked in, whatever the technicians' weekly pattern says."""
+    headers = auth_headers("foreman.bj01")
+    holiday = (
+        await workshop.client.get("/capacity", params={"day": "2026-10-01"}, headers=headers)
+    ).json()
+    assert Decimal(holiday["available_hours"]) == Decimal("0")
+    assert holiday["technicians"] == 0
+    assert holiday["bays"] == 0
+    after = (
+        await workshop.client.get("/capacity", params={"day": "2026-10-08"}, headers=headers)
+    ).json()
+    assert Decimal(after["available_hours"]) == Decimal("32")
+    published = await workshop.client.post(
+        "/capacity/publications", json={"day": "2026-10-01"}, headers=headers
+    )
+    assert published.status_code == 201
+    [message] = await outbox(workshop, "capacity.published")
+    assert Decimal(message["payload"]["available_hours"]) == Decimal("0")
+    assert message["payload"]["technicians"] == 0
+
+
+async def test_available_hours_of_the_kpis_leave_out_days_the_station_is_closed(workshop) -> None:
+    headers = auth_headers("manager.bj01")
+    holiday = (
+        await workshop.client.get(
+            "/kpis", params={"day": "2026-10-01", "period": "day"}, headers=headers
+        )
+    ).json()
+    assert Decimal(holiday["available_hours"]) == Decimal("0")
+    workday = (
+        await workshop.client.get(
+            "/kpis", params={"day": "2026-10-08", "period": "day"}, headers=headers
+        )
+    ).json()
+    assert Decimal(workday["available_hours"]) == Decimal("32")
