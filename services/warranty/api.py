@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from services.warranty import service
@@ -37,6 +37,7 @@ from services.warranty.models import (
     SanbaoRecordPublic,
     ScrapRelease,
     Shipment,
+    ShortageLogsPublic,
     WarrantyClaimPublic,
     WarrantyClaimsPublic,
     WarrantyOrderPublic,
@@ -284,6 +285,46 @@ async def warranty_kpis(
     rejection rate, per station (and for the group, for group users)."""
     async with runtime.db.read() as session:
         return await service.claim_kpis(session, user, since=since, until=until)
+
+
+class CsvResponse(Response):
+    media_type = "text/csv"
+
+
+@reports.get("/shortage-log", response_model=ShortageLogsPublic)
+async def warranty_shortage_log(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    day: date | None = Query(default=None, description="the station's day; today if absent"),
+    station_id: str | None = Query(default=None, max_length=20),
+) -> ShortageLogsPublic:
+    """The daily shortage log (缺货记录表) of each station the user sees: the
+    pre-authorisations asked of the manufacturer and its answers, and the parts short for
+    repair orders (to be ordered), with the day's tallies."""
+    async with runtime.db.read() as session:
+        return await service.shortage_logs(session, user, day=day, station_id=station_id)
+
+
+@reports.get(
+    "/shortage-log.csv",
+    response_class=CsvResponse,
+    responses={200: {"description": "the day's shortage log, one row per entry"}},
+)
+async def warranty_shortage_log_csv(
+    runtime: RuntimeDep,
+    user: ManagerReader,
+    day: date | None = Query(default=None, description="the station's day; today if absent"),
+    station_id: str | None = Query(default=None, max_length=20),
+) -> CsvResponse:
+    """The same log as CSV, to print or open in a spreadsheet."""
+    async with runtime.db.read() as session:
+        logs = await service.shortage_logs(session, user, day=day, station_id=station_id)
+    return CsvResponse(
+        service.shortage_csv(logs),
+        headers={
+            "Content-Disposition": f'attachment; filename="shortage-log-{logs.day.isoformat()}.csv"'
+        },
+    )
 
 
 # --- answers the manufacturer pushes ---------------------------------------------------

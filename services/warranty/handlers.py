@@ -31,6 +31,11 @@ async def on_vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) 
     await service.draft_claim(uow, event)
 
 
+@consumer.handles(events.ItemBackordered)
+async def on_item_backordered(uow: UnitOfWork, event: events.ItemBackordered) -> None:
+    await service.record_backorder(uow, event)
+
+
 @scheduler.handles(service.SEND_CLAIM)
 async def send_claim(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.send_submission(uow, uuid.UUID(task_payload(task)["submission_id"]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import uuid
 from collections import Counter
@@ -55,6 +57,13 @@ from services.warranty.models import (
     SanbaoRepairPublic,
     ScrapRelease,
     Shipment,
+    ShortageEntry,
+    ShortageEntryPublic,
+    ShortageKind,
+    ShortageLogPublic,
+    ShortageLogsPublic,
+    ShortageOutcome,
+    ShortageTally,
     SubmissionPublic,
     SubmissionState,
     WarrantyClaim,
@@ -66,6 +75,7 @@ from services.warranty.models import (
     WarrantyPolicy,
 )
 from shared.auth import Principal
+from shared.calendar import calendar_for
 from shared.contracts import events
 from shared.contracts.events import CoverageVerdict, LineKind
 from shared.db import utcnow
@@ -278,6 +288,11 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
     uow.session.add_all(rows)
     if domain.sanbao_period_active(order.warranty_start, order.mileage_km, on):
         await _open_sanbao_repair(uow.session, order, rows)
+    for line_row in rows:  # to be asked of the manufacturer: on the day's shortage log
+        if line_row.coverage == CoverageVerdict.NEEDS_APPROVAL:
+            await _log_pre_authorisation(
+                uow.session, order, line_row, ShortageOutcome.REQUESTED, order.signed_at
+            )
     uow.emit(
         events.CoverageChecked(
             order_id=order.order_id,
@@ -346,15 +361,24 @@ async def record_pre_authorisation(
         )
     if not data.approved and not data.reason:
         raise DomainError("say why the manufacturer refused", field="reason")
+    now = utcnow()
     if data.approved:
         line.coverage = CoverageVerdict.COVERED
         line.coverage_reason = f"pre-authorised by the manufacturer: {data.authorisation_no}"
         line.authorisation_no = data.authorisation_no
-        line.authorised_at = utcnow()
+        line.authorised_at = now
     else:
         line.coverage = CoverageVerdict.NOT_COVERED
         line.coverage_reason = f"pre-authorisation refused: {data.reason}"
     session.add(line)
+    await _log_pre_authorisation(
+        session,
+        order,
+        line,
+        ShortageOutcome.AUTHORISED if data.approved else ShortageOutcome.REFUSED,
+        now,
+        note=data.authorisation_no if data.approved else data.reason,
+    )
     await session.flush()
     lines = await _order_lines(session, order.order_id)
     uow.emit(
@@ -1453,3 +1477,222 @@ async def redrive_inbound_answer(
     session.add(row)
     await session.flush()
     return inbound_public(row)
+
+
+# --- the daily shortage log (缺货记录表) ----------------------------------------------------
+
+
+def station_day(station_id: str, moment: datetime) -> date:
+    """The day at the station (its own time zone) a moment falls on."""
+    return calendar_for(station_id).local_day(moment)
+
+
+async def _log_shortage(
+    session: AsyncSession,
+    *,
+    key: str,
+    station_id: str,
+    day: date,
+    at: datetime,
+    kind: ShortageKind,
+    outcome: ShortageOutcome,
+    order: WarrantyOrder | None,
+    order_id: uuid.UUID | None,
+    code: str,
+    description: str | None = None,
+    quantity: Decimal | None = None,
+    expected_on: date | None = None,
+    note: str | None = None,
+) -> ShortageEntry:
+    """One line of the day's shortage log; the same thing logged again that day updates it."""
+    row = (await session.exec(select(ShortageEntry).where(ShortageEntry.key == key))).first()
+    if row is None:
+        row = ShortageEntry(
+            key=key,
+            station_id=station_id,
+            day=day,
+            kind=kind,
+            outcome=outcome,
+            code=code,
+            recorded_at=at,
+        )
+    row.outcome = outcome
+    row.order_id = order_id
+    row.order_no = order.order_no if order is not None else None
+    row.vin = order.vin if order is not None else None
+    row.warranty = order is not None
+    row.code = code
+    row.description = description
+    row.quantity = quantity
+    row.expected_on = expected_on
+    row.note = note[:300] if note else None
+    row.recorded_at = at
+    session.add(row)
+    return row
+
+
+async def _log_pre_authorisation(
+    session: AsyncSession,
+    order: WarrantyOrder,
+    line: WarrantyOrderLine,
+    outcome: ShortageOutcome,
+    at: datetime,
+    note: str | None = None,
+) -> None:
+    stage = "requested" if outcome == ShortageOutcome.REQUESTED else "answer"
+    await _log_shortage(
+        session,
+        key=f"preauth:{line.line_id}:{stage}",
+        station_id=order.station_id,
+        day=station_day(order.station_id, at),
+        at=at,
+        kind=ShortageKind.PRE_AUTHORISATION,
+        outcome=outcome,
+        order=order,
+        order_id=order.order_id,
+        code=line.code,
+        description=line.description,
+        quantity=line.hours if line.kind == LineKind.LABOUR else line.quantity,
+        note=note,
+    )
+
+
+async def record_backorder(uow: UnitOfWork, event: events.ItemBackordered) -> None:
+    """A part short for a repair order's job goes on the station's shortage log of the day
+    (to be ordered); an updated backorder the same day updates its line."""
+    if event.quantity_short <= 0:
+        return
+    causing = uow.event
+    order = await uow.session.get(WarrantyOrder, event.order_id)
+    description = None
+    if order is not None:
+        description = (
+            await uow.session.exec(
+                select(WarrantyOrderLine.description).where(
+                    WarrantyOrderLine.order_id == order.order_id,
+                    WarrantyOrderLine.code == event.part_no,
+                )
+            )
+        ).first()
+    day = station_day(causing.station_id, causing.occurred_at)
+    elsewhere = ", ".join(f"{s.station_id}: {s.available}" for s in event.other_stations)
+    await _log_shortage(
+        uow.session,
+        key=f"backorder:{event.request_id}:{day.isoformat()}",
+        station_id=causing.station_id,
+        day=day,
+        at=causing.occurred_at,
+        kind=ShortageKind.PARTS_ORDER,
+        outcome=ShortageOutcome.BACKORDERED,
+        order=order,
+        order_id=event.order_id,
+        code=event.part_no,
+        description=description,
+        quantity=event.quantity_short,
+        expected_on=event.expected_on,
+        note=f"available at {elsewhere}" if elsewhere else None,
+    )
+
+
+async def shortage_logs(
+    session: AsyncSession, user: Principal, *, day: date | None, station_id: str | None
+) -> ShortageLogsPublic:
+    """The day's shortage log of each station the user sees (or of one): pre-authorisations
+    asked and answered, parts short to be ordered, and their tallies."""
+    if station_id is not None and not user.can_see(station_id):
+        raise NotFound("station")
+    home = station_id or (user.stations[0] if user.stations else None)
+    on = day or (station_day(home, utcnow()) if home else utcnow().date())
+    query = select(ShortageEntry).where(ShortageEntry.day == on)
+    if station_id is not None:
+        query = query.where(ShortageEntry.station_id == station_id)
+    else:
+        query = at_visible_stations(query, ShortageEntry.station_id, user)
+    entries = (
+        await session.exec(
+            query.order_by(
+                col(ShortageEntry.station_id),
+                col(ShortageEntry.kind),
+                col(ShortageEntry.recorded_at),
+            )
+        )
+    ).all()
+    if station_id is not None:
+        stations = [station_id]
+    else:
+        stations = sorted(set(user.stations) | {e.station_id for e in entries})
+    return ShortageLogsPublic(
+        day=on,
+        stations=[
+            _shortage_log(s, on, [e for e in entries if e.station_id == s]) for s in stations
+        ],
+    )
+
+
+def _shortage_log(
+    station_id: str, day: date, entries: Sequence[ShortageEntry]
+) -> ShortageLogPublic:
+    outcomes = Counter(e.outcome for e in entries)
+    short: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.kind == ShortageKind.PARTS_ORDER:
+            short[entry.code] = short.get(entry.code, Decimal("0")) + (entry.quantity or 0)
+    return ShortageLogPublic(
+        station_id=station_id,
+        day=day,
+        tally=ShortageTally(
+            pre_authorisations_requested=outcomes[ShortageOutcome.REQUESTED],
+            pre_authorisations_authorised=outcomes[ShortageOutcome.AUTHORISED],
+            pre_authorisations_refused=outcomes[ShortageOutcome.REFUSED],
+            parts_orders=outcomes[ShortageOutcome.BACKORDERED],
+            parts_short=short,
+        ),
+        entries=[ShortageEntryPublic.model_validate(e.model_dump()) for e in entries],
+    )
+
+
+SHORTAGE_CSV_COLUMNS = (
+    "station",
+    "day",
+    "kind",
+    "outcome",
+    "order_no",
+    "vin",
+    "warranty",
+    "code",
+    "description",
+    "quantity",
+    "expected_on",
+    "note",
+    "recorded_at",
+)
+
+
+def shortage_csv(logs: ShortageLogsPublic) -> str:
+    """The log as CSV for printing or a spreadsheet (UTF-8 with BOM, so Excel reads the
+    Chinese), one row per entry, times in the station's zone."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SHORTAGE_CSV_COLUMNS)
+    for log in logs.stations:
+        calendar = calendar_for(log.station_id)
+        for e in log.entries:
+            writer.writerow(
+                [
+                    log.station_id,
+                    log.day.isoformat(),
+                    e.kind.value,
+                    e.outcome.value,
+                    e.order_no or "",
+                    e.vin or "",
+                    "yes" if e.warranty else "no",
+                    e.code,
+                    e.description or "",
+                    "" if e.quantity is None else format(e.quantity.normalize(), "f"),
+                    e.expected_on.isoformat() if e.expected_on else "",
+                    e.note or "",
+                    calendar.local(e.recorded_at).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
+    return buffer.getvalue()
