@@ -34,6 +34,9 @@ _CHECK_IN = _BASE.replace(
 <h2>Damage (外观损伤)</h2><table><tr><th>Position</th><th>Kind</th><th>Note</th><th>Photos</th></tr>
 {% for m in c.damage_marks %}<tr><td>{{ m.position }}</td><td>{{ m.kind }}</td>
 <td>{{ m.note or '' }}</td><td>{{ m.photos | length }}</td></tr>{% endfor %}</table>
+{% if c.open_campaigns %}<h2>Open recalls / campaigns (召回 / 服务活动)</h2><ul>{% for k in c.open_campaigns %}
+<li>{{ k.kind }} {{ k.code }}: {{ k.title }}</li>{% endfor %}</ul>{% endif %}
+{% if c.recommendations %}<h2>Recommended (建议项目)</h2><ul>{% for r in c.recommendations %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
 <p class="sig">Signed by {{ c.signature_name }} at {{ c.signed_at }}
 {% if c.signature_typed %}: “{{ c.signature_typed }}”{% endif %}</p>""",
 )

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from services.reception.app import definition
@@ -27,21 +25,6 @@ CASHIER = auth_headers("cashier.bj01")
 MANAGER = auth_headers("manager.bj01")
 FOREMAN = auth_headers("foreman.bj01")
 SIGNATURE = {"name": "张三", "typed_confirmation": "确认"}
-
-
-@pytest.fixture
-def manual_clock() -> Iterator[clock.ManualClock]:
-    with clock.driven(clock.ManualClock(T0)) as driven:
-        assert isinstance(driven, clock.ManualClock)
-        yield driven
-
-
-@pytest.fixture
-async def reception(
-    tmp_path: Path, manual_clock: clock.ManualClock
-) -> AsyncIterator[ServiceHarness]:
-    async with run_service(definition, tmp_path) as harness:
-        yield harness
 
 
 async def emitted(reception: ServiceHarness, event_type: str) -> list[dict[str, Any]]:
@@ -751,7 +734,9 @@ async def test_no_show_recorded_after_the_appointment_time(
     assert cancelled["no_show"] is True
 
 
-async def test_appointment_moves_with_a_version_check(reception: ServiceHarness) -> None:
+async def test_appointment_move_publishes_appointment_moved_with_a_version_check(
+    reception: ServiceHarness,
+) -> None:
     booked = (
         await reception.client.post(
             "/appointments", json=appointment_body(T0 + timedelta(days=3)), headers=ADVISOR
@@ -762,6 +747,10 @@ async def test_appointment_moves_with_a_version_check(reception: ServiceHarness)
         url, json={"version": 1, "starts_at": (T0 + timedelta(days=4)).isoformat()}, headers=ADVISOR
     )
     assert moved.status_code == 200 and moved.json()["version"] == 2
+    [announced] = await emitted(reception, "appointment.moved")
+    assert datetime.fromisoformat(announced["previous_starts_at"]) == T0 + timedelta(days=3)
+    assert datetime.fromisoformat(announced["starts_at"]) == T0 + timedelta(days=4)
+    assert len(await emitted(reception, "appointment.booked")) == 1  # a move is not a booking
     stale = await reception.client.post(
         url, json={"version": 1, "starts_at": (T0 + timedelta(days=5)).isoformat()}, headers=ADVISOR
     )
