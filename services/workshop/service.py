@@ -141,17 +141,28 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
 async def _continue_roadside_call(
     session: AsyncSession, order: WorkshopOrder, plate: str | None
 ) -> None:
-    """A car towed in by a roadside call continues as this repair order at the station."""
-    towed = (
+    """A car towed in by a roadside call continues as this repair order at the station.
+
+    A roadside order (category ``roadside``) also takes a call whose crew has not recorded
+    the end yet: the car is at the station on the tow truck, so the call ends as towed in."""
+    statuses = [RoadsideStatus.TOWED_IN]
+    if order.category == events.OrderCategory.ROADSIDE:
+        statuses += [RoadsideStatus.DISPATCHED, RoadsideStatus.ON_SITE]
+    calls = (
         await session.exec(
             select(RoadsideCall)
             .where(RoadsideCall.station_id == order.station_id)
-            .where(RoadsideCall.status == RoadsideStatus.TOWED_IN)
-            .order_by(col(RoadsideCall.finished_at).desc())
+            .where(col(RoadsideCall.status).in_(statuses))
+            .order_by(col(RoadsideCall.received_at).desc())
         )
     ).all()
-    for call in towed:
+    # a call recorded as towed in first, then the latest call
+    calls = sorted(calls, key=lambda c: c.status != RoadsideStatus.TOWED_IN)
+    for call in calls:
         if domain.roadside_match(call.vin, call.plate, order.vin, plate):
+            if call.status != RoadsideStatus.TOWED_IN:
+                call.finished_at = order.received_at
+                call.outcome_note = call.outcome_note or "towed in (repair order opened)"
             call.status = RoadsideStatus.REPAIR_ORDER
             call.order_id = order.order_id
             order.roadside_call_id = call.id

@@ -237,3 +237,32 @@ async def test_order_goes_from_ready_to_vehicle_completed_by_dispatch_completion
     [vehicle] = await outbox(workshop, "vehicle.completed")
     assert Decimal(vehicle["payload"]["clocked_hours"]) == Decimal("2.0")
     assert len(vehicle["payload"]["labour_done"]) == 2
+
+
+async def test_pre_delivery_inspection_order_is_inspection_work_for_every_job(workshop) -> None:
+    """A new car's PDI (pre_delivery): every job ends at the inspector, whatever its system,
+    and a PDI is never a comeback of an earlier order."""
+    earlier = order_created(labour_line("WIP-001", "0.2", major_system=None))
+    await workshop.publish(earlier)
+    [earlier_job] = await jobs_of(workshop, earlier.order_id)
+    await finish_dispatched(workshop, earlier_job.id)
+    assert len(await outbox(workshop, "vehicle.completed")) == 1
+    pdi = order_created(
+        labour_line("PDI-001", "1.0", description="新车交车前检查", major_system=None),
+        labour_line("WASH-01", "0.3", description="新车清洗", skill=None, major_system=None),
+    ).model_copy(update={"category": events.OrderCategory.PRE_DELIVERY})
+    assert pdi.complaint == earlier.complaint and pdi.vehicle.vin == earlier.vehicle.vin
+    await workshop.publish(pdi)
+    jobs = await jobs_of(workshop, pdi.order_id)
+    assert [j.inspection_required for j in jobs] == [True, True]
+    for job in jobs:
+        await finish_dispatched(workshop, job.id)
+    assert {j.status for j in await jobs_of(workshop, pdi.order_id)} == {JobStatus.IN_INSPECTION}
+    assert (await inspect(workshop, pdi.order_id)).status_code == 201
+    _, completed = await outbox(workshop, "vehicle.completed")
+    assert completed["payload"]["comeback"] is False
+    order = (
+        await workshop.client.get(f"/orders/{pdi.order_id}", headers=auth_headers("foreman.bj01"))
+    ).json()
+    assert order["category"] == "pre_delivery"
+    assert order["comeback_of"] is None

@@ -10,6 +10,7 @@ import pytest
 from services.workshop.tests.builders import VIN, labour_line, order_created
 from services.workshop.tests.flow import clock_on, dispatch, jobs_of
 from shared import clock
+from shared.contracts import events
 from shared.testing import auth_headers
 
 CALL = {
@@ -155,3 +156,59 @@ async def test_roadside_calls_are_per_station_and_roles(workshop) -> None:
         "/roadside-calls", params={"status": "received"}, headers=auth_headers("foreman.bj01")
     )
     assert own.json()["count"] == 1
+
+
+async def test_roadside_order_links_to_the_call_whose_car_was_towed_in(
+    workshop, manual_clock
+) -> None:
+    call_id = (await log_call(workshop)).json()["id"]
+    await step(
+        workshop,
+        call_id,
+        "dispatch",
+        {"technician_id": "tech.bj01", "service_vehicle": "京B-R0001"},
+        user="foreman.bj01",
+    )
+    manual_clock.advance(timedelta(minutes=30))
+    await step(workshop, call_id, "arrival")
+    manual_clock.advance(timedelta(minutes=40))
+    # the tow truck is in before the crew recorded the end: the roadside order closes the call
+    order = order_created(labour_line("ENG-100", "2.0", major_system="engine")).model_copy(
+        update={"category": events.OrderCategory.ROADSIDE}
+    )
+    await workshop.publish(order)
+    call = (
+        await workshop.client.get(f"/roadside-calls/{call_id}", headers=auth_headers("tech.bj01"))
+    ).json()
+    assert call["status"] == "repair_order"
+    assert call["order_id"] == str(order.order_id)
+    assert datetime.fromisoformat(call["finished_at"]) == START + timedelta(minutes=70)
+    seen = (
+        await workshop.client.get(f"/orders/{order.order_id}", headers=auth_headers("advisor.bj01"))
+    ).json()
+    assert seen["category"] == "roadside"
+    assert seen["roadside_call_id"] == call_id
+
+
+async def test_an_ordinary_order_does_not_close_a_call_still_on_the_road(
+    workshop, manual_clock
+) -> None:
+    call_id = (await log_call(workshop)).json()["id"]
+    await step(
+        workshop,
+        call_id,
+        "dispatch",
+        {"technician_id": "tech.bj01", "service_vehicle": "京B-R0001"},
+        user="foreman.bj01",
+    )
+    order = order_created(labour_line("OIL-001", "0.5", major_system=None))
+    await workshop.publish(order)
+    call = (
+        await workshop.client.get(f"/roadside-calls/{call_id}", headers=auth_headers("tech.bj01"))
+    ).json()
+    assert call["status"] == "dispatched"
+    assert call["order_id"] is None
+    seen = (
+        await workshop.client.get(f"/orders/{order.order_id}", headers=auth_headers("advisor.bj01"))
+    ).json()
+    assert seen["roadside_call_id"] is None
