@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ from services.warranty.tests.test_claims import (
 from shared.contracts import events
 from shared.testing import ServiceHarness, auth_headers
 
-BUICK = {"make": "Buick", "model": "Regal", "vin": "LSGGF53W8KH000001"}
+BUICK: dict[str, Any] = {"make": "Buick", "model": "Regal", "vin": "LSGGF53W8KH000001"}
 
 # --- rejection reason codes -------------------------------------------------------------
 
