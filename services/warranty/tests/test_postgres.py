@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -80,4 +81,35 @@ async def test_an_explicit_poll_and_the_scheduler_together_send_a_submission_onc
     response, _ = await asyncio.gather(poll, scheduler.run_due())
     assert response.status_code == 200, response.text
     assert len(simulator.received) == 1
+    assert (await claim_events(warranty_pg)).count("claim.approved") == 1
+
+
+async def test_two_deliveries_of_the_same_pushed_answer_at_once_apply_it_once(
+    warranty_pg, monkeypatch
+) -> None:
+    from datetime import timedelta
+
+    from services.warranty.manufacturer import SIGNATURE_HEADER, Plan, sign
+    from services.warranty.tests.test_claims import run_due, submit
+
+    monkeypatch.setenv("WARRANTY_MANUFACTURER_SECRET", "pg-secret")
+    manufacturer.install(ManufacturerSimulator(default=Plan(delay=timedelta(days=365))))
+    claim = await completed_claim(warranty_pg)
+    await submit(warranty_pg, claim)
+    await run_due(warranty_pg)
+    body = json.dumps({"message_id": "PG-1", "claim_no": claim["claim_no"], "kind": "approved"})
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign("pg-secret", body.encode()),
+    }
+
+    async def deliver() -> tuple[int, dict]:
+        response = await warranty_pg.client.post(
+            "/manufacturer/answers", content=body, headers=headers
+        )
+        return response.status_code, response.json()
+
+    first, second = await asyncio.gather(deliver(), deliver())
+    assert first == second
+    assert first[0] == 200 and first[1]["state"] == "applied"
     assert (await claim_events(warranty_pg)).count("claim.approved") == 1
