@@ -15,6 +15,7 @@ from services.crm.models import (
     CampaignDone,
     CampaignPublic,
     CampaignsPublic,
+    CampaignVehiclesAdd,
     ChurnReport,
     ComplaintAnswer,
     ComplaintCreate,
@@ -35,6 +36,10 @@ from services.crm.models import (
     DuplicatesPublic,
     EnquiryCreate,
     EnquiryPublic,
+    EscalationAcknowledge,
+    EscalationLevel,
+    EscalationPublic,
+    EscalationsPublic,
     FollowUpAssign,
     FollowUpDetailPublic,
     FollowUpKind,
@@ -60,6 +65,7 @@ complaints = APIRouter(prefix="/complaints", tags=["complaints"])
 care = APIRouter(tags=["reminders, CSI, contact plan, churn"])
 campaigns = APIRouter(tags=["campaigns and recalls"])
 audit = APIRouter(prefix="/audit", tags=["audit"])
+escalations = APIRouter(prefix="/escalations", tags=["escalations"])
 
 #: who may look into customer files (personal data: every read is logged)
 file_reader = require_role(Role.CRM_AGENT, Role.SERVICE_ADVISOR, *MANAGERS)
@@ -321,9 +327,47 @@ async def answer_complaint(
     data: ComplaintAnswer,
     user: Principal = Depends(file_editor),
 ) -> ComplaintPublic:
-    """Record the answer given and whether the customer accepted it (once)."""
+    """Record the answer given and whether the customer accepted it (once); not accepted
+    escalates it a level up (``complaint.escalated``)."""
+    async with runtime.unit_of_work() as uow:
+        return await service.answer_complaint(uow, user, complaint_id, data)
+
+
+# --- the service manager's escalation inbox -----------------------------------------------
+
+
+@escalations.get("", response_model=EscalationsPublic)
+async def list_escalations(
+    runtime: RuntimeDep,
+    acknowledged: bool = False,
+    level: EscalationLevel | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+    user: Principal = Depends(managers),
+) -> EscalationsPublic:
+    """The manager's inbox: dissatisfied follow-up calls and escalated complaints of the
+    user's stations not yet acknowledged, the oldest first (``acknowledged=true``: done)."""
+    async with runtime.db.read() as session:
+        return await service.list_escalations(
+            session,
+            user,
+            acknowledged=acknowledged,
+            level=level,
+            offset=_offset(offset),
+            limit=_limit(limit),
+        )
+
+
+@escalations.post("/{escalation_id}/acknowledgement", response_model=EscalationPublic)
+async def acknowledge_escalation(
+    runtime: RuntimeDep,
+    escalation_id: uuid.UUID,
+    data: EscalationAcknowledge,
+    user: Principal = Depends(managers),
+) -> EscalationPublic:
+    """The manager took it on (once; 409 after). A group-level one needs a group manager."""
     async with runtime.db.transaction() as session:
-        return await service.answer_complaint(session, user, complaint_id, data)
+        return await service.acknowledge_escalation(session, user, escalation_id, data)
 
 
 # --- reminders, CSI, contact plan, churn --------------------------------------------------
@@ -410,9 +454,24 @@ async def churn_report(
 async def create_campaign(
     runtime: RuntimeDep, data: CampaignCreate, user: Principal = Depends(managers)
 ) -> CampaignPublic:
-    """Register a manufacturer's campaign or recall with the VINs it affects."""
-    async with runtime.db.transaction() as session:
-        return await service.create_campaign(session, user, data)
+    """Register a manufacturer's campaign or recall with the VINs it affects; publishes
+    ``campaign.launched`` (reception shows it at check-in) and reminds the owners who
+    consent to contact (``reminder.due`` kind campaign)."""
+    async with runtime.unit_of_work() as uow:
+        return await service.create_campaign(uow, user, data)
+
+
+@campaigns.post("/campaigns/{campaign_id}/vehicles", response_model=CampaignPublic)
+async def add_campaign_vehicles(
+    runtime: RuntimeDep,
+    campaign_id: uuid.UUID,
+    data: CampaignVehiclesAdd,
+    user: Principal = Depends(managers),
+) -> CampaignPublic:
+    """Add VINs to a campaign: the new ones are published (``campaign.launched``) and their
+    owners reminded; VINs already in it are left as they are."""
+    async with runtime.unit_of_work() as uow:
+        return await service.add_campaign_vehicles(uow, user, campaign_id, data)
 
 
 @campaigns.get("/campaigns", response_model=CampaignsPublic)
@@ -479,4 +538,4 @@ async def list_audit(
         )
 
 
-routers = [customers, enquiries, followups, complaints, care, campaigns, audit]
+routers = [customers, enquiries, followups, complaints, escalations, care, campaigns, audit]

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from shared.calendar import StationCalendar
+
 #: the demo stations' local time (both are in China; one time zone, no daylight saving)
 STATION_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -72,46 +74,110 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday (public holidays and swapped weekends, 调休, are not modelled)."""
+# --- the station calendar: official working days, office hours, public holidays -----------
+
+
+def is_office_time(calendar: StationCalendar, moment: datetime) -> bool:
+    """Within office hours of an official working day (calls are made only then)."""
+    local = calendar.local(moment)
+    return (
+        calendar.is_official_workday(local.date())
+        and calendar.hours.opens <= local.time() < calendar.hours.closes
+    )
+
+
+def next_office_moment(calendar: StationCalendar, moment: datetime) -> datetime:
+    """``moment`` if it is office time, else the next opening on an official working day.
+
+    The workshop may open at weekends; the follow-up desk keeps the official calendar
+    (public holidays off, make-up Saturdays and Sundays, 调休, worked).
+    """
+    day = calendar.local_day(moment)
+    for _ in range(400):
+        if calendar.is_official_workday(day):
+            opens = calendar.at(day, calendar.hours.opens)
+            if moment < opens:
+                return opens
+            if moment < calendar.at(day, calendar.hours.closes):
+                return moment
+        day += timedelta(days=1)
+    raise ValueError(f"station {calendar.station_id} has no official working day in a year")
+
+
+def end_of_office_day(calendar: StationCalendar, day: date) -> datetime:
+    return calendar.at(day, calendar.hours.closes)
+
+
+#: messages (reminders) go out at this local time when they were moved off a holiday
+MESSAGE_TIME = time(9)
+
+
+def message_time(calendar: StationCalendar, moment: datetime) -> datetime:
+    """Reminders are not sent on public holidays: one falling on a holiday goes out on the
+    first day after it, at 09:00 local."""
+    day = calendar.local_day(moment)
+    if not calendar.is_public_holiday(day):
+        return moment
+    while calendar.is_public_holiday(day):
+        day += timedelta(days=1)
+    return calendar.at(day, MESSAGE_TIME)
+
+
+def is_working_day(day: date, calendar: StationCalendar | None = None) -> bool:
+    """An official working day: Monday to Friday without the public holidays, plus the
+    make-up days (调休) when a calendar is given."""
+    if calendar is not None:
+        return calendar.is_official_workday(day)
     return day.weekday() < 5
 
 
-def end_of_working_days(after: date, count: int) -> date:
+def end_of_working_days(after: date, count: int, calendar: StationCalendar | None = None) -> date:
     """The Nth working day after ``after`` (the day itself does not count)."""
     day = after
     remaining = count
     while remaining:
         day += timedelta(days=1)
-        if is_working_day(day):
+        if is_working_day(day, calendar):
             remaining -= 1
     return day
 
 
-def followup_window(delivered_at: datetime, policy: FollowUpPolicy) -> tuple[datetime, datetime]:
+#: however long holidays push the first call back, it stays callable this many working days
+MIN_CALLABLE_WORKING_DAYS = 2
+
+
+def followup_window(
+    delivered_at: datetime, policy: FollowUpPolicy, calendar: StationCalendar
+) -> tuple[datetime, datetime]:
     """(opens_at, due_at) of the first follow-up call, both aware UTC.
 
-    A deadline in working days is the end of that day in local time (due_at is the local
-    midnight that ends it).
+    The call opens at office hours of the next official working day after the delivery day
+    (or later, ``opens_after_hours``); a public holiday or a weekend never opens it. The due
+    time is not moved: 72 hours stay 72 hours, so a delivery before a long holiday may leave
+    no working day inside the window (the KPI shows it). A deadline in working days counts
+    official working days and ends at the local midnight that ends the last one.
     """
     delivered_at = _aware(delivered_at).astimezone(UTC)
-    local_day = delivered_at.astimezone(policy.timezone).date()
-    if policy.opens_after_hours is None:
-        opens_at = _local_midnight_utc(local_day + timedelta(days=1), policy.timezone)
-    else:
-        opens_at = delivered_at + timedelta(hours=policy.opens_after_hours)
+    local_day = calendar.local_day(delivered_at)
+    earliest = calendar.at(calendar.next_official_workday(local_day), calendar.hours.opens)
+    if policy.opens_after_hours is not None:
+        earliest = max(earliest, delivered_at + timedelta(hours=policy.opens_after_hours))
+    opens_at = next_office_moment(calendar, earliest)
     if policy.due_within_hours is not None:
         due_at = delivered_at + timedelta(hours=policy.due_within_hours)
     else:
         assert policy.due_within_working_days is not None
-        last_day = end_of_working_days(local_day, policy.due_within_working_days)
-        due_at = _local_midnight_utc(last_day + timedelta(days=1), policy.timezone)
-    return opens_at, max(due_at, opens_at)
+        last_day = end_of_working_days(local_day, policy.due_within_working_days, calendar)
+        due_at = _local_midnight_utc(last_day + timedelta(days=1), calendar.zone)
+    return opens_at, due_at
 
 
-def second_followup_window(delivered_at: datetime) -> tuple[datetime, datetime]:
-    """(opens_at, due_at) of the follow-up two weeks after delivery."""
-    opens_at = _aware(delivered_at).astimezone(UTC) + SECOND_FOLLOWUP_OPENS_AFTER
+def second_followup_window(
+    delivered_at: datetime, calendar: StationCalendar
+) -> tuple[datetime, datetime]:
+    """(opens_at, due_at) of the follow-up two weeks after delivery (at office hours)."""
+    two_weeks = _aware(delivered_at).astimezone(UTC) + SECOND_FOLLOWUP_OPENS_AFTER
+    opens_at = next_office_moment(calendar, two_weeks)
     return opens_at, opens_at + SECOND_FOLLOWUP_DUE_WITHIN
 
 
@@ -121,14 +187,29 @@ def last_mileage(known_km: int | None, reported_km: int | None) -> int | None:
     return max(readings) if readings else None
 
 
-def followup_expiry(delivered_at: datetime, policy: FollowUpPolicy) -> datetime:
-    """When the first call, if not made, is closed as expired (default: day 7)."""
-    return _aware(delivered_at).astimezone(UTC) + timedelta(days=policy.expires_after_days)
+def followup_expiry(
+    delivered_at: datetime,
+    policy: FollowUpPolicy,
+    calendar: StationCalendar | None = None,
+    opens_at: datetime | None = None,
+) -> datetime:
+    """When the first call, if not made, is closed as expired (default: day 7), but never
+    before it was callable for MIN_CALLABLE_WORKING_DAYS working days (a long holiday)."""
+    expires = _aware(delivered_at).astimezone(UTC) + timedelta(days=policy.expires_after_days)
+    if calendar is None or opens_at is None:
+        return expires
+    first_day = calendar.local_day(opens_at)
+    last_day = first_day
+    if MIN_CALLABLE_WORKING_DAYS > 1:
+        last_day = end_of_working_days(first_day, MIN_CALLABLE_WORKING_DAYS - 1, calendar)
+    return max(expires, end_of_office_day(calendar, last_day))
 
 
-def second_followup_expiry(delivered_at: datetime, policy: FollowUpPolicy) -> datetime:
+def second_followup_expiry(
+    delivered_at: datetime, policy: FollowUpPolicy, calendar: StationCalendar
+) -> datetime:
     """The two-week call expires as long after it opens as the first after delivery."""
-    opens_at, _ = second_followup_window(delivered_at)
+    opens_at, _ = second_followup_window(delivered_at, calendar)
     return opens_at + timedelta(days=policy.expires_after_days)
 
 
@@ -139,20 +220,37 @@ MAX_CALL_ATTEMPTS = 3
 RETRY_AFTER = timedelta(hours=4)
 
 
-def can_record_outcome(status: str, opens_at: datetime, now: datetime) -> str | None:
+#: a call closed without being made because the customer refused to be contacted
+NO_CONSENT = "no_consent"
+
+
+def can_record_outcome(
+    status: str, opens_at: datetime, now: datetime, calendar: StationCalendar | None = None
+) -> str | None:
     """Why an outcome cannot be recorded now (None when it can)."""
+    if status == NO_CONSENT:
+        return "the customer withdrew consent to be contacted: this call is not made"
     if status in {"done", "unreachable", "expired"}:
         return f"this call is already {status}: its outcome cannot be recorded twice"
     if now < opens_at:
         return f"this call opens at {opens_at.isoformat()} (§8: not before the next day)"
+    if calendar is not None and not is_office_time(calendar, now):
+        hours = calendar.hours
+        return (
+            f"calls are made on official working days, {hours.opens:%H:%M}–{hours.closes:%H:%M}"
+            f" station time; next: {next_office_moment(calendar, now).isoformat()}"
+        )
     return None
 
 
 def after_not_reached(
-    attempts: int, now: datetime, expires_at: datetime
+    attempts: int, now: datetime, expires_at: datetime, calendar: StationCalendar | None = None
 ) -> tuple[bool, datetime | None]:
-    """(given up?, next attempt) after ``attempts`` unanswered calls."""
+    """(given up?, next attempt) after ``attempts`` unanswered calls; the next attempt is at
+    office time of an official working day."""
     next_attempt = now + RETRY_AFTER
+    if calendar is not None:
+        next_attempt = next_office_moment(calendar, next_attempt)
     if attempts >= MAX_CALL_ATTEMPTS or next_attempt >= expires_at:
         return True, None
     return False, next_attempt
@@ -161,6 +259,12 @@ def after_not_reached(
 def dissatisfied_is_escalated(outcome: str) -> bool:
     """A dissatisfied customer goes to the service manager at once (§8)."""
     return outcome == "dissatisfied"
+
+
+def may_call_about_service_quality(consent_to_contact: bool) -> bool:
+    """The follow-up call is the dealer's service-quality duty, but a customer who refused
+    contact is not called: the call is closed as "not contacted: no consent" instead."""
+    return consent_to_contact
 
 
 # --- complaints ----------------------------------------------------------------------------
@@ -191,6 +295,44 @@ def complaint_escalated_at_once(severity: str, manufacturer_involved: bool) -> s
     if severity == "serious":
         return "serious complaint" + (" (manufacturer involved)" if manufacturer_involved else "")
     return None
+
+
+#: who an escalation goes to, lowest first
+ESCALATION_LEVELS = ("service_manager", "group", "manufacturer")
+#: complaint categories that are about the product, not the dealer's service
+PRODUCT_QUALITY_CATEGORIES = frozenset(
+    {"product quality", "product_quality", "product", "quality defect", "产品质量", "质量问题"}
+)
+
+
+def involves_product_quality(category: str, manufacturer_involved: bool) -> bool:
+    """The manufacturer is involved: flagged so, or the complaint is about product quality."""
+    return manufacturer_involved or category.strip().lower() in PRODUCT_QUALITY_CATEGORIES
+
+
+def level_at_once(severity: str, category: str, manufacturer_involved: bool) -> str | None:
+    """The level a new complaint is escalated to at once (§9), or None.
+
+    A serious complaint goes to the service manager; a serious one about product quality
+    goes to the manufacturer (the service manager's inbox shows it as well), so it is one
+    escalation, not two.
+    """
+    if severity != "serious":
+        return None
+    if involves_product_quality(category, manufacturer_involved):
+        return "manufacturer"
+    return "service_manager"
+
+
+def next_level(reached: Iterable[str]) -> str | None:
+    """Where an overdue or refused answer goes: the service manager first; once the manager
+    has it (or the manufacturer has it), the group; nothing above the group."""
+    levels = set(reached)
+    if not levels:
+        return "service_manager"
+    if "group" in levels:
+        return None
+    return "group"
 
 
 # --- contact details ------------------------------------------------------------------------
@@ -269,10 +411,19 @@ def next_service_due(
     return min(candidates) if candidates else None
 
 
-def reminder_time(due_on: date, now: datetime, zone: ZoneInfo = STATION_TIMEZONE) -> datetime:
-    """09:00 local, REMIND_AHEAD before the due day (at once if that has passed)."""
-    at = datetime.combine(due_on - REMIND_AHEAD, time(9), tzinfo=zone).astimezone(UTC)
-    return max(at, now)
+def reminder_time(
+    due_on: date,
+    now: datetime,
+    zone: ZoneInfo = STATION_TIMEZONE,
+    calendar: StationCalendar | None = None,
+) -> datetime:
+    """09:00 local, REMIND_AHEAD before the due day (at once if that has passed); with a
+    calendar, never on a public holiday."""
+    if calendar is not None:
+        zone = calendar.zone
+    at = datetime.combine(due_on - REMIND_AHEAD, MESSAGE_TIME, tzinfo=zone).astimezone(UTC)
+    at = max(at, now)
+    return message_time(calendar, at) if calendar is not None else at
 
 
 def may_be_contacted(consent_to_contact: bool) -> bool:

@@ -33,6 +33,8 @@ class FollowUpStatus(StrEnum):
     DONE = "done"
     UNREACHABLE = "unreachable"  # not reached after the allowed attempts
     EXPIRED = "expired"
+    #: not contacted: the customer withdrew consent (counted apart in the 72 h KPI)
+    NO_CONSENT = "no_consent"
 
 
 class CallOutcome(StrEnum):
@@ -77,6 +79,17 @@ class ReminderState(StrEnum):
     WITHHELD = "withheld"  # the customer withdrew consent to be contacted
     BOOKED = "booked"  # the customer booked before the reminder went out
     SUPERSEDED = "superseded"  # the customer came in again: a later visit sets the next one
+
+
+class EscalationLevel(StrEnum):
+    SERVICE_MANAGER = "service_manager"
+    GROUP = "group"
+    MANUFACTURER = "manufacturer"
+
+
+class EscalationSubject(StrEnum):
+    FOLLOW_UP = "follow_up"
+    COMPLAINT = "complaint"
 
 
 class AuditAction(StrEnum):
@@ -275,6 +288,30 @@ class Complaint(CrmTable, table=True):  # type: ignore[call-arg]
     opened_by: str = Field(max_length=60)
 
 
+class Escalation(CrmTable, table=True):  # type: ignore[call-arg]
+    """A dissatisfied call or a complaint passed up (§8, §9): in the manager's inbox until
+    acknowledged. One per subject and level, so nothing is escalated twice (replicas too)."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "level", name="uq_escalation_subject_level"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    subject: EscalationSubject = Field(sa_column=enum_column(EscalationSubject))
+    subject_id: uuid.UUID = Field(index=True)
+    level: EscalationLevel = Field(sa_column=enum_column(EscalationLevel))
+    reason: str = Field(max_length=200)
+    customer_id: uuid.UUID = Field(index=True)
+    order_id: uuid.UUID | None = None
+    complaint_id: uuid.UUID | None = None
+    escalated_at: datetime = Field(sa_column=utc_column(index=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    acknowledged_by: str | None = Field(default=None, max_length=60)
+    note: str | None = Field(default=None, max_length=2000)
+
+
 # --- maintenance reminders ---------------------------------------------------------------
 
 
@@ -402,6 +439,14 @@ def _phone(value: str | None) -> str | None:
     from services.crm.domain import normalise_phone
 
     return normalise_phone(value)
+
+
+def _vins(value: list[str]) -> list[str]:
+    cleaned = [v.strip().upper() for v in value]
+    bad = [v for v in cleaned if len(v) != 17 or not v.isalnum()]
+    if bad:
+        raise ValueError(f"not a 17-character VIN: {bad[:5]}")
+    return sorted(set(cleaned))
 
 
 def _email(value: str | None) -> str | None:
@@ -833,14 +878,7 @@ class CampaignCreate(InputModel):
     is_recall: bool = False
     vins: list[str] = pydantic.Field(min_length=1, max_length=100_000)
 
-    @pydantic.field_validator("vins")
-    @classmethod
-    def _vins(cls, value: list[str]) -> list[str]:
-        cleaned = [v.strip().upper() for v in value]
-        bad = [v for v in cleaned if len(v) != 17 or not v.isalnum()]
-        if bad:
-            raise ValueError(f"not a 17-character VIN: {bad[:5]}")
-        return sorted(set(cleaned))
+    _check_vins = pydantic.field_validator("vins")(_vins)
 
 
 class CampaignPublic(BaseModel):
@@ -876,6 +914,7 @@ class OpenCampaign(BaseModel):
     code: str
     title: str
     is_recall: bool
+    kind: str = pydantic.Field(default="campaign", description="recall / campaign")
 
 
 class OpenCampaignsPublic(BaseModel):
@@ -935,7 +974,12 @@ class FollowUpSummaryRow(BaseModel):
     station_id: str
     first_calls_due: int = pydantic.Field(description="72h calls whose deadline fell in the period")
     done_in_time: int
-    completion_in_time: Decimal | None = pydantic.Field(description="done in time / due (KPI)")
+    no_consent: int = pydantic.Field(
+        default=0, description="72h calls not made: the customer withdrew consent (not counted)"
+    )
+    completion_in_time: Decimal | None = pydantic.Field(
+        description="done in time / (due − not contacted for lack of consent) (KPI)"
+    )
     expired: int
     unreachable: int
     satisfied: int
@@ -970,6 +1014,47 @@ class AuditEntryPublic(BaseModel):
 class AuditEntriesPublic(BaseModel):
     data: list[AuditEntryPublic]
     count: int
+
+
+class EscalationPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    subject: EscalationSubject
+    subject_id: uuid.UUID
+    level: EscalationLevel
+    reason: str
+    customer_id: uuid.UUID
+    order_id: uuid.UUID | None
+    complaint_id: uuid.UUID | None
+    escalated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str | None
+
+
+class EscalationsPublic(BaseModel):
+    data: list[EscalationPublic]
+    count: int
+
+
+class EscalationAcknowledge(InputModel):
+    """The manager has taken the escalation on (what they will do, optionally)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "已致电客户，明天上午重新检查刹车"}]}
+    )
+
+    note: str | None = pydantic.Field(default=None, min_length=1, max_length=2000)
+
+
+class CampaignVehiclesAdd(InputModel):
+    """More VINs for a campaign or recall (the manufacturer extended it)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"vins": ["LFV2A21K7G3000002"]}]})
+
+    vins: list[str] = pydantic.Field(min_length=1, max_length=100_000)
+
+    _check_vins = pydantic.field_validator("vins")(_vins)
 
 
 for _schema in (VehiclePublic, VisitPublic, CustomerDetailPublic):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from services.crm.models import (
     CampaignPublic,
     CampaignsPublic,
     CampaignVehicle,
+    CampaignVehiclesAdd,
     ChurnReport,
     ChurnRow,
     Complaint,
@@ -49,6 +50,7 @@ from services.crm.models import (
     CsiSurveyPublic,
     Customer,
     CustomerDetailPublic,
+    CustomerKind,
     CustomerMerge,
     CustomerPublic,
     CustomersPublic,
@@ -59,6 +61,12 @@ from services.crm.models import (
     Enquiry,
     EnquiryCreate,
     EnquiryPublic,
+    Escalation,
+    EscalationAcknowledge,
+    EscalationLevel,
+    EscalationPublic,
+    EscalationsPublic,
+    EscalationSubject,
     FollowUp,
     FollowUpAssign,
     FollowUpCall,
@@ -84,13 +92,21 @@ from services.crm.models import (
     Visit,
 )
 from services.crm.settings import crm_settings, followup_policy
-from shared.auth import Principal
+from shared.auth import Principal, Role
+from shared.calendar import calendar_for
 from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.scheduler import cancel, schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible
+
+
+class _Forbidden(DomainError):
+    """The user may see the record but this change is for another role."""
+
+    status = 403
+
 
 # --- from events: the customer file follows the repair orders ---------------------------
 
@@ -108,6 +124,16 @@ def _clean_phone(raw: str | None) -> str | None:
         return domain.normalise_phone(raw)
     except ValueError:
         return raw
+
+
+def _clean_email(raw: str | None) -> str | None:
+    """E-mails from other services are kept normalised; an unusable one is not stored."""
+    if not raw:
+        return None
+    try:
+        return domain.normalise_email(raw)
+    except ValueError:
+        return None
 
 
 async def _open_customer_file(
@@ -134,6 +160,10 @@ async def _open_customer_file(
         known.name = customer.name
         known.phone = _clean_phone(customer.phone) or known.phone
         known.is_vip = known.is_vip or customer.is_vip
+    # an event without an e-mail keeps the one on file; one without a kind keeps the kind
+    known.email = _clean_email(customer.email) or known.email
+    if "kind" in customer.model_fields_set and customer.kind in set(CustomerKind):
+        known.kind = CustomerKind(customer.kind)
     session.add(known)
 
     vin = vehicle.vin.upper()
@@ -193,6 +223,28 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> None:
     visit.work_done = "; ".join(line.description for line in event.lines)[:2000]
     uow.session.add(visit)
     await _customer_came_in(uow.session, visit.vin, event.order_id)
+    await _campaign_work_ordered(uow.session, visit.vin, event, at)
+
+
+async def _campaign_work_ordered(
+    session: AsyncSession, vin: str, event: events.OrderCreated, at: datetime
+) -> None:
+    """A line whose code is an open campaign's code puts the campaign's work on the order:
+    the vehicle's campaign is done (it leaves the outreach list and the check-in desk)."""
+    codes = {line.code.strip() for line in event.lines}
+    rows = (
+        await session.exec(
+            select(CampaignVehicle, Campaign)
+            .where(CampaignVehicle.campaign_id == Campaign.id)  # type: ignore[arg-type]
+            .where(CampaignVehicle.vin == vin, col(CampaignVehicle.done_at).is_(None))
+        )
+    ).all()
+    for row, campaign in rows:
+        if campaign.code in codes:
+            row.done_at = at
+            row.done_order_id = event.order_id
+            session.add(row)
+            await cancel(session, _campaign_remind_key(campaign.id, vin))
 
 
 async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
@@ -224,24 +276,29 @@ async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> 
     session.add(visit)
 
     policy = followup_policy(visit.station_id)
+    calendar = calendar_for(visit.station_id)
     existing = set(
         (await session.exec(select(FollowUp.kind).where(FollowUp.order_id == event.order_id))).all()
     )
-    first_opens, first_due = domain.followup_window(event.delivered_at, policy)
-    second_opens, second_due = domain.second_followup_window(event.delivered_at)
+    first_opens, first_due = domain.followup_window(event.delivered_at, policy, calendar)
+    second_opens, second_due = domain.second_followup_window(event.delivered_at, calendar)
     windows = {
         FollowUpKind.FIRST: (
             first_opens,
             first_due,
-            domain.followup_expiry(event.delivered_at, policy),
+            domain.followup_expiry(event.delivered_at, policy, calendar, first_opens),
         ),
         FollowUpKind.SECOND: (
             second_opens,
             second_due,
-            domain.second_followup_expiry(event.delivered_at, policy),
+            domain.second_followup_expiry(event.delivered_at, policy, calendar),
         ),
     }
     now = utcnow()
+    customer = await session.get(Customer, event.customer.customer_id)
+    consent = customer is not None and domain.may_call_about_service_quality(
+        customer.consent_to_contact
+    )
     for kind, (opens_at, due_at, expires_at) in windows.items():
         if kind in existing:
             continue  # the same delivery announced again: one call of each kind per order
@@ -257,6 +314,11 @@ async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> 
             advisor_id=visit.advisor_id,
             created_at=now,
         )
+        if not consent:  # refused contact: the call is not made, and is counted apart
+            followup.status = FollowUpStatus.NO_CONSENT
+            followup.closed_at = now
+            session.add(followup)
+            continue
         session.add(followup)
         await _plan_call(session, followup)
     await _plan_service_reminder(uow, visit, event)
@@ -320,7 +382,7 @@ async def _plan_service_reminder(
         vin=visit.vin,
         due_on=due_on,
         due_km=event.next_service_km,
-        remind_at=domain.reminder_time(due_on, now),
+        remind_at=domain.reminder_time(due_on, now, calendar=calendar_for(visit.station_id)),
         created_at=now,
     )
     session.add(reminder)
@@ -333,16 +395,15 @@ async def _plan_service_reminder(
         payload=payload,
         station_id=visit.station_id,
     )
-    call_at = datetime.combine(
-        due_on + timedelta(days=crm_settings().not_booked_call_after_days),
-        time(9),
-        tzinfo=domain.STATION_TIMEZONE,
-    ).astimezone(UTC)
+    calendar = calendar_for(visit.station_id)
+    call_at = calendar.at(
+        due_on + timedelta(days=crm_settings().not_booked_call_after_days), time(9)
+    )
     await schedule(
         session,
         kind=TASK_REMINDER_CALL,
         key=_not_booked_key(reminder),
-        due_at=max(call_at, now),
+        due_at=domain.next_office_moment(calendar, max(call_at, now)),
         payload=payload,
         station_id=visit.station_id,
     )
@@ -415,9 +476,12 @@ async def work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -
         session,
         kind=TASK_DECLINED_REMIND,
         key=f"declined:{event.finding_id}",
-        due_at=max(
-            event.declined_at + timedelta(days=crm_settings().declined_work_remind_after_days),
-            utcnow(),
+        due_at=domain.message_time(
+            calendar_for(row.station_id),
+            max(
+                event.declined_at + timedelta(days=crm_settings().declined_work_remind_after_days),
+                utcnow(),
+            ),
         ),
         payload={"finding_id": str(event.finding_id)},
         station_id=row.station_id,
@@ -536,8 +600,29 @@ async def update_customer(
     for name, value in changes.items():
         setattr(customer, name, value)
     session.add(customer)
+    if not customer.consent_to_contact:
+        await _close_calls_without_consent(session, customer.id)
     _audit(session, user, AuditAction.CHANGE, customer)
     return await _detail(session, user, customer)
+
+
+async def _close_calls_without_consent(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    """The customer withdrew consent: the calls not made yet are closed as "not contacted:
+    no consent" (their open and expire tasks then find nothing to do)."""
+    pending = (
+        await session.exec(
+            select(FollowUp).where(
+                FollowUp.customer_id == customer_id,
+                col(FollowUp.status).in_([FollowUpStatus.SCHEDULED, FollowUpStatus.OPEN]),
+            )
+        )
+    ).all()
+    now = utcnow()
+    for followup in pending:
+        followup.status = FollowUpStatus.NO_CONSENT
+        followup.closed_at = now
+        followup.next_attempt_at = None
+        session.add(followup)
 
 
 async def _detail(
@@ -746,6 +831,9 @@ async def merge_customers(
         survivor.home_station_id = duplicate.home_station_id
     duplicate.merged_into_id = survivor.id
     session.add_all([survivor, duplicate])
+    if not survivor.consent_to_contact:
+        await session.flush()
+        await _close_calls_without_consent(session, survivor.id)
     _audit(session, user, AuditAction.CHANGE, survivor)
     _audit(session, user, AuditAction.CHANGE, duplicate)
     await session.flush()
@@ -789,12 +877,24 @@ async def list_followups(
     if further_work is not None:
         work = col(FollowUp.further_work)
         query = query.where(work.is_not(None) if further_work else work.is_(None))
-    if callable_now:  # open, and any retry pause after an unanswered call is over
+    if callable_now:  # open, any retry pause over, and office time at the call's station
         retry_at = col(FollowUp.next_attempt_at)
+        now = utcnow()
         query = query.where(
             FollowUp.status == FollowUpStatus.OPEN,
-            or_(retry_at.is_(None), retry_at <= utcnow()),
+            or_(retry_at.is_(None), retry_at <= now),
         )
+        open_stations = (
+            await session.exec(
+                select(FollowUp.station_id).where(FollowUp.status == FollowUpStatus.OPEN).distinct()
+            )
+        ).all()
+        in_office = [
+            str(station)
+            for station in open_stations
+            if domain.is_office_time(calendar_for(str(station)), now)
+        ]
+        query = query.where(col(FollowUp.station_id).in_(in_office))
     count = await count_rows(session, query)
     rows = (
         await session.exec(
@@ -851,6 +951,7 @@ async def followup_summary(
             and c.closed_at is not None
             and c.closed_at <= c.due_at
         )
+        no_consent = sum(1 for c in first if c.status == FollowUpStatus.NO_CONSENT)
         ended = [c for c in closed if c.station_id == station]
         theirs = [c for c in complaints if c.station_id == station]
         answered = [
@@ -861,7 +962,8 @@ async def followup_summary(
                 station_id=station,
                 first_calls_due=len(first),
                 done_in_time=done_in_time,
-                completion_in_time=domain.completion_rate(done_in_time, len(first)),
+                no_consent=no_consent,
+                completion_in_time=domain.completion_rate(done_in_time, len(first) - no_consent),
                 expired=sum(1 for c in ended if c.status == FollowUpStatus.EXPIRED),
                 unreachable=sum(1 for c in ended if c.status == FollowUpStatus.UNREACHABLE),
                 satisfied=sum(1 for c in ended if c.outcome == CallOutcome.SATISFIED),
@@ -913,6 +1015,7 @@ TASK_REMINDER_CALL = "reminder.call_if_not_booked"
 TASK_DECLINED_REMIND = "declined_work.remind"
 TASK_COMPLAINT_OVERDUE = "complaint.overdue"
 TASK_CONTACT_MONTH = "contact_plan.close_month"
+TASK_CAMPAIGN_REMIND = "campaign.remind"
 
 
 def _announce(uow: UnitOfWork, followup: FollowUp) -> None:
@@ -934,6 +1037,12 @@ async def open_followup(uow: UnitOfWork, followup_id: uuid.UUID) -> None:
     followup = await uow.session.get(FollowUp, followup_id)
     if followup is None or followup.status != FollowUpStatus.SCHEDULED:
         return  # merged away, or already closed
+    customer = await uow.session.get(Customer, followup.customer_id)
+    if customer is None or not domain.may_call_about_service_quality(customer.consent_to_contact):
+        followup.status = FollowUpStatus.NO_CONSENT
+        followup.closed_at = utcnow()
+        uow.session.add(followup)
+        return
     followup.status = FollowUpStatus.OPEN
     uow.session.add(followup)
     _announce(uow, followup)
@@ -960,6 +1069,14 @@ async def send_service_reminder(uow: UnitOfWork, reminder_id: uuid.UUID) -> None
         reminder.state = ReminderState.WITHHELD
         session.add(reminder)
         return
+    if await _deferred_off_holiday(
+        uow.session,
+        TASK_REMINDER_SEND,
+        _send_key(reminder),
+        {"reminder_id": str(reminder.id)},
+        reminder.station_id,
+    ):
+        return
     now = utcnow()
     reminder.state = ReminderState.SENT
     reminder.sent_at = now
@@ -973,9 +1090,30 @@ async def send_service_reminder(uow: UnitOfWork, reminder_id: uuid.UUID) -> None
             reason="next maintenance",
             due_on=reminder.due_on,
             due_km=reminder.due_km,
+            kind="maintenance",
         ),
         station_id=reminder.station_id,
     )
+
+
+async def _deferred_off_holiday(
+    session: AsyncSession, kind: str, key: str, payload: dict[str, str], station_id: str
+) -> bool:
+    """A message due on a public holiday (the calendar may have changed since it was
+    planned) is planned again for the first day after it; True when it was."""
+    now = utcnow()
+    later = domain.message_time(calendar_for(station_id), now)
+    if later == now:
+        return False
+    await schedule(
+        session,
+        kind=kind,
+        key=f"{key}:{later.date().isoformat()}",
+        due_at=later,
+        payload=payload,
+        station_id=station_id,
+    )
+    return True
 
 
 async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
@@ -997,7 +1135,18 @@ async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
     ).first()
     if exists is not None:
         return
+    calendar = calendar_for(reminder.station_id)
     now = utcnow()
+    if not domain.is_office_time(calendar, now):  # planned before a holiday was known
+        await schedule(
+            session,
+            kind=TASK_REMINDER_CALL,
+            key=f"{_not_booked_key(reminder)}:{domain.next_office_moment(calendar, now).date()}",
+            due_at=domain.next_office_moment(calendar, now),
+            payload={"reminder_id": str(reminder.id)},
+            station_id=reminder.station_id,
+        )
+        return
     followup = FollowUp(
         station_id=reminder.station_id,
         order_id=reminder.order_id,
@@ -1020,6 +1169,18 @@ async def call_if_not_booked(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
         station_id=followup.station_id,
     )
     _announce(uow, followup)
+    uow.emit(
+        events.ReminderDue(
+            reminder_id=followup.id,  # the call: the maintenance reminder has its own id
+            customer_id=reminder.customer_id,
+            vin=reminder.vin,
+            reason="due for maintenance and not booked: a reminder call",
+            due_on=reminder.due_on,
+            due_km=reminder.due_km,
+            kind="booking_call",
+        ),
+        station_id=reminder.station_id,
+    )
 
 
 async def remind_declined_work(uow: UnitOfWork, finding_id: uuid.UUID) -> None:
@@ -1036,6 +1197,14 @@ async def remind_declined_work(uow: UnitOfWork, finding_id: uuid.UUID) -> None:
     customer = await session.get(Customer, visit.customer_id)
     if customer is None or not domain.may_be_contacted(customer.consent_to_contact):
         return
+    if await _deferred_off_holiday(
+        session,
+        TASK_DECLINED_REMIND,
+        f"declined:{finding_id}",
+        {"finding_id": str(finding_id)},
+        row.station_id,
+    ):
+        return
     now = utcnow()
     row.reminded_at = now
     customer.last_contact_at = now
@@ -1046,20 +1215,191 @@ async def remind_declined_work(uow: UnitOfWork, finding_id: uuid.UUID) -> None:
             customer_id=customer.id,
             vin=visit.vin,
             reason=f"declined work: {row.description}"[:500],
+            kind="declined_work",
         ),
         station_id=row.station_id,
     )
 
 
 async def complaint_overdue(uow: UnitOfWork, complaint_id: uuid.UUID) -> None:
-    """Not answered by the promised time: escalated to the service manager."""
-    complaint = await uow.session.get(Complaint, complaint_id)
+    """Not answered by the promised time: escalated to the service manager, or to the group
+    when the manager has it already."""
+    complaint = await _locked_complaint(uow.session, complaint_id)
     if complaint is None or complaint.status != ComplaintStatus.OPEN:
         return
-    if complaint.escalated_at is None:
-        complaint.escalated_at = utcnow()
-        complaint.escalation_reason = "answer overdue"
-        uow.session.add(complaint)
+    await _escalate_complaint_further(uow, complaint, "answer overdue")
+
+
+# --- escalations: the service manager's inbox (§8 dissatisfied calls, §9 complaints) --------
+
+
+async def _locked_complaint(session: AsyncSession, complaint_id: uuid.UUID) -> Complaint | None:
+    """The complaint, locked: an overdue check and an answer never escalate it both."""
+    query = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def _escalation_exists(
+    session: AsyncSession, subject: EscalationSubject, subject_id: uuid.UUID, level: str
+) -> bool:
+    query = select(Escalation.id).where(
+        Escalation.subject == subject,
+        Escalation.subject_id == subject_id,
+        Escalation.level == level,
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def _complaint_levels(session: AsyncSession, complaint_id: uuid.UUID) -> set[str]:
+    """Levels a complaint has reached; a dissatisfied call that opened it already put it
+    before the service manager."""
+    rows = (
+        await session.exec(
+            select(Escalation).where(
+                or_(
+                    (col(Escalation.subject) == EscalationSubject.COMPLAINT)
+                    & (col(Escalation.subject_id) == complaint_id),
+                    col(Escalation.complaint_id) == complaint_id,
+                )
+            )
+        )
+    ).all()
+    return {
+        row.level.value if row.subject == EscalationSubject.COMPLAINT else "service_manager"
+        for row in rows
+    }
+
+
+async def _escalate_complaint(
+    uow: UnitOfWork, complaint: Complaint, level: str, reason: str
+) -> Escalation | None:
+    """Put the complaint before ``level`` (once per level) and publish complaint.escalated."""
+    session = uow.session
+    if await _escalation_exists(session, EscalationSubject.COMPLAINT, complaint.id, level):
+        return None
+    now = utcnow()
+    escalation = Escalation(
+        station_id=complaint.station_id,
+        subject=EscalationSubject.COMPLAINT,
+        subject_id=complaint.id,
+        level=EscalationLevel(level),
+        reason=reason[:200],
+        customer_id=complaint.customer_id,
+        order_id=complaint.order_id,
+        complaint_id=complaint.id,
+        escalated_at=now,
+    )
+    session.add(escalation)
+    complaint.escalated_at = complaint.escalated_at or now
+    complaint.escalation_reason = reason[:200]
+    session.add(complaint)
+    uow.emit(
+        events.ComplaintEscalated(
+            complaint_id=complaint.id,
+            customer_id=complaint.customer_id,
+            order_id=complaint.order_id,
+            level=level,
+            reason=reason,
+            severity=complaint.severity.value,
+            escalated_at=now,
+        ),
+        station_id=complaint.station_id,
+    )
+    return escalation
+
+
+async def _escalate_complaint_further(
+    uow: UnitOfWork, complaint: Complaint, reason: str
+) -> Escalation | None:
+    level = domain.next_level(await _complaint_levels(uow.session, complaint.id))
+    if level is None:
+        return None  # the group has it already: nobody higher inside the dealer group
+    return await _escalate_complaint(uow, complaint, level, reason)
+
+
+async def _escalate_followup(uow: UnitOfWork, followup: FollowUp, reason: str) -> None:
+    """A dissatisfied customer goes to the service manager at once: followup.escalated."""
+    session = uow.session
+    level = EscalationLevel.SERVICE_MANAGER
+    if await _escalation_exists(session, EscalationSubject.FOLLOW_UP, followup.id, level):
+        return
+    now = utcnow()
+    followup.escalated_at = followup.escalated_at or now
+    session.add(followup)
+    session.add(
+        Escalation(
+            station_id=followup.station_id,
+            subject=EscalationSubject.FOLLOW_UP,
+            subject_id=followup.id,
+            level=level,
+            reason=reason[:200],
+            customer_id=followup.customer_id,
+            order_id=followup.order_id,
+            complaint_id=followup.complaint_id,
+            escalated_at=now,
+        )
+    )
+    uow.emit(
+        events.FollowUpEscalated(
+            followup_id=followup.id,
+            order_id=followup.order_id,
+            customer_id=followup.customer_id,
+            reason=reason,
+            advisor_id=followup.advisor_id,
+            escalated_at=now,
+        ),
+        station_id=followup.station_id,
+    )
+
+
+async def list_escalations(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    acknowledged: bool = False,
+    level: EscalationLevel | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> EscalationsPublic:
+    """The manager's inbox: escalations of the user's stations, the oldest first."""
+    query = at_visible_stations(select(Escalation), Escalation.station_id, user)
+    done = col(Escalation.acknowledged_at)
+    query = query.where(done.is_not(None) if acknowledged else done.is_(None))
+    if level is not None:
+        query = query.where(Escalation.level == level)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(Escalation.escalated_at), col(Escalation.id))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return EscalationsPublic(
+        data=[EscalationPublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+async def acknowledge_escalation(
+    session: AsyncSession, user: Principal, escalation_id: uuid.UUID, data: EscalationAcknowledge
+) -> EscalationPublic:
+    """The manager took the escalation on; it leaves the inbox. Once only (409 after)."""
+    escalation = await get_visible(session, Escalation, escalation_id, user, "escalation")
+    await session.refresh(escalation, with_for_update=True)
+    if escalation.acknowledged_at is not None:
+        raise Conflict(
+            f"already acknowledged by {escalation.acknowledged_by}", field="escalation_id"
+        )
+    if escalation.level == EscalationLevel.GROUP and user.role != Role.GROUP_MANAGER:
+        raise _Forbidden(
+            "this escalation went to the group: a group manager acknowledges it",
+            field="escalation_id",
+        )
+    escalation.acknowledged_at = utcnow()
+    escalation.acknowledged_by = user.user_id
+    escalation.note = data.note
+    session.add(escalation)
+    return EscalationPublic.model_validate(escalation.model_dump())
 
 
 # --- follow-up calls: queue, assignment, outcomes -----------------------------------------
@@ -1116,9 +1456,17 @@ async def record_outcome(
     # two agents saving the same call: the second waits here, then finds it closed (409)
     await session.refresh(followup, with_for_update=True)
     now = utcnow()
-    refusal = domain.can_record_outcome(followup.status.value, followup.opens_at, now)
+    calendar = calendar_for(followup.station_id)
+    refusal = domain.can_record_outcome(followup.status.value, followup.opens_at, now, calendar)
     if refusal is not None:
         raise Conflict(refusal, field="outcome")
+    customer = await session.get(Customer, followup.customer_id)
+    if customer is not None and not domain.may_call_about_service_quality(
+        customer.consent_to_contact
+    ):
+        raise Conflict(
+            "the customer withdrew consent to be contacted: do not call", field="outcome"
+        )
     if data.outcome == CallOutcome.DISSATISFIED and not data.reason:
         raise DomainError("say why the customer is dissatisfied", field="reason")
     followup.attempts += 1
@@ -1141,7 +1489,7 @@ async def record_outcome(
         followup.further_work = data.further_work
     if data.outcome == CallOutcome.NOT_REACHED:
         given_up, next_attempt = domain.after_not_reached(
-            followup.attempts, now, followup.expires_at
+            followup.attempts, now, followup.expires_at, calendar
         )
         followup.next_attempt_at = next_attempt
         if given_up:
@@ -1156,12 +1504,10 @@ async def record_outcome(
     followup.outcome_reason = data.reason
     followup.closed_at = now
     followup.next_attempt_at = None
-    customer = await session.get(Customer, followup.customer_id)
     if customer is not None:
         customer.last_contact_at = now
         session.add(customer)
     if domain.dissatisfied_is_escalated(data.outcome.value):
-        followup.escalated_at = now
         if data.complaint:
             complaint = await _open_complaint(
                 uow,
@@ -1180,6 +1526,7 @@ async def record_outcome(
                 escalate_reason="dissatisfied at the follow-up call",
             )
             followup.complaint_id = complaint.id
+        await _escalate_followup(uow, followup, f"dissatisfied: {data.reason}")
     session.add(followup)
     await session.flush()
     return await _followup_detail(session, followup)
@@ -1210,9 +1557,9 @@ async def _open_complaint(
         promised = domain.promised_answer_time(now, severity.value, promised_answer_by)
     except ValueError as exc:
         raise DomainError(str(exc), field="promised_answer_by") from exc
-    reason = escalate_reason or domain.complaint_escalated_at_once(
-        severity.value, manufacturer_involved
-    )
+    serious = domain.complaint_escalated_at_once(severity.value, manufacturer_involved)
+    reason = escalate_reason or serious
+    level = domain.level_at_once(severity.value, category, manufacturer_involved)
     complaint = Complaint(
         station_id=station_id,
         customer_id=customer_id,
@@ -1224,7 +1571,7 @@ async def _open_complaint(
         summary=summary[:2000],
         owner_id=owner_id,
         promised_answer_by=promised,
-        manufacturer_involved=manufacturer_involved,
+        manufacturer_involved=domain.involves_product_quality(category, manufacturer_involved),
         escalated_at=now if reason else None,
         escalation_reason=reason,
         opened_at=now,
@@ -1250,6 +1597,11 @@ async def _open_complaint(
         ),
         station_id=station_id,
     )
+    # from a dissatisfied call the manager has it already (followup.escalated): only the
+    # manufacturer is told in addition
+    if level is not None and (escalate_reason is None or level == "manufacturer"):
+        text = "serious complaint (manufacturer involved)" if level == "manufacturer" else serious
+        await _escalate_complaint(uow, complaint, level, text or level)
     return complaint
 
 
@@ -1289,9 +1641,11 @@ async def open_complaint(
 
 
 async def answer_complaint(
-    session: AsyncSession, user: Principal, complaint_id: uuid.UUID, data: ComplaintAnswer
+    uow: UnitOfWork, user: Principal, complaint_id: uuid.UUID, data: ComplaintAnswer
 ) -> ComplaintPublic:
-    """Record the answer and whether the customer accepted it (not accepted: escalated)."""
+    """Record the answer and whether the customer accepted it (not accepted: escalated a
+    level up, complaint.escalated)."""
+    session = uow.session
     complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
     await session.refresh(complaint, with_for_update=True)
     if complaint.status != ComplaintStatus.OPEN:
@@ -1301,9 +1655,8 @@ async def answer_complaint(
     complaint.answer = data.answer
     complaint.answered_at = now
     complaint.customer_accepted = data.customer_accepted
-    if not data.customer_accepted and complaint.escalated_at is None:
-        complaint.escalated_at = now
-        complaint.escalation_reason = "the customer did not accept the answer"
+    if not data.customer_accepted:
+        await _escalate_complaint_further(uow, complaint, "the customer did not accept the answer")
     session.add(complaint)
     _audit_complaint(session, user, AuditAction.CHANGE, complaint)
     await cancel(session, f"complaint:{complaint.id}:overdue")
@@ -1472,10 +1825,24 @@ async def csi_report(
 # --- campaigns and recalls --------------------------------------------------------------------
 
 
-async def create_campaign(
-    session: AsyncSession, user: Principal, data: CampaignCreate
-) -> CampaignPublic:
-    """A manufacturer's campaign or recall with the VINs it affects (group-wide)."""
+#: VINs per campaign.launched message (a recall of 100 000 cars is sent in parts)
+VINS_PER_EVENT = 5000
+#: campaigns are the group's, not one station's: their events carry this station id
+GROUP_STATION = "group"
+
+
+def _campaign_kind(campaign: Campaign) -> str:
+    return "recall" if campaign.is_recall else "campaign"
+
+
+def _campaign_remind_key(campaign_id: uuid.UUID, vin: str) -> str:
+    return f"campaign:{campaign_id}:{vin}:remind"
+
+
+async def create_campaign(uow: UnitOfWork, user: Principal, data: CampaignCreate) -> CampaignPublic:
+    """A manufacturer's campaign or recall with the VINs it affects (group-wide): published
+    as campaign.launched for reception's check-in desk, owners reminded (with consent)."""
+    session = uow.session
     if (await session.exec(select(Campaign).where(Campaign.code == data.code))).first():
         raise Conflict(f"campaign {data.code} exists already", field="code")
     campaign = Campaign(
@@ -1486,9 +1853,133 @@ async def create_campaign(
         created_by=user.user_id,
     )
     session.add(campaign)
-    session.add_all(CampaignVehicle(campaign_id=campaign.id, vin=vin) for vin in data.vins)
+    await _launch(uow, campaign, data.vins)
     return CampaignPublic.model_validate(
         {**campaign.model_dump(), "vehicles": len(data.vins), "open_vehicles": len(data.vins)}
+    )
+
+
+async def add_campaign_vehicles(
+    uow: UnitOfWork, user: Principal, campaign_id: uuid.UUID, data: CampaignVehiclesAdd
+) -> CampaignPublic:
+    """More VINs for a campaign: the new ones are launched like the first (published,
+    reminded); VINs it has already are left as they are."""
+    session = uow.session
+    campaign = (
+        await session.exec(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    ).first()
+    if campaign is None:
+        raise NotFound("campaign")
+    known: set[str] = set()
+    for chunk in _chunks(data.vins, 500):
+        known.update(
+            (
+                await session.exec(
+                    select(CampaignVehicle.vin).where(
+                        CampaignVehicle.campaign_id == campaign.id,
+                        col(CampaignVehicle.vin).in_(chunk),
+                    )
+                )
+            ).all()
+        )
+    added = [vin for vin in data.vins if vin not in known]
+    if added:
+        await _launch(uow, campaign, added)
+    await session.flush()
+    return await _campaign_public(session, campaign)
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _launch(uow: UnitOfWork, campaign: Campaign, vins: list[str]) -> None:
+    """Add the VINs, publish campaign.launched (in parts) and plan the owners' reminders."""
+    session = uow.session
+    session.add_all(CampaignVehicle(campaign_id=campaign.id, vin=vin) for vin in vins)
+    for part in _chunks(vins, VINS_PER_EVENT):
+        uow.emit(
+            events.CampaignLaunched(
+                campaign_id=campaign.id,
+                code=campaign.code,
+                title=campaign.title,
+                kind=_campaign_kind(campaign),
+                vins=part,
+            ),
+            station_id=GROUP_STATION,
+        )
+    now = utcnow()
+    for chunk in _chunks(vins, 500):
+        owners = (
+            await session.exec(
+                select(Vehicle, Customer)
+                .where(col(Vehicle.vin).in_(chunk))
+                .where(Vehicle.customer_id == Customer.id)  # type: ignore[arg-type]
+            )
+        ).all()
+        for car, customer in owners:
+            if not domain.may_be_contacted(customer.consent_to_contact):
+                continue  # no campaign messages to a customer who refused contact
+            await schedule(
+                session,
+                kind=TASK_CAMPAIGN_REMIND,
+                key=_campaign_remind_key(campaign.id, car.vin),
+                due_at=domain.message_time(calendar_for(customer.home_station_id), now),
+                payload={"campaign_id": str(campaign.id), "vin": car.vin},
+                station_id=customer.home_station_id,
+            )
+
+
+async def remind_campaign(uow: UnitOfWork, campaign_id: uuid.UUID, vin: str) -> None:
+    """Tell the owner of a vehicle of an open campaign (reminder.due kind campaign), unless
+    the work is done or the customer withdrew consent."""
+    session = uow.session
+    campaign = await session.get(Campaign, campaign_id)
+    row = (
+        await session.exec(
+            select(CampaignVehicle).where(
+                CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.vin == vin
+            )
+        )
+    ).first()
+    car = await session.get(Vehicle, vin)
+    if campaign is None or row is None or row.done_at is not None or car is None:
+        return
+    customer = await session.get(Customer, car.customer_id)
+    if customer is None or not domain.may_be_contacted(customer.consent_to_contact):
+        return
+    payload = {"campaign_id": str(campaign_id), "vin": vin}
+    key = _campaign_remind_key(campaign_id, vin)
+    if await _deferred_off_holiday(
+        session, TASK_CAMPAIGN_REMIND, key, payload, customer.home_station_id
+    ):
+        return
+    customer.last_contact_at = utcnow()
+    session.add(customer)
+    uow.emit(
+        events.ReminderDue(
+            reminder_id=row.id,
+            customer_id=customer.id,
+            vin=vin,
+            reason=f"{_campaign_kind(campaign)} {campaign.code}: {campaign.title}"[:500],
+            kind="campaign",
+        ),
+        station_id=customer.home_station_id,
+    )
+
+
+async def _campaign_public(session: AsyncSession, campaign: Campaign) -> CampaignPublic:
+    rows = (
+        await session.exec(
+            select(CampaignVehicle.done_at).where(CampaignVehicle.campaign_id == campaign.id)
+        )
+    ).all()
+    return CampaignPublic.model_validate(
+        {
+            **campaign.model_dump(),
+            "vehicles": len(rows),
+            "open_vehicles": sum(1 for done in rows if done is None),
+        }
     )
 
 
@@ -1513,8 +2004,13 @@ async def list_campaigns(session: AsyncSession) -> CampaignsPublic:
 async def campaign_outreach(
     session: AsyncSession, user: Principal, campaign_id: uuid.UUID
 ) -> OutreachPublic:
-    """The affected vehicles still open whose owners are customers of the user's stations."""
-    if await session.get(Campaign, campaign_id) is None:
+    """The affected vehicles still open whose owners are customers of the user's stations.
+
+    A service campaign is marketing: owners who withdrew consent are left out. A recall is
+    a safety notice the law requires (缺陷汽车产品召回管理条例): they stay on the list,
+    flagged, for a written notice; no reminder message goes to them either way."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
         raise NotFound("campaign")
     open_vins = select(CampaignVehicle.vin).where(
         CampaignVehicle.campaign_id == campaign_id, col(CampaignVehicle.done_at).is_(None)
@@ -1527,6 +2023,8 @@ async def campaign_outreach(
     visible = _visible_customers(user)
     if visible is not None:
         query = query.where(visible)
+    if not campaign.is_recall:
+        query = query.where(col(Customer.consent_to_contact).is_(True))
     rows = (await session.exec(query.order_by(col(Vehicle.vin)))).all()
     data = []
     for car, customer in rows:
@@ -1556,7 +2054,10 @@ async def open_campaigns(session: AsyncSession, vin: str) -> OpenCampaignsPublic
         )
     ).all()
     return OpenCampaignsPublic(
-        vin=vin, data=[OpenCampaign.model_validate(c.model_dump()) for c in rows]
+        vin=vin,
+        data=[
+            OpenCampaign.model_validate({**c.model_dump(), "kind": _campaign_kind(c)}) for c in rows
+        ],
     )
 
 
@@ -1579,6 +2080,7 @@ async def complete_campaign_vehicle(
     row.done_at = utcnow()
     row.done_order_id = data.order_id
     session.add(row)
+    await cancel(session, _campaign_remind_key(campaign_id, vin))
     await session.flush()
     return await open_campaigns(session, vin)
 

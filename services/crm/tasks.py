@@ -50,6 +50,11 @@ async def complaint_overdue(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.complaint_overdue(uow, _id(task, "complaint_id"))
 
 
+@scheduler.handles(service.TASK_CAMPAIGN_REMIND)
+async def remind_campaign(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.remind_campaign(uow, _id(task, "campaign_id"), str(task_payload(task)["vin"]))
+
+
 @scheduler.handles(service.TASK_CONTACT_MONTH)
 async def close_contact_month(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.close_contact_month(uow, str(task_payload(task)["month"]))

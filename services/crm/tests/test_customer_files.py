@@ -169,7 +169,8 @@ async def test_vehicle_delivered_creates_both_followups_and_announces_each_when_
 
     first, second = await followups_of(crm, order.order_id)
     assert first.kind == FollowUpKind.FIRST and first.status == FollowUpStatus.SCHEDULED
-    assert first.opens_at == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # next day, Beijing
+    # the next official working day, when the office opens (08:30 Beijing)
+    assert first.opens_at == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
     assert first.due_at == delivered_at + timedelta(hours=72)
     assert second.kind == FollowUpKind.SECOND
     assert second.opens_at == delivered_at + timedelta(days=14)
@@ -233,8 +234,9 @@ async def test_followup_queue_is_oldest_due_first_and_station_scoped(crm) -> Non
         await crm.publish(order)
     await crm.publish(other, station_id="sh01")
     # delivered in this order on purpose: the queue is by deadline, not by arrival
-    await crm.publish(vehicle_delivered(late.order_id, datetime(2026, 11, 22, 3, tzinfo=UTC)))
-    await crm.publish(vehicle_delivered(early.order_id, datetime(2026, 11, 21, 3, tzinfo=UTC)))
+    # (Friday and Thursday: two weeks later are working days, so the 2w calls differ too)
+    await crm.publish(vehicle_delivered(late.order_id, datetime(2026, 11, 20, 3, tzinfo=UTC)))
+    await crm.publish(vehicle_delivered(early.order_id, datetime(2026, 11, 19, 3, tzinfo=UTC)))
     await crm.publish(
         vehicle_delivered(other.order_id, datetime(2026, 11, 16, 3, tzinfo=UTC)),
         station_id="sh01",

@@ -8,8 +8,11 @@ import pytest
 
 from services.crm import domain
 from services.crm.domain import FollowUpPolicy, followup_window, second_followup_window
+from shared.calendar import calendar_for
 
 SHANGHAI = domain.STATION_TIMEZONE
+BJ01 = calendar_for("bj01")
+SH01 = calendar_for("sh01")
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -17,51 +20,51 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def test_followup_opens_at_the_start_of_the_next_day_in_station_time() -> None:
+def test_followup_opens_at_office_hours_of_the_next_official_working_day() -> None:
     delivered = local(2026, 11, 23, 18, 0)  # Monday 18:00 in Beijing = 10:00 UTC
-    opens_at, _ = followup_window(delivered, domain.DEFAULT_POLICY)
-    assert opens_at == local(2026, 11, 24)  # Tuesday 00:00 Beijing
-    assert opens_at == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    opens_at, _ = followup_window(delivered, domain.DEFAULT_POLICY, BJ01)
+    assert opens_at == local(2026, 11, 24, 8, 30)  # Tuesday, when the office opens
+    assert opens_at == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
     assert opens_at.tzinfo == UTC
 
 
 def test_next_day_is_the_station_calendar_day_not_the_utc_one() -> None:
     # 01:30 on the 24th in Beijing is still the 23rd in UTC: the call opens on the 25th local
     delivered = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
-    opens_at, _ = followup_window(delivered, domain.DEFAULT_POLICY)
-    assert opens_at == local(2026, 11, 25)
+    opens_at, _ = followup_window(delivered, domain.DEFAULT_POLICY, BJ01)
+    assert opens_at == local(2026, 11, 25, 8, 30)
 
 
 def test_faw_vw_followup_is_due_within_72_hours_of_delivery() -> None:
     delivered = local(2026, 11, 23, 15, 20)
-    opens_at, due_at = followup_window(delivered, domain.policy_for("bj01"))
+    opens_at, due_at = followup_window(delivered, domain.policy_for("bj01"), BJ01)
     assert due_at - delivered == timedelta(hours=72)
-    assert opens_at == local(2026, 11, 24)
+    assert opens_at == local(2026, 11, 24, 8, 30)
 
 
 def test_buick_followup_is_due_within_three_working_days_over_a_weekend() -> None:
     delivered = local(2026, 11, 27, 15, 0)  # Friday afternoon
-    opens_at, due_at = followup_window(delivered, domain.policy_for("sh01"))
-    assert opens_at == local(2026, 11, 28)  # Saturday: the call may be made
+    opens_at, due_at = followup_window(delivered, domain.policy_for("sh01"), SH01)
+    assert opens_at == local(2026, 11, 30, 8, 30)  # not at the weekend: Monday morning
     # Mon 30th, Tue 1st, Wed 2nd are the three working days: due by the end of Wednesday
     assert due_at == local(2026, 12, 3)
     assert due_at == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
 
 
 def test_working_days_of_a_midweek_delivery_are_the_next_three_days() -> None:
-    _, due_at = followup_window(local(2026, 11, 23, 9, 0), domain.policy_for("sh01"))  # Monday
+    _, due_at = followup_window(local(2026, 11, 23, 9, 0), domain.policy_for("sh01"), SH01)
     assert due_at == local(2026, 11, 27)  # end of Thursday
 
 
 def test_a_saturday_delivery_counts_from_monday() -> None:
-    _, due_at = followup_window(local(2026, 11, 28, 11, 0), domain.policy_for("sh01"))
+    _, due_at = followup_window(local(2026, 11, 28, 11, 0), domain.policy_for("sh01"), SH01)
     assert due_at == local(2026, 12, 3)  # Mon, Tue, Wed
 
 
 def test_a_policy_may_open_hours_after_delivery() -> None:
     delivered = local(2026, 11, 23, 10, 0)
     opens_at, due_at = followup_window(
-        delivered, FollowUpPolicy(opens_after_hours=24, due_within_hours=168)
+        delivered, FollowUpPolicy(opens_after_hours=24, due_within_hours=168), BJ01
     )
     assert opens_at == delivered + timedelta(hours=24)
     assert due_at == delivered + timedelta(days=7)
@@ -75,14 +78,14 @@ def test_a_station_without_its_own_setting_gets_next_day_and_72_hours() -> None:
 
 def test_second_followup_opens_two_weeks_after_delivery_and_is_due_three_days_later() -> None:
     delivered = local(2026, 11, 23, 15, 0)
-    opens_at, due_at = second_followup_window(delivered)
+    opens_at, due_at = second_followup_window(delivered, BJ01)
     assert opens_at == delivered + timedelta(days=14)
     assert due_at == opens_at + timedelta(days=3)
 
 
 def test_followup_window_refuses_a_naive_delivery_time() -> None:
     with pytest.raises(ValueError, match="aware"):
-        followup_window(datetime(2026, 11, 23, 10, 0), domain.DEFAULT_POLICY)
+        followup_window(datetime(2026, 11, 23, 10, 0), domain.DEFAULT_POLICY, BJ01)
 
 
 def test_a_policy_is_due_by_hours_or_by_working_days() -> None:

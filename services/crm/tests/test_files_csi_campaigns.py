@@ -322,7 +322,12 @@ async def test_campaign_vehicles_are_listed_for_outreach_and_shown_at_check_in(c
     )
     assert desk.status_code == 200
     assert desk.json()["data"] == [
-        {"code": "RC-2026-014", "title": "前排安全气囊固定螺栓检查", "is_recall": True}
+        {
+            "code": "RC-2026-014",
+            "title": "前排安全气囊固定螺栓检查",
+            "is_recall": True,
+            "kind": "recall",
+        }
     ]
     done = await crm.client.post(
         f"/campaigns/{campaign_id}/vehicles/{VIN}/done",

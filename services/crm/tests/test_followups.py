@@ -16,7 +16,7 @@ from services.crm.tests.test_customer_files import order_created, vehicle_delive
 from shared.testing import auth_headers
 
 DELIVERED = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 15:30 in Beijing
-NEXT_DAY = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 00:00 on the 24th in Beijing
+NEXT_DAY = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 08:30 on Tue 24th: the office opens
 AGENT = auth_headers("crm.bj01")
 
 
@@ -37,7 +37,9 @@ async def outcome(crm, followup_id: uuid.UUID, headers=AGENT, **body):
     return await crm.client.post(f"/follow-ups/{followup_id}/outcome", json=body, headers=headers)
 
 
-async def test_first_call_opens_the_next_day_and_is_announced_only_then(crm) -> None:
+async def test_first_call_opens_at_office_hours_the_next_working_day_and_is_announced_then(
+    crm,
+) -> None:
     with manual_clock(DELIVERED) as now:
         order_id = await delivered_order(crm)
         call = await call_of(crm, order_id)

@@ -49,7 +49,7 @@ async def test_two_replicas_send_each_reminder_and_open_each_call_once(
                         next_service_date=date(2027, 5, 23),
                     )
                 )
-            now.set(datetime(2027, 7, 1, tzinfo=UTC))  # everything is due
+            now.set(datetime(2027, 7, 1, 2, 0, tzinfo=UTC))  # everything is due (10:00 local)
             replica_db = Database(create_engine(postgres_url))
             replica = TaskScheduler("crm")
             replica._handlers = dict(scheduler._handlers)
@@ -66,8 +66,10 @@ async def test_two_replicas_send_each_reminder_and_open_each_call_once(
         # (plus the monthly contact-plan closings caught up on the way)
         assert sum(counts) >= CUSTOMERS * 6
         reminders = await emitted(crm, "reminder.due")
-        assert len(reminders) == CUSTOMERS
-        assert set(Counter(r["vin"] for r in reminders).values()) == {1}
+        for kind in ("maintenance", "booking_call"):  # ahead, then due and not booked
+            sent = [r for r in reminders if r["kind"] == kind]
+            assert len(sent) == CUSTOMERS
+            assert set(Counter(r["vin"] for r in sent).values()) == {1}
         calls = await emitted(crm, "followup.due")
         assert len(calls) == CUSTOMERS * 3
         assert set(Counter(c["followup_id"] for c in calls).values()) == {1}

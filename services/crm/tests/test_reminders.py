@@ -91,10 +91,13 @@ async def test_customer_who_withdrew_consent_gets_no_reminders(crm) -> None:
         assert await reminder_calls(crm) == []
 
 
-async def test_due_and_not_booked_puts_a_reminder_call_in_the_queue(crm) -> None:
+async def test_due_and_not_booked_puts_a_reminder_call_in_the_queue_at_office_hours(
+    crm,
+) -> None:
     with manual_clock(DELIVERED) as now:
         order_id = await deliver_with_next_service(crm, next_service_date=NEXT_SERVICE)
-        now.set(datetime(2027, 5, 30, 0, 59, tzinfo=UTC))  # due + 7 days, 08:59 Beijing
+        # due + 7 days is Sunday 30 May: the call waits for Monday's office hours (08:30)
+        now.set(datetime(2027, 5, 31, 0, 29, tzinfo=UTC))
         await run_due(crm)
         assert await reminder_calls(crm) == []
         now.advance(timedelta(minutes=1))
@@ -103,6 +106,8 @@ async def test_due_and_not_booked_puts_a_reminder_call_in_the_queue(crm) -> None
         assert (call.order_id, call.status.value, call.vin) == (order_id, "open", VIN)
         announced = await emitted(crm, "followup.due")
         assert announced[-1]["kind"] == "service_due"
+        booking = [r for r in await emitted(crm, "reminder.due") if r["kind"] == "booking_call"]
+        assert [(r["vin"], r["due_on"]) for r in booking] == [(VIN, "2027-05-23")]
 
 
 async def test_a_booking_cancels_the_not_booked_call(crm) -> None:
@@ -119,7 +124,7 @@ async def test_a_booking_cancels_the_not_booked_call(crm) -> None:
                 estimated_hours=Decimal("1.5"),
             )
         )
-        now.set(datetime(2027, 7, 1, tzinfo=UTC))
+        now.set(datetime(2027, 7, 1, 2, 0, tzinfo=UTC))  # 10:00, office hours
         await run_due(crm)
         assert await reminder_calls(crm) == []
         assert await emitted(crm, "reminder.due") == []  # booked before the reminder
@@ -172,10 +177,14 @@ async def test_a_new_visit_supersedes_the_earlier_reminder_so_none_is_sent_twice
         await crm.publish(
             vehicle_delivered(second.order_id, now.now(), next_service_date=date(2027, 9, 1))
         )
-        now.set(datetime(2027, 12, 31, tzinfo=UTC))
+        now.set(datetime(2027, 12, 31, 2, 0, tzinfo=UTC))  # 10:00, office hours
         await run_due(crm)
         sent = await emitted(crm, "reminder.due")
-        assert [s["due_on"] for s in sent] == ["2027-09-01"]  # only the latest visit's
+        # only the latest visit's: its reminder ahead, then the call when it was not booked
+        assert [(s["kind"], s["due_on"]) for s in sent] == [
+            ("maintenance", "2027-09-01"),
+            ("booking_call", "2027-09-01"),
+        ]
         async with crm.runtime.db.read() as session:
             states = {
                 r.order_id: r.state for r in (await session.exec(select(ServiceReminder))).all()
