@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, UploadFile, status
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import AwareDatetime
 
-from services.reception import documents, service
+from services.reception import documents, pdf, service
 from services.reception.models import (
     AppointmentCancel,
     AppointmentCreate,
@@ -198,6 +198,36 @@ async def repair_order_document(
         )
 
 
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the printable document (PDF)"}
+}
+
+
+@router.get("/{order_id}/documents/{kind}.pdf", response_class=Response, responses=PDF_RESPONSE)
+async def order_document_pdf(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    kind: Literal[
+        "quotation",
+        "repair-order",
+        "recommended-work",
+        "settlement",
+        "exit-pass",
+        "quality-guarantee",
+    ],
+    user: Principal = Depends(reader),
+) -> Response:
+    """The order's printed documents (PDF, Chinese + English labels): quotation (报价单),
+    repair order (任务委托书), recommended work the customer declined (建议项目表),
+    settlement (结算单, once the workshop completed the car), exit pass (出厂通知单, once
+    settled) and quality guarantee (质量保证书, once completed). 409 when not yet due."""
+    async with runtime.db.read() as session:
+        content, number = await service.order_pdf(session, user, order_id, kind)
+    return Response(
+        content, media_type="application/pdf", headers=pdf.content_disposition(kind, number)
+    )
+
+
 @router.get("/{order_id}/settlement", response_model=SettlementPublic)
 async def get_settlement(
     runtime: RuntimeDep, order_id: uuid.UUID, user: Principal = Depends(reader)
@@ -326,6 +356,25 @@ async def check_in_document(
         )
 
 
+@check_ins.get(
+    "/{check_in_id}/documents/check-in-sheet.pdf",
+    response_class=Response,
+    responses=PDF_RESPONSE,
+)
+async def check_in_sheet_pdf(
+    runtime: RuntimeDep, check_in_id: uuid.UUID, user: Principal = Depends(reader)
+) -> Response:
+    """The check-in sheet (接车单) as PDF: belongings, damage marks, recalls and due
+    maintenance recommended, the customer's signature."""
+    async with runtime.db.read() as session:
+        sheet = await service.get_check_in(session, user, check_in_id)
+    return Response(
+        pdf.check_in_sheet(sheet),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("check-in-sheet", str(sheet.id)[:8]),
+    )
+
+
 @check_ins.post(
     "/{check_in_id}/damage-marks/{mark_id}/photos",
     status_code=status.HTTP_201_CREATED,
@@ -414,6 +463,24 @@ async def get_appointment(
 ) -> AppointmentPublic:
     async with runtime.db.read() as session:
         return await service.get_appointment(session, user, appointment_id)
+
+
+@appointments.get(
+    "/{appointment_id}/documents/appointment-slip.pdf",
+    response_class=Response,
+    responses=PDF_RESPONSE,
+)
+async def appointment_slip_pdf(
+    runtime: RuntimeDep, appointment_id: uuid.UUID, user: Principal = Depends(reader)
+) -> Response:
+    """The appointment slip (预约单) as PDF: time, requested work, parts ordered, deposit."""
+    async with runtime.db.read() as session:
+        appointment = await service.get_appointment(session, user, appointment_id)
+    return Response(
+        pdf.appointment_slip(appointment),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("appointment-slip", str(appointment.id)[:8]),
+    )
 
 
 @appointments.post("/{appointment_id}/move", response_model=AppointmentPublic)

@@ -568,3 +568,35 @@ def discount_needs_manager(discount: Decimal, gross: Decimal, allowance: Decimal
 
 def balance_due(customer_due: Decimal, paid: Iterable[Decimal]) -> Decimal:
     return customer_due - sum(paid, Decimal("0"))
+
+
+# --- quality guarantee (process §7) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuaranteeTerms:
+    """What the repair's quality guarantee (质量保证书) covers and for how long."""
+
+    scope: str
+    days: int
+    km: int
+
+
+#: 机动车维修管理规定 (交通运输部令) 第三十八条: the minimum guarantee per kind of work
+MAJOR_UNIT_REPAIR = GuaranteeTerms(
+    "整车或总成修理 major unit repair (engine / gearbox)", 100, 20000
+)
+SECOND_LEVEL_MAINTENANCE = GuaranteeTerms("维护 maintenance", 30, 5000)
+MINOR_REPAIR = GuaranteeTerms("小修及专项修理 minor and specific repair", 10, 2000)
+
+
+def guarantee_terms(category: str, lines: Iterable[InspectedLine]) -> GuaranteeTerms:
+    """The guarantee period of the work on an order: engine or gearbox work is a major unit
+    repair (100 days / 20,000 km); a maintenance order 30 days / 5,000 km; other repairs
+    10 days / 2,000 km — whichever comes first."""
+    systems = {(line.major_system or "").lower() for line in lines}
+    if systems & {"engine", "gearbox"}:
+        return MAJOR_UNIT_REPAIR
+    if category == "maintenance":
+        return SECOND_LEVEL_MAINTENANCE
+    return MINOR_REPAIR

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception import catalogue, domain
+from services.reception import catalogue, domain, pdf
 from services.reception.domain import CustomerChoice, ReminderAction
 from services.reception.models import (
     AdditionalWork,
@@ -2195,3 +2195,44 @@ async def vehicle_notices(
         open_campaigns=[CampaignNoticePublic.model_validate(c.model_dump()) for c in campaigns],
         due_maintenance=[DueMaintenancePublic.model_validate(r.model_dump()) for r in reminders],
     )
+
+
+# --- printed documents (process: "Documents the system prints") -------------------------
+
+
+async def order_pdf(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID, kind: str
+) -> tuple[bytes, str]:
+    """One of the order's printed documents as PDF, and the number it carries."""
+    order = await get_order(session, user, order_id)
+    if kind == "quotation":
+        return pdf.quotation(order), order.order_no
+    if kind == "repair-order":
+        return pdf.repair_order(order), order.order_no
+    if kind == "recommended-work":
+        declined = await list_findings(
+            session, user, order_id=order.id, status=FindingStatus.DECLINED
+        )
+        return pdf.recommended_work(order, declined.data), order.order_no
+    if kind == "quality-guarantee":
+        if order.status not in (OrderStatus.COMPLETED, OrderStatus.DELIVERED):
+            raise Conflict(
+                f"order {order.order_no} is {order.status.value}: the quality guarantee is "
+                "printed once the work is completed",
+                field="status",
+            )
+        settled = await get_settlement(session, user, order_id)
+        starts = order.delivered_at or settled.exit_pass_at or order.completed_at or utcnow()
+        return pdf.quality_guarantee(order, starts), order.order_no
+    settled = await get_settlement(session, user, order_id)
+    if kind == "settlement":
+        return pdf.settlement(settled, order), order.order_no
+    if kind == "exit-pass":
+        if settled.exit_pass_no is None:
+            raise Conflict(
+                f"order {order.order_no} is not settled (balance ¥{settled.balance}): "
+                "no exit pass yet",
+                field="exit_pass_no",
+            )
+        return pdf.exit_pass(settled, order), settled.exit_pass_no
+    raise NotFound(f"document {kind}")

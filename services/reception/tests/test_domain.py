@@ -296,3 +296,12 @@ def test_due_maintenance_recommended_when_the_next_service_is_reached() -> None:
 def test_reception_wait_is_measured_from_arrival_to_check_in_start() -> None:
     assert domain.wait_minutes(T0, T0 + timedelta(seconds=90)) == Decimal("1.50")
     assert domain.wait_minutes(T0, T0) == 0
+
+
+def test_quality_guarantee_period_follows_the_kind_of_work() -> None:
+    engine = [Line("labour", "ENG-100", major_system="engine")]
+    brakes = [Line("labour", "BRK-010", major_system="brakes")]
+    assert domain.guarantee_terms("repair", engine) == domain.MAJOR_UNIT_REPAIR
+    assert (domain.MAJOR_UNIT_REPAIR.days, domain.MAJOR_UNIT_REPAIR.km) == (100, 20000)
+    assert domain.guarantee_terms("maintenance", []).days == 30
+    assert domain.guarantee_terms("repair", brakes) == domain.MINOR_REPAIR
