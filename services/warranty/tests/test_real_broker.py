@@ -1,6 +1,7 @@
 """Warranty end to end on a real Kafka-protocol broker (embedded Tansu unless configured) and
 on PostgreSQL when TEST_POSTGRES_URL is set (SQLite otherwise): from an order with a warranty
-line to a paid claim, and to a rejected, corrected, resubmitted and paid one."""
+line to a paid claim (later charged back), and to a rejected, corrected, resubmitted and paid
+one."""
 
 from __future__ import annotations
 
@@ -126,6 +127,21 @@ async def test_warranty_order_to_paid_and_rejected_then_resubmitted_claims(
             )
             await submit(warranty, corrected)
             await reaches(warranty, retried, "paid")
+
+            # the manufacturer takes back part of the first payment (索赔扣款)
+            latest = (await warranty.client.get(f"/claims/{paid['id']}", headers=ADMIN)).json()
+            charged = await warranty.client.post(
+                f"/claims/{paid['id']}/charge-back",
+                headers=ADMIN,
+                json={
+                    "version": latest["version"],
+                    "amount": "480.00",
+                    "reason_code": "part_not_returned_in_time",
+                    "reason": "旧件逾期未返",
+                },
+            )
+            assert charged.status_code == 200, charged.text
+            assert charged.json()["status"] == "charged_back"
         finally:
             manufacturer.install(previous)
 
@@ -142,3 +158,14 @@ async def test_warranty_order_to_paid_and_rejected_then_resubmitted_claims(
         )
         paid_ids = {Envelope.from_bytes(r.value).payload.get("claim_id") for r in records}
         assert {paid["id"], retried["id"]} <= paid_ids
+        charge_backs = await read_topic(
+            kafka_bootstrap,
+            "claim.charged_back",
+            until=lambda r: Envelope.from_bytes(r.value).payload.get("claim_id") == paid["id"],
+        )
+        [charge_back] = [
+            Envelope.from_bytes(r.value).payload
+            for r in charge_backs
+            if Envelope.from_bytes(r.value).payload.get("claim_id") == paid["id"]
+        ]
+        assert Decimal(charge_back["amount"]) == Decimal("480.00")
