@@ -43,9 +43,7 @@ async def bare_hop(bootstrap: str, count: int) -> dict[str, Any]:
     suffix = uuid.uuid4().hex[:6]
     source, sink = f"bench.in.{suffix}", f"bench.out.{suffix}"
     await ensure_topics(bootstrap, [source, sink], partitions=6)
-    broker = KafkaBroker(
-        bootstrap, enable_idempotence=False, linger_ms=2, log_level=logging.WARNING
-    )
+    broker = KafkaBroker(bootstrap, enable_idempotence=False, linger_ms=2, log_level=logging.DEBUG)
     publisher = broker.publisher(sink)
     latencies: list[float] = []
     done = asyncio.Event()

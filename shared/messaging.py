@@ -33,7 +33,7 @@ from shared.contracts.envelope import Envelope, Payload, UnknownEvent
 from shared.db import Database, utcnow
 from shared.errors import DomainError
 from shared.kafka_security import security_from_env
-from shared.observability import EVENTS_CONSUMED, consuming
+from shared.observability import EVENT_HOP_SECONDS, EVENTS_CONSUMED, consuming
 from shared.outbox import UnitOfWork, stage_raw
 from shared.tables import DeadLetter, DeadLetterState, ProcessedEvent
 
@@ -154,56 +154,49 @@ class EventConsumer:
             raise RuntimeError("EventConsumer.bind(db) was not called")
         return self._db
 
-    def subscribe(self, broker: KafkaBroker, group_id: str | None = None) -> None:
-        """One consumer-group subscription over all handled topics, committing after work."""
+    def subscribe(
+        self,
+        broker: KafkaBroker,
+        group_id: str | None = None,
+        *,
+        max_records: int = 100,
+    ) -> None:
+        """One consumer-group subscription over all handled topics, read in batches.
+
+        Up to ``max_records`` messages that are already waiting are handled in one
+        transaction (``process_batch``); offsets are committed by ``self.offsets`` after the
+        work, never before.
+        """
         if not self._handlers:
             return
 
         @broker.subscriber(
             *self.topics,
             group_id=group_id or self.service_name,
-            # offsets are committed by ``self.offsets`` after the work, not per message
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=100,
             title=f"{self.service_name}:{','.join(self.topics)}",
             description=f"Events {self.service_name} reacts to",
         )
-        async def on_message(message: KafkaMessage) -> None:
-            record: Any = message.raw_message
-            key = getattr(record, "key", None)
-            raw_headers = getattr(record, "headers", None) or ()
+        async def on_messages(message: KafkaMessage) -> None:
+            raw: Any = message.raw_message
+            records = tuple(raw) if isinstance(raw, (list, tuple)) else (raw,)
+            if not records:
+                return
             try:
-                await self._process_record(message, record, key, raw_headers)
+                await self.process_batch([incoming_from_record(r) for r in records])
             except Exception:
-                # not even dead-lettering worked (database down): read it again, later
-                log.exception("%s: message not handled; it will be read again", self.service_name)
+                # not even dead-lettering worked (database down): read them again, later
+                log.exception("%s: batch not handled; it will be read again", self.service_name)
                 await message.nack()
                 await asyncio.sleep(self.backoff_seconds)
                 return
-            self.offsets.processed(
-                getattr(message, "consumer", None),
-                record.topic,
-                record.partition,
-                record.offset,
-            )
-
-    async def _process_record(
-        self, message: KafkaMessage, record: Any, key: Any, raw_headers: Any
-    ) -> None:
-        headers = tuple(
-            (name, value.decode(errors="replace") if isinstance(value, bytes) else str(value))
-            for name, value in raw_headers
-        )
-        await self.process(
-            Incoming(
-                topic=getattr(record, "topic", None) or self.topics[0],
-                value=message.body,
-                key=key.decode(errors="replace") if isinstance(key, bytes) else key,
-                partition=getattr(record, "partition", None),
-                offset=getattr(record, "offset", None),
-                headers=headers,
-            )
-        )
+            consumer = getattr(message, "consumer", None)
+            for record in records:
+                self.offsets.processed(consumer, record.topic, record.partition, record.offset)
 
     # -- processing ---------------------------------------------------------------------
 
@@ -220,6 +213,80 @@ class EventConsumer:
         self.counts[outcome.value] += 1
         EVENTS_CONSUMED.labels(self.service_name, incoming.topic, outcome.value).inc()
         return outcome
+
+    async def process_batch(self, batch: list[Incoming]) -> list[Outcome]:
+        """Handle messages in one transaction: one inbox query, one commit for all of them.
+
+        Optimistic: if anything in the batch fails (a handler error, a domain rejection, a
+        duplicate raced in by another replica, a message that must be dead-lettered), the
+        whole transaction is rolled back and the batch is handled again message by message
+        with the retry and dead-letter rules of ``process``. Order within a partition is kept
+        either way.
+        """
+        prepared: list[tuple[Incoming, Envelope, Payload, Handler]] = []
+        for incoming in batch:
+            try:
+                envelope = Envelope.from_bytes(incoming.value)
+                handler = self._handlers[(envelope.type, envelope.version)]
+                prepared.append((incoming, envelope, envelope.open(), handler))
+            except (ValueError, KeyError, ValidationError, UnknownEvent):
+                break  # the slow path dead-letters it with the right reason
+        if len(prepared) < len(batch) or len(batch) == 1:
+            return [await self.process(incoming) for incoming in batch]
+        outcomes: list[Outcome] = []
+        try:
+            async with self.db.transaction() as session:
+                ids = [envelope.event_id for _, envelope, _, _ in prepared]
+                seen = set(
+                    (
+                        await session.exec(
+                            select(ProcessedEvent.event_id).where(
+                                col(ProcessedEvent.event_id).in_(ids)
+                            )
+                        )
+                    ).all()
+                )
+                for incoming, envelope, payload, handler in prepared:
+                    if envelope.event_id in seen:
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    seen.add(envelope.event_id)
+                    correlation = str(envelope.correlation_id) if envelope.correlation_id else None
+                    with consuming(
+                        self.service_name, incoming.topic, dict(incoming.headers), correlation
+                    ):
+                        await handler(
+                            UnitOfWork(session, self.service_name, causation=envelope), payload
+                        )
+                    session.add(
+                        ProcessedEvent(
+                            event_id=envelope.event_id,
+                            event_type=envelope.type,
+                            processed_at=utcnow(),
+                        )
+                    )
+                    outcomes.append(Outcome.HANDLED)
+                await session.flush()
+        except Exception as exc:
+            log.info(
+                "%s: batch of %s rolled back (%r); handling one by one",
+                self.service_name,
+                len(batch),
+                exc,
+            )
+            return [await self.process(incoming) for incoming in batch]
+        committed = utcnow()
+        for (incoming, envelope, _, _), outcome in zip(prepared, outcomes, strict=True):
+            self.counts[outcome.value] += 1
+            EVENTS_CONSUMED.labels(self.service_name, incoming.topic, outcome.value).inc()
+            if outcome is Outcome.HANDLED:
+                self._observe_hop(incoming.topic, envelope, committed)
+        return outcomes
+
+    def _observe_hop(self, topic: str, envelope: Envelope, committed: Any) -> None:
+        hop = (committed - envelope.occurred_at).total_seconds()
+        if hop >= 0:
+            EVENT_HOP_SECONDS.labels(self.service_name, topic).observe(hop)
 
     async def _process(
         self, incoming: Incoming, redrive_of: uuid.UUID | None, rebuilding: bool = False
@@ -275,6 +342,8 @@ class EventConsumer:
                     await session.flush()
                 if redrive_of is not None:
                     await self._mark_redriven(redrive_of)
+                elif not rebuilding:
+                    self._observe_hop(incoming.topic, envelope, utcnow())
                 return Outcome.HANDLED
             except DomainError as exc:
                 return await self._dead_letter(
@@ -400,6 +469,24 @@ class EventConsumer:
             ),
             redrive_of=letter.id,
         )
+
+
+def incoming_from_record(record: Any) -> Incoming:
+    """An ``Incoming`` from an aiokafka ``ConsumerRecord``."""
+    key = getattr(record, "key", None)
+    headers = tuple(
+        (name, value.decode(errors="replace") if isinstance(value, bytes) else str(value))
+        for name, value in (getattr(record, "headers", None) or ())
+    )
+    value = record.value
+    return Incoming(
+        topic=record.topic,
+        value=value if isinstance(value, bytes) else (value or b""),
+        key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+        partition=getattr(record, "partition", None),
+        offset=getattr(record, "offset", None),
+        headers=headers,
+    )
 
 
 def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:

@@ -49,6 +49,12 @@ EVENTS_CONSUMED = Counter(
 HANDLER_SECONDS = Histogram(
     "aftersales_event_handler_seconds", "Event handling duration", ["service", "topic"]
 )
+EVENT_HOP_SECONDS = Histogram(
+    "aftersales_event_hop_seconds",
+    "From the producing transaction (occurred_at) to the consuming commit",
+    ["service", "topic"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.175, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 EVENTS_PUBLISHED = Counter(
     "aftersales_events_published_total", "Events published by the outbox", ["service", "topic"]
 )
