@@ -25,7 +25,7 @@ async def seed_demo(runtime: Runtime) -> None:
     start, end = service.local_day_bounds(now.astimezone(service.STATION_TZ).date())
     for index, vehicle in enumerate(VEHICLES):
         slot = domain.slot_of(now) + timedelta(hours=1 + index)
-        if slot >= end or not service.is_open_slot(slot):
+        if slot >= end or not service.is_open_slot(slot, vehicle.station_id):
             continue
         advisor = Principal(
             user_id=SEEDED_BY,

@@ -1102,8 +1102,15 @@ async def _booked(
     return booked
 
 
-def is_open_slot(slot: datetime) -> bool:
-    return slot.astimezone(STATION_TZ).hour in OPENING_HOURS_LOCAL
+def is_open_slot(slot: datetime, station_id: str | None = None) -> bool:
+    """A bookable hour: within the booking hours, on a day the station is open (not on a
+    public holiday; 调休 make-up days are working days)."""
+    if slot.astimezone(STATION_TZ).hour not in OPENING_HOURS_LOCAL:
+        return False
+    if station_id is None:
+        return True
+    calendar = calendar_for(station_id)
+    return calendar.is_open(calendar.local_day(slot))
 
 
 async def _check_slot(
@@ -1119,6 +1126,12 @@ async def _check_slot(
         raise DomainError(
             "the station books appointments 08:00–18:00 local time", field="starts_at"
         )
+    if not is_open_slot(slot, station_id):
+        raise DomainError(
+            f"the station is closed on {calendar_for(station_id).local_day(slot).isoformat()} "
+            "(public holiday): choose another day",
+            field="starts_at",
+        )
     horizon = timedelta(days=14)
     booked = await _booked(session, station_id, slot, slot + horizon, exclude)
     capacity = await _slot_capacity(session, station_id, slot)
@@ -1127,7 +1140,7 @@ async def _check_slot(
     capacities: dict[datetime, Decimal] = {}
     candidate = slot
     while candidate < slot + horizon:
-        if is_open_slot(candidate):
+        if is_open_slot(candidate, station_id):
             capacities[candidate] = await _slot_capacity(session, station_id, candidate)
         candidate += domain.SLOT
     free = domain.next_free_slots(
@@ -1135,10 +1148,10 @@ async def _check_slot(
         hours,
         capacities,
         booked,
-        default_capacity=reception_settings().default_slot_hours,
+        # only the open slots listed above can take a booking (closed hours and holidays: 0)
+        default_capacity=Decimal("0"),
         opening_hours=range(0, 24),
     )
-    free = [s for s in free if s in capacities]
     raise Conflict(
         f"the slot at {slot.isoformat()} is full; next free slots: "
         + (", ".join(s.isoformat() for s in free) or "none in the next two weeks"),

@@ -175,6 +175,44 @@ async def test_a_promised_time_typed_for_the_night_or_a_holiday_is_refused(
     assert later.status_code == 422 and later.json()["detail"][0]["loc"][-1] == "promised_at"
 
 
+async def test_no_appointment_on_a_public_holiday_and_free_slots_skip_it(
+    reception: ServiceHarness, manual_clock: clock.ManualClock
+) -> None:
+    manual_clock.set(datetime(2026, 9, 28, 1, 0, tzinfo=UTC))
+    holiday = BJ.at(date(2026, 10, 2), datetime.min.time().replace(hour=10))
+    body = {
+        "customer": {"name": "李四", "phone": "13900000002"},
+        "vehicle": {"vin": VIN},
+        "requested_work": "小保养",
+        "estimated_hours": "2",
+    }
+    refused = await reception.client.post(
+        "/appointments", json={**body, "starts_at": holiday.isoformat()}, headers=ADVISOR
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "starts_at"
+    assert "2026-10-02" in refused.json()["detail"][0]["msg"]
+    # the last slot before the holiday is full: the alternatives start after the holiday
+    last = BJ.at(date(2026, 9, 30), datetime.min.time().replace(hour=17))
+    foreman = auth_headers("foreman.bj01")
+    await reception.client.put(
+        f"/capacity/bj01/{last.isoformat()}", json={"hours": "2"}, headers=foreman
+    )
+    first = await reception.client.post(
+        "/appointments", json={**body, "starts_at": last.isoformat()}, headers=ADVISOR
+    )
+    assert first.status_code == 201, first.text
+    full = await reception.client.post(
+        "/appointments", json={**body, "starts_at": last.isoformat()}, headers=ADVISOR
+    )
+    assert full.status_code == 409
+    message = full.json()["detail"][0]["msg"]
+    offered = [
+        datetime.fromisoformat(part.strip()) for part in message.split("slots: ")[1].split(",")
+    ]
+    assert offered and all(BJ.local_day(slot) >= date(2026, 10, 8) for slot in offered)
+
+
 # --- open campaigns and due maintenance at check-in (process §2) ------------------------
 
 

@@ -840,6 +840,13 @@ async def test_openapi_shows_every_endpoint_with_examples(reception: ServiceHarn
         "/approvals/{token}",
         "/repair-orders/{order_id}/payments",
         "/board/{which}",
+        "/repair-orders/{order_id}/cancellation",
+        "/repair-orders/{order_id}/history",
+        "/repair-orders/{order_id}/documents/{kind}.pdf",
+        "/check-ins/{check_in_id}/documents/check-in-sheet.pdf",
+        "/appointments/{appointment_id}/documents/appointment-slip.pdf",
+        "/vehicles/{vin}/notices",
+        "/estimates/stock/{part_no}",
     ):
         assert path in paths, path
     schemas = spec["components"]["schemas"]
