@@ -3,8 +3,13 @@
 For every part and station: on hand = received - issued + returned +- adjustments +-
 transfers, never negative; reserved <= on hand + on order; every change is a ledger row.
 Hypothesis drives reservations, issues, returns, write-offs, purchase orders and their
-receipts, transfers, stocktake counts, cancellations and two orders racing for the last unit,
-and the ledger is checked after every step. A refused step must leave no trace.
+receipts, deliveries without a prior order (within the clerk's limit or beyond it),
+transfers, stocktake counts, approved or rejected adjustments (parts found; an opening
+balance where there is history, to be refused), counter sales (to the station's registered
+customer or another's, within free stock or beyond), cancellations, declined additional
+work and two orders racing for the last unit, and the ledger is checked after every step.
+Every use case publishes at most one ``stock.level_changed`` per part and station, and the
+latest one always shows the stock row's figures. A refused step must leave no trace.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ from sqlmodel import col, select
 from services.parts import service
 from services.parts.app import definition
 from services.parts.models import (
+    AdjustmentDecision,
+    AdjustmentKind,
+    CounterCustomerCreate,
+    CounterSaleCreate,
+    CounterSaleLineCreate,
+    GoodsReceiptCreate,
     IssueCreate,
     PartsTable,
     PurchaseOrder,
@@ -35,6 +46,7 @@ from services.parts.models import (
     Reservation,
     ReservationStatus,
     ReturnCreate,
+    StockAdjustmentCreate,
     StockItem,
     StockMovement,
     StocktakeCount,
@@ -52,10 +64,10 @@ from services.parts.tests.builders import add_part, item_requested, ledger_discr
 from shared.auth import Principal, Role
 from shared.contracts import events
 from shared.contracts.envelope import Envelope, Payload
-from shared.db import Database, create_engine, migrate
+from shared.db import Database, create_engine, migrate, utcnow
 from shared.errors import DomainError
 from shared.outbox import UnitOfWork
-from shared.tables import PlatformTable
+from shared.tables import OutboxMessage, PlatformTable
 
 PART = "HYP-PC-1"  # counted in pieces
 D = Decimal
@@ -85,6 +97,12 @@ class World:
     stations: tuple[str, str]
     reservations: list[uuid.UUID] = field(default_factory=list)
     orders: list[uuid.UUID] = field(default_factory=list)
+    #: (station, order, finding) of requests made for additional findings
+    findings: list[tuple[str, uuid.UUID, uuid.UUID]] = field(default_factory=list)
+    #: the registered counter customer of each station
+    customers: list[uuid.UUID] = field(default_factory=list)
+    #: outbox rows before this example (the level events checked are this example's only)
+    outbox_from: int = 0
 
     def clerk(self, station: str) -> Principal:
         return Principal(f"clerk.{station}", "clerk", Role.PARTS_CLERK, (station,))
@@ -98,11 +116,26 @@ class World:
     async def by_event(self, station: str, payload: Payload, use_case: Any) -> Any:
         envelope = Envelope.wrap(payload, station_id=station, producer="test")
         async with self.db.transaction() as session:
-            return await use_case(UnitOfWork(session, "parts", causation=envelope), payload)
+            uow = UnitOfWork(session, "parts", causation=envelope)
+            result = await use_case(uow, payload)
+            _one_level_per_part_and_station(uow)
+            return result
 
     async def by_user(self, use_case: Any, *args: Any) -> Any:
         async with self.db.transaction() as session:
-            return await use_case(UnitOfWork(session, "parts"), *args)
+            uow = UnitOfWork(session, "parts")
+            result = await use_case(uow, *args)
+            _one_level_per_part_and_station(uow)
+            return result
+
+
+def _one_level_per_part_and_station(uow: UnitOfWork) -> None:
+    levels = [
+        (envelope.station_id, envelope.payload["part_no"])
+        for envelope in uow.emitted
+        if envelope.type == "stock.level_changed"
+    ]
+    assert len(levels) == len(set(levels)), levels
 
 
 async def request(world: World, station: int, quantity: int) -> None:
@@ -310,6 +343,71 @@ async def cancel(world: World, index: int) -> str | None:
     return None
 
 
+async def deliver_without_order(world: World, station: int, quantity: int, within: bool) -> None:
+    """A registered supplier delivers without a prior order: booked on a purchase order
+    made at once, within the clerk's limit (¥10 a piece); beyond it, to be refused."""
+    station_id = world.stations[station]
+    amount = D(quantity) if within else D(quantity * 600)
+    await world.by_user(
+        service.receive_goods, world.clerk(station_id), PART, GoodsReceiptCreate(quantity=amount)
+    )
+
+
+async def adjust(world: World, station: int, quantity: int, opening: bool, approve: bool) -> None:
+    """Parts found, approved or rejected by the manager; an opening balance (the station
+    has history from the start of every example: to be refused)."""
+    station_id = world.stations[station]
+    kind = AdjustmentKind.OPENING_BALANCE if opening else AdjustmentKind.FOUND
+    data = StockAdjustmentCreate(quantity=D(quantity), kind=kind, reason="found on the shelf")
+    adjustment = await world.by_user(
+        service.request_adjustment, world.clerk(station_id), PART, data
+    )
+    decide = service.approve_adjustment if approve else service.reject_adjustment
+    await world.by_user(decide, world.manager(station_id), adjustment.id, AdjustmentDecision())
+
+
+async def sell(
+    world: World, station: int, quantity: int, within: bool, registered: bool
+) -> str | None:
+    """A counter sale to the station's registered customer (or, to be refused, to the
+    other station's), within free stock or beyond it."""
+    station_id = world.stations[station]
+    amount = min(D(quantity), await _free(world, station_id)) if within else D(quantity)
+    if amount <= 0:
+        return "nothing free"
+    customer = world.customers[station if registered else 1 - station]
+    data = CounterSaleCreate(
+        customer_id=customer, lines=[CounterSaleLineCreate(part_no=PART, quantity=amount)]
+    )
+    await world.by_user(service.sell_over_counter, world.clerk(station_id), data)
+    return None
+
+
+async def request_for_finding(world: World, station: int, quantity: int) -> None:
+    """The workshop asks for parts for an additional finding the customer has not agreed."""
+    station_id = world.stations[station]
+    order_id, finding_id = uuid.uuid4(), uuid.uuid4()
+    world.findings.append((station_id, order_id, finding_id))
+    reservation = await world.by_event(
+        station_id,
+        item_requested(PART, quantity, order_id=order_id, finding_id=finding_id),
+        service.reserve_item,
+    )
+    world.reservations.append(reservation.id)
+
+
+async def decline(world: World, index: int) -> str | None:
+    """The customer declines the additional work: its parts are released."""
+    if not world.findings:
+        return "no finding"
+    station_id, order_id, finding_id = world.findings[index % len(world.findings)]
+    declined = events.WorkAdditionalDeclined(
+        finding_id=finding_id, order_id=order_id, declined_at=utcnow(), recorded_by="advisor"
+    )
+    await world.by_event(station_id, declined, service.release_declined_work)
+    return None
+
+
 station = st.integers(0, 1)
 quantity = st.integers(1, 4)
 index = st.integers(0, 50)
@@ -325,6 +423,11 @@ STEPS = st.one_of(
     st.tuples(st.just(receive_transfer), index),
     st.tuples(st.just(count), station, st.integers(-3, 3)),
     st.tuples(st.just(cancel), index),
+    st.tuples(st.just(deliver_without_order), station, quantity, st.booleans()),
+    st.tuples(st.just(adjust), station, quantity, st.booleans(), st.booleans()),
+    st.tuples(st.just(sell), station, quantity, st.booleans(), st.booleans()),
+    st.tuples(st.just(request_for_finding), station, quantity),
+    st.tuples(st.just(decline), index),
 )
 
 
@@ -344,7 +447,53 @@ async def snapshot(db: Database, stations: tuple[str, ...]) -> tuple[Any, ...]:
                 .where(col_in(StockMovement.station_id, stations))
             )
         ).one()
-    return tuple((r.station_id, r.on_hand, r.reserved, r.on_order) for r in rows), movements
+        levels = (
+            await session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.event_type == "stock.level_changed")
+            )
+        ).one()
+    return tuple((r.station_id, r.on_hand, r.reserved, r.on_order) for r in rows), movements, levels
+
+
+async def level_discrepancies(world: World) -> list[str]:
+    """The latest stock.level_changed of each stock row of the example shows its figures
+    (a row that ever moved has one)."""
+    async with world.db.read() as session:
+        outbox = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.event_type == "stock.level_changed",
+                    col(OutboxMessage.id) > world.outbox_from,
+                )
+                .order_by(col(OutboxMessage.id))
+            )
+        ).all()
+        rows = (
+            await session.exec(
+                select(StockItem).where(col_in(StockItem.station_id, world.stations))
+            )
+        ).all()
+    latest: dict[tuple[str, str], events.StockLevelChanged] = {}
+    for message in outbox:
+        envelope = Envelope.from_bytes(message.value)
+        payload = envelope.open()
+        assert isinstance(payload, events.StockLevelChanged)
+        latest[(envelope.station_id, payload.part_no)] = payload
+    problems = []
+    for row in rows:
+        level = latest.get((row.station_id, row.part_no))
+        figures = (row.on_hand, row.reserved, row.on_order)
+        if level is None:
+            if figures != (D(0), D(0), D(0)):
+                problems.append(f"{row.station_id}: moved but no stock.level_changed")
+        elif (level.on_hand, level.reserved, level.on_order) != figures or (
+            level.available != row.on_hand - row.reserved
+        ):
+            problems.append(f"{row.station_id}: level {level} but row {figures}")
+    return problems
 
 
 def col_in(column: Any, values: tuple[Any, ...]) -> Any:
@@ -364,14 +513,24 @@ async def test_stock_invariant_holds_after_every_step_on_postgres(
     db, supplier_id = parts_db
     tag = uuid.uuid4().hex[:6]
     world = World(db, supplier_id, (f"a{tag}", f"b{tag}"))
+    async with db.read() as session:
+        world.outbox_from = (await session.exec(select(func.max(OutboxMessage.id)))).one() or 0
     # every example starts with something of everything at both stations: stock received on
-    # an order, another order still open, a request reserved and part of it issued
-    for number in range(len(world.stations)):
-        await order_and_send(world, number, 3)
-        await receive(world, -1, 3, False)  # the newest open order: the one just sent
+    # an order, another order still open, a request reserved and part of it issued, a
+    # request for an additional finding, and a customer registered at the parts counter
+    for number, station_id in enumerate(world.stations):
+        customer = await world.by_user(
+            service.register_counter_customer,
+            world.clerk(station_id),
+            CounterCustomerCreate(name=f"counter customer {number}", phone="13900000001"),
+        )
+        world.customers.append(customer.id)
+        await order_and_send(world, number, 4)
+        await receive(world, -1, 4, False)  # the newest open order: the one just sent
         await order_and_send(world, number, 2)
         await request(world, number, 2)
         assert await issue(world, -1, 1, True) is None
+        await request_for_finding(world, number, 1)
 
     for step, *args in steps:
         before = await snapshot(db, world.stations)
@@ -385,6 +544,7 @@ async def test_stock_invariant_holds_after_every_step_on_postgres(
             assert await snapshot(db, world.stations) == before, step.__name__
         async with db.read() as session:
             assert await ledger_discrepancies(session) == [], (step.__name__, args)
+        assert await level_discrepancies(world) == [], (step.__name__, args)
 
 
 async def test_two_orders_racing_for_the_last_unit_get_it_once_on_postgres(
