@@ -1637,8 +1637,10 @@ async def request_adjustment(
     session = uow.session
     part = await _part(session, part_no)
     quantity = domain.check_quantity(data.quantity, part.unit)
-    if data.kind == AdjustmentKind.OPENING_BALANCE:
-        await _check_no_history(session, station_id, part.part_no, DomainError)
+    if data.kind == AdjustmentKind.OPENING_BALANCE and await _has_history(
+        session, station_id, part.part_no, or_waiting_opening=True
+    ):
+        raise DomainError(_history_message(station_id, part.part_no), field="kind")
     adjustment = StockAdjustment(
         station_id=station_id,
         part_no=part.part_no,
@@ -1655,11 +1657,11 @@ async def request_adjustment(
     return adjustment
 
 
-async def _check_no_history(
-    session: AsyncSession, station_id: str, part_no: str, error: type[DomainError]
-) -> None:
-    """An opening balance is the first figure of a part at a station, so only for a part
-    with no ledger row there and no other opening balance waiting for approval."""
+async def _has_history(
+    session: AsyncSession, station_id: str, part_no: str, *, or_waiting_opening: bool
+) -> bool:
+    """An opening balance is the first figure of a part at a station: refused once the part
+    has a ledger row there (or, when asked, while another opening balance awaits approval)."""
     moved = (
         await session.exec(
             select(StockMovement.id)  # type: ignore[call-overload]
@@ -1667,6 +1669,8 @@ async def _check_no_history(
             .limit(1)
         )
     ).first()
+    if moved is not None or not or_waiting_opening:
+        return moved is not None
     waiting = (
         await session.exec(
             select(StockAdjustment.id)  # type: ignore[call-overload]
@@ -1679,12 +1683,14 @@ async def _check_no_history(
             .limit(1)
         )
     ).first()
-    if moved is not None or (waiting is not None and error is DomainError):
-        raise error(
-            f"{part_no} already has stock history at {station_id}: book parts found as "
-            "'found', or count them in a stocktake",
-            field="kind",
-        )
+    return waiting is not None
+
+
+def _history_message(station_id: str, part_no: str) -> str:
+    return (
+        f"{part_no} already has stock history at {station_id}: book parts found as 'found', "
+        "or count them in a stocktake"
+    )
 
 
 @moves_stock
@@ -1697,8 +1703,10 @@ async def approve_adjustment(
     adjustment = await _decidable_adjustment(session, user, adjustment_id, data)
     stock = await lock_stock(session, adjustment.station_id, adjustment.part_no)
     assert stock is not None
-    if adjustment.kind == AdjustmentKind.OPENING_BALANCE:
-        await _check_no_history(session, adjustment.station_id, adjustment.part_no, Conflict)
+    if adjustment.kind == AdjustmentKind.OPENING_BALANCE and await _has_history(
+        session, adjustment.station_id, adjustment.part_no, or_waiting_opening=False
+    ):  # something was booked since it was asked for
+        raise Conflict(_history_message(adjustment.station_id, adjustment.part_no), field="kind")
     post(
         session,
         stock,
@@ -2044,7 +2052,8 @@ async def station_kpis(
             await session.exec(
                 select(StockMovement).where(
                     StockMovement.station_id == station,
-                    StockMovement.kind == MovementKind.ISSUE,
+                    # a part sold over the counter is not dead stock either
+                    col(StockMovement.kind).in_((MovementKind.ISSUE, MovementKind.SALE)),
                     col(StockMovement.occurred_at) >= now - domain.DEAD_STOCK_AFTER,
                 )
             )
@@ -2055,7 +2064,7 @@ async def station_kpis(
             seen = last_issued.get(movement.part_no)
             if seen is None or movement.occurred_at > seen:
                 last_issued[movement.part_no] = movement.occurred_at
-            if movement.occurred_at >= since:
+            if movement.occurred_at >= since and movement.kind == MovementKind.ISSUE:
                 issued_value += (-movement.on_hand_change * (movement.unit_cost or ZERO)).quantize(
                     domain.FEN
                 )

@@ -127,6 +127,24 @@ async def test_an_opening_balance_only_for_a_part_without_history_at_the_station
     found = await _adjust(parts, "found")
     assert found.status_code == 201, found.text
 
+    sh = auth_headers("parts.sh01")
+    first = await _adjust(parts, "opening_balance", station_id="sh01", headers=sh)
+    assert first.status_code == 201, first.text
+    second = await _adjust(parts, "opening_balance", station_id="sh01", headers=sh)
+    assert second.status_code == 422  # one opening balance at a time
+    # stock booked at sh01 meanwhile (parts found, approved): the opening balance is stale
+    booked = (await _adjust(parts, "found", station_id="sh01", headers=sh)).json()
+    await parts.client.post(
+        f"/stock-adjustments/{booked['id']}/approval", json={}, headers=auth_headers("manager.sh01")
+    )
+    stale = await parts.client.post(
+        f"/stock-adjustments/{first.json()['id']}/approval",
+        json={},
+        headers=auth_headers("manager.sh01"),
+    )
+    assert stale.status_code == 409, stale.text
+    assert (await stock_of(parts, "sh01")).on_hand == Decimal(2)  # only what was found
+
 
 async def test_a_rejected_adjustment_posts_nothing(parts: ServiceHarness) -> None:
     await add_stock(parts, "bj01", on_hand=1)
