@@ -160,10 +160,11 @@ async def _open_customer_file(
         known.name = customer.name
         known.phone = _clean_phone(customer.phone) or known.phone
         known.is_vip = known.is_vip or customer.is_vip
-    # an event without an e-mail keeps the one on file; one without a kind keeps the kind
+    # an event without an e-mail keeps the one on file; "person" is the contract's default,
+    # so only "company" is taken from events (a file is made a person's again in CRM)
     known.email = _clean_email(customer.email) or known.email
-    if "kind" in customer.model_fields_set and customer.kind in set(CustomerKind):
-        known.kind = CustomerKind(customer.kind)
+    if customer.kind == CustomerKind.COMPANY.value:
+        known.kind = CustomerKind.COMPANY
     session.add(known)
 
     vin = vehicle.vin.upper()

@@ -414,3 +414,27 @@ async def test_demo_seed_opens_the_demo_files_once(tmp_path: Path) -> None:
     assert len(customers) == 5 and len(vehicles) == 5
     assert [c["code"] for c in desk.json()["data"]] == ["DEMO-RC-2026-01"]
     assert zhang is not None and zhang.id == CUSTOMER_ID and zhang.home_station_id == "bj01"
+
+
+async def test_company_customer_and_email_from_the_order_are_kept_on_the_file(crm) -> None:
+    fleet = customer_ref(name="北京顺达物流有限公司", kind="company", email=" Fleet@ShunDa.cn ")
+    await crm.publish(order_created(customer=fleet))
+    file = await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=auth_headers("crm.bj01"))
+    assert (file.json()["kind"], file.json()["email"]) == ("company", "fleet@shunda.cn")
+
+    # a later order without an e-mail keeps the one on the file
+    await crm.publish(order_created(customer=customer_ref(name="北京顺达物流有限公司")))
+    # an unusable e-mail is not stored over a good one
+    await crm.publish(order_created(customer=customer_ref(email="not-an-address")))
+    file = await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=auth_headers("crm.bj01"))
+    assert (file.json()["kind"], file.json()["email"]) == ("company", "fleet@shunda.cn")
+    plan = await crm.client.get(
+        "/contact-plan", params={"segment": "fleet"}, headers=auth_headers("crm.bj01")
+    )
+    assert [r["customer_id"] for r in plan.json()["data"]] == [str(CUSTOMER_ID)]
+
+    # "person" is the contract's default, sent by producers that do not know: only CRM
+    # itself turns a company file back into a person's
+    await crm.publish(order_created(customer=customer_ref(kind="person")))
+    file = await crm.client.get(f"/customers/{CUSTOMER_ID}", headers=auth_headers("crm.bj01"))
+    assert file.json()["kind"] == "company"

@@ -114,3 +114,64 @@ async def test_an_outcome_saved_twice_at_once_is_recorded_once(
                 await session.exec(select(FollowUpCall).where(FollowUpCall.followup_id == call.id))
             ).all()
         assert len(calls) == 1
+        # escalated once if the dissatisfied save won, not at all if the satisfied one did
+        escalated = await emitted(crm, "followup.escalated")
+        assert len(escalated) == (1 if calls[0].outcome == "dissatisfied" else 0)
+
+
+async def test_two_replicas_and_the_desk_escalate_each_complaint_once_per_level(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    start = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 Beijing
+    async with run_service(definition, tmp_path, scheduler=False, database_url=postgres_url) as crm:
+        with manual_clock(start) as now:
+            await crm.publish(order_created())
+            ids = []
+            for _ in range(CUSTOMERS):
+                created = await crm.client.post(
+                    "/complaints",
+                    json={
+                        "customer_id": str(customer_ref().customer_id),
+                        "channel": "phone",
+                        "category": "waiting time",
+                        "severity": "minor",
+                        "summary": "等待太久",
+                        "promised_answer_by": (start + timedelta(hours=1)).isoformat(),
+                    },
+                    headers=auth_headers("crm.bj01"),
+                )
+                assert created.status_code == 201, created.text
+                ids.append(created.json()["id"])
+            now.set(start + timedelta(hours=2))
+            replica_db = Database(create_engine(postgres_url))
+            replica = TaskScheduler("crm")
+            replica._handlers = dict(scheduler._handlers)
+            replica.bind(replica_db)
+            refusals = [
+                crm.client.post(
+                    f"/complaints/{complaint_id}/answer",
+                    json={"answer": "不能补偿", "customer_accepted": False},
+                    headers=auth_headers("crm.bj01"),
+                )
+                for complaint_id in ids[::2]
+            ]
+            try:
+                assert crm.runtime.scheduler is not None
+                await asyncio.gather(
+                    crm.runtime.scheduler.run_due(limit=1000),
+                    replica.run_due(limit=1000),
+                    *refusals,
+                )
+            finally:
+                await replica_db.dispose()
+
+        escalations = await emitted(crm, "complaint.escalated")
+        per_level = Counter((e["complaint_id"], e["level"]) for e in escalations)
+        assert set(per_level.values()) == {1}  # never the same complaint and level twice
+        assert {c for c, level in per_level if level == "service_manager"} == set(ids)
+        # a refusal after the overdue escalation goes to the group; before it, to the manager
+        assert {c for c, level in per_level if level == "group"} <= set(ids[::2])
+        inbox = await crm.client.get(
+            "/escalations", params={"limit": 200}, headers=auth_headers("group.manager")
+        )
+        assert inbox.json()["count"] == len(escalations)
