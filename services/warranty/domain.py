@@ -102,6 +102,16 @@ SANBAO_MAX_REPAIR_DAYS = 30
 SANBAO_MAX_SAME_FAULT_REPAIRS = 4
 #: warn this close to a threshold
 WARN_DAYS_BEFORE = 5
+#: serious safety faults among the systems repair orders name (制动, 转向)
+SAFETY_SYSTEMS = frozenset({"brakes", "steering"})
+SANBAO_MAX_SAFETY_REPAIRS = 2
+#: engine, gearbox, traction battery, drive motor (发动机, 变速器, 动力蓄电池, 行驶驱动电机)
+MAIN_SYSTEMS = frozenset({"engine", "gearbox", "traction_battery", "drive_motor"})
+#: within 7 days of delivery a main part needing replacement → replacement or return
+SANBAO_FIRST_DAYS = 7
+#: within 60 days / 3,000 km a steering or brake failure → free replacement or return
+SANBAO_EARLY_DAYS = 60
+SANBAO_EARLY_KM = 3_000
 
 START_UNKNOWN = "warranty start date unknown"
 MILEAGE_UNKNOWN = "mileage unknown"
@@ -630,7 +640,38 @@ def sanbao_warnings(repairs: Sequence[SanbaoRepairLike]) -> list[str]:
                 f"fault {fault} repaired {count} times: one more repair allows replacement "
                 "or return"
             )
+    for fault, count in sorted(counts.items()):
+        if fault in SAFETY_SYSTEMS and count >= SANBAO_MAX_SAFETY_REPAIRS:
+            warnings.append(
+                f"serious safety fault {fault} repaired {count} times: if it is still present, "
+                "replacement or return is due"
+            )
     return warnings
+
+
+def early_sanbao_rights(
+    fault: str, delivered_on: date | None, mileage_km: int | None, on: date
+) -> str | None:
+    """The rights a repair soon after delivery opens: within 7 days a main part (engine,
+    gearbox, traction battery, drive motor) needing replacement, within 60 days / 3,000 km
+    (whichever first) a steering or brake failure → the customer may choose replacement or
+    return. None outside those windows."""
+    if delivered_on is None or on < delivered_on:
+        return None
+    days = (on - delivered_on).days
+    if fault in MAIN_SYSTEMS and days <= SANBAO_FIRST_DAYS:
+        return (
+            f"{fault} fault {days} days after delivery: if a main part needs replacement for "
+            f"a quality problem, the customer may choose replacement or return "
+            f"({SANBAO_FIRST_DAYS}-day rule)"
+        )
+    within_km = mileage_km is None or mileage_km <= SANBAO_EARLY_KM
+    if fault in SAFETY_SYSTEMS and days <= SANBAO_EARLY_DAYS and within_km:
+        return (
+            f"{fault} failure {days} days after delivery: the customer may choose free "
+            f"replacement or return ({SANBAO_EARLY_DAYS}-day / {SANBAO_EARLY_KM:,} km rule)"
+        )
+    return None
 
 
 # --- quality reports --------------------------------------------------------------------

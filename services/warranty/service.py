@@ -1235,11 +1235,33 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
         for r in repairs
     ]
     shown = [r for r in history if user.can_see(r.station_id)]
+    orders = {
+        o.order_id: o
+        for o in (
+            await session.exec(
+                select(WarrantyOrder).where(
+                    col(WarrantyOrder.order_id).in_([r.order_id for r in repairs])
+                )
+            )
+        ).all()
+    }
+    early = []
+    for repair in repairs:
+        order = orders.get(repair.order_id)
+        if order is not None:
+            right = domain.early_sanbao_rights(
+                repair.fault,
+                order.warranty_start,
+                order.mileage_km,
+                station_day(order.station_id, order.signed_at),
+            )
+            if right is not None and right not in early:
+                early.append(right)
     return SanbaoRecordPublic(
         vin=vin,
         repair_days=sum(r.days for r in history),
         repairs_by_fault=dict(Counter(r.fault for r in history)),
-        warnings=domain.sanbao_warnings(history),
+        warnings=[*domain.sanbao_warnings(history), *early],
         repairs=shown,
         repairs_at_other_stations=len(history) - len(shown),
     )

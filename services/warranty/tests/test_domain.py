@@ -464,3 +464,31 @@ def test_kpis_count_charge_backs_and_the_amount_taken_back() -> None:
     )
     assert (kpis.paid, kpis.paid_amount) == (2, d("2200"))  # both were paid
     assert (kpis.charged_back, kpis.charged_back_amount) == (1, d("480"))
+
+
+def test_a_serious_safety_fault_repaired_twice_allows_replacement_or_return() -> None:
+    assert domain.sanbao_warnings([Repair("brakes", 1)]) == []
+    assert domain.sanbao_warnings([Repair("brakes", 1), Repair("brakes", 1)]) == [
+        "serious safety fault brakes repaired 2 times: if it is still present, "
+        "replacement or return is due"
+    ]
+    assert domain.sanbao_warnings([Repair("engine", 1), Repair("engine", 1)]) == []
+
+
+def test_within_7_days_of_delivery_a_main_part_fault_allows_replacement_or_return() -> None:
+    delivered = date(2026, 3, 1)
+    right = domain.early_sanbao_rights("gearbox", delivered, 300, date(2026, 3, 8))
+    assert right is not None and "7-day rule" in right
+    assert domain.early_sanbao_rights("gearbox", delivered, 300, date(2026, 3, 9)) is None
+    assert domain.early_sanbao_rights("engine", None, 300, date(2026, 3, 2)) is None
+
+
+def test_within_60_days_or_3000_km_a_brake_or_steering_failure_allows_replacement_or_return() -> (
+    None
+):
+    delivered = date(2026, 1, 1)
+    right = domain.early_sanbao_rights("steering", delivered, 2_999, date(2026, 3, 2))
+    assert right is not None and "60-day / 3,000 km rule" in right
+    assert domain.early_sanbao_rights("steering", delivered, 2_999, date(2026, 3, 3)) is None
+    assert domain.early_sanbao_rights("brakes", delivered, 3_001, date(2026, 1, 10)) is None
+    assert domain.early_sanbao_rights("engine", delivered, 100, date(2026, 1, 20)) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from services.warranty.manufacturer import Behaviour, Plan
@@ -232,6 +232,31 @@ async def test_sanbao_thresholds_count_the_vehicles_repairs_at_every_station_of_
         await warranty.client.get(f"/vehicles/{vin}/sanbao", headers=auth_headers("group.manager"))
     ).json()
     assert (len(group["repairs"]), group["repairs_at_other_stations"]) == (4, 0)
+
+
+async def test_sanbao_record_warns_of_the_rights_a_repair_soon_after_delivery_opens(
+    warranty,
+) -> None:
+    vin = "LFV2A21K7G3000009"
+    for _ in range(2):  # delivered 10 days before, 900 km: a brake failure, twice
+        brakes = labour(code="BRK-020", hours="1.5", major_system="brakes")
+        order = order_created(
+            brakes, part(), vin=vin, warranty_start=date(2026, 2, 19), mileage_km=900
+        )
+        await deliver(warranty, order, completed(order))
+    record = await sanbao(warranty, vin)
+    assert record["warnings"] == [
+        "serious safety fault brakes repaired 2 times: if it is still present, "
+        "replacement or return is due",
+        "brakes failure 10 days after delivery: the customer may choose free replacement "
+        "or return (60-day / 3,000 km rule)",
+    ]
+    check = await warranty.client.post(
+        "/coverage-checks",
+        headers=auth_headers("advisor.bj01"),
+        json={"vin": vin, "lines": [{"kind": "labour", "code": "BRK-020"}]},
+    )
+    assert check.json()["sanbao_warnings"] == record["warnings"]
 
 
 # --- quality reports --------------------------------------------------------------------
