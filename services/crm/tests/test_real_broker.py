@@ -123,6 +123,13 @@ async def test_outcome_complaint_reminder_and_csi_end_to_end_on_a_real_broker(
             async def reminder_published() -> list[dict]:
                 return await on_topic("reminder.due", "vin", order.vehicle.vin)
 
+            async def escalation_published() -> list[dict]:
+                return await on_topic("followup.escalated", "followup_id", str(call.id))
+
+            (escalated,) = await eventually(
+                escalation_published, timeout=30, what="followup.escalated"
+            )
+            assert escalated["payload"]["reason"] == "dissatisfied: 刹车仍有异响"
             (opened,) = await eventually(complaint_published, timeout=30, what="complaint.opened")
             assert opened["payload"]["order_id"] == str(order.order_id)
             assert opened["payload"]["severity"] == "serious"
