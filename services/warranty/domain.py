@@ -677,6 +677,12 @@ def early_sanbao_rights(
 # --- quality reports --------------------------------------------------------------------
 
 
+def serious_fault(systems: Iterable[str | None]) -> str | None:
+    """The serious safety fault (brakes, steering) a repair dealt with, if any: reported to
+    the manufacturer at once, not only once a batch shows up."""
+    return next((s for s in systems if s in SAFETY_SYSTEMS), None)
+
+
 @dataclass(frozen=True)
 class PartFailure:
     make: str | None

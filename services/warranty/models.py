@@ -603,10 +603,29 @@ class BatchProblemPublic(BaseModel):
     vins: list[str]
 
 
+class SeriousProblemPublic(BaseModel):
+    """A repair of a serious safety fault, to report to the manufacturer at once."""
+
+    claim_id: uuid.UUID
+    claim_no: str
+    station_id: str
+    vin: str
+    make: str | None
+    model: str | None
+    repair_date: date
+    system: str = pydantic.Field(description="the safety system repaired (brakes, steering)")
+    causal_part: str | None
+    complaint: str
+
+
 class QualityReportPublic(BaseModel):
     window_days: int
     min_vehicles: int
     data: list[BatchProblemPublic]
+    serious: list[SeriousProblemPublic] = pydantic.Field(
+        default_factory=list,
+        description="serious safety faults repaired within the window, newest first",
+    )
 
 
 # --- returned warranty parts (旧件) --------------------------------------------------------

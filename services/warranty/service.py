@@ -56,6 +56,7 @@ from services.warranty.models import (
     SanbaoRepair,
     SanbaoRepairPublic,
     ScrapRelease,
+    SeriousProblemPublic,
     Shipment,
     ShortageEntry,
     ShortageEntryPublic,
@@ -1295,7 +1296,56 @@ async def quality_report(
             BatchProblemPublic.model_validate({**p.__dict__, "vins": list(p.vins)})
             for p in problems
         ],
+        serious=await _serious_problems(session, user, window_days=window_days),
     )
+
+
+async def _serious_problems(
+    session: AsyncSession, user: Principal, *, window_days: int
+) -> list[SeriousProblemPublic]:
+    """Claims for repairs of a serious safety fault within the window, newest first."""
+    since = utcnow().date() - timedelta(days=window_days)
+    query = at_visible_stations(
+        select(WarrantyClaim).where(col(WarrantyClaim.repair_date) >= since),
+        WarrantyClaim.station_id,
+        user,
+    )
+    claims = (await session.exec(query.order_by(col(WarrantyClaim.repair_date).desc()))).all()
+    if not claims:
+        return []
+    order_ids = [c.order_id for c in claims]
+    systems: dict[uuid.UUID, list[str | None]] = {}
+    for line in (
+        await session.exec(
+            select(WarrantyOrderLine).where(col(WarrantyOrderLine.order_id).in_(order_ids))
+        )
+    ).all():
+        systems.setdefault(line.order_id, []).append(line.major_system)
+    causal: dict[uuid.UUID, str] = {}
+    for claim_line in (
+        await session.exec(
+            select(ClaimLine).where(
+                col(ClaimLine.claim_id).in_([c.id for c in claims]),
+                col(ClaimLine.causal).is_(True),
+            )
+        )
+    ).all():
+        causal[claim_line.claim_id] = claim_line.code
+    found = []
+    for claim in claims:
+        system = domain.serious_fault(systems.get(claim.order_id, []))
+        if system is not None:
+            found.append(
+                SeriousProblemPublic.model_validate(
+                    {
+                        **claim.model_dump(),
+                        "claim_id": claim.id,
+                        "system": system,
+                        "causal_part": causal.get(claim.id),
+                    }
+                )
+            )
+    return found
 
 
 async def claim_kpis(

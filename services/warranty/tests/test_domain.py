@@ -492,3 +492,9 @@ def test_within_60_days_or_3000_km_a_brake_or_steering_failure_allows_replacemen
     assert domain.early_sanbao_rights("steering", delivered, 2_999, date(2026, 3, 3)) is None
     assert domain.early_sanbao_rights("brakes", delivered, 3_001, date(2026, 1, 10)) is None
     assert domain.early_sanbao_rights("engine", delivered, 100, date(2026, 1, 20)) is None
+
+
+def test_a_brake_or_steering_repair_is_a_serious_fault() -> None:
+    assert domain.serious_fault(["engine", None, "steering"]) == "steering"
+    assert domain.serious_fault(["brakes"]) == "brakes"
+    assert domain.serious_fault(["engine", "gearbox", None]) is None

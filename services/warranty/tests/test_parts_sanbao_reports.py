@@ -288,6 +288,31 @@ async def test_same_causal_part_failing_on_several_vehicles_of_a_model_is_flagge
     assert bad.json()["detail"][0]["loc"] == ["query", "min_vehicles"]
 
 
+async def test_a_brake_or_steering_repair_is_reported_as_a_serious_problem_at_once(
+    warranty, driven
+) -> None:
+    brakes = labour(code="BRK-020", hours="1.5", major_system="brakes")
+    braking = await drafted_claim(warranty, order_created(brakes, part(code="1K0615301AA")))
+    await drafted_claim(warranty, order_created(vin="LFV2A21K9G3000002"))  # engine: not serious
+
+    report = await warranty.client.get("/quality-reports", headers=auth_headers("manager.bj01"))
+    assert report.status_code == 200, report.text
+    [serious] = report.json()["serious"]
+    assert (serious["claim_no"], serious["system"], serious["causal_part"]) == (
+        braking["claim_no"],
+        "brakes",
+        "1K0615301AA",
+    )
+    assert report.json()["data"] == []  # one vehicle is no batch, but is reported at once
+    other = await warranty.client.get("/quality-reports", headers=auth_headers("manager.sh01"))
+    assert other.json()["serious"] == []
+    driven.advance(timedelta(days=31))
+    later = await warranty.client.get(
+        "/quality-reports?window_days=30", headers=auth_headers("manager.bj01")
+    )
+    assert later.json()["serious"] == []
+
+
 # --- KPIs -------------------------------------------------------------------------------
 
 
