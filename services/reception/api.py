@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, UploadFile, status
+from fastapi import APIRouter, Depends, Query, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import AwareDatetime
@@ -182,7 +182,8 @@ async def repair_order_history(
     runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
 ) -> OrderHistoryPublic:
     """What happened to the order, oldest first: signed, additional work found / approved /
-    declined, delay, completed, payments, exit pass, delivered or cancelled (with reason)."""
+    declined, progress confirmed, ready notice, completed, payments, exit pass, delivered or
+    cancelled (with reason)."""
     async with runtime.db.read() as session:
         return await service.order_history(session, user, order_id)
 
@@ -455,6 +456,25 @@ async def list_appointments(
         return await service.list_appointments(
             session, user, day=day, status=status, offset=offset, limit=min(limit, 200)
         )
+
+
+@appointments.get("/register.pdf", response_class=Response, responses=PDF_RESPONSE)
+async def appointment_register_pdf(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    day: date | None = None,
+    station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
+) -> Response:
+    """The appointment register (预约登记表) of a station-local day (today by default) as PDF."""
+    station = user.acting_station(station_id)
+    when = day or service.utcnow().astimezone(service.STATION_TZ).date()
+    async with runtime.db.read() as session:
+        rows = await service.appointment_register(session, user, station, when)
+    return Response(
+        pdf.appointment_register(station, when, rows),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("appointment-register", when.isoformat()),
+    )
 
 
 @appointments.get("/{appointment_id}", response_model=AppointmentPublic)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -205,6 +205,34 @@ def appointment_slip(a: AppointmentPublic) -> bytes:
         )
     doc.text(
         "预约客户到店优先接待 Appointment customers are received first; please arrive on time."
+    )
+    return doc.render()
+
+
+def appointment_register(station_id: str, day: date, rows: Sequence[AppointmentPublic]) -> bytes:
+    """预约登记表: the day's appointments at a station with their outcome."""
+    doc = _Document("预约登记表", "Appointment register", station_id, day.isoformat())
+    doc.table(
+        (
+            "时间 Time",
+            "客户 Customer",
+            "车辆 Vehicle",
+            "预约项目 Work",
+            "方式 Channel",
+            "状态 Status",
+        ),
+        [
+            [
+                _when(a.station_id, a.starts_at),
+                f"{a.customer_name} {a.customer_phone or ''}",
+                " ".join(filter(None, [a.plate, a.vin])),
+                a.requested_work,
+                a.channel,
+                a.status.value + (f": {a.cancel_reason}" if a.cancel_reason else ""),
+            ]
+            for a in rows
+        ]
+        or [["", "无 none", "", "", "", ""]],
     )
     return doc.render()
 

@@ -732,10 +732,14 @@ async def cancel_order(
     return order
 
 
+def _yuan(amount: Decimal | None) -> str:
+    return "" if amount is None else str(amount.quantize(Decimal("0.01")))
+
+
 async def order_history(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> OrderHistoryPublic:
-    """The order's history, oldest first: signed, additional work, delays, completion,
+    """The order's history, oldest first: signed, additional work, progress, completion,
     payments, exit pass, delivery or cancellation."""
     order = await _visible_order(session, user, order_id)
     entries = [
@@ -743,7 +747,7 @@ async def order_history(
             at=order.created_at,
             event="created",
             by=order.advisor_id,
-            detail=f"signed by {order.signed_by}; total ¥{order.estimated_total}",
+            detail=f"signed by {order.signed_by}; total ¥{_yuan(order.estimated_total)}",
         )
     ]
     findings = (
@@ -767,17 +771,20 @@ async def order_history(
                     at=finding.decided_at,
                     event=f"additional_work_{finding.status.value}",
                     by=finding.customer_told_by,
-                    detail=f"¥{finding.price} via {finding.decided_via}",
+                    detail=f"¥{_yuan(finding.price)} via {finding.decided_via}",
                 )
             )
-    if order.delay_reason:
+    if order.progress_confirmed_at is not None:
         entries.append(
             OrderHistoryEntry(
-                at=order.promised_at or order.created_at,
-                event="delay",
-                detail=f"promised {order.promised_at}: {order.delay_reason}",
+                at=order.progress_confirmed_at,
+                event="progress_confirmed",
+                detail=f"promised {order.promised_at.isoformat() if order.promised_at else ''}"
+                + (f"; delay: {order.delay_reason}" if order.delay_reason else ""),
             )
         )
+    if order.ready_notified_at is not None:
+        entries.append(OrderHistoryEntry(at=order.ready_notified_at, event="ready_notified"))
     if order.completed_at is not None:
         entries.append(OrderHistoryEntry(at=order.completed_at, event="completed"))
     for payment in (await session.exec(select(Payment).where(Payment.order_id == order.id))).all():
@@ -786,7 +793,7 @@ async def order_history(
                 at=payment.received_at,
                 event="payment",
                 by=payment.received_by,
-                detail=f"¥{payment.amount} {payment.method.value}",
+                detail=f"¥{_yuan(payment.amount)} {payment.method.value}",
             )
         )
     record = (
@@ -1370,6 +1377,26 @@ async def list_appointments(
         await session.exec(query.order_by(col(Appointment.starts_at)).offset(offset).limit(limit))
     ).all()
     return AppointmentsPublic(data=[_appointment_public(r) for r in rows], count=count)
+
+
+async def appointment_register(
+    session: AsyncSession, user: Principal, station_id: str, day: date
+) -> list[AppointmentPublic]:
+    """Every appointment of the station-local day at one station, whatever became of it."""
+    user.check_station(station_id, "station")
+    start, end = local_day_bounds(day)
+    rows = (
+        await session.exec(
+            select(Appointment)
+            .where(
+                Appointment.station_id == station_id,
+                col(Appointment.starts_at) >= start,
+                col(Appointment.starts_at) < end,
+            )
+            .order_by(col(Appointment.starts_at))
+        )
+    ).all()
+    return [_appointment_public(row) for row in rows]
 
 
 async def get_appointment(

@@ -430,3 +430,37 @@ async def test_an_older_stock_report_never_overwrites_a_newer_one(
     )
     level = (await reception.client.get("/estimates/stock/5Q0615301", headers=ADVISOR)).json()
     assert Decimal(level["available"]) == 6
+
+
+async def test_order_history_lists_completion_payment_exit_pass_and_delivery(
+    reception: ServiceHarness, manual_clock: clock.ManualClock
+) -> None:
+    order = await open_order(reception)
+    manual_clock.set(T0 + timedelta(hours=2))
+    await complete(reception, order)
+    manual_clock.set(T0 + timedelta(hours=3))
+    paid = await reception.client.post(
+        f"/repair-orders/{order['id']}/payments",
+        json={"method": "card", "amount": "840.00"},
+        headers=auth_headers("cashier.bj01"),
+    )
+    assert paid.status_code == 201, paid.text
+    manual_clock.set(T0 + timedelta(hours=4))
+    delivered = await reception.client.post(
+        f"/repair-orders/{order['id']}/delivery", json={"customer_accepted": True}, headers=ADVISOR
+    )
+    assert delivered.status_code == 200, delivered.text
+    history = (
+        await reception.client.get(f"/repair-orders/{order['id']}/history", headers=ADVISOR)
+    ).json()
+    assert [entry["event"] for entry in history["data"]] == [
+        "created",
+        "completed",
+        "payment",
+        "exit_pass",
+        "delivered",
+    ]
+    assert history["data"][2]["detail"] == "¥840.00 card"
+    assert (await cancel(reception, delivered.json())).status_code == 409
+    other = await reception.client.get(f"/repair-orders/{order['id']}/history", headers=SH_ADVISOR)
+    assert other.status_code == 404

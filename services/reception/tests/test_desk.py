@@ -734,6 +734,48 @@ async def test_no_show_recorded_after_the_appointment_time(
     assert cancelled["no_show"] is True
 
 
+async def test_appointment_cancellation_is_recorded_with_its_reason_and_announced(
+    reception: ServiceHarness,
+) -> None:
+    booked = (
+        await reception.client.post(
+            "/appointments", json=appointment_body(T0 + timedelta(days=2)), headers=ADVISOR
+        )
+    ).json()
+    url = f"/appointments/{booked['id']}/cancellation"
+    assert (await reception.client.post(url, json={}, headers=ADVISOR)).status_code == 422
+    cancelled = await reception.client.post(url, json={"reason": "客户改期"}, headers=ADVISOR)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (
+        cancelled.json()["status"] == "cancelled"
+        and cancelled.json()["cancel_reason"] == "客户改期"
+    )
+    [event] = await emitted(reception, "appointment.cancelled")
+    assert event["reason"] == "客户改期" and event["no_show"] is False
+    again = await reception.client.post(url, json={"reason": "x"}, headers=ADVISOR)
+    assert again.status_code == 409
+
+
+async def test_appointment_booked_by_phone_web_or_desk_and_the_workshop_told_at_once(
+    reception: ServiceHarness,
+) -> None:
+    fax = await reception.client.post(
+        "/appointments",
+        json=appointment_body(T0 + timedelta(days=2), channel="fax"),
+        headers=ADVISOR,
+    )
+    assert fax.status_code == 422 and fax.json()["detail"][0]["loc"][-1] == "channel"
+    web = await reception.client.post(
+        "/appointments",
+        json=appointment_body(T0 + timedelta(days=2), channel="web"),
+        headers=ADVISOR,
+    )
+    assert web.status_code == 201 and web.json()["channel"] == "web"
+    [told] = await emitted(reception, "appointment.booked")
+    assert told["requested_work"] == "小保养" and Decimal(told["estimated_hours"]) == 2
+    assert datetime.fromisoformat(told["starts_at"]) == T0 + timedelta(days=2)
+
+
 async def test_appointment_move_publishes_appointment_moved_with_a_version_check(
     reception: ServiceHarness,
 ) -> None:

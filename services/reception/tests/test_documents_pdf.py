@@ -56,6 +56,30 @@ async def test_appointment_slip_pdf_shows_the_agreed_time_work_and_deposit(
     assert other.status_code == 404
 
 
+async def test_appointment_register_pdf_lists_the_days_appointments_and_outcomes(
+    reception: ServiceHarness,
+) -> None:
+    first = (
+        await reception.client.post(
+            "/appointments", json=appointment_body(T0 + timedelta(hours=2)), headers=ADVISOR
+        )
+    ).json()
+    await reception.client.post(
+        "/appointments",
+        json=appointment_body(T0 + timedelta(hours=4), requested_work="更换轮胎"),
+        headers=ADVISOR,
+    )
+    await reception.client.post(
+        f"/appointments/{first['id']}/cancellation", json={"reason": "客户改期"}, headers=ADVISOR
+    )
+    text = await pdf_text(reception, "/appointments/register.pdf?day=2026-12-01")
+    assert "预约登记表" in text and "Appointment register" in text
+    assert "小保养" in text and "更换轮胎" in text and "客户改期" in text
+    assert "2026-12-01 11:00" in text and "2026-12-01 13:00" in text
+    other = await pdf_text(reception, "/appointments/register.pdf?day=2026-12-01", SH_ADVISOR)
+    assert "小保养" not in other and "无 none" in other
+
+
 async def test_check_in_sheet_pdf_lists_belongings_damage_marks_and_open_recalls(
     reception: ServiceHarness,
 ) -> None:
@@ -74,6 +98,7 @@ async def test_check_in_sheet_pdf_lists_belongings_damage_marks_and_open_recalls
     assert "43000 km" in text and "K-017" in text and "行驶证" in text
     assert "RC-2026-07" in text and "转向机支架加固召回" in text
     assert "张三" in text  # the customer's signature
+    assert "请带走车内贵重物品" in text  # the customer is reminded to take valuables
     other = await reception.client.get(
         f"/check-ins/{sheet['id']}/documents/check-in-sheet.pdf", headers=SH_ADVISOR
     )
