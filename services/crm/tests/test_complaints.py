@@ -177,3 +177,20 @@ async def test_reading_and_answering_a_complaint_is_audited(crm) -> None:
         ("crm.bj01", "read"),
         ("manager.bj01", "read"),
     ]
+
+
+async def test_complaint_answered_at_once_is_closed_and_never_escalated(crm) -> None:
+    with manual_clock(NOW) as now:
+        await crm.publish(order_created())
+        logged = (await crm.client.post("/complaints", json=a_complaint(), headers=AGENT)).json()
+        answered = await crm.client.post(
+            f"/complaints/{logged['id']}/answer",
+            json={"answer": "当场解释并致歉，客户接受", "customer_accepted": True},
+            headers=AGENT,
+        )
+        assert answered.json()["answered_at"] == answered.json()["opened_at"]
+        now.advance(timedelta(days=30))
+        await run_due(crm)
+        assert await emitted(crm, "complaint.escalated") == []
+        inbox = await crm.client.get("/escalations", headers=auth_headers("manager.bj01"))
+        assert inbox.json()["count"] == 0

@@ -130,3 +130,23 @@ async def test_no_campaign_outreach_or_message_to_a_customer_who_refused_contact
             (VIN, False),
             (willing_vin, True),
         ]
+
+
+async def test_a_merge_that_keeps_a_consent_withdrawal_closes_the_pending_calls(crm) -> None:
+    with manual_clock(DELIVERED):
+        order_id = await delivered_order(crm)  # 张伟 consents: two calls planned
+        twin = uuid.uuid4()
+        await crm.publish(
+            order_created(
+                customer=customer_ref(customer_id=twin, phone="+86 138-0000-0001"),
+                vehicle=vehicle_ref(vin="LSGZJ5350HS100001"),
+            )
+        )
+        await withdraw_consent(crm, twin)
+        assert (await call_of(crm, order_id)).status == FollowUpStatus.SCHEDULED
+        merged = await crm.client.post(
+            f"/customers/{CUSTOMER_ID}/merge", json={"duplicate_id": str(twin)}, headers=AGENT
+        )
+        assert merged.status_code == 200, merged.text
+        for kind in (FollowUpKind.FIRST, FollowUpKind.SECOND):
+            assert (await call_of(crm, order_id, kind)).status == FollowUpStatus.NO_CONSENT

@@ -343,3 +343,18 @@ async def test_a_need_for_further_work_found_by_the_call_is_listed_for_the_super
         assert [(f["id"], f["further_work"]) for f in listed.json()["data"]] == [
             (str(call.id), "左后轮胎磨损，客户想更换")
         ]
+
+
+async def test_planned_calls_survive_a_restart_and_open_on_time(tmp_path) -> None:
+    from services.crm.app import definition
+    from shared.testing import run_service
+
+    with manual_clock(DELIVERED) as now:
+        async with run_service(definition, tmp_path, scheduler=False) as before:
+            order_id = await delivered_order(before)
+        # the process is gone; the next one finds the calls in the database, not in memory
+        now.set(NEXT_DAY)
+        async with run_service(definition, tmp_path, scheduler=False) as after:
+            await run_due(after)
+            assert (await call_of(after, order_id)).status == FollowUpStatus.OPEN
+            assert [a["order_id"] for a in await emitted(after, "followup.due")] == [str(order_id)]
