@@ -510,9 +510,10 @@ def new_promise_refusal(
     return None
 
 
-def kept_overnight(order_open: bool, received_at: datetime, closes_at: datetime) -> bool:
-    """An order still open in the workshop at the station's closing time stays overnight."""
-    return order_open and received_at < closes_at
+def kept_overnight(received_at: datetime, closes_at: datetime) -> bool:
+    """An open order received before the station's closing time stays overnight (one received
+    after it is reported on the next evening)."""
+    return received_at < closes_at
 
 
 def bulletin_matches(

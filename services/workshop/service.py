@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -95,6 +97,8 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.outbox import UnitOfWork
 from shared.scheduler import schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
+
+_M = TypeVar("_M", bound=BaseModel)
 
 # --- reacting to other services ---------------------------------------------------------
 
@@ -1306,7 +1310,11 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
 
 
 async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]:
-    """The station's open jobs with their parts, from three plain-row queries."""
+    """The station's open jobs with their parts, from three plain-row queries.
+
+    Only the columns the board shows are read, as tuples (a mapping lookup per value costs
+    more than the query itself), and the parts' queries reuse the open-job filter in the
+    database instead of sending hundreds of ids back."""
     job_table, part_table, move_table = (
         Job.__table__,  # type: ignore[attr-defined]
         JobPart.__table__,  # type: ignore[attr-defined]
@@ -1320,18 +1328,18 @@ async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]
     connection = await session.connection()
     job_rows = (
         await connection.execute(
-            select(job_table)
+            select(*(job_table.c[k] for k in _BOARD_JOB_FIELDS))
             .where(job_table.c.station_id == station)
             .where(job_table.c.status.in_(domain.OPEN_STATUSES))
         )
-    ).mappings()
+    ).all()
     part_rows = (
         await connection.execute(
-            select(part_table)
+            select(part_table.c.job_id, *(part_table.c[k] for k in _BOARD_PART_FIELDS))
             .where(part_table.c.job_id.in_(open_ids))
             .order_by(part_table.c.part_no)
         )
-    ).mappings()
+    ).all()
     move_rows = (
         await connection.execute(
             select(move_table.c.job_id, move_table.c.part_no, move_table.c.quantity)
@@ -1339,11 +1347,10 @@ async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]
             .order_by(move_table.c.at)
         )
     ).all()
-    part_fields = JobPartPublic.model_fields
     parts: dict[uuid.UUID, list[JobPartPublic]] = {}
-    for row in part_rows:
-        parts.setdefault(row["job_id"], []).append(
-            JobPartPublic.model_construct(**{k: row[k] for k in part_fields})
+    for job_id, *part_values in part_rows:
+        parts.setdefault(job_id, []).append(
+            _trusted(JobPartPublic, dict(zip(_BOARD_PART_FIELDS, part_values, strict=True)))
         )
     used: dict[uuid.UUID, list[PartUsedPublic]] = {}
     for job_id, part_no, quantity in domain.parts_used(
@@ -1352,19 +1359,32 @@ async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]
         used.setdefault(job_id, []).append(
             PartUsedPublic.model_construct(part_no=part_no, quantity=quantity)
         )
-    job_fields = [k for k in JobPublic.model_fields if k not in _BOARD_EXTRAS]
-    return [
-        JobPublic.model_construct(
-            **{k: row[k] for k in job_fields},
-            parts=parts.get(row["id"], []),
-            parts_used=used.get(row["id"], []),
-            suggested_technician_id=None,
-        )
-        for row in job_rows
-    ]
+    jobs: list[JobPublic] = []
+    for row in job_rows:
+        values: dict[str, Any] = dict(zip(_BOARD_JOB_FIELDS, row, strict=True))
+        job_id = values["id"]
+        values["parts"] = parts.get(job_id, [])
+        values["parts_used"] = used.get(job_id, [])
+        values["suggested_technician_id"] = None
+        jobs.append(_trusted(JobPublic, values))
+    return jobs
+
+
+def _trusted(model: type[_M], values: dict[str, Any]) -> _M:
+    """``model.model_construct(**values)`` for a plain model (no aliases, defaults, extras or
+    private attributes) given every field in order: what it sets, without its per-field
+    loop, which is a fifth of the board's time at 500 jobs. ``values`` becomes the model's."""
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
 
 
 _BOARD_EXTRAS = frozenset({"parts", "parts_used", "suggested_technician_id"})
+_BOARD_JOB_FIELDS = tuple(k for k in JobPublic.model_fields if k not in _BOARD_EXTRAS)
+_BOARD_PART_FIELDS = tuple(JobPartPublic.model_fields)
 
 
 async def list_technicians(
@@ -1853,7 +1873,7 @@ async def evening_reports_due(uow: UnitOfWork, station_id: str, day: date) -> in
     )
     due = 0
     for order in orders:
-        if order.order_id in existing or not domain.kept_overnight(True, order.received_at, closes):
+        if order.order_id in existing or not domain.kept_overnight(order.received_at, closes):
             continue
         session.add(
             ProgressReport(station_id=station_id, order_id=order.order_id, day=day, due_at=closes)

@@ -227,3 +227,57 @@ def test_towed_in_car_is_matched_by_vin_else_by_plate() -> None:
     )
     assert domain.roadside_match(None, "京A 12345", "LFV2A21K7G3000001", "京A12345")
     assert not domain.roadside_match(None, None, "LFV2A21K7G3000001", None)
+
+
+# --- overruns, progress reports, technical assistance, cancellation -------------------
+
+
+def test_more_time_is_asked_on_a_job_being_worked_on_by_its_technician() -> None:
+    for status in (JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED):
+        assert domain.overrun_refusal(status, "tech.a", "tech.a", True) is None
+    for status in (JobStatus.READY, JobStatus.DONE, JobStatus.IN_INSPECTION, JobStatus.CANCELLED):
+        assert domain.overrun_refusal(status, "tech.a", "tech.a", True)
+    assert "dispatched to tech.a" in (
+        domain.overrun_refusal(JobStatus.IN_PROGRESS, "tech.a", "tech.b", True) or ""
+    )
+    # the foreman files it for the technician
+    assert domain.overrun_refusal(JobStatus.IN_PROGRESS, "tech.a", "foreman", False) is None
+
+
+def test_a_new_promised_time_lies_ahead_and_after_the_current_promise() -> None:
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    promise = now + timedelta(hours=2)
+    assert domain.new_promise_refusal(None, promise, now) is None
+    assert domain.new_promise_refusal(promise + timedelta(hours=1), promise, now) is None
+    assert domain.new_promise_refusal(promise, promise, now)
+    assert domain.new_promise_refusal(now - timedelta(minutes=1), None, now)
+    assert domain.new_promise_refusal(now + timedelta(minutes=1), None, now) is None
+
+
+def test_a_cancelled_orders_drawn_parts_go_back_and_the_rest_lapse() -> None:
+    assert domain.part_status_on_cancel(Decimal("1")) == JobPartStatus.TO_RETURN
+    assert domain.part_status_on_cancel(Decimal("0")) == JobPartStatus.CANCELLED
+    assert domain.part_status_on_cancel(None) == JobPartStatus.CANCELLED
+
+
+def test_an_order_received_before_closing_time_is_kept_overnight() -> None:
+    closes = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert domain.kept_overnight(closes - timedelta(hours=5), closes)
+    assert not domain.kept_overnight(closes + timedelta(minutes=5), closes)
+
+
+def test_bulletins_match_make_model_fault_code_and_symptom() -> None:
+    codes = ["P17BF"]
+    match = domain.bulletin_matches
+    assert match("FAW-VW", "Sagitar", "换挡冲击", codes, want_make="faw-vw")
+    assert not match("FAW-VW", "Sagitar", "换挡冲击", codes, want_make="Buick")
+    assert not match("FAW-VW", "Sagitar", "换挡冲击", codes, want_model="Magotan")
+    assert match("FAW-VW", None, "换挡冲击", codes, want_model="Magotan")  # every model
+    assert match("FAW-VW", "Sagitar", "换挡冲击", codes, fault_code="p17bf")
+    assert not match("FAW-VW", "Sagitar", "换挡冲击", codes, fault_code="P0300")
+    assert match("FAW-VW", "Sagitar", "起步时换挡冲击", codes, text="换挡冲击")
+    assert not match("FAW-VW", "Sagitar", "换挡冲击", codes, text="空调异味")
+
+
+def test_fault_codes_are_kept_as_the_tester_prints_them_once_each() -> None:
+    assert domain.normalise_fault_codes([" p0300", "P0300", "u0 100", ""]) == ["P0300", "U0100"]
