@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -16,6 +17,8 @@ from services.parts.models import (
     CounterSaleCreate,
     CounterSalePublic,
     CounterSalesPublic,
+    CounterSalesTargetPublic,
+    CounterSalesTargetSet,
     GoodsReceiptCreate,
     GoodsReceiptPublic,
     IssueCreate,
@@ -52,6 +55,7 @@ from services.parts.models import (
     TransfersPublic,
     TransferStatus,
     VersionedAction,
+    WeeklyCounterSalesPublic,
     WriteOffCreate,
 )
 from shared.app import RuntimeDep
@@ -629,6 +633,32 @@ async def sell_over_counter(
     async with runtime.unit_of_work() as uow:
         sale = await service.sell_over_counter(uow, user, data)
         return await service.counter_sale_public(uow.session, sale)
+
+
+@counter_sales_router.get("/weekly", response_model=WeeklyCounterSalesPublic)
+async def weekly_counter_sales(
+    runtime: RuntimeDep,
+    user: Principal = Depends(approver_or_storekeeper),
+    station_id: str | None = None,
+    weeks: int = Query(default=4, ge=1, le=52),
+) -> WeeklyCounterSalesPublic:
+    """Counter sales per station and week (Monday to Sunday, station time), newest first:
+    number of sales, total, the week's target and the share reached, the best-selling parts."""
+    async with runtime.db.read() as session:
+        return await service.weekly_counter_sales(session, user, station_id=station_id, weeks=weeks)
+
+
+@counter_sales_router.put("/targets/{week_start}", response_model=CounterSalesTargetPublic)
+async def set_sales_target(
+    runtime: RuntimeDep,
+    week_start: date,
+    data: CounterSalesTargetSet,
+    user: Principal = Depends(approver),
+) -> CounterSalesTargetPublic:
+    """Set the station's counter sales target for the week starting on this Monday."""
+    async with runtime.unit_of_work() as uow:
+        target = await service.set_sales_target(uow, user, week_start, data)
+    return CounterSalesTargetPublic.model_validate(target.model_dump())
 
 
 @counter_sales_router.get("/{sale_id}", response_model=CounterSalePublic)

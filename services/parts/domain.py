@@ -287,3 +287,18 @@ def is_dead_stock(on_hand: Decimal, last_issued: datetime | None, now: datetime)
     if on_hand <= ZERO:
         return False
     return last_issued is None or now - last_issued >= DEAD_STOCK_AFTER
+
+
+# --- counter sales ---------------------------------------------------------------------------
+
+
+def week_start(day: date) -> date:
+    """The Monday of the week a day falls in (weekly sales targets run Monday to Sunday)."""
+    return day - timedelta(days=day.weekday())
+
+
+def target_achieved(total: Decimal, target: Decimal | None) -> Decimal | None:
+    """Share of the week's sales target reached (None: no target set)."""
+    if target is None or target <= ZERO:
+        return None
+    return (total / target).quantize(Decimal("0.0001"))

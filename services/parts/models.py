@@ -388,6 +388,22 @@ class CounterSaleLine(PartsTable, table=True):  # type: ignore[call-arg]
     unit_price: Decimal = Field(sa_column=money_column())
 
 
+class CounterSalesTarget(PartsTable, table=True):  # type: ignore[call-arg]
+    """A station's over-the-counter sales target for one week (Monday to Sunday)."""
+
+    __tablename__ = "counter_sales_target"
+    __table_args__ = (
+        UniqueConstraint("station_id", "week_start", name="uq_counter_sales_target_week"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    week_start: date
+    amount: Decimal = Field(sa_column=money_column())
+    set_by: str = Field(max_length=80)
+    set_at: datetime = Field(sa_column=utc_column())
+
+
 # --- API schemas ------------------------------------------------------------------------
 
 Quantity = Annotated[
@@ -694,6 +710,48 @@ class CounterSalePublic(BaseModel):
 
 class CounterSalesPublic(BaseModel):
     data: list[CounterSalePublic]
+    count: int
+
+
+class CounterSalesTargetSet(InputModel):
+    """The week's over-the-counter sales target (¥) of a station, set by its manager."""
+
+    model_config = {"json_schema_extra": {"examples": [{"amount": "20000"}]}}
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the manager's station"
+    )
+    amount: Money
+
+
+class CounterSalesTargetPublic(BaseModel):
+    station_id: str
+    week_start: date
+    amount: Decimal
+    set_by: str
+    set_at: datetime
+
+
+class PartSales(BaseModel):
+    part_no: str
+    quantity: Decimal
+    revenue: Decimal
+
+
+class WeeklyCounterSales(BaseModel):
+    """One station's over-the-counter sales in one week, against the week's target."""
+
+    station_id: str
+    week_start: date
+    sales: int
+    total: Decimal
+    target: Decimal | None
+    achieved: Decimal | None = pydantic.Field(description="share of the target reached")
+    top_parts: list[PartSales]
+
+
+class WeeklyCounterSalesPublic(BaseModel):
+    data: list[WeeklyCounterSales]
     count: int
 
 

@@ -34,6 +34,8 @@ from services.parts.models import (
     CounterSaleLinePublic,
     CounterSalePublic,
     CounterSalesPublic,
+    CounterSalesTarget,
+    CounterSalesTargetSet,
     GoodsReceiptCreate,
     IssueCreate,
     KpisPublic,
@@ -42,6 +44,7 @@ from services.parts.models import (
     PartAvailabilityPublic,
     PartCategory,
     PartPublic,
+    PartSales,
     PartsPublic,
     PriceBuildUp,
     PriceChange,
@@ -93,10 +96,13 @@ from services.parts.models import (
     TransfersPublic,
     TransferStatus,
     VersionedAction,
+    WeeklyCounterSales,
+    WeeklyCounterSalesPublic,
     WriteOffCreate,
     WriteOffKind,
 )
 from shared.auth import Principal
+from shared.calendar import calendar_for
 from shared.contracts import events
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, NotFound
@@ -1946,6 +1952,131 @@ async def list_counter_sales(
     return CounterSalesPublic(
         data=[await counter_sale_public(session, row) for row in rows], count=count
     )
+
+
+# --- weekly counter sales targets and analysis ------------------------------------------------
+
+
+async def set_sales_target(
+    uow: UnitOfWork, user: Principal, week: date, data: CounterSalesTargetSet
+) -> CounterSalesTarget:
+    """The manager sets (or changes) the station's counter sales target for a week."""
+    station_id = user.acting_station(data.station_id)
+    if week.weekday() != 0:
+        raise DomainError(
+            f"{week.isoformat()} is a {week.strftime('%A')}; a sales week starts on a Monday "
+            f"({domain.week_start(week).isoformat()})",
+            field="week_start",
+        )
+    session = uow.session
+    target = (
+        await session.exec(
+            select(CounterSalesTarget)
+            .where(
+                CounterSalesTarget.station_id == station_id, CounterSalesTarget.week_start == week
+            )
+            .with_for_update()
+        )
+    ).first()
+    if target is None:
+        target = CounterSalesTarget(
+            station_id=station_id,
+            week_start=week,
+            amount=data.amount,
+            set_by=user.user_id,
+            set_at=utcnow(),
+        )
+    target.amount, target.set_by, target.set_at = data.amount, user.user_id, utcnow()
+    session.add(target)
+    await session.flush()
+    return target
+
+
+async def weekly_counter_sales(
+    session: AsyncSession, user: Principal, *, station_id: str | None = None, weeks: int = 4
+) -> WeeklyCounterSalesPublic:
+    """Counter sales per station and week (the station's local weeks, newest first): number
+    of sales, total, the target and how much of it was reached, the best-selling parts."""
+    if station_id is not None:
+        user.check_station(station_id, "station")
+        stations = [station_id]
+    else:
+        found: set[str] = set()
+        for model in (CounterSale, CounterSalesTarget):
+            query = at_visible_stations(
+                select(model.station_id).distinct(),  # type: ignore[attr-defined]
+                model.station_id,  # type: ignore[attr-defined]
+                user,
+            )
+            found.update((await session.exec(query)).all())
+        visible = user.visible_stations()
+        stations = sorted(found if visible is None else found | set(visible))
+    now = utcnow()
+    data: list[WeeklyCounterSales] = []
+    for station in stations:
+        calendar = calendar_for(station)
+        this_week = domain.week_start(calendar.local_day(now))
+        starts = [this_week - timedelta(weeks=n) for n in range(weeks)]
+        since = datetime.combine(starts[-1] - timedelta(days=1), datetime.min.time()).replace(
+            tzinfo=now.tzinfo
+        )
+        sales = (
+            await session.exec(
+                select(CounterSale).where(
+                    CounterSale.station_id == station, col(CounterSale.sold_at) >= since
+                )
+            )
+        ).all()
+        week_of = {sale.id: domain.week_start(calendar.local_day(sale.sold_at)) for sale in sales}
+        lines = (
+            (
+                await session.exec(
+                    select(CounterSaleLine).where(col(CounterSaleLine.sale_id).in_(list(week_of)))
+                )
+            ).all()
+            if week_of
+            else []
+        )
+        targets = {
+            target.week_start: target.amount
+            for target in (
+                await session.exec(
+                    select(CounterSalesTarget).where(
+                        CounterSalesTarget.station_id == station,
+                        col(CounterSalesTarget.week_start).in_(starts),
+                    )
+                )
+            ).all()
+        }
+        for start in starts:
+            in_week = [sale for sale in sales if week_of[sale.id] == start]
+            by_part: dict[str, tuple[Decimal, Decimal]] = {}
+            for line in lines:
+                if week_of[line.sale_id] != start:
+                    continue
+                quantity, revenue = by_part.get(line.part_no, (ZERO, ZERO))
+                by_part[line.part_no] = (
+                    quantity + line.quantity,
+                    revenue + (line.quantity * line.unit_price).quantize(domain.FEN),
+                )
+            total = sum((sale.total for sale in in_week), Decimal("0.00"))
+            data.append(
+                WeeklyCounterSales(
+                    station_id=station,
+                    week_start=start,
+                    sales=len(in_week),
+                    total=total,
+                    target=targets.get(start),
+                    achieved=domain.target_achieved(total, targets.get(start)),
+                    top_parts=[
+                        PartSales(part_no=part_no, quantity=quantity, revenue=revenue)
+                        for part_no, (quantity, revenue) in sorted(
+                            by_part.items(), key=lambda item: (-item[1][1], item[0])
+                        )[:5]
+                    ],
+                )
+            )
+    return WeeklyCounterSalesPublic(data=data, count=len(data))
 
 
 # --- prices ---------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ manager's approval; over-the-counter sales only to registered counter customers 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import func, select
 
+from services.parts import domain
 from services.parts.models import CounterSale, StockItem, StockMovement
 from services.parts.tests.builders import (
     BRAKE_PADS,
@@ -18,12 +20,15 @@ from services.parts.tests.builders import (
     item_requested,
     stock_of,
 )
+from shared.calendar import calendar_for
 from shared.contracts import events
+from shared.db import utcnow
 from shared.testing import ServiceHarness, auth_headers
 
 CLERK = auth_headers("parts.bj01")
 MANAGER = auth_headers("manager.bj01")
 OTHER_MANAGER = auth_headers("group.manager")
+OIL_FILTER = "06J115403Q"
 
 
 async def _adjust(
@@ -333,3 +338,55 @@ async def test_bad_counter_customers_and_sales_are_4xx_and_other_stations_sales_
     assert [row["id"] for row in mine.json()["data"]] == [sale["id"]]
     async with parts.runtime.db.read() as session:
         assert (await session.exec(select(func.count()).select_from(StockItem))).one() == 1
+
+
+# --- weekly sales targets and analysis -----------------------------------------------------
+
+
+async def test_weekly_counter_sales_are_shown_against_the_weeks_target(
+    parts: ServiceHarness,
+) -> None:
+    """配件销售 with weekly targets: the manager sets the week's target, the week's sales
+    are totalled against it with the best sellers; other stations see none of it."""
+    await add_stock(parts, "bj01", on_hand=10)
+    await add_stock(parts, "bj01", OIL_FILTER, on_hand=10, cost=40)
+    this_week = domain.week_start(calendar_for("bj01").local_day(utcnow()))
+    clerk_target = await parts.client.put(
+        f"/counter-sales/targets/{this_week.isoformat()}", json={"amount": "2000"}, headers=CLERK
+    )
+    assert clerk_target.status_code == 403  # the manager sets targets
+    target = await parts.client.put(
+        f"/counter-sales/targets/{this_week.isoformat()}", json={"amount": "2000"}, headers=MANAGER
+    )
+    assert target.status_code == 200, target.text
+    assert target.json()["set_by"] == "manager.bj01"
+    tuesday = this_week + timedelta(days=1)
+    not_monday = await parts.client.put(
+        f"/counter-sales/targets/{tuesday.isoformat()}", json={"amount": "1"}, headers=MANAGER
+    )
+    assert not_monday.status_code == 422
+    assert not_monday.json()["detail"][0]["loc"][-1] == "week_start"
+
+    customer = await _customer(parts)
+    assert (await _sell(parts, customer["id"], "2")).status_code == 201  # 2 x ¥480
+    oil = await parts.client.post(
+        "/counter-sales",
+        json={"customer_id": customer["id"], "lines": [{"part_no": OIL_FILTER, "quantity": "1"}]},
+        headers=CLERK,
+    )
+    assert oil.status_code == 201, oil.text
+
+    weekly = await parts.client.get("/counter-sales/weekly", params={"weeks": 2}, headers=MANAGER)
+    assert weekly.status_code == 200, weekly.text
+    current, previous = weekly.json()["data"]
+    assert current["week_start"] == this_week.isoformat()
+    assert current["sales"] == 2
+    assert Decimal(current["total"]) == Decimal("1440.00")  # 960 + 480
+    assert Decimal(current["target"]) == Decimal("2000")
+    assert Decimal(current["achieved"]) == Decimal("0.72")
+    assert [p["part_no"] for p in current["top_parts"]] == [BRAKE_PADS, OIL_FILTER]
+    assert previous["sales"] == 0 and previous["target"] is None
+    theirs = await parts.client.get(
+        "/counter-sales/weekly", params={"station_id": "bj01"}, headers=auth_headers("parts.sh01")
+    )
+    assert theirs.status_code == 404

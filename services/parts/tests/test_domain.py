@@ -169,3 +169,11 @@ def test_parts_kpis_fill_rate_days_of_supply_turnover_and_dead_stock() -> None:
     assert domain.is_dead_stock(D("1"), now - timedelta(days=181), now)
     assert not domain.is_dead_stock(D("1"), now - timedelta(days=10), now)
     assert not domain.is_dead_stock(D("0"), None, now)
+
+
+def test_counter_sales_weeks_run_monday_to_sunday_and_are_measured_against_the_target() -> None:
+    assert domain.week_start(date(2026, 12, 6)) == date(2026, 11, 30)  # a Sunday
+    assert domain.week_start(date(2026, 11, 30)) == date(2026, 11, 30)  # the Monday itself
+    assert domain.target_achieved(Decimal("1500"), Decimal("2000")) == Decimal("0.75")
+    assert domain.target_achieved(Decimal("1500"), None) is None
+    assert domain.target_achieved(Decimal("1500"), Decimal("0")) is None
