@@ -15,7 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from services.console.clients import ApiError
-from services.console.desks import DELIVER, OPEN_ORDER, READ_SETTLEMENT, TAKE_PAYMENT
+from services.console.desks import (
+    DELIVER,
+    MANAGERS,
+    OPEN_ORDER,
+    READ_SETTLEMENT,
+    TAKE_PAYMENT,
+)
 from services.console.web import (
     Caller,
     CallerDep,
@@ -65,6 +71,8 @@ ORDER_FIELDS = (
     "signature.name",
     "signature.signed",
     "lines",
+    "check_in_id",
+    "packages",
 )
 NEW_FORM_ROWS = 3
 SIGNED_AT_DESK = "客户已在委托书上签字 / signed by the customer at the desk"
@@ -139,6 +147,7 @@ def _blank_line(index: int) -> dict[str, str]:
 def _form_values(form: FormData) -> tuple[dict[str, str], list[dict[str, str]]]:
     """The order form as the user typed it: plain fields and the line rows."""
     values = {name: str(form.get(name, "")).strip() for name in ORDER_FIELDS}
+    values["packages"] = ",".join(str(code) for code in form.getlist("packages"))
     count = min(int(str(form.get("line_count", NEW_FORM_ROWS)) or NEW_FORM_ROWS), 40)
     lines = [
         {name: str(form.get(f"lines.{i}.{name}", "")).strip() for name in LINE_FIELDS}
@@ -192,6 +201,10 @@ def _order_body(
         body["signature"]["typed_confirmation"] = SIGNED_AT_DESK
     if text("station_id"):
         body["station_id"] = values["station_id"]
+    if text("check_in_id"):
+        body["check_in_id"] = values["check_in_id"]
+    if text("packages"):
+        body["packages"] = values["packages"].split(",")
     if text("customer.phone"):
         body["customer"]["phone"] = values["customer.phone"]
     for name in ("plate", "make", "model"):
@@ -228,7 +241,7 @@ def _form_errors(error: ApiError, rows: list[int]) -> tuple[dict[str, str], list
     return fields, general
 
 
-def _render_form(
+async def _render_form(
     request: Request,
     who: Caller,
     values: dict[str, str],
@@ -241,10 +254,19 @@ def _render_form(
     stations = (
         list(who.user.stations) if (who.user.all_stations or len(who.user.stations) > 1) else []
     )
+    try:
+        prices = await who.api.reception.get(
+            "/estimates/price-list", station_id=values.get("station_id") or who.station
+        )
+        packages = prices.get("packages", [])
+    except ApiError:
+        packages = []  # the form still works with typed lines
     return render(
         request,
         "advisor/new_order.html",
         status_code,
+        packages=packages,
+        chosen_packages=[c for c in values.get("packages", "").split(",") if c],
         values=values,
         lines=lines,
         errors=errors or {},
@@ -259,7 +281,7 @@ def _render_form(
 
 
 #: the part of the order form reception prices (an estimate stores nothing)
-ESTIMATE_KEYS = ("station_id", "category", "lines", "car_wash")
+ESTIMATE_KEYS = ("station_id", "category", "lines", "car_wash", "packages")
 
 
 async def _estimate(
@@ -280,13 +302,16 @@ async def _estimate(
         if exc.status not in (400, 403, 409, 422):
             raise
         errors, general = _form_errors(exc, rows)
-        return _render_form(request, who, values, lines, errors, general, exc.status)
-    return _render_form(request, who, values, lines, estimate=estimate)
+        return await _render_form(request, who, values, lines, errors, general, exc.status)
+    return await _render_form(request, who, values, lines, estimate=estimate)
 
 
 @router.get("/advisor/orders/new")
-async def new_order_form(request: Request, who: Caller = desk("advisor")) -> Response:
-    """The repair order form, empty (the station preset to the one being looked at)."""
+async def new_order_form(
+    request: Request, who: Caller = desk("advisor"), check_in: str = ""
+) -> Response:
+    """The repair order form, empty (the station preset to the one being looked at); from a
+    check-in sheet: its car, customer and mileage filled in and the sheet referred to."""
     if not who.may(OPEN_ORDER):
         raise Forbidden()
     values = {name: "" for name in ORDER_FIELDS}
@@ -294,7 +319,25 @@ async def new_order_form(request: Request, who: Caller = desk("advisor")) -> Res
     values["payment_method"] = "cash"
     values["old_parts"] = "dispose"
     values["station_id"] = who.station or ""
-    return _render_form(request, who, values, [_blank_line(i) for i in range(NEW_FORM_ROWS)])
+    if check_in:
+        try:
+            sheet = await who.api.reception.get(f"/check-ins/{uuid.UUID(check_in)}")
+        except (ValueError, ApiError):
+            sheet = None
+        if sheet:
+            values.update(
+                {
+                    "check_in_id": str(sheet["id"]),
+                    "station_id": sheet["station_id"],
+                    "vehicle.vin": sheet["vin"],
+                    "vehicle.plate": sheet.get("plate") or "",
+                    "mileage_km": str(sheet["mileage_km"]),
+                    "customer.name": sheet["customer_name"],
+                    "customer.phone": sheet.get("customer_phone") or "",
+                    "signature.name": sheet.get("signature_name") or "",
+                }
+            )
+    return await _render_form(request, who, values, [_blank_line(i) for i in range(NEW_FORM_ROWS)])
 
 
 @router.post("/advisor/orders/new", dependencies=[CsrfChecked])
@@ -306,7 +349,7 @@ async def open_order(request: Request, who: Caller = desk("advisor")) -> Respons
     values, lines = _form_values(form)
     if form.get("action") == "add_line":
         lines.append(_blank_line(len(lines)))
-        return _render_form(request, who, values, lines)
+        return await _render_form(request, who, values, lines)
     zone = ZoneInfo(request.app.state.settings.timezone)
     body, rows = _order_body(values, lines, zone)
     if form.get("action") == "estimate":
@@ -317,7 +360,7 @@ async def open_order(request: Request, who: Caller = desk("advisor")) -> Respons
         if exc.status not in (400, 403, 409, 422):
             raise
         errors, general = _form_errors(exc, rows)
-        return _render_form(request, who, values, lines, errors, general, exc.status)
+        return await _render_form(request, who, values, lines, errors, general, exc.status)
     return redirect(f"/orders/{order['id']}")
 
 
@@ -357,6 +400,8 @@ async def _order_page(
         settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),
         may_pay=who.may(TAKE_PAYMENT),
+        may_discount=who.may(OPEN_ORDER),
+        may_decide_discount=who.may(MANAGERS),
         findings=findings,
         may_price=who.may(OPEN_ORDER),
         approval_link=approval_link,
@@ -497,3 +542,41 @@ async def approval_link(
         return await _order_page(request, who, order_id, exc.status, str(finding_id), {}, exc)
     url = str(request.base_url).rstrip("/") + f"/approve/{link['token']}"
     return await _order_page(request, who, order_id, approval_link=url)
+
+
+@router.post("/orders/{order_id}/discount", dependencies=[CsrfChecked])
+async def request_discount(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The advisor grants a discount within the allowance; above it, it waits for the
+    service manager (reception decides which)."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("amount", "reason", "version")}
+    body = {"amount": values["amount"], "reason": values["reason"], "version": values["version"]}
+    try:
+        await who.api.reception.post(f"/repair-orders/{order_id}/settlement/discount", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, "discount", values, exc)
+    who.session.add_flash("flash.discount_requested")
+    return redirect(f"/orders/{order_id}#discount")
+
+
+@router.post("/orders/{order_id}/discount/decision", dependencies=[CsrfChecked])
+async def decide_discount(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The service manager approves or refuses a discount above the advisor's allowance."""
+    if not who.may(MANAGERS):
+        raise Forbidden()
+    form = await request.form()
+    body = {"approved": form.get("approved") == "yes", "version": str(form.get("version", ""))}
+    try:
+        await who.api.reception.post(
+            f"/repair-orders/{order_id}/settlement/discount/decision", body
+        )
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, "discount", {}, exc)
+    who.session.add_flash("flash.discount_decided")
+    return redirect(f"/orders/{order_id}#discount")

@@ -160,3 +160,23 @@ async def cancel(
         return await _page(request, who, day, exc.status, None, exc, str(appointment_id))
     who.session.add_flash("flash.appointment_cancelled")
     return redirect(f"/advisor/appointments?day={day}")
+
+
+@router.post("/advisor/appointments/{appointment_id}/no-show", dependencies=[CsrfChecked])
+async def no_show(
+    request: Request, appointment_id: uuid.UUID, who: Caller = desk("advisor")
+) -> Response:
+    """The customer did not come (reception accepts it only after the appointment time)."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    day = str(form.get("day", ""))
+    body = {"reason": str(form.get("reason", "")).strip() or "no-show"}
+    try:
+        await who.api.reception.post(f"/appointments/{appointment_id}/no-show", body)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _page(request, who, day, exc.status, None, exc, str(appointment_id))
+    who.session.add_flash("flash.appointment_no_show")
+    return redirect(f"/advisor/appointments?day={day}")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console.clients import ApiError
 from services.console.web import Caller, CallerDep, desk, render
+from shared.auth import Role
 
 router = APIRouter()
 
@@ -29,10 +30,23 @@ async def _availability(who: Caller, part_no: str) -> dict[str, Any] | None:
 
 
 @router.get("/parts")
-async def counter(
+async def counter_page(
     request: Request, who: Caller = desk("parts"), q: str = "", order: str = ""
 ) -> Response:
-    """Search the catalogue and see where each part is in stock; an order's reservations."""
+    """Search the catalogue and see where each part is in stock; an order's reservations
+    (issued to the job and returned from it at the counter)."""
+    return await counter(request, who, q, order)
+
+
+async def counter(
+    request: Request,
+    who: Caller,
+    q: str = "",
+    order: str = "",
+    failure: dict[str, Any] | None = None,
+) -> Response:
+    """The counter page; ``failure``: a refused issue/return to show on its reservation."""
+    failure = failure or {"form": "", "values": {}, "errors": {}, "general": [], "status": 200}
     q = q.strip()
     results: list[dict[str, Any]] = []
     if q:
@@ -58,6 +72,10 @@ async def counter(
     return render(
         request,
         "parts/counter.html",
+        failure["status"],
+        failure=failure,
+        may_store=who.may(frozenset({Role.PARTS_CLERK, Role.SERVICE_MANAGER})),
+        tab="counter",
         q=q,
         results=results,
         reservations=who.only_shown(reservations["data"]),

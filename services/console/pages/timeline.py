@@ -1,22 +1,26 @@
 """Order timeline: what each service knows about one repair order, in time order, live.
 
 Each service is asked in parallel; one that is down or does not let this role look is shown
-as such, and the rest of the timeline still appears. The list refreshes itself (htmx polls
-the fragment every few seconds), so a desk can keep it open while the car moves through.
+as such, and the rest of the timeline still appears. The page stays live through server-sent
+events: ``/orders/{id}/timeline/stream`` asks the services every ``LIVE_REFRESH_SECONDS`` and
+pushes each entry the page has not seen yet (``event: moment``, one ``<li>``) and the order's
+state when it changes (``event: state``); ``static/console.js`` subscribes with the browser's
+own ``EventSource`` and files each new entry in time order, without a reload.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from services.console.clients import ApiError, ServiceUnavailable
 from services.console.i18n import Translator, label, translator
@@ -33,6 +37,11 @@ class Moment:
     source: str
     text: str
     future: bool = False
+
+    @property
+    def key(self) -> str:
+        """The same entry on every poll (a planned one keeps its key when it comes true)."""
+        return hashlib.sha1(f"{self.at}|{self.source}|{self.text}".encode()).hexdigest()[:16]
 
 
 async def _fetch(call: Awaitable[Any]) -> tuple[Any, str | None]:
@@ -190,3 +199,64 @@ async def timeline(request: Request, order_id: uuid.UUID, who: CallerDep) -> Res
 async def timeline_events(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
     """htmx: the list alone, polled every few seconds."""
     return render(request, "timeline/_events.html", **await _timeline(who, order_id))
+
+
+#: a stream ends after this long; the browser's EventSource reconnects by itself
+STREAM_SECONDS = 300.0
+
+
+def _sse(event: str, html: str) -> str:
+    """One server-sent event; the HTML on ``data:`` lines (a newline ends none early)."""
+    lines = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+    return f"event: {event}\n{lines}\n"
+
+
+@router.get("/orders/{order_id}/timeline/stream")
+async def timeline_stream(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """Server-sent events: every entry of the order's timeline the page may not have yet,
+    then each new one as the services record it."""
+    templates = request.app.state.templates
+    first = await _timeline(who, order_id)  # 404 before the stream starts
+    seconds = max(float(request.app.state.settings.live_refresh_seconds), 0.2)
+    base = {
+        "t": translator(who.session.lang),
+        "label": lambda group, value: label(group, value, who.session.lang),
+    }
+
+    def moment_html(moment: Moment) -> str:
+        return str(templates.get_template("timeline/_moment.html").render(base, mo=moment))
+
+    def state_html(data: dict[str, Any]) -> str:
+        return str(templates.get_template("timeline/_state.html").render(base, **data))
+
+    async def events() -> AsyncIterator[str]:
+        sent: dict[str, Moment] = {}
+        last_state = ""
+        data = first
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + STREAM_SECONDS
+        yield "retry: 2000\n\n"
+        while True:
+            for moment in data["moments"]:
+                if sent.get(moment.key) != moment:
+                    sent[moment.key] = moment
+                    yield _sse("moment", moment_html(moment))
+            state = state_html(data)
+            if state != last_state:
+                last_state = state
+                yield _sse("state", state)
+            if loop.time() > ends or await request.is_disconnected():
+                return
+            await asyncio.sleep(seconds)
+            if await request.is_disconnected():
+                return
+            try:
+                data = await _timeline(who, order_id)
+            except ApiError:
+                yield ": the order could not be read; trying again\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
