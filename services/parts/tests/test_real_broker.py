@@ -95,3 +95,32 @@ async def test_requests_are_reserved_and_backorders_filled_on_receipt_on_a_real_
         [filled] = [json.loads(r.value) for r in records if ours(r)]
         assert Decimal(filled["payload"]["quantity"]) == 2
         assert filled["station_id"] == "bj01"
+
+        # the receipt's stock.level_changed (reception's live availability) reaches the broker
+        # too, keyed by the part, with the figures after the receipt
+        async def level_sent() -> OutboxMessage | None:
+            async with parts.runtime.db.read() as session:
+                rows = (
+                    await session.exec(
+                        select(OutboxMessage).where(
+                            OutboxMessage.event_type == "stock.level_changed"
+                        )
+                    )
+                ).all()
+            if not rows or any(row.state != OutboxState.PUBLISHED for row in rows):
+                return None  # the receipt's is the newest: wait until it is out
+            return max(rows, key=lambda row: row.id or 0)
+
+        latest = await eventually(level_sent, timeout=30, what="the level to be published")
+
+        def the_level(record: Any) -> bool:
+            return json.loads(record.value)["event_id"] == str(latest.event_id)
+
+        records = await read_topic(
+            kafka_bootstrap, "stock.level_changed", timeout=30, until=the_level
+        )
+        [level] = [json.loads(r.value) for r in records if the_level(r)]
+        assert level["station_id"] == "bj01"
+        assert level["payload"]["part_no"] == "1K0615301AA"
+        figures = [Decimal(level["payload"][k]) for k in ("on_hand", "reserved", "on_order")]
+        assert figures == [Decimal(4), Decimal(2), Decimal(0)]
