@@ -74,6 +74,11 @@ planner = require_role(Role.FOREMAN, *MANAGERS)
 reader = require_role(Role.SERVICE_ADVISOR, Role.CASHIER, Role.FOREMAN, *MANAGERS)
 
 
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the printable document (PDF)"}
+}
+
+
 def photo_dir(runtime: Runtime) -> Path:
     return Path(runtime.settings.data_dir) / "reception-photos"
 
@@ -113,6 +118,23 @@ async def price_estimate(
     Nothing is stored: the signed repair order carries the agreed estimate."""
     async with runtime.db.read() as session:
         return await service.estimate(session, user, data)
+
+
+@estimates.post("/quotation.pdf", response_class=Response, responses=PDF_RESPONSE)
+async def estimate_quotation_pdf(
+    runtime: RuntimeDep, data: EstimateIn, user: Principal = Depends(advisor)
+) -> Response:
+    """The quotation (报价单) for the customer before signing, as PDF: the priced estimate
+    with live parts availability, the customer's choices and the promised time."""
+    async with runtime.db.read() as session:
+        priced = await service.estimate(session, user, data)
+    station = user.acting_station(data.station_id)
+    now = service.utcnow()
+    return Response(
+        pdf.estimate_quotation(station, priced, now),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("quotation", f"{now:%Y%m%d%H%M}"),
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RepairOrderPublic)
@@ -197,11 +219,6 @@ async def repair_order_document(
         return HTMLResponse(
             documents.repair_order(await service.get_order(session, user, order_id))
         )
-
-
-PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/pdf": {}}, "description": "the printable document (PDF)"}
-}
 
 
 @router.get("/{order_id}/documents/{kind}.pdf", response_class=Response, responses=PDF_RESPONSE)

@@ -27,7 +27,9 @@ from services.reception import domain
 from services.reception.models import (
     AppointmentPublic,
     CheckInPublic,
+    EstimatePublic,
     FindingPublic,
+    PricedLinePublic,
     RepairOrderPublic,
     SettlementPublic,
 )
@@ -310,6 +312,64 @@ def quotation(o: RepairOrderPublic) -> bytes:
         doc.text(o.estimate_note)
     doc.signatures("服务顾问 Advisor", "客户 Customer")
     return doc.render()
+
+
+def estimate_quotation(station_id: str, e: EstimatePublic, issued_at: datetime) -> bytes:
+    """报价单 before signing: the priced estimate with live parts availability and the
+    customer's choices, the promised time, and the lines the customer dropped."""
+    doc = _Document("报价单", "Quotation", station_id, _when(station_id, issued_at))
+    doc.facts(
+        [
+            ("维修类别 Category", e.category.value),
+            ("估价方式 Estimate method", e.estimate_method.value),
+            ("工时单价 Labour rate", _money(e.labour_rate)),
+            ("预估完工 Promised completion", _when(station_id, e.promised_at)),
+        ]
+    )
+    doc.heading("报价项目 Quoted work")
+    doc.table(
+        (*_LINE_HEADER, "库存 Stock"),
+        [
+            [
+                line.code,
+                line.description,
+                line.hours if line.kind.value == "labour" else line.quantity,
+                _money(line.unit_price),
+                "免费 free" if line.free else _money(line.amount),
+                line.pay_type.value,
+                _stock_note(line),
+            ]
+            for line in e.lines
+        ],
+    )
+    doc.facts(
+        [
+            ("工时费 Labour", _money(e.labour_total)),
+            ("配件费 Parts", _money(e.parts_total)),
+            ("合计 Total", f"{_money(e.total)} (含税 VAT incl. {_money(e.tax_included)})"),
+        ]
+    )
+    if e.dropped_lines:
+        doc.heading("客户取消的项目 Dropped by the customer (part not in stock)")
+        doc.table(
+            ("代码 Code", "项目 Item"), [[line.code, line.description] for line in e.dropped_lines]
+        )
+    for note in e.notes:
+        doc.text(note)
+    doc.signatures("服务顾问 Advisor", "客户 Customer")
+    return doc.render()
+
+
+def _stock_note(line: PricedLinePublic) -> str:
+    if line.kind.value != "part":
+        return ""
+    if line.customer_supplied:
+        return "客户自带 customer-supplied"
+    if line.in_stock:
+        return "有货 in stock"
+    expected = f" {line.expected_on.isoformat()}" if line.expected_on else ""
+    choice = line.customer_choice.value if line.customer_choice else ""
+    return f"缺货 short{expected} → {choice}"
 
 
 def repair_order(o: RepairOrderPublic) -> bytes:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pypdf import PdfReader
 
-from services.reception.tests.test_cancellation_notices_stock import launch
+from services.reception.tests.test_cancellation_notices_stock import launch, stock
 from services.reception.tests.test_desk import (
     ADVISOR,
     CASHIER,
@@ -208,3 +209,38 @@ async def test_printed_documents_are_station_scoped_for_unknown_ids(
         f"/repair-orders/{uuid.uuid4()}/documents/repair-order.pdf", headers=ADVISOR
     )
     assert missing.status_code == 404
+
+
+async def test_quotation_before_signing_shows_live_stock_choices_and_dropped_lines(
+    reception: ServiceHarness,
+) -> None:
+    await stock(reception, "5Q0615301", on_order=Decimal("2"), expected_on=date(2026, 12, 4))
+    body: dict[str, Any] = {
+        "category": "repair",
+        "lines": [
+            {"kind": "labour", "code": "BRK-020"},
+            {"kind": "part", "code": "5Q0615301", "customer_choice": "wait"},
+            {
+                "kind": "part",
+                "code": "X-9",
+                "description": "刹车油",
+                "unit_price": "60",
+                "in_stock": False,
+                "customer_choice": "drop",
+            },
+        ],
+    }
+    response = await reception.client.post("/estimates/quotation.pdf", json=body, headers=ADVISOR)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "报价单" in text and "Quotation" in text and "前刹车盘" in text
+    assert "缺货 short" in text and "2026-12-04" in text and "wait" in text
+    assert "刹车油" in text.split("Dropped by the customer")[1]
+    missing = await reception.client.post(
+        "/estimates/quotation.pdf",
+        json={**body, "lines": [*body["lines"][:2], {**body["lines"][2], "customer_choice": None}]},
+        headers=ADVISOR,
+    )
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"][-1] == "customer_choice"
