@@ -25,6 +25,11 @@ async def on_appointment_booked(uow: UnitOfWork, event: events.AppointmentBooked
     await service.appointment_booked(uow, event)
 
 
+@consumer.handles(events.AppointmentCancelled)
+async def on_appointment_cancelled(uow: UnitOfWork, event: events.AppointmentCancelled) -> None:
+    await service.appointment_cancelled(uow, event)
+
+
 @consumer.handles(events.WorkAdditionalFound)
 async def on_work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
     await service.work_found(uow, event)

@@ -335,6 +335,9 @@ class ServiceReminder(CrmTable, table=True):  # type: ignore[call-arg]
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     booked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
+    appointment_id: uuid.UUID | None = Field(
+        default=None, index=True, description="the booking that answered it (a cancellation undoes)"
+    )
 
 
 # --- satisfaction (CSI) ----------------------------------------------------------------

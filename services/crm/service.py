@@ -452,10 +452,53 @@ async def appointment_booked(uow: UnitOfWork, event: events.AppointmentBooked) -
     now = utcnow()
     for reminder in reminders:
         reminder.booked_at = now
+        reminder.appointment_id = event.appointment_id
         if reminder.state == ReminderState.PLANNED:
             reminder.state = ReminderState.BOOKED
         session.add(reminder)
         await cancel(session, _not_booked_key(reminder))
+
+
+async def appointment_cancelled(uow: UnitOfWork, event: events.AppointmentCancelled) -> None:
+    """A cancelled booking (or a no-show) is no booking: the customer is due and has not
+    come, so the reminder ahead and the reminder call are planned again."""
+    session = uow.session
+    reminders = (
+        await session.exec(
+            select(ServiceReminder).where(
+                ServiceReminder.appointment_id == event.appointment_id,
+                col(ServiceReminder.state).in_([ReminderState.BOOKED, ReminderState.SENT]),
+            )
+        )
+    ).all()
+    now = utcnow()
+    for reminder in reminders:
+        reminder.booked_at = None
+        reminder.appointment_id = None
+        payload = {"reminder_id": str(reminder.id)}
+        calendar = calendar_for(reminder.station_id)
+        if reminder.state == ReminderState.BOOKED:
+            reminder.state = ReminderState.PLANNED
+            await schedule(
+                session,
+                kind=TASK_REMINDER_SEND,
+                key=f"{_send_key(reminder)}:{event.appointment_id}",
+                due_at=domain.message_time(calendar, max(reminder.remind_at, now)),
+                payload=payload,
+                station_id=reminder.station_id,
+            )
+        session.add(reminder)
+        call_at = calendar.at(
+            reminder.due_on + timedelta(days=crm_settings().not_booked_call_after_days), time(9)
+        )
+        await schedule(
+            session,
+            kind=TASK_REMINDER_CALL,
+            key=f"{_not_booked_key(reminder)}:{event.appointment_id}",
+            due_at=domain.next_office_moment(calendar, max(call_at, now)),
+            payload=payload,
+            station_id=reminder.station_id,
+        )
 
 
 async def work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:

@@ -192,3 +192,31 @@ async def test_a_new_visit_supersedes_the_earlier_reminder_so_none_is_sent_twice
         assert states == {first: ReminderState.SUPERSEDED, second.order_id: ReminderState.SENT}
         calls = await reminder_calls(crm)
         assert [c.order_id for c in calls] == [second.order_id]  # not booked after the 2nd
+
+
+async def test_a_cancelled_booking_brings_back_the_reminder_and_the_not_booked_call(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await deliver_with_next_service(crm, next_service_date=NEXT_SERVICE)
+        appointment_id = uuid.uuid4()
+        now.set(datetime(2027, 5, 1, tzinfo=UTC))
+        await crm.publish(
+            events.AppointmentBooked(
+                appointment_id=appointment_id,
+                customer=customer_ref(),
+                vehicle=vehicle_ref(),
+                starts_at=datetime(2027, 5, 20, 1, 0, tzinfo=UTC),
+                requested_work="保养",
+            )
+        )
+        assert (await reminder(crm)).state == ReminderState.BOOKED
+        now.set(datetime(2027, 5, 20, 3, 0, tzinfo=UTC))
+        await crm.publish(
+            events.AppointmentCancelled(appointment_id=appointment_id, reason="", no_show=True)
+        )
+        assert (await reminder(crm)).state == ReminderState.PLANNED
+        now.set(datetime(2027, 6, 1, 2, 0, tzinfo=UTC))  # 10:00, a Tuesday
+        await run_due(crm)
+        kinds = [r["kind"] for r in await emitted(crm, "reminder.due")]
+        assert kinds == ["maintenance", "booking_call"]  # the customer has still not come
+        (call,) = await reminder_calls(crm)
+        assert call.order_id == order_id
