@@ -1,41 +1,60 @@
 """API fuzzing of every service on the running stack (schemathesis, generated from each
-service's OpenAPI, signed in as the group manager), with every check schemathesis has: no 5xx,
-status codes, content types, headers and bodies as documented, input that violates the schema
-rejected and input that conforms to it accepted, the token actually required, unsupported
-methods answered 405, and — stateful, along the links schemathesis infers between operations
-(the OpenAPI documents declare none) — a deleted resource gone and a created one available.
+service's OpenAPI), with every check schemathesis has: no 5xx; status codes, content types,
+headers and bodies as documented; input that violates the schema rejected and input that
+conforms to it accepted; the token actually required; unsupported methods answered 405 with
+an Allow header; and — stateful, along the links schemathesis infers between operations (the
+documents declare none) — a deleted resource gone and a created one available.
 
-Every (operation, check) that fails is collected with the shortest request that showed it,
-so one run lists every finding instead of stopping at the first."""
+Each operation is called with a valid token of a role that may call it (read from the route's
+``require_role``, see tests/security/test_role_matrix.py), so the fuzzer gets past the role
+gate instead of collecting 403s. Per operation: the documented examples and random positive
+and negative data; then every path with the methods it does not document (405 and an Allow
+header naming exactly the documented ones: what schemathesis' coverage phase would probe, in a
+fraction of its time).
+
+Every (operation, check) that fails is collected with the shortest request that showed it, so
+one run lists every finding instead of stopping at the first (see /work/notes/fuzz-findings.md
+for the findings and their diagnosis)."""
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import strategies as st
 from schemathesis import checks as st_checks
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
+from schemathesis.generation.hypothesis.builder import (
+    HypothesisTestConfig,
+    HypothesisTestMode,
+    create_test,
+)
 
 from deploy.run import Stack
+from shared.app import _platform_router
+from shared.auth import Role
 from shared.testing import auth_headers
+from tests.security.test_role_matrix import declared, user_of
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ["reception", "workshop", "parts", "warranty", "crm"]
 #: operator tools that change the running process are not fuzzed
 EXCLUDED = re.compile(r"^/admin/(clock|replay|read-models)")
-#: examples per operation (positive and negative data together); the whole module stays
-#: within about two minutes on the 2-core machine
-MAX_EXAMPLES = 8
-STATEFUL_SCENARIOS = 15
-STATEFUL_STEPS = 6
+#: random examples per operation (positive and negative data together)
+MAX_EXAMPLES = 5
+STATEFUL_SCENARIOS = 6
+STATEFUL_STEPS = 4
+#: the role the fuzzer prefers when a route admits several
+PREFERRED = [Role.GROUP_MANAGER, Role.SERVICE_MANAGER, *Role]
 
 
 def all_checks() -> list[Callable[..., Any]]:
@@ -49,11 +68,27 @@ def all_checks() -> list[Callable[..., Any]]:
 CHECKS = all_checks()
 
 
+def callers(service: str) -> Callable[[str], dict[str, str]]:
+    """Headers of a user who may call the operation ("METHOD /path")."""
+    definition = importlib.import_module(f"services.{service}.app").definition
+    admitted = declared([_platform_router(definition), *definition.routers])
+
+    def headers_for(label: str) -> dict[str, str]:
+        roles = admitted.get(label)
+        if not isinstance(roles, frozenset):
+            return auth_headers("group.manager")
+        role = next(r for r in PREFERRED if r in roles)
+        return auth_headers(user_of(role))
+
+    return headers_for
+
+
 @dataclass
 class Findings:
     """(operation, check) → the shortest request that failed it, and how it failed."""
 
     by_key: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    cases: Counter[str] = field(default_factory=Counter)
 
     def record(self, case: schemathesis.Case, headers: dict[str, str], exc: BaseException) -> None:
         failures: list[BaseException] = (
@@ -62,16 +97,20 @@ class Findings:
         curl = case.as_curl_command(headers={k: "Bearer $TOKEN" for k in headers})
         for failure in failures:
             check = failure.title if isinstance(failure, Failure) else type(failure).__name__
-            message = (failure.message if isinstance(failure, Failure) else str(failure))[:400]
+            message = (failure.message if isinstance(failure, Failure) else str(failure))[:300]
             key = (case.operation.label, check)
             known = self.by_key.get(key)
             if known is None or len(curl) < len(known[0]):
                 self.by_key[key] = (curl, message)
 
     def report(self) -> str:
-        return "\n\n".join(
-            f"{operation} — {check}\n  {curl}\n  {message}"
-            for (operation, check), (curl, message) in sorted(self.by_key.items())
+        kinds = Counter(check for _operation, check in self.by_key)
+        return (
+            f"{len(self.by_key)} failing (operation, check) pairs: {dict(kinds)}\n\n"
+            + "\n\n".join(
+                f"{operation} — {check}\n  {curl}\n  {message}"
+                for (operation, check), (curl, message) in sorted(self.by_key.items())
+            )
         )
 
 
@@ -87,41 +126,57 @@ def fuzz_settings(max_examples: int) -> hypothesis.settings:
     )
 
 
+def caller(findings: Findings, headers: dict[str, str]) -> Callable[[schemathesis.Case], None]:
+    """The test body for one operation: call with ``headers`` and run every check."""
+
+    def call(case: schemathesis.Case) -> None:
+        phase = case.meta.phase.name.value if case.meta else "?"
+        findings.cases[f"{case.operation.label} {phase}"] += 1
+        try:
+            case.call_and_validate(headers=headers, checks=CHECKS, timeout=15)
+        except (Failure, FailureGroup, AssertionError) as exc:
+            findings.record(case, headers, exc)
+
+    return call
+
+
+def load(stack: Stack, service: str) -> Any:
+    schema = schemathesis.openapi.from_url(f"{stack.url(service)}/openapi.json")
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    return schema
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_passes_every_check(stack: Stack, service: str) -> None:
-    schema = schemathesis.openapi.from_url(f"{stack.url(service)}/openapi.json")
-    headers = auth_headers("group.manager")
+    schema = load(stack, service)
+    headers_for = callers(service)
     findings = Findings()
-    operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]
         if EXCLUDED.match(operation.path):
             continue
-        operations += 1
-        strategy = st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE),
-            operation.as_strategy(GenerationMode.NEGATIVE),
-        )
-
-        @fuzz_settings(MAX_EXAMPLES)
-        @hypothesis.given(case=strategy)
-        def check(case: schemathesis.Case) -> None:
-            try:
-                case.call_and_validate(headers=headers, checks=CHECKS, timeout=15)
-            except (Failure, FailureGroup, AssertionError) as exc:
-                findings.record(case, headers, exc)
-
-        check()
-    assert operations > 0
-    assert not findings.by_key, f"{len(findings.by_key)} failing checks:\n\n" + findings.report()
+        call = caller(findings, headers_for(operation.label))
+        create_test(
+            operation=operation,
+            test_func=call,
+            config=HypothesisTestConfig(
+                project=schema.config,
+                # the coverage phase enumerates dozens of cases per operation (minutes for the
+                # suite); what only it exercises — other methods, the Allow header — is probed
+                # by test_other_methods_answer_405_with_the_documented_allow_header
+                modes=[HypothesisTestMode.EXAMPLES, HypothesisTestMode.FUZZING],
+                settings=fuzz_settings(MAX_EXAMPLES),
+            ),
+        )()
+    phases = Counter(key.rsplit(" ", 1)[1] for key in findings.cases.elements())
+    assert phases["fuzzing"] > 0 and phases["examples"] > 0, phases
+    assert not findings.by_key, findings.report()
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_stateful_sequences_along_inferred_links(stack: Stack, service: str) -> None:
-    schema = schemathesis.openapi.from_url(f"{stack.url(service)}/openapi.json").exclude(
-        path_regex=EXCLUDED.pattern
-    )
-    headers = auth_headers("group.manager")
+    schema = load(stack, service).exclude(path_regex=EXCLUDED.pattern)
+    headers_for = callers(service)
     findings = Findings()
     machine = schema.as_state_machine()
     transitions = [n for n in dir(machine) if re.match(r"^(GET|POST|PUT|PATCH|DELETE)_", n)]
@@ -129,23 +184,53 @@ def test_stateful_sequences_along_inferred_links(stack: Stack, service: str) -> 
 
     class Machine(machine):  # type: ignore[misc,valid-type]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-            return {"headers": headers, "timeout": 15}
+            return {"headers": headers_for(case.operation.label), "timeout": 15}
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            findings.cases[case.operation.label] += 1
             try:
                 case.validate_response(
                     response,
                     checks=CHECKS,
-                    headers=headers,
+                    headers=kwargs.get("headers"),
                     transport_kwargs=kwargs or None,
                     recorder=self.recorder,
                 )
             except (Failure, FailureGroup, AssertionError) as exc:
-                findings.record(case, headers, exc)
+                findings.record(case, kwargs.get("headers") or {}, exc)
 
     Machine.run(
         settings=hypothesis.settings(
             fuzz_settings(STATEFUL_SCENARIOS), stateful_step_count=STATEFUL_STEPS
         )
     )
-    assert not findings.by_key, f"{len(findings.by_key)} failing checks:\n\n" + findings.report()
+    assert findings.cases, "no stateful step was run"
+    assert not findings.by_key, findings.report()
+
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_other_methods_answer_405_with_the_documented_allow_header(
+    stack: Stack, service: str
+) -> None:
+    """schemathesis' unsupported_method and allow_header_conformance, for every path."""
+    spec = httpx.get(f"{stack.url(service)}/openapi.json", timeout=10).json()
+    headers = auth_headers("group.manager")
+    wrong = []
+    for path, operations in spec["paths"].items():
+        documented = {method.upper() for method in operations}
+        url = stack.url(service) + re.sub(
+            r"\{[^}]+\}", "e3e70682-c209-1cac-a29f-6fbed82c07cd", path
+        )
+        # one undocumented method per path is enough to read its 405 and Allow header
+        for method in [m for m in METHODS if m not in documented][:1]:
+            response = httpx.request(method, url, headers=headers, timeout=10)
+            allowed = {m.strip() for m in response.headers.get("allow", "").split(",") if m.strip()}
+            if response.status_code != 405 or allowed - {"HEAD"} != documented:
+                wrong.append(
+                    f"{method} {path}: {response.status_code}, Allow: {sorted(allowed)} "
+                    f"(documented: {sorted(documented)})"
+                )
+    assert not wrong, f"{len(wrong)} wrong answers:\n" + "\n".join(wrong)
