@@ -166,6 +166,8 @@ class CheckIn(ReceptionTable, table=True):  # type: ignore[call-arg]
     signature_typed: str | None = Field(default=None, max_length=200)
     signed_at: datetime = Field(sa_column=utc_column())
     advisor_id: str = Field(max_length=60)
+    covers_fitted: bool = False
+    valuables_reminded: bool = False
 
 
 class DamageMark(ReceptionTable, table=True):  # type: ignore[call-arg]
@@ -233,6 +235,7 @@ class RepairOrder(ReceptionTable, table=True):  # type: ignore[call-arg]
     cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     cancelled_by: str | None = Field(default=None, max_length=60)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    customer_waiting: bool | None = None
     version: int = 1
 
 
@@ -601,6 +604,9 @@ class RepairOrderCreate(EstimateIn):
     inspection_required: bool = False
     payment_method: PaymentMethod = PaymentMethod.CASH
     old_parts: OldPartsHandling = OldPartsHandling.DISPOSE
+    customer_waiting: bool | None = pydantic.Field(
+        default=None, description="true: waits in the lounge; false: leaves and collects later"
+    )
     signature: SignatureIn
 
 
@@ -690,6 +696,7 @@ class RepairOrderPublic(BaseModel):
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
     cancel_reason: str | None = None
+    customer_waiting: bool | None = None
     version: int
     lines: list[OrderLinePublic] = []
 
@@ -813,6 +820,13 @@ class CheckInCreate(InputModel):
     documents: list[str] = pydantic.Field(default=[], max_length=20)
     key_tag: str = pydantic.Field(min_length=1, max_length=20)
     signature: SignatureIn
+    covers_fitted: bool = pydantic.Field(
+        default=False,
+        description="protective covers (三件套/四件套) fitted in front of the customer",
+    )
+    valuables_reminded: bool = pydantic.Field(
+        default=False, description="the customer was reminded to take valuables"
+    )
 
 
 class DamageMarkPublic(BaseModel):
@@ -844,6 +858,8 @@ class CheckInPublic(BaseModel):
     signature_typed: str | None
     signed_at: datetime
     advisor_id: str
+    covers_fitted: bool = False
+    valuables_reminded: bool = False
     damage_marks: list[DamageMarkPublic] = []
     last_known_mileage_km: int | None = None
     history: list[str] = pydantic.Field(default=[], description="earlier visits of the VIN")

@@ -124,6 +124,9 @@ _GRID = TableStyle(
 )
 
 
+_WAITING = {True: "休息室等候 waits in the lounge", False: "离店 leaves", None: ""}
+
+
 def _vehicle(o: RepairOrderPublic) -> str:
     return " ".join(filter(None, [o.vin, o.plate]))
 
@@ -261,6 +264,8 @@ def check_in_sheet(c: CheckInPublic) -> bytes:
             ("车钥匙编号 Key tag", c.key_tag),
             ("随车证件 Documents received", ", ".join(c.documents)),
             ("预约客户 Appointment (priority)", "是 yes" if c.priority else "否 no"),
+            ("三件套 Protective covers fitted", "是 yes" if c.covers_fitted else "否 no"),
+            ("提醒带走贵重物品 Valuables reminder", "是 yes" if c.valuables_reminded else "否 no"),
         ]
     )
     doc.heading("随车物品清单 Belongings")
@@ -383,6 +388,7 @@ def repair_order(o: RepairOrderPublic) -> bytes:
             ("付款方式 Payment method", o.payment_method.value),
             ("旧件处理 Old parts", o.old_parts.value),
             ("免费洗车 Car wash", "是 yes" if o.car_wash else "否 no"),
+            ("客户 Customer waits", _WAITING[o.customer_waiting]),
             (
                 "服务经理参与 Service manager involved",
                 "是 yes" if o.flagged_for_manager else "否 no",

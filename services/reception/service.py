@@ -584,6 +584,7 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
         signed_at=now,
         promised_at=data.promised_at or priced.public.promised_at,
         created_at=now,
+        customer_waiting=data.customer_waiting,
     )
     session.add(order)
     session.add_all(rows)
@@ -936,6 +937,8 @@ async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate)
         signature_typed=data.signature.typed_confirmation,
         signed_at=now,
         advisor_id=user.user_id,
+        covers_fitted=data.covers_fitted,
+        valuables_reminded=data.valuables_reminded,
     )
     session.add(check_in)
     await session.flush()

@@ -81,18 +81,22 @@ async def test_appointment_register_pdf_lists_the_days_appointments_and_outcomes
     assert "小保养" not in other and "无 none" in other
 
 
-async def test_check_in_sheet_pdf_lists_belongings_damage_marks_and_open_recalls(
+async def test_check_in_sheet_pdf_lists_covers_belongings_damage_marks_and_open_recalls(
     reception: ServiceHarness,
 ) -> None:
     await launch(reception)
     sheet = (
         await reception.client.post(
             "/check-ins",
-            json=check_in_body(belongings=["雨伞", "儿童座椅"]),
+            json=check_in_body(
+                belongings=["雨伞", "儿童座椅"], covers_fitted=True, valuables_reminded=True
+            ),
             headers=ADVISOR,
         )
     ).json()
+    assert sheet["covers_fitted"] is True and sheet["valuables_reminded"] is True
     text = await pdf_text(reception, f"/check-ins/{sheet['id']}/documents/check-in-sheet.pdf")
+    assert "Protective covers fitted\n是 yes" in text
     assert "接车单" in text and "Check-in sheet" in text
     assert "随车物品清单" in text and "雨伞" in text and "儿童座椅" in text
     assert "外观损伤" in text and "front bumper" in text and "scratch" in text and "20 cm" in text
@@ -106,10 +110,11 @@ async def test_check_in_sheet_pdf_lists_belongings_damage_marks_and_open_recalls
     assert other.status_code == 404
 
 
-async def test_quotation_and_repair_order_pdfs_carry_the_agreed_lines_and_total(
+async def test_quotation_and_repair_order_pdfs_carry_the_agreed_lines_total_and_waiting(
     reception: ServiceHarness,
 ) -> None:
-    order = await open_order(reception, car_wash=True)
+    order = await open_order(reception, car_wash=True, customer_waiting=True)
+    assert order["customer_waiting"] is True
     base = f"/repair-orders/{order['id']}/documents"
     quote = await pdf_text(reception, f"{base}/quotation.pdf")
     assert "报价单" in quote and "Quotation" in quote and order["order_no"] in quote
@@ -119,6 +124,7 @@ async def test_quotation_and_repair_order_pdfs_carry_the_agreed_lines_and_total(
     assert "任务委托书" in signed and "Repair order" in signed
     assert "刹车时有异响" in signed  # the complaint in the customer's words
     assert "旧件处理" in signed and "dispose" in signed and "Car wash" in signed
+    assert "waits in the lounge" in signed
     assert "¥840.00" in signed
     for kind in ("quotation", "repair-order"):
         other = await reception.client.get(f"{base}/{kind}.pdf", headers=SH_ADVISOR)
