@@ -220,6 +220,8 @@ class Inspection(WorkshopTable, table=True):  # type: ignore[call-arg]
     checklist: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     road_test: bool = False
     road_test_note: str | None = Field(default=None, max_length=500)
+    #: who checked a comeback repair with the inspector (process §6)
+    technical_lead_id: str | None = Field(default=None, max_length=60)
     failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     at: datetime = Field(sa_column=utc_column(index=True))
 
@@ -471,6 +473,12 @@ class InspectionResult(InputModel):
     failed_jobs: list[FailedJob] = pydantic.Field(
         default_factory=list, description="empty: passed; else each job goes back with its reason"
     )
+    technical_lead_id: str | None = pydantic.Field(
+        default=None,
+        max_length=60,
+        description="who checked a comeback repair with the inspector (process §6)",
+        examples=["tech.bj01"],
+    )
 
 
 class InspectionPublic(BaseModel):
@@ -483,6 +491,7 @@ class InspectionPublic(BaseModel):
     road_test_note: str | None
     failures: list[dict[str, Any]]
     at: datetime
+    technical_lead_id: str | None = None
 
 
 class ClockEntryPublic(BaseModel):

@@ -134,6 +134,8 @@ async def order_created(uow: UnitOfWork, event: events.OrderCreated) -> Workshop
         if original is not None:
             order.comeback_of = original.order_id
             order.comeback_technician_id = await _main_technician(uow.session, original.order_id)
+            # a comeback repair is checked with the technical lead (§6): all of it is inspected
+            order.inspection_required = True
     uow.session.add(order)
     await uow.session.flush()
     await _add_jobs(uow, order, event.lines, now)
@@ -1041,6 +1043,7 @@ async def inspect_order(
         checklist=[item.model_dump() for item in data.checklist],
         road_test=data.road_test,
         road_test_note=data.road_test_note,
+        technical_lead_id=data.technical_lead_id,
         failures=[
             {
                 "job_id": str(f.job_id),

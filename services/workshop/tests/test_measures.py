@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.workshop.models import WorkshopOrder
+from services.workshop.models import JobStatus, WorkshopOrder
 from services.workshop.settings import workshop_settings
 from services.workshop.tests.builders import labour_line, order_created
 from services.workshop.tests.flow import (
@@ -168,12 +168,44 @@ async def test_comeback_within_the_window_is_linked_to_the_original_order_and_te
     assert shown.json()["comeback_of"] == str(first.order_id)
     for job in await jobs_of(workshop, back.order_id):
         await finish_dispatched(workshop, job.id)
+    together = await inspect_comeback(workshop, back.order_id, technical_lead="tech.bj01")
+    assert together.status_code == 201, together.text
     vehicles = await outbox(workshop, "vehicle.completed")
     assert [v["payload"]["comeback"] for v in vehicles] == [False, True]
 
     other_fault = order_created(light_job()).model_copy(update={"complaint": "空调不制冷"})
     await workshop.publish(other_fault)
     assert (await order_of(workshop, other_fault.order_id)).comeback_of is None
+
+
+async def test_a_comeback_repair_is_inspected_in_full_with_the_technical_lead_recorded(
+    workshop, manual_clock
+) -> None:
+    await finish_order(workshop, "刹车时有异响")
+    manual_clock.advance(timedelta(days=5))
+    back = order_created(light_job()).model_copy(update={"complaint": "刹车异响又出现了"})
+    await workshop.publish(back)
+    [job] = await jobs_of(workshop, back.order_id)
+    assert job.inspection_required  # light work, but a comeback: all of it is inspected
+    await finish_dispatched(workshop, job.id)
+    [waiting] = await jobs_of(workshop, back.order_id)
+    assert waiting.status == JobStatus.IN_INSPECTION
+    assert len(await outbox(workshop, "vehicle.completed")) == 1  # the original's only
+    together = await inspect_comeback(workshop, back.order_id, technical_lead="tech.bj01")
+    assert together.status_code == 201, together.text
+    assert together.json()["technical_lead_id"] == "tech.bj01"
+    assert len(await outbox(workshop, "vehicle.completed")) == 2
+
+
+async def inspect_comeback(workshop, order_id, technical_lead: str | None):
+    body = {
+        "checklist": [{"item": "complaint fixed", "ok": True}],
+        "road_test": True,
+        "technical_lead_id": technical_lead,
+    }
+    return await workshop.client.post(
+        f"/orders/{order_id}/inspections", json=body, headers=auth_headers("inspector.bj01")
+    )
 
 
 async def test_a_car_back_after_the_window_is_not_a_comeback(workshop, manual_clock) -> None:
