@@ -288,3 +288,18 @@ def test_contact_plan_month_is_the_station_calendar_month() -> None:
 def test_followup_completion_within_72_hours_is_done_in_time_over_due() -> None:
     assert domain.completion_rate(2, 3) == domain.Decimal("0.6667")
     assert domain.completion_rate(0, 0) is None
+
+
+def test_serious_complaints_go_to_the_manager_and_product_quality_to_the_manufacturer() -> None:
+    assert domain.level_at_once("minor", "product quality", True) is None
+    assert domain.level_at_once("serious", "waiting time", False) == "service_manager"
+    assert domain.level_at_once("serious", "Product Quality ", False) == "manufacturer"
+    assert domain.level_at_once("serious", "产品质量", False) == "manufacturer"
+    assert domain.level_at_once("serious", "repair quality", True) == "manufacturer"
+
+
+def test_an_overdue_or_refused_answer_goes_a_level_up_and_stops_at_the_group() -> None:
+    assert domain.next_level([]) == "service_manager"
+    assert domain.next_level(["service_manager"]) == "group"
+    assert domain.next_level(["manufacturer"]) == "group"
+    assert domain.next_level(["service_manager", "group"]) is None
