@@ -108,26 +108,22 @@ async def part_availability(
         return await service.get_stock_level(session, user, part_no, station_id)
 
 
-@estimates.post("", response_model=EstimatePublic)
+@estimates.post("", response_model=EstimatePublic, responses=PDF_RESPONSE)
 async def price_estimate(
-    runtime: RuntimeDep, data: EstimateIn, user: Principal = Depends(advisor)
-) -> EstimatePublic:
+    runtime: RuntimeDep,
+    data: EstimateIn,
+    user: Principal = Depends(advisor),
+    format: Literal["json", "pdf"] = "json",
+) -> Any:
     """Price an estimate: labour from the labour-time price list at the station's rate,
-    service packages, parts with availability and the customer's choice, the estimate
+    service packages, parts with live availability and the customer's choice, the estimate
     method's risk margin, taxes, totals per pay type and the promised completion time.
-    Nothing is stored: the signed repair order carries the agreed estimate."""
-    async with runtime.db.read() as session:
-        return await service.estimate(session, user, data)
-
-
-@estimates.post("/quotation.pdf", response_class=Response, responses=PDF_RESPONSE)
-async def estimate_quotation_pdf(
-    runtime: RuntimeDep, data: EstimateIn, user: Principal = Depends(advisor)
-) -> Response:
-    """The quotation (报价单) for the customer before signing, as PDF: the priced estimate
-    with live parts availability, the customer's choices and the promised time."""
+    Nothing is stored: the signed repair order carries the agreed estimate.
+    ``?format=pdf`` answers the quotation (报价单) for the customer as PDF."""
     async with runtime.db.read() as session:
         priced = await service.estimate(session, user, data)
+    if format == "json":
+        return priced
     station = user.acting_station(data.station_id)
     now = service.utcnow()
     return Response(

@@ -236,7 +236,7 @@ async def test_quotation_before_signing_shows_live_stock_choices_and_dropped_lin
             },
         ],
     }
-    response = await reception.client.post("/estimates/quotation.pdf", json=body, headers=ADVISOR)
+    response = await reception.client.post("/estimates?format=pdf", json=body, headers=ADVISOR)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
@@ -244,7 +244,7 @@ async def test_quotation_before_signing_shows_live_stock_choices_and_dropped_lin
     assert "缺货 short" in text and "2026-12-04" in text and "wait" in text
     assert "刹车油" in text.split("Dropped by the customer")[1]
     missing = await reception.client.post(
-        "/estimates/quotation.pdf",
+        "/estimates?format=pdf",
         json={**body, "lines": [*body["lines"][:2], {**body["lines"][2], "customer_choice": None}]},
         headers=ADVISOR,
     )
