@@ -92,9 +92,19 @@ def warranty_brake_order() -> dict[str, Any]:
 
 
 def stock_brake_pads(stack: Stack) -> None:
-    """The parts counter books a brake pad in, so the order's part is on the shelf whatever
-    earlier tests (and the fuzzer) have used up."""
-    post(stack, "parts", "/stock/1K0698151A/receipts", "parts.bj01", {"quantity": "1"})
+    """The parts counter books in a brake pad the parts centre delivered, so the order's part
+    is on the shelf whatever earlier tests (and the fuzzer) have used up. Stock comes in only
+    from a registered supplier on a purchase order (防止外购外销): the receipt makes, sends and
+    receives one at once, at the delivery's cost (within the clerk's purchase limit whatever
+    price an earlier test set in the catalogue)."""
+    receipt = post(
+        stack,
+        "parts",
+        "/stock/1K0698151A/receipts",
+        "parts.bj01",
+        {"quantity": "1", "unit_cost": "320.00"},
+    )
+    assert receipt["purchase_order_id"], receipt
 
 
 def open_order(stack: Stack) -> str:
