@@ -171,7 +171,7 @@ async def no_show(
         raise Forbidden()
     form = await request.form()
     day = str(form.get("day", ""))
-    body = {"reason": str(form.get("reason", "")).strip() or "no-show"}
+    body = {"reason": str(form.get("no_show_reason", "")).strip() or "no-show"}
     try:
         await who.api.reception.post(f"/appointments/{appointment_id}/no-show", body)
     except ApiError as exc:

@@ -244,12 +244,12 @@ def test_parts_are_issued_to_the_job_and_taken_back_at_the_counter(
 ) -> None:
     clerk = sign_in(browser, console_url, "parts.bj01")
     clerk.goto(f"{console_url}/parts?order={brake_order}")
-    row = clerk.locator('#reservations + table tr[data-part="1K0698151A"]')
+    row = clerk.locator('#reservations + table tr[data-reserved-part="1K0698151A"]')
     expect(row).to_have_count(1)
     row.locator("form.returns input[name=quantity]").fill("1")
     row.locator("button.return").click()  # nothing was issued yet
     expect(clerk.locator("[role=alert]").first).to_be_visible()
-    row = clerk.locator('#reservations + table tr[data-part="1K0698151A"]')
+    row = clerk.locator('#reservations + table tr[data-reserved-part="1K0698151A"]')
     row.locator("form.issues input[name=quantity]").fill("1")
     row.locator("button.issue").click()
     expect(clerk.locator(".flash")).to_be_visible()
