@@ -261,6 +261,13 @@ def dissatisfied_is_escalated(outcome: str) -> bool:
     return outcome == "dissatisfied"
 
 
+def check_call_window(start: time | None, end: time | None) -> str | None:
+    """Why a customer's preferred call window is unusable (None when it is fine)."""
+    if start is not None and end is not None and end <= start:
+        return "the time that suits the customer must end after it starts"
+    return None
+
+
 def may_call_about_service_quality(consent_to_contact: bool) -> bool:
     """The follow-up call is the dealer's service-quality duty, but a customer who refused
     contact is not called: the call is closed as "not contacted: no consent" instead."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -118,6 +118,9 @@ class Customer(CrmTable, table=True):  # type: ignore[call-arg]
     is_vip: bool = False
     merged_into_id: uuid.UUID | None = Field(default=None, description="set when merged away")
     last_contact_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    #: a time of day that suits the customer for calls (station local time, §8)
+    call_from: time | None = None
+    call_until: time | None = None
 
 
 class ContactPerson(CrmTable, table=True):  # type: ignore[call-arg]
@@ -482,6 +485,10 @@ class CustomerUpdate(InputModel):
     preferred_channel: ContactChannel | None = None
     consent_to_contact: bool | None = None
     is_vip: bool | None = None
+    call_from: time | None = pydantic.Field(
+        default=None, description="calls suit the customer from this local time (with call_until)"
+    )
+    call_until: time | None = pydantic.Field(default=None, description="… until this one")
 
     _check_phone = pydantic.field_validator("phone")(_phone)
     _check_email = pydantic.field_validator("email")(_email)
@@ -575,6 +582,8 @@ class CustomerPublic(BaseModel):
     consent_to_contact: bool
     is_vip: bool
     last_contact_at: datetime | None
+    call_from: time | None = None
+    call_until: time | None = None
     merged_into_id: uuid.UUID | None = pydantic.Field(
         default=None, description="this file was merged into that one"
     )

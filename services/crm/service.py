@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, false, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.crm import domain
 from services.crm.models import (
@@ -637,6 +638,13 @@ async def update_customer(
     for required in ("name", "kind", "preferred_channel", "consent_to_contact", "is_vip"):
         if required in changes and changes[required] is None:
             raise DomainError(f"{required} cannot be emptied", field=required)
+    window = (
+        changes.get("call_from", customer.call_from),
+        changes.get("call_until", customer.call_until),
+    )
+    refusal = domain.check_call_window(*window)
+    if refusal is not None:
+        raise DomainError(refusal, field="call_until" if "call_until" in changes else "call_from")
     if "consent_to_contact" in changes and changes["consent_to_contact"] != (
         customer.consent_to_contact
     ):
@@ -938,7 +946,19 @@ async def list_followups(
             for station in open_stations
             if domain.is_office_time(calendar_for(str(station)), now)
         ]
-        query = query.where(col(FollowUp.station_id).in_(in_office))
+        # and at a time that suits the customer (§8), in the station's local time
+        query = query.where(
+            or_(
+                false(),
+                *(
+                    (col(FollowUp.station_id) == station)
+                    & col(FollowUp.customer_id).in_(
+                        _customers_callable_at(calendar_for(station).local(now).time())
+                    )
+                    for station in in_office
+                ),
+            )
+        )
     count = await count_rows(session, query)
     rows = (
         await session.exec(
@@ -947,6 +967,14 @@ async def list_followups(
     ).all()
     return FollowUpsPublic(
         data=[FollowUpPublic.model_validate(row.model_dump()) for row in rows], count=count
+    )
+
+
+def _customers_callable_at(moment: time) -> SelectOfScalar[uuid.UUID]:
+    """Customers for whom ``moment`` (local time of day) suits a call."""
+    start, end = col(Customer.call_from), col(Customer.call_until)
+    return select(Customer.id).where(
+        or_(start.is_(None), start <= moment), or_(end.is_(None), end > moment)
     )
 
 
@@ -1082,7 +1110,9 @@ async def open_followup(uow: UnitOfWork, followup_id: uuid.UUID) -> None:
     if followup is None or followup.status != FollowUpStatus.SCHEDULED:
         return  # merged away, or already closed
     customer = await uow.session.get(Customer, followup.customer_id)
-    if customer is None or not domain.may_call_about_service_quality(customer.consent_to_contact):
+    if customer is not None and not domain.may_call_about_service_quality(
+        customer.consent_to_contact
+    ):
         followup.status = FollowUpStatus.NO_CONSENT
         followup.closed_at = utcnow()
         uow.session.add(followup)

@@ -358,3 +358,36 @@ async def test_planned_calls_survive_a_restart_and_open_on_time(tmp_path) -> Non
             await run_due(after)
             assert (await call_of(after, order_id)).status == FollowUpStatus.OPEN
             assert [a["order_id"] for a in await emitted(after, "followup.due")] == [str(order_id)]
+
+
+async def test_the_callable_queue_keeps_to_a_time_that_suits_the_customer(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        order_id = await delivered_order(crm)
+        call = await call_of(crm, order_id)
+        afternoons = await crm.client.patch(
+            f"/customers/{call.customer_id}",
+            json={"call_from": "14:00", "call_until": "17:00"},
+            headers=AGENT,
+        )
+        assert afternoons.status_code == 200, afternoons.text
+        assert (afternoons.json()["call_from"], afternoons.json()["call_until"]) == (
+            "14:00:00",
+            "17:00:00",
+        )
+        query = {"callable_now": "true", "kind": "72h"}
+        now.set(NEXT_DAY + timedelta(hours=1))  # 09:30 Beijing
+        await run_due(crm)
+        morning = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert morning.json()["count"] == 0
+        now.set(NEXT_DAY + timedelta(hours=6))  # 14:30 Beijing
+        afternoon = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert [f["id"] for f in afternoon.json()["data"]] == [str(call.id)]
+        now.set(NEXT_DAY + timedelta(hours=8, minutes=30))  # 17:00: the window has closed
+        late = await crm.client.get("/follow-ups", params=query, headers=AGENT)
+        assert late.json()["count"] == 0
+
+        backwards = await crm.client.patch(
+            f"/customers/{call.customer_id}", json={"call_until": "13:00"}, headers=AGENT
+        )
+        assert backwards.status_code == 422
+        assert backwards.json()["detail"][0]["loc"][-1] == "call_until"
