@@ -1483,14 +1483,17 @@ async def record_counts(
 async def approve_stocktake(
     uow: UnitOfWork, user: Principal, stocktake_id: uuid.UUID, data: VersionedAction
 ) -> Stocktake:
-    """A manager approves the count: each variance is posted as an adjustment, with the
-    stock value before and after. Where fewer parts were found than are reserved, the
-    newest reservations give theirs back first (they wait again: ``item.backordered``)."""
+    """A manager other than the one who opened the count approves it: each variance is
+    posted as an adjustment, with the stock value before and after. Where fewer parts were
+    found than are reserved, the newest reservations give theirs back first (they wait
+    again: ``item.backordered``)."""
     session = uow.session
     stocktake = await get_visible_for_update(session, Stocktake, stocktake_id, user, "stocktake")
     _check_version(stocktake, data.version, "stocktake")
     if stocktake.status != StocktakeStatus.COUNTING:
         raise Conflict(f"this stocktake is already {stocktake.status.value}")
+    if stocktake.created_by == user.user_id:
+        raise Forbidden("a stocktake is approved by someone other than who opened it")
     lines = await _sheet(session, stocktake.id)
     uncounted = [line.part_no for line in lines if line.counted_quantity is None]
     if uncounted:

@@ -202,3 +202,24 @@ async def test_counts_for_parts_not_on_the_sheet_or_in_fractions_are_422(
     assert uncounted.status_code == 409
     other = await parts.client.get(f"/stocktakes/{sheet['id']}", headers=SH)
     assert other.status_code == 404
+
+
+async def test_a_manager_does_not_approve_a_stocktake_they_opened(parts: ServiceHarness) -> None:
+    """Variances are adjustments with approval: four eyes, as for adjustments and orders."""
+    await add_stock(parts, "bj01", on_hand=5)
+    manager = auth_headers("manager.bj01")
+    sheet = (await parts.client.post("/stocktakes", json={}, headers=manager)).json()
+    await parts.client.post(
+        f"/stocktakes/{sheet['id']}/counts",
+        json={"lines": [{"part_no": BRAKE_PADS, "counted_quantity": "4"}]},
+        headers=manager,
+    )
+    own = await parts.client.post(f"/stocktakes/{sheet['id']}/approval", json={}, headers=manager)
+    assert own.status_code == 403
+    assert "someone other" in own.json()["detail"][0]["msg"]
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal(5)
+    group = await parts.client.post(
+        f"/stocktakes/{sheet['id']}/approval", json={}, headers=auth_headers("group.manager")
+    )
+    assert group.status_code == 200, group.text
+    assert (await stock_of(parts, "bj01")).on_hand == Decimal(4)
