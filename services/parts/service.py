@@ -286,7 +286,7 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
     stock = await lock_stock(session, station_id, part.part_no, create=False)
     before = domain.available(stock.on_hand, stock.reserved) if stock else ZERO
     allocation = domain.allocate(event.quantity, before)
-    finding_id = event.finding_id or _finding_of(uow.event.payload)
+    finding_id = event.finding_id  # the additional finding, released if the customer declines
     reservation = Reservation(
         request_id=event.request_id,
         station_id=station_id,
@@ -333,18 +333,6 @@ async def reserve_item(uow: UnitOfWork, event: events.ItemRequested) -> Reservat
     if stock is not None:
         _alert_if_low(uow, stock, before, short=allocation.short)
     return reservation
-
-
-def _finding_of(payload: dict[str, object]) -> uuid.UUID | None:
-    """The additional finding a request is for, from a producer that sent it untyped (the
-    contract declares ``finding_id`` now; a malformed one is a clear rejection)."""
-    value = payload.get("finding_id")
-    if value in (None, ""):
-        return None
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise DomainError(f"finding_id {value!r} is not a UUID", field="finding_id") from None
 
 
 def _reserved_event(reservation: Reservation) -> events.ItemReserved:

@@ -19,6 +19,7 @@ from services.parts.tests.builders import (
     stock_of,
 )
 from shared.contracts import events
+from shared.contracts.envelope import Envelope
 from shared.db import utcnow
 from shared.tables import DeadLetter
 from shared.testing import ServiceHarness, auth_headers
@@ -265,6 +266,23 @@ async def test_a_fractional_quantity_of_a_part_counted_in_pieces_is_dead_lettere
         [letter] = (await session.exec(select(DeadLetter))).all()
     assert letter.event_id == bad.event_id and letter.reason == "rejected"
     assert "whole number" in letter.error
+    assert await reservations(parts) == []
+    assert (await stock_of(parts, "bj01")).reserved == Decimal(0)
+
+
+async def test_a_request_naming_a_malformed_finding_is_dead_lettered_and_reserves_nothing(
+    parts: ServiceHarness,
+) -> None:
+    await add_stock(parts, "bj01", on_hand=5)
+    envelope = Envelope.wrap(item_requested(quantity=1), station_id="bj01", producer="test")
+    broken = envelope.model_copy(
+        update={"payload": {**envelope.payload, "finding_id": "not-a-finding"}}
+    )
+    await parts.publish_envelope(broken)
+    async with parts.runtime.db.read() as session:
+        [letter] = (await session.exec(select(DeadLetter))).all()
+    assert letter.event_id == broken.event_id
+    assert "finding_id" in letter.error
     assert await reservations(parts) == []
     assert (await stock_of(parts, "bj01")).reserved == Decimal(0)
 
