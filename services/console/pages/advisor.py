@@ -401,6 +401,7 @@ async def _order_page(
         may_deliver=who.may(DELIVER),
         may_pay=who.may(TAKE_PAYMENT),
         may_discount=who.may(OPEN_ORDER),
+        may_cancel=who.may(OPEN_ORDER),
         may_decide_discount=who.may(MANAGERS),
         findings=findings,
         may_price=who.may(OPEN_ORDER),
@@ -580,3 +581,21 @@ async def decide_discount(request: Request, order_id: uuid.UUID, who: CallerDep)
         return await _order_page(request, who, order_id, exc.status, "discount", {}, exc)
     who.session.add_flash("flash.discount_decided")
     return redirect(f"/orders/{order_id}#discount")
+
+
+@router.post("/orders/{order_id}/cancellation", dependencies=[CsrfChecked])
+async def cancel_order(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """Cancel an order the workshop has not completed, with the reason (reception tells the
+    workshop and parts)."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("reason", "version")}
+    try:
+        await who.api.reception.post(f"/repair-orders/{order_id}/cancellation", values)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return await _order_page(request, who, order_id, exc.status, "cancel", values, exc)
+    who.session.add_flash("flash.order_cancelled")
+    return redirect(f"/orders/{order_id}")

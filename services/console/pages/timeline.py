@@ -29,6 +29,10 @@ from services.console.web import Caller, CallerDep, render
 router = APIRouter()
 
 
+#: reception history entries the order's own fields already put on the timeline
+HISTORY_ON_THE_ORDER = frozenset({"created", "completed", "delivered"})
+
+
 @dataclass(frozen=True)
 class Moment:
     """One thing that happened (or is planned) to the order."""
@@ -70,8 +74,12 @@ def moments(
     followups: list[dict[str, Any]],
     lang: str,
     now: str,
+    history: list[dict[str, Any]] | None = None,
 ) -> list[Moment]:
-    """Everything the services know about the order, oldest first."""
+    """Everything the services know about the order, oldest first (``history``: reception's
+    own record of the order, whose entries other than opening, completion and delivery —
+    already on the order — are added: additional work, progress checks, ready notices,
+    payments, exit pass, cancellation)."""
     t: Translator = translator(lang)
     found: list[Moment] = [
         Moment(
@@ -91,6 +99,16 @@ def moments(
         found.append(Moment(order["completed_at"], "reception", t("timeline.order_completed")))
     if order.get("delivered_at"):
         found.append(Moment(order["delivered_at"], "reception", t("timeline.order_delivered")))
+    for entry in history or []:
+        event = str(entry.get("event", ""))
+        if event in HISTORY_ON_THE_ORDER or not entry.get("at"):
+            continue
+        text = label("history", event, lang)
+        if entry.get("detail"):
+            text = f"{text}: {entry['detail']}"
+        if entry.get("by"):
+            text = f"{text} ({entry['by']})"
+        found.append(Moment(str(entry["at"]), "reception", text))
     for job in jobs:
         what = f"{job['operation_code']} {job['description']}"
         found.append(Moment(job["created_at"], "workshop", t("timeline.job_created", what=what)))
@@ -160,11 +178,13 @@ async def _timeline(who: Caller, order_id: uuid.UUID) -> dict[str, Any]:
         (res, res_err),
         (claims, claims_err),
         (calls, calls_err),
+        (history, _),
     ) = await asyncio.gather(
         _fetch(api.workshop.get("/jobs", order_id=oid, limit=200)),
         _fetch(api.parts.get("/reservations", order_id=oid, limit=200)),
         _fetch(api.warranty.get("/claims", limit=200)),
         _fetch(api.crm.get("/follow-ups", limit=200)),
+        _fetch(api.reception.get(f"/repair-orders/{order_id}/history")),
     )
     now = datetime.now(UTC).isoformat()
     items = moments(
@@ -175,6 +195,7 @@ async def _timeline(who: Caller, order_id: uuid.UUID) -> dict[str, Any]:
         [f for f in calls["data"] if f["order_id"] == oid] if calls else [],
         who.session.lang,
         now,
+        history["data"] if history else [],
     )
     gaps = {
         name: reason

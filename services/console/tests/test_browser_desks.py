@@ -1,7 +1,8 @@
 """The console's back-office desks in headless Chromium against the running stack.
 
 An advisor checks a car in, placing damage marks on the vehicle diagram with the mouse and
-the keyboard, and opens the order from the sheet with a service package; the parts counter
+the keyboard, opens the order from the sheet with a service package and cancels it when the
+customer changes their mind; the parts counter
 drafts, sends and receives a purchase order, moves a brake disc from Shanghai to Beijing and
 counts a bin, the manager approving the variance; parts are issued to a job and taken back;
 the order's timeline, open in a window, receives a new entry by server-sent events without a
@@ -164,6 +165,15 @@ def test_an_advisor_checks_a_car_in_on_the_damage_diagram_and_opens_its_order(
     page.locator("#submit-order").click()
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}$"))
     expect(page.locator("main")).to_contain_text("BRK-010")
+    # the customer changes their mind before the workshop starts: the order is cancelled
+    page.locator("#cancel-order summary").click()
+    page.fill("#f-reason", "否")  # too short for reception
+    page.locator("#cancel-order-button").click()
+    expect(page.locator('#cancel-order [data-field="reason"]')).to_be_visible()
+    page.fill("#f-reason", "客户决定改天再修")
+    page.locator("#cancel-order-button").click()
+    expect(page.locator(".badge.cancelled")).to_be_visible()
+    expect(page.locator("#cancelled-note")).to_contain_text("客户决定改天再修")
     page.context.close()
 
 
