@@ -407,7 +407,8 @@ async def csi_report(
     until: AwareDatetime | None = None,
     user: Principal = Depends(managers),
 ) -> CsiReport:
-    """CSI (0–100) per station, advisor or month, of surveys answered in [since, until)."""
+    """CSI (0–100) per station, advisor, month or quarter, of surveys answered in
+    [since, until)."""
     start, end = _utc(since, "since"), _utc(until, "until")
     async with runtime.db.read() as session:
         return await service.csi_report(session, user, group_by, since=start, until=end)

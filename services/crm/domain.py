@@ -493,6 +493,12 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def quarter_label(moment: datetime, zone: ZoneInfo = STATION_TIMEZONE) -> str:
+    """'2026Q4': the station-calendar quarter ``moment`` falls in."""
+    local = moment.astimezone(zone)
+    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+
 def lost_in(last_visit_at: datetime, start: datetime, end: datetime) -> bool:
     """Lost in [start, end): the expected interval since the last visit ran out then."""
     return start <= last_visit_at + EXPECTED_VISIT_INTERVAL < end

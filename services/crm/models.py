@@ -858,6 +858,7 @@ class CsiGroup(StrEnum):
     STATION = "station"
     ADVISOR = "advisor"
     MONTH = "month"
+    QUARTER = "quarter"  # §8: CSI is analysed quarterly
 
 
 class CsiRow(BaseModel):

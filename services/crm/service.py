@@ -1883,6 +1883,8 @@ async def csi_report(
             key = survey.station_id
         elif group_by == CsiGroup.ADVISOR:
             key = survey.advisor_id or "(none)"
+        elif group_by == CsiGroup.QUARTER:
+            key = domain.quarter_label(survey.answered_at)
         else:
             key = survey.answered_at.astimezone(domain.STATION_TIMEZONE).strftime("%Y-%m")
         scores.setdefault(key, []).append(answer.score)

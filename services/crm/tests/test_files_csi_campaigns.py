@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from services.crm import service
+from services.crm import domain, service
 from services.crm.models import AuditAction, AuditEntry, Customer, Vehicle
 from services.crm.tests.helpers import manual_clock, run_due
 from services.crm.tests.test_customer_files import (
@@ -437,3 +437,28 @@ async def test_monthly_contact_plan_is_closed_by_the_scheduler_and_the_next_mont
         assert [r["contacted"] for r in april.json()["data"]] == [0]
         other = await crm.client.get("/contact-plan/months", headers=auth_headers("manager.sh01"))
         assert other.json()["count"] == 0
+
+
+async def test_csi_is_measured_honestly_answers_kept_as_given_and_analysed_per_quarter(
+    crm,
+) -> None:
+    orders = [order_created() for _ in range(2)]
+    with manual_clock(NOW):
+        for order in orders:
+            await crm.publish(order)
+            await crm.publish(vehicle_delivered(order.order_id, NOW))
+        low = await crm.client.post(
+            "/csi-surveys",
+            json={"order_id": str(orders[0].order_id), "scores": {"overall": 2}, "comment": "差"},
+            headers=AGENT,
+        )
+        assert low.status_code == 201 and low.json()["scores"] == {"overall": 2}
+        # nothing lets a survey be weighted, excluded or adjusted after the customer spoke
+        for extra in ({"weight": 0}, {"excluded": True}, {"adjusted_scores": {"overall": 9}}):
+            body = {"order_id": str(orders[1].order_id), "scores": {"overall": 3}, **extra}
+            refused = await crm.client.post("/csi-surveys", json=body, headers=AGENT)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["detail"][0]["loc"][-1] == next(iter(extra))
+    report = await crm.client.get("/csi", params={"group_by": "quarter"}, headers=MANAGER)
+    assert report.json()["data"] == [{"key": "2026Q4", "surveys": 1, "csi": "20.0"}]
+    assert domain.quarter_label(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "2027Q1"
