@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -45,6 +46,7 @@ from services.parts.models import (
     StockItemPublic,
     StockItemsPublic,
     StockMovementsPublic,
+    StockPolicySet,
     StocktakeCountsCreate,
     StocktakeCreate,
     StocktakePublic,
@@ -161,6 +163,22 @@ async def part_availability(
     """Available stock of one part per station the user may see (group view, transfers)."""
     async with runtime.db.read() as session:
         return await service.part_availability(session, user, part_no)
+
+
+@stock_router.put("/{part_no}/policy", response_model=StockItemPublic)
+async def set_stock_policy(
+    runtime: RuntimeDep,
+    part_no: str,
+    data: StockPolicySet,
+    user: Principal = Depends(storekeeper),
+) -> StockItemPublic:
+    """Set how the station keeps the part: minimum level, reorder point (at or above the
+    minimum; ``stock.low`` when available stock falls below it), reorder lot and bin."""
+    async with runtime.unit_of_work() as uow:
+        stock = await service.set_stock_policy(uow, user, part_no, data)
+    async with runtime.db.read() as session:
+        transit = await service.in_transit(session, part_no=stock.part_no)
+    return service.stock_public(stock, transit.get((stock.station_id, stock.part_no), Decimal(0)))
 
 
 @stock_router.post(

@@ -576,6 +576,36 @@ class GoodsReceiptCreate(InputModel):
     )
 
 
+class StockPolicySet(InputModel):
+    """How a station keeps a part: minimum level, reorder point and lot, bin (库存定额)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "min_level": "2",
+                    "reorder_point": "3",
+                    "reorder_quantity": "6",
+                    "bin_location": "A-01-01",
+                }
+            ]
+        }
+    }
+
+    station_id: str | None = pydantic.Field(
+        default=None, description="defaults to the clerk's station"
+    )
+    min_level: Decimal = pydantic.Field(ge=0, max_digits=10, decimal_places=3)
+    reorder_point: Decimal = pydantic.Field(
+        ge=0,
+        max_digits=10,
+        decimal_places=3,
+        description="stock.low and a suggested order when available stock falls below it",
+    )
+    reorder_quantity: Decimal = pydantic.Field(ge=0, max_digits=10, decimal_places=3)
+    bin_location: str | None = pydantic.Field(default=None, min_length=1, max_length=20)
+
+
 class GoodsReceiptPublic(StockItemPublic):
     """The stock after the delivery, and the purchase order it was booked against."""
 

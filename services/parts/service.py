@@ -79,6 +79,7 @@ from services.parts.models import (
     StockMovement,
     StockMovementPublic,
     StockMovementsPublic,
+    StockPolicySet,
     Stocktake,
     StocktakeCountsCreate,
     StocktakeCreate,
@@ -759,6 +760,54 @@ async def write_off(
         unit_cost=part.cost,
     )
     _alert_if_low(uow, stock, free)
+    return stock
+
+
+# --- how a station keeps a part ---------------------------------------------------------------
+
+
+async def set_stock_policy(
+    uow: UnitOfWork, user: Principal, part_no: str, data: StockPolicySet
+) -> StockItem:
+    """Set a part's minimum level, reorder point, reorder lot and bin at a station. The
+    reorder point is at or above the minimum level, so the alert (库存预警, ``stock.low`` with
+    a suggested order) comes before stock falls below the minimum; a new point that
+    available stock is already under raises it at once."""
+    station_id = user.acting_station(data.station_id)
+    session = uow.session
+    part = await _part(session, part_no)
+    for name in ("min_level", "reorder_point", "reorder_quantity"):
+        value: Decimal = getattr(data, name)
+        if value > ZERO:
+            domain.check_quantity(value, part.unit, field=name)
+    if data.min_level > data.reorder_point:
+        raise DomainError(
+            f"the minimum level {data.min_level} is above the reorder point "
+            f"{data.reorder_point}: reorder before stock falls below the minimum",
+            field="min_level",
+        )
+    stock = await lock_stock(session, station_id, part.part_no)
+    assert stock is not None
+    available_now = domain.available(stock.on_hand, stock.reserved)
+    was_below = domain.below_reorder_point(available_now, stock.reorder_point)
+    stock.min_level, stock.reorder_point = data.min_level, data.reorder_point
+    stock.reorder_quantity = data.reorder_quantity
+    if data.bin_location is not None:
+        stock.bin_location = data.bin_location
+    session.add(stock)
+    if not was_below and domain.below_reorder_point(available_now, stock.reorder_point):
+        uow.emit(
+            events.StockLow(
+                part_no=stock.part_no,
+                available=available_now,
+                reorder_point=stock.reorder_point,
+                suggested_quantity=domain.suggested_reorder_quantity(
+                    available_now + stock.on_order, stock.reorder_point, stock.reorder_quantity
+                ),
+            ),
+            station_id=station_id,
+        )
+    await session.flush()
     return stock
 
 

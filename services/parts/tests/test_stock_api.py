@@ -12,9 +12,11 @@ from services.parts.tests.builders import (
     BRAKE_PADS,
     add_stock,
     add_supplier,
+    emitted,
     item_requested,
     stock_of,
 )
+from shared.contracts import events
 from shared.testing import ServiceHarness, auth_headers
 
 OIL_FILTER = "06J115403Q"
@@ -317,3 +319,70 @@ async def test_demo_seed_is_idempotent_and_offers_a_transfer_for_a_shortage(
             {s["station_id"]: Decimal(s["available"]) for s in availability.json()["stations"]}
         )
     assert shortages == [{"bj01": 0, "sh01": 6}, {"bj01": 8, "sh01": 0}]
+
+
+async def test_a_station_sets_min_level_reorder_point_and_lot_and_is_alerted_below_it(
+    parts: ServiceHarness,
+) -> None:
+    """库存预警: the reorder point sits at or above the minimum level; a point that available
+    stock is already under raises stock.low (with a suggested order) at once."""
+    await add_stock(parts, "bj01", on_hand=4, reserved=1)
+    headers = auth_headers("parts.bj01")
+    response = await parts.client.put(
+        f"/stock/{BRAKE_PADS}/policy",
+        json={
+            "min_level": "2",
+            "reorder_point": "5",
+            "reorder_quantity": "6",
+            "bin_location": "B-1",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [Decimal(body[k]) for k in ("min_level", "reorder_point", "reorder_quantity")] == [
+        Decimal(2),
+        Decimal(5),
+        Decimal(6),
+    ]
+    assert body["bin_location"] == "B-1" and body["below_reorder_point"] is True
+    [low] = [e.open() for e in await emitted(parts, "stock.low")]
+    assert isinstance(low, events.StockLow)
+    assert (low.available, low.reorder_point, low.suggested_quantity) == (
+        Decimal(3),
+        Decimal(5),
+        Decimal(6),
+    )
+    again = await parts.client.put(
+        f"/stock/{BRAKE_PADS}/policy",
+        json={"min_level": "2", "reorder_point": "6", "reorder_quantity": "6"},
+        headers=headers,
+    )
+    assert again.status_code == 200
+    assert len(await emitted(parts, "stock.low")) == 1  # still below: no second alert
+
+
+async def test_bad_stock_policies_are_4xx_naming_the_field(parts: ServiceHarness) -> None:
+    await add_stock(parts, "bj01", on_hand=4)
+    headers = auth_headers("parts.bj01")
+    cases = (
+        ({"min_level": "5", "reorder_point": "3", "reorder_quantity": "6"}, 422, "min_level"),
+        ({"min_level": "1", "reorder_point": "2.5", "reorder_quantity": "6"}, 422, "reorder_point"),
+        ({"min_level": "-1", "reorder_point": "3", "reorder_quantity": "6"}, 422, "min_level"),
+    )
+    for body, status, field in cases:
+        response = await parts.client.put(f"/stock/{BRAKE_PADS}/policy", json=body, headers=headers)
+        assert response.status_code == status, body
+        assert response.json()["detail"][0]["loc"][-1] == field
+    policy = {"min_level": "1", "reorder_point": "2", "reorder_quantity": "6"}
+    other = await parts.client.put(
+        f"/stock/{BRAKE_PADS}/policy", json={**policy, "station_id": "sh01"}, headers=headers
+    )
+    assert other.status_code == 403
+    advisor = await parts.client.put(
+        f"/stock/{BRAKE_PADS}/policy", json=policy, headers=auth_headers("advisor.bj01")
+    )
+    assert advisor.status_code == 403
+    unknown = await parts.client.put("/stock/NOPE/policy", json=policy, headers=headers)
+    assert unknown.status_code == 404
+    assert (await stock_of(parts, "bj01")).reorder_point == Decimal(0)
