@@ -9,7 +9,8 @@ the order's timeline, open in a window, receives a new entry by server-sent even
 reload; a discount above the advisor's allowance waits for the manager; the warranty desk
 answers coverage and ships a returned part; the CRM agent enters the customer's CSI survey,
 the reminder is planned and the manager sees CSI per station and advisor; the dashboard
-draws the KPIs as charts for the chosen dates; an appointment the customer missed is
+draws the KPIs as charts for the chosen dates; a dissatisfied follow-up call lands in the
+manager's escalation inbox and is acknowledged with a note; an appointment the customer missed is
 recorded as a no-show once its time has passed. Each desk is photographed to
 ``reports/screenshots/``. Calls the people at other desks make are made over HTTP
 (``tests/e2e/flow.py``), the way the e2e suite makes them.
@@ -28,7 +29,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from deploy.run import Stack
-from services.console.tests.test_browser import CHROMIUM, WAIT_S, sign_in, until
+from services.console.tests.test_browser import CHROMIUM, WAIT_S, open_the_call, sign_in, until
 from shared.testing import auth_headers
 from tests.e2e.flow import VIN, get, open_order, post, wait_for
 
@@ -461,6 +462,49 @@ def test_the_dashboard_draws_each_kpi_as_a_chart_for_the_chosen_dates(
     manager.locator("form.bar button[type=submit]").first.click()
     expect(manager).to_have_url(re.compile(r"since=2020-01-01"))
     expect(csi_bar).to_have_attribute("data-value", "")
+    manager.context.close()
+
+
+def test_a_dissatisfied_call_reaches_the_managers_inbox_and_is_acknowledged(
+    browser: Browser, console_url: str, console_stack: Stack, screenshots: Path, brake_order: str
+) -> None:
+    # the 72-hour call opens (CRM's clock), the customer is not happy: escalated at once
+    wait_for(
+        lambda: any(
+            c["order_id"] == brake_order
+            for c in get(console_stack, "crm", "/follow-ups", "crm.bj01", limit=200)["data"]
+        ),
+        "the 72-hour call planned",
+    )
+    open_the_call(console_stack, brake_order)
+    call = next(
+        c
+        for c in get(console_stack, "crm", "/follow-ups", "crm.bj01", limit=200)["data"]
+        if c["order_id"] == brake_order
+    )
+    post(
+        console_stack,
+        "crm",
+        f"/follow-ups/{call['id']}/outcome",
+        "crm.bj01",
+        {"outcome": "dissatisfied", "content": "刹车仍有异响", "reason": "noise not fixed"},
+    )
+    manager = sign_in(browser, console_url, "manager.bj01")
+    manager.goto(f"{console_url}/crm/escalations")
+    inbox = manager.locator("#escalation-inbox tr[data-escalation-id]")
+    until(manager, lambda: inbox.count() > 0, "the escalation in the manager's inbox")
+    expect(manager.locator("#escalated-calls")).to_contain_text(VIN)
+    manager.screenshot(path=screenshots / "crm-escalations.png", full_page=True)
+    escalation_id = inbox.first.get_attribute("data-escalation-id")
+    row = manager.locator(f'tr[data-escalation-id="{escalation_id}"]')
+    row.locator('input[name="note"]').fill("已致电客户，明天上午重新检查刹车")
+    row.locator("button.acknowledge").click()
+    expect(manager.locator(".flash")).to_be_visible()
+    expect(manager.locator(f'tr[data-escalation-id="{escalation_id}"]')).to_have_count(0)
+    manager.goto(f"{console_url}/crm/escalations?acknowledged=true")
+    expect(manager.locator(f'tr[data-escalation-id="{escalation_id}"]')).to_contain_text(
+        "重新检查刹车"
+    )
     manager.context.close()
 
 
