@@ -480,6 +480,8 @@ def minutes_between(start: datetime | None, end: datetime | None) -> int | None:
 OVERRUN_ALLOWED = frozenset({JobStatus.DISPATCHED, JobStatus.IN_PROGRESS, JobStatus.PAUSED})
 #: a case is escalated to TAC from a job being worked on
 TAC_ALLOWED = OVERRUN_ALLOWED
+#: how far ahead a new promised or expected completion time is believable
+PROMISE_HORIZON = timedelta(days=90)
 TAC_WAITING_PREFIX = "waiting for the manufacturer's technical support (TAC"
 
 
@@ -503,6 +505,8 @@ def new_promise_refusal(
     """A new promised time lies ahead of now and after the current promise, or is None."""
     if new_promised_at is None:
         return None
+    if new_promised_at > now + PROMISE_HORIZON:
+        return f"the new promised time is over {PROMISE_HORIZON.days} days ahead: a typing error?"
     if new_promised_at <= now:
         return "the new promised time must lie in the future"
     if current is not None and new_promised_at <= current:

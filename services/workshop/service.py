@@ -1896,9 +1896,10 @@ async def record_progress(
         uow.session, ProgressReport, report_id, user, "progress report"
     )
     now = utcnow()
-    if data.expected_completion_at <= now:
+    if not now < data.expected_completion_at <= now + domain.PROMISE_HORIZON:
         raise DomainError(
-            "the expected completion lies ahead: the car stays overnight",
+            "the expected completion lies ahead (the car stays overnight), within "
+            f"{domain.PROMISE_HORIZON.days} days",
             field="expected_completion_at",
         )
     report.work_done = data.work_done

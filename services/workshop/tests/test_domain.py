@@ -252,6 +252,7 @@ def test_a_new_promised_time_lies_ahead_and_after_the_current_promise() -> None:
     assert domain.new_promise_refusal(promise, promise, now)
     assert domain.new_promise_refusal(now - timedelta(minutes=1), None, now)
     assert domain.new_promise_refusal(now + timedelta(minutes=1), None, now) is None
+    assert domain.new_promise_refusal(now + timedelta(days=91), None, now)
 
 
 def test_a_cancelled_orders_drawn_parts_go_back_and_the_rest_lapse() -> None:

@@ -168,6 +168,8 @@ async def test_new_promised_time_lies_after_the_current_promise_and_extra_hours_
     assert earlier.json()["detail"][0]["loc"][-1] == "new_promised_at"
     past = await ask(workshop, job.id, more_time(later=-timedelta(hours=1)))
     assert past.status_code == 422
+    far = {**more_time(), "new_promised_at": "9999-12-31T23:00:00-14:00"}
+    assert (await ask(workshop, job.id, far)).status_code == 422
     none = await ask(workshop, job.id, more_time(hours="0"))
     assert none.status_code == 422
     assert none.json()["detail"][0]["loc"][-1] == "extra_hours"

@@ -101,6 +101,11 @@ async def test_the_reported_progress_is_recorded_with_done_remaining_and_expecte
         )
         assert refused.status_code == 422
         assert refused.json()["detail"][0]["loc"][-1] == "expected_completion_at"
+        far = {**body, "expected_completion_at": "9999-12-31T23:00:00-14:00"}
+        refused = await workshop.client.post(
+            f"/progress-reports/{report['id']}", json=far, headers=auth_headers("foreman.bj01")
+        )
+        assert refused.status_code == 422
         # another station's foreman cannot see nor fill it
         other = await workshop.client.post(
             f"/progress-reports/{report['id']}", json=body, headers=auth_headers("foreman.sh01")
