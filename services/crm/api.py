@@ -199,6 +199,7 @@ async def list_followups(
     escalated: bool | None = None,
     callable_now: bool = False,
     further_work: bool | None = None,
+    month: str | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
     user: Principal = Depends(agent),
@@ -206,7 +207,8 @@ async def list_followups(
     """The follow-up calls (回访) of the user's stations, the oldest deadline first;
     ``mine=true`` is the caller's own queue, ``callable_now=true`` only the calls open and
     past any retry pause, ``escalated=true`` the manager's list, ``further_work=true`` the
-    needs for more work the calls revealed (for the supervisor)."""
+    needs for more work the calls revealed (for the supervisor); ``month=2026-11`` the calls
+    closed in that month (with ``further_work=true``: the month's customer needs, §8)."""
     async with runtime.db.read() as session:
         return await service.list_followups(
             session,
@@ -217,6 +219,7 @@ async def list_followups(
             escalated=escalated,
             callable_now=callable_now,
             further_work=further_work,
+            month=month,
             offset=_offset(offset),
             limit=_limit(limit),
         )

@@ -911,12 +911,20 @@ async def list_followups(
     escalated: bool | None = None,
     callable_now: bool = False,
     further_work: bool | None = None,
+    month: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> FollowUpsPublic:
     """The agents' call list per station (and per agent): the oldest deadline first."""
     query = select(FollowUp)
     query = at_visible_stations(query, FollowUp.station_id, user)
+    if month is not None:  # calls made (closed) in that month: e.g. the month's customer needs
+        try:
+            start, end = domain.month_bounds(month)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="month") from exc
+        closed = col(FollowUp.closed_at)
+        query = query.where(closed >= start, closed < end)
     if status is not None:
         query = query.where(FollowUp.status == status)
     if agent_id is not None:

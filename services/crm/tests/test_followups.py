@@ -391,3 +391,35 @@ async def test_the_callable_queue_keeps_to_a_time_that_suits_the_customer(crm) -
         )
         assert backwards.status_code == 422
         assert backwards.json()["detail"][0]["loc"][-1] == "call_until"
+
+
+async def test_customer_needs_found_by_the_calls_are_listed_per_month(crm) -> None:
+    with manual_clock(DELIVERED) as now:
+        november = await delivered_order(crm)
+        now.set(NEXT_DAY + timedelta(hours=1))
+        await run_due(crm)
+        await outcome(
+            crm,
+            (await call_of(crm, november)).id,
+            outcome="satisfied",
+            further_work="想加装倒车雷达",
+        )
+        now.set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))  # Tuesday 1 December, 09:00
+        order = order_created()
+        await crm.publish(order)
+        await crm.publish(vehicle_delivered(order.order_id, now.now()))
+        december = order.order_id
+        now.set(datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+        await run_due(crm)
+        await outcome(
+            crm, (await call_of(crm, december)).id, outcome="satisfied", further_work="更换雨刮"
+        )
+        manager = auth_headers("manager.bj01")
+        for month, need in (("2026-11", "想加装倒车雷达"), ("2026-12", "更换雨刮")):
+            listed = await crm.client.get(
+                "/follow-ups", params={"further_work": "true", "month": month}, headers=manager
+            )
+            assert [f["further_work"] for f in listed.json()["data"]] == [need]
+        bad = await crm.client.get("/follow-ups", params={"month": "2026-13"}, headers=manager)
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"][-1] == "month"
