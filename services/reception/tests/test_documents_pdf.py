@@ -250,3 +250,20 @@ async def test_quotation_before_signing_shows_live_stock_choices_and_dropped_lin
     )
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"][-1] == "customer_choice"
+
+
+async def test_quotation_pdf_prints_whatever_text_the_advisor_typed(
+    reception: ServiceHarness,
+) -> None:
+    line = {
+        "kind": "labour",
+        "code": "X-1",
+        "description": "<b>&amp; 😀 项目",
+        "hours": "1",
+    }
+    response = await reception.client.post(
+        "/estimates?format=pdf", json={"category": "repair", "lines": [line]}, headers=ADVISOR
+    )
+    assert response.status_code == 200, response.text
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "<b>&amp;" in text and "项目" in text
