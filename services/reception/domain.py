@@ -333,6 +333,16 @@ def part_arrives_at(
     return max(candidates) if candidates else None
 
 
+def part_arrives_too_late(
+    appointment_day: date, quantity: Decimal, available: Decimal | None, expected_on: date | None
+) -> bool:
+    """A part the appointment needs is short and only expected after the appointment's day:
+    the time agreed must allow for it (process §1: agree a time checking parts availability)."""
+    if available is None or available >= quantity or expected_on is None:
+        return False
+    return expected_on > appointment_day
+
+
 # --- cancellation (process §4) ----------------------------------------------------------
 
 

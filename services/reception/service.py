@@ -1249,6 +1249,33 @@ def _check_booking_time(starts_at: datetime, now: datetime) -> None:
         raise DomainError("appointments are booked at most 180 days ahead", field="starts_at")
 
 
+async def _check_parts_in_time(
+    session: AsyncSession,
+    station_id: str,
+    starts_at: datetime,
+    parts: list[dict[str, Any]],
+    field: str,
+) -> None:
+    """Note each ordered part's live availability on it; refuse a time before a short part
+    is expected (a part with no expected date yet is ordered and may come in time)."""
+    stock = await stock_levels(session, station_id, [str(p["part_no"]) for p in parts])
+    day = calendar_for(station_id).local_day(starts_at)
+    for index, part in enumerate(parts):
+        level = stock.get(str(part["part_no"]))
+        quantity = Decimal(str(part.get("quantity", "1")))
+        available = level.available if level else None
+        expected_on = level.expected_on if level else None
+        part["availability"] = domain.availability(quantity, available).value
+        part["expected_on"] = expected_on.isoformat() if expected_on else None
+        if domain.part_arrives_too_late(day, quantity, available, expected_on):
+            assert expected_on is not None
+            raise DomainError(
+                f"part {part['part_no']} is short and expected on {expected_on.isoformat()}, "
+                f"after the appointment on {day.isoformat()}: agree a time from that day",
+                field=field if field == "starts_at" else f"{field}.{index}",
+            )
+
+
 async def book_appointment(
     uow: UnitOfWork, user: Principal, data: AppointmentCreate
 ) -> Appointment:
@@ -1266,6 +1293,8 @@ async def book_appointment(
             field="deposit_paid",
         )
     await _check_slot(uow.session, station_id, data.starts_at, data.estimated_hours)
+    parts = [p.model_dump(mode="json") for p in data.parts_to_order]
+    await _check_parts_in_time(uow.session, station_id, data.starts_at, parts, "parts_to_order")
     appointment = Appointment(
         station_id=station_id,
         customer_id=customer_id_of(data.customer),
@@ -1277,7 +1306,7 @@ async def book_appointment(
         estimated_hours=data.estimated_hours,
         requested_work=data.requested_work,
         channel=data.channel,
-        parts_to_order=[p.model_dump(mode="json") for p in data.parts_to_order],
+        parts_to_order=parts,
         deposit_required=required,
         deposit_paid=data.deposit_paid,
         booked_by=user.user_id,
@@ -1307,6 +1336,13 @@ async def move_appointment(
         data.starts_at,
         appointment.estimated_hours,
         exclude=appointment.id,
+    )
+    await _check_parts_in_time(
+        uow.session,
+        appointment.station_id,
+        data.starts_at,
+        [dict(part) for part in appointment.parts_to_order],
+        "starts_at",
     )
     await cancel_task(uow.session, _reminder_key(appointment))
     previous = appointment.starts_at

@@ -464,3 +464,63 @@ async def test_order_history_lists_completion_payment_exit_pass_and_delivery(
     assert (await cancel(reception, delivered.json())).status_code == 409
     other = await reception.client.get(f"/repair-orders/{order['id']}/history", headers=SH_ADVISOR)
     assert other.status_code == 404
+
+
+async def test_an_appointment_is_agreed_for_a_time_the_ordered_part_can_make(
+    reception: ServiceHarness,
+) -> None:
+    await stock(reception, "5Q0615301", on_order=Decimal("2"), expected_on=date(2026, 12, 5))
+    body = {
+        "customer": {"name": "李四", "phone": "13900000002"},
+        "vehicle": {"vin": VIN},
+        "requested_work": "更换前刹车盘",
+        "estimated_hours": "2",
+        "parts_to_order": [
+            {
+                "part_no": "5Q0615301",
+                "description": "前刹车盘",
+                "quantity": "2",
+                "unit_price": "900",
+            }
+        ],
+        "deposit_paid": "900",
+    }
+    too_early = BJ.at(date(2026, 12, 3), datetime.min.time().replace(hour=10))
+    refused = await reception.client.post(
+        "/appointments", json={**body, "starts_at": too_early.isoformat()}, headers=ADVISOR
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-2:] == ["parts_to_order", "0"]
+    assert "2026-12-05" in refused.json()["detail"][0]["msg"]
+    assert await emitted(reception, "appointment.booked") == []
+    in_time = BJ.at(date(2026, 12, 5), datetime.min.time().replace(hour=10))
+    booked = await reception.client.post(
+        "/appointments", json={**body, "starts_at": in_time.isoformat()}, headers=ADVISOR
+    )
+    assert booked.status_code == 201, booked.text
+    [part] = booked.json()["parts_to_order"]
+    assert part["availability"] == "short" and part["expected_on"] == "2026-12-05"
+    moved = await reception.client.post(
+        f"/appointments/{booked.json()['id']}/move",
+        json={"version": 1, "starts_at": too_early.isoformat()},
+        headers=ADVISOR,
+    )
+    assert moved.status_code == 422 and moved.json()["detail"][0]["loc"][-1] == "starts_at"
+
+
+async def test_delivery_needs_the_customer_to_check_the_car_and_accept_it(
+    reception: ServiceHarness,
+) -> None:
+    order = await open_order(reception)
+    await complete(reception, order)
+    await reception.client.post(
+        f"/repair-orders/{order['id']}/payments",
+        json={"method": "cash", "amount": "840.00"},
+        headers=auth_headers("cashier.bj01"),
+    )
+    refused = await reception.client.post(
+        f"/repair-orders/{order['id']}/delivery", json={"customer_accepted": False}, headers=ADVISOR
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "customer_accepted"
+    assert await emitted(reception, "vehicle.delivered") == []

@@ -305,3 +305,12 @@ def test_quality_guarantee_period_follows_the_kind_of_work() -> None:
     assert (domain.MAJOR_UNIT_REPAIR.days, domain.MAJOR_UNIT_REPAIR.km) == (100, 20000)
     assert domain.guarantee_terms("maintenance", []).days == 30
     assert domain.guarantee_terms("repair", brakes) == domain.MINOR_REPAIR
+
+
+def test_an_ordered_part_expected_after_the_appointment_day_is_too_late() -> None:
+    day = date(2026, 12, 3)
+    assert domain.part_arrives_too_late(day, Decimal("1"), Decimal("0"), date(2026, 12, 4))
+    assert not domain.part_arrives_too_late(day, Decimal("1"), Decimal("0"), day)
+    assert not domain.part_arrives_too_late(day, Decimal("1"), Decimal("1"), date(2026, 12, 9))
+    assert not domain.part_arrives_too_late(day, Decimal("1"), None, date(2026, 12, 9))
+    assert not domain.part_arrives_too_late(day, Decimal("1"), Decimal("0"), None)
