@@ -371,36 +371,6 @@ async def _partitions(consumer: Any, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
-async def rewind_groups(bootstrap: str, groups: dict[str, list[str]]) -> None:
-    """Commit offset 0 on every partition of every group's topics (its members stopped)."""
-    from aiokafka import AIOKafkaConsumer
-
-    for group, topics in groups.items():
-        consumer = AIOKafkaConsumer(
-            *topics,
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=1,
-        )
-        await consumer.start()
-        try:
-            # join as the group's only member (its services are stopped): once the killed
-            # members' sessions have expired, every partition is ours to reset
-            expected = 0
-            for topic in topics:
-                expected += len(await _partitions(consumer, topic))
-            deadline = time.monotonic() + 180
-            while len(consumer.assignment()) < expected:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{group}: could not take every partition to rewind")
-                await consumer.getmany(timeout_ms=500)
-            await consumer.commit({tp: 0 for tp in consumer.assignment()})
-        finally:
-            await consumer.stop()
-
-
 async def inject(
     bootstrap: str, records: list[Any], topics: dict[str, list[str]]
 ) -> dict[str, Any]:
@@ -643,7 +613,10 @@ def phases(
         for service in SERVICES:
             consumer = __import__(f"services.{service}.app", fromlist=["definition"])
             groups[prefix + service] = list(consumer.definition.consumer.topics)
-        asyncio.run(rewind_groups(broker.bootstrap_servers, groups))
+        # every group back to the earliest offset: the same services under fresh group ids
+        # with auto_offset_reset=earliest (committing offset 0 into the old groups needs
+        # every stale member's session to have expired first, which can take minutes)
+        fleet.extra_env["KAFKA_GROUP_PREFIX"] = prefix + "rewound-"
         for replica in fleet.replicas:
             fleet.start(replica)
         fleet.wait_healthy(fleet.replicas)
