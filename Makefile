@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 SERVICE ?=
 SERVICES := reception workshop parts warranty crm
 
-.PHONY: bench up test install lint typecheck unit e2e contracts token topics clean help browser-deps
+.PHONY: bench chaos up test install lint typecheck unit e2e contracts token topics clean help browser-deps
 
 help:
 	@echo "make up                 start broker + five services with demo data (Ctrl-C stops)"
 	@echo "make test               lint, type-check and run every test"
 	@echo "make test SERVICE=parts test one service alone"
 	@echo "make token LOGIN=advisor.bj01  print a bearer token"
+	@echo "make chaos              kill -9 services under load (1 and 2 replicas), check nothing lost/doubled"
 	@echo "make contracts          refresh the event-schema snapshots after a compatible change"
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
@@ -51,7 +52,13 @@ typecheck: install
 	$(VENV)/bin/mypy shared services tests bench
 
 bench: install
-	$(PY) -m bench.events --events $${EVENTS:-2000} --stations $${STATIONS:-1}
+	$(PY) -m bench.events --events $${EVENTS:-2000} --stations 1
+	$(PY) -m bench.lifecycle --stations $${STATIONS:-1,10,100} --duration $${DURATION:-300} \
+		--concurrency $${CONCURRENCY:-32}
+
+chaos: install
+	$(PY) -m bench.chaos --replicas 1 --duration $${DURATION:-240} --kills $${KILLS:-100}
+	$(PY) -m bench.chaos --replicas 2 --duration $${DURATION:-240} --kills $${KILLS:-100}
 
 e2e: install
 	$(PY) -m pytest -q tests/e2e

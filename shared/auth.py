@@ -112,7 +112,14 @@ def issue_token(
 
 def decode_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER)
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            # a token without an expiry would never expire: refuse it
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
         return Principal(
             user_id=claims["sub"],
             name=claims.get("name", claims["sub"]),
