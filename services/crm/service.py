@@ -245,8 +245,9 @@ async def _campaign_work_ordered(
         if campaign.code in codes:
             row.done_at = at
             row.done_order_id = event.order_id
+            # its reminder task finds the work done; not cancelled here, so this handler never
+            # waits on a task row a scheduler holds while waiting on this customer's row
             session.add(row)
-            await cancel(session, _campaign_remind_key(campaign.id, vin))
 
 
 async def vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
@@ -1741,7 +1742,9 @@ async def answer_complaint(
         await _escalate_complaint_further(uow, complaint, "the customer did not accept the answer")
     session.add(complaint)
     _audit_complaint(session, user, AuditAction.CHANGE, complaint)
-    await cancel(session, f"complaint:{complaint.id}:overdue")
+    # the overdue check finds the complaint answered and does nothing; it is not cancelled
+    # here: a scheduler running it holds its task row and waits for this complaint's lock,
+    # so updating the task while holding the complaint would deadlock
     customer = await session.get(Customer, complaint.customer_id)
     if customer is not None:
         customer.last_contact_at = now

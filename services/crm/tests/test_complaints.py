@@ -113,7 +113,7 @@ async def test_answer_and_whether_the_customer_accepted_it_are_recorded_once(crm
         )
         assert twice.status_code == 409
         now.advance(timedelta(days=3))
-        await run_due(crm)  # the overdue check was cancelled by the answer
+        await run_due(crm)  # the overdue check finds the complaint answered
         again = await crm.client.get(f"/complaints/{first['id']}", headers=AGENT)
         assert again.json()["escalated_at"] is None
 

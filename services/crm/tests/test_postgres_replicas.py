@@ -157,13 +157,15 @@ async def test_two_replicas_and_the_desk_escalate_each_complaint_once_per_level(
             ]
             try:
                 assert crm.runtime.scheduler is not None
-                await asyncio.gather(
+                ran = await asyncio.gather(
                     crm.runtime.scheduler.run_due(limit=1000),
                     replica.run_due(limit=1000),
                     *refusals,
                 )
             finally:
                 await replica_db.dispose()
+        statuses = [getattr(answer, "status_code", None) for answer in ran[2:]]
+        assert statuses == [200] * len(refusals)  # no deadlock, no 500
 
         escalations = await emitted(crm, "complaint.escalated")
         per_level = Counter((e["complaint_id"], e["level"]) for e in escalations)
