@@ -444,6 +444,7 @@ def order_body(vin: str, serial: int) -> dict[str, Any]:
                 "unit_price": "480",
                 "pay_type": "customer",
                 "labour_ref": "brakes",
+                "in_stock": True,  # the station was stocked up for the run
             },
         ],
         "signature": {"name": f"客户{serial}", "typed_confirmation": "同意以上维修项目和价格"},

@@ -77,6 +77,9 @@ def warranty_brake_order() -> dict[str, Any]:
                 "unit_price": "480",
                 "pay_type": "warranty",
                 "labour_ref": "brakes",
+                # the counter just booked it in: the advisor states it (reception's live
+                # figure may not have seen that receipt yet)
+                "in_stock": True,
             },
             {
                 "kind": "labour",
