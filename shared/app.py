@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -396,6 +399,20 @@ async def consumer_lag(broker: KafkaBroker) -> list[tuple[str, int, int]]:
     return lags
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def _validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """422 for a body or query that does not fit the model (FastAPI's shape, always
+    encodable: the default handler fails with 500 when the input holds a lone surrogate)."""
+    assert isinstance(exc, RequestValidationError)
+    return _AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
+
+
 def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     detail: dict[str, Any] = {"msg": exc.message, "type": exc.code}
@@ -441,6 +458,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.middleware("http")(http_middleware(definition.name))
     app.include_router(_platform_router(definition))
     for router in definition.routers:

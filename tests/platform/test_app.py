@@ -139,3 +139,17 @@ async def test_clock_control_is_off_unless_asked(probe) -> None:
         "/admin/clock", params={"advance_seconds": 60}, headers=auth_headers("ops")
     )
     assert moved.status_code == 404
+
+
+async def test_a_lone_surrogate_in_a_body_is_a_422_not_a_500(tmp_path) -> None:
+    from services.crm.app import definition as crm
+    from shared.testing import auth_headers, run_service
+
+    async with run_service(crm, tmp_path) as harness:
+        response = await harness.client.post(
+            "/complaints",
+            content=b'{"summary": "\\ud800", "channel": 12}',
+            headers={**auth_headers("crm.bj01"), "content-type": "application/json"},
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"], response.text
