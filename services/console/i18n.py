@@ -203,6 +203,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "old_parts.take_away": ("客户带走", "Customer takes them"),
     "old_parts.warranty_return": ("索赔返还", "Warranty return"),
     "category.pre_delivery": ("新车 PDI", "Pre-delivery"),
+    "category.roadside": ("外出救援", "Roadside assistance"),
     "settlement.title": ("结算单", "Settlement"),
     "settlement.gross": ("总额", "Gross"),
     "settlement.discount": ("折扣", "Discount"),

@@ -35,7 +35,15 @@ from services.console.web import (
 router = APIRouter()
 
 ORDER_STATUSES = ("open", "completed", "delivered", "cancelled")
-CATEGORIES = ("repair", "maintenance", "warranty", "accident", "internal", "pre_delivery")
+CATEGORIES = (
+    "repair",
+    "maintenance",
+    "warranty",
+    "accident",
+    "internal",
+    "pre_delivery",
+    "roadside",
+)
 PAYMENT_METHODS = ("cash", "card", "wechat", "alipay", "transfer", "on_account")
 OLD_PARTS = ("dispose", "take_away", "warranty_return")
 PAY_TYPES = ("customer", "warranty", "internal", "insurance")
