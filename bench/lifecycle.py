@@ -27,8 +27,11 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import string
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -544,6 +547,108 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+# -- profiles -------------------------------------------------------------------------------
+
+
+def start_profiles(
+    pids: dict[str, int], directory: Path, seconds: float
+) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
+    """py-spy on every service process while the load runs (sampling; no code change)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return {}
+    directory.mkdir(parents=True, exist_ok=True)
+    running = {}
+    for name, pid in pids.items():
+        if name == "broker":
+            continue
+        out = directory / f"profile-{name}.txt"
+        running[name] = (
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "50",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            out,
+        )
+    return running
+
+
+def finish_profiles(
+    running: dict[str, tuple[subprocess.Popen[bytes], Path]],
+) -> dict[str, Any]:
+    """Per service: the functions the samples were in most (own time), as shares."""
+    result: dict[str, Any] = {}
+    for name, (process, out) in running.items():
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if not out.exists():
+            continue
+        own: dict[str, int] = defaultdict(int)
+        areas: dict[str, int] = defaultdict(int)
+        total = 0
+        for line in out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = stack.split(";")
+            own[frames[-1]] += n
+            areas[_area(frames)] += n
+        if total:
+            result[name] = {
+                "samples": total,
+                "top_own": [
+                    {"frame": frame, "share": round(n / total, 3)}
+                    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:12]
+                ],
+                "by_area": {
+                    area: round(n / total, 3)
+                    for area, n in sorted(areas.items(), key=lambda kv: -kv[1])
+                },
+                "raw": str(out),
+            }
+    return result
+
+
+def _area(frames: list[str]) -> str:
+    """Where a sample's time went, by the innermost frame that names a known layer."""
+    for frame in reversed(frames):
+        for marker, area in (
+            ("sqlalchemy", "SQLAlchemy ORM/core"),
+            ("asyncpg", "asyncpg driver"),
+            ("aiokafka", "Kafka client"),
+            ("faststream", "faststream"),
+            ("pydantic", "pydantic"),
+            ("fastapi", "FastAPI/Starlette"),
+            ("starlette", "FastAPI/Starlette"),
+            ("uvicorn", "uvicorn"),
+            ("opentelemetry", "tracing"),
+            ("/shared/", "platform (shared/)"),
+            ("/services/", "service code"),
+        ):
+            if marker in frame:
+                return area
+    return "event loop / idle"
+
+
 # -- a run ----------------------------------------------------------------------------------
 
 
@@ -556,6 +661,7 @@ async def run_load(
     rate: float,
     concurrency: int,
     secret: str,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     figures = Figures()
     driver = Driver(urls, Identities(secret), figures)
@@ -567,6 +673,7 @@ async def run_load(
     monitor = httpx.AsyncClient()
     first = await sample(monitor, urls)
     cpu_first = {name: process_usage(pid) for name, pid in pids.items()}
+    profilers = start_profiles(pids, profile_dir, min(60.0, duration / 2)) if profile_dir else {}
     started = time.time()
     stop_at = time.monotonic() + duration
     station_cycle = itertools.cycle(names)
@@ -628,6 +735,7 @@ async def run_load(
     await monitor.aclose()
     await driver.close()
     completed = len(figures.lifecycles)
+    profiles = finish_profiles(profilers)
     services: dict[str, Any] = {}
     for service in urls:
         if first.get(service) and last.get(service):
@@ -663,6 +771,7 @@ async def run_load(
         "http_errors": dict(figures.http_errors),
         "services": services,
         "processes": processes,
+        "profiles": profiles,
         "timeline": timeline,
     }
 
@@ -771,6 +880,7 @@ def main() -> None:
                         rate=args.rate,
                         concurrency=args.concurrency,
                         secret=os.environ.get("AUTH_SECRET", DEV_SECRET),
+                        profile_dir=REPORTS / f"profiles-{count}" if count == counts[0] else None,
                     )
                 )
                 report["runs"].append(run)
