@@ -125,6 +125,8 @@ ALLOWED: dict[str, dict[str, Any]] = {
         "POST /stock-adjustments/{adjustment_id}/rejection": MANAGERS,
         "POST /counter-customers": CLERK,
         "POST /counter-sales": CLERK,
+        "PUT /stock/{part_no}/policy": CLERK,
+        "PUT /counter-sales/targets/{week_start}": MANAGERS,
     },
     "warranty": {
         **PLATFORM,
