@@ -51,7 +51,7 @@ SERVICES = ["reception", "workshop", "parts", "warranty", "crm"]
 #: operator tools that change the running process are not fuzzed
 EXCLUDED = re.compile(r"^/admin/(clock|replay|read-models)")
 #: random examples per operation (positive and negative data together)
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 4
 STATEFUL_SCENARIOS = 6
 STATEFUL_STEPS = 4
 #: the role the fuzzer prefers when a route admits several
