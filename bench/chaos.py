@@ -5,7 +5,8 @@
 
 On PostgreSQL (TEST_POSTGRES_URL, or the local server) and the embedded broker:
 1. Load: whole lifecycles through the HTTP APIs (bench.lifecycle's desks), the desks retrying
-   as people do when a screen fails (a create is looked up before it is sent again).
+   as people do when a screen fails, each write with an Idempotency-Key kept across its
+   retries (shared/idempotency.py).
 2. Kills: ``--kills`` times over the run, a random process (API + relay + consumers + scheduler:
    one process per replica) gets SIGKILL and is restarted after a short pause. With
    ``--replicas 2`` every service runs twice on one database and one consumer group.
@@ -159,19 +160,20 @@ class ChaosDriver(Driver):
         expect: tuple[int, ...] = (200, 201),
         user: str | None = None,
     ) -> Any:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         attempt = 0
+        # one key per step, kept across its retries: a write that went through before its
+        # answer was lost is answered again, not carried out twice
+        headers = dict(self.ids.headers(desk, station, user))
+        if method != "GET":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         while True:
             attempt += 1
             url = random.choice(self.replicas[service])
             started = time.perf_counter()
             try:
                 response = await self.client.request(
-                    method,
-                    url + path,
-                    json=body,
-                    params=params,
-                    headers=self.ids.headers(desk, station, user),
+                    method, url + path, json=body, params=params, headers=headers
                 )
             except httpx.TransportError:
                 response = None
@@ -180,6 +182,16 @@ class ChaosDriver(Driver):
             if response is not None and response.status_code in expect:
                 return response.json() if response.content else None
             retryable = response is None or response.status_code in RETRYABLE
+            if (
+                attempt > 1
+                and response is not None
+                and response.status_code == 409
+                and route == "/repair-orders"
+            ):
+                # carried out, its answer not kept: the order is found by its VIN
+                found = await self._order_for(station, body["vehicle"]["vin"], desk)
+                if found is not None:
+                    return found
             if attempt > 1 and response is not None and response.status_code in (409, 422):
                 # the attempt that failed on the wire had gone through: the step is done
                 self.conflicts_after_retry += 1
@@ -190,10 +202,6 @@ class ChaosDriver(Driver):
                 text = response.text[:300] if response is not None else ""
                 raise Failed(f"{name}: {status} {text}")
             self.retries += 1
-            if method == "POST" and route == "/repair-orders":
-                found = await self._order_for(station, body["vehicle"]["vin"], desk)
-                if found is not None:
-                    return found
             await asyncio.sleep(0.5)
 
     async def until(
@@ -443,16 +451,24 @@ async def chaos_load(
             figures.failures.append(str(exc))
 
     async def killer() -> None:
-        interval = duration / max(kills, 1)
-        for _ in range(kills):
-            await asyncio.sleep(random.uniform(0.5, 1.5) * interval)
-            if time.monotonic() > stop_at:
-                break
-            victim = random.choice([r for r in fleet.replicas if r.alive] or fleet.replicas)
-            fleet.kill(victim)
-            fleet.kills.append({"t": round(time.monotonic() - began, 1), "victim": victim.service})
+        """``kills`` kills at random moments spread over the run; each victim restarts after
+        0.2-2 s (on its own, so the next kill does not wait for it)."""
+        moments = sorted(random.uniform(1.0, duration - 1.0) for _ in range(kills))
+        restarts: list[asyncio.Task[None]] = []
+
+        async def restart(victim: Replica) -> None:
             await asyncio.sleep(random.uniform(0.2, 2.0))
             fleet.start(victim)
+
+        for moment in moments:
+            await asyncio.sleep(max(0.0, began + moment - time.monotonic()))
+            victim = random.choice([r for r in fleet.replicas if r.alive] or fleet.replicas)
+            if not victim.alive:
+                continue
+            fleet.kill(victim)
+            fleet.kills.append({"t": round(time.monotonic() - began, 1), "victim": victim.service})
+            restarts.append(asyncio.create_task(restart(victim)))
+        await asyncio.gather(*restarts)
 
     # remember each order the advisor opened
     create = driver.call

@@ -33,8 +33,8 @@ from sqlalchemy import MetaData, func
 from sqlalchemy import delete as sa_delete
 from sqlmodel import col, select
 
-from shared import clock
-from shared.auth import CurrentUser, Principal, Role, issue_token, require_role
+from shared import clock, idempotency
+from shared.auth import CurrentUser, Principal, Role, decode_token, issue_token, require_role
 from shared.clock import OffsetClock
 from shared.contracts.envelope import Envelope, Payload
 from shared.db import Database, create_engine, migrate, wait_for_database
@@ -399,6 +399,24 @@ async def consumer_lag(broker: KafkaBroker) -> list[tuple[str, int, int]]:
     return lags
 
 
+def _database(request: Request) -> Database:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.db
+
+
+def _principal_id(request: Request) -> str | None:
+    """Who sends an idempotent write: the token's user, if the token is good."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    runtime: Runtime = request.app.state.runtime
+    try:
+        return decode_token(runtime.settings.auth_secret, token).user_id[:80]
+    except HTTPException:
+        return None
+
+
 class _AsciiJSONResponse(JSONResponse):
     """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
 
@@ -459,6 +477,8 @@ def create_app(
     app.state.runtime = runtime
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    runtime.db.before_commit(idempotency.claim_before_commit)
+    app.middleware("http")(idempotency.middleware(_database, _principal_id))
     app.middleware("http")(http_middleware(definition.name))
     app.include_router(_platform_router(definition))
     for router in definition.routers:

@@ -8,7 +8,7 @@ registry=registry())``), so that no service's tables leak into another's databas
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -71,6 +71,7 @@ class Database:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
 
     @property
     def url(self) -> str:
@@ -79,6 +80,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def before_commit(self, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Run ``hook(session)`` at the end of every unit of work, inside its transaction."""
+        self._before_commit.append(hook)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after every committed unit of work (wakes the outbox relay)."""
@@ -89,6 +94,8 @@ class Database:
         """One unit of work: everything inside commits together or not at all."""
         async with self.sessions() as session, session.begin():
             yield session
+            for hook in self._before_commit:
+                await hook(session)
         for callback in self._after_commit:
             callback()
 
