@@ -4,11 +4,19 @@ The console owns no data: every page is made of these calls. A service's error a
 (``{"detail": [{"loc": [...], "msg": ...}]}`` or ``{"detail": "..."}``) becomes an
 ``ApiError`` whose ``fields`` maps a form field name (``vehicle.vin``, ``lines.0.code``) to the
 message to show next to it; messages that concern no field are in ``messages``.
+
+Writes carry an ``Idempotency-Key`` (shared/idempotency.py): every console form holds a key
+made when it was rendered, and each write the form's handler sends gets a key derived from it
+(the service, method and path, and how many such writes came before in the same request), so a
+double click or a browser resubmit is answered with the first answer instead of writing again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import hashlib
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -18,6 +26,13 @@ from shared.auth import Principal, Role
 
 #: prefixes pydantic puts before a validator's own message
 _NOISE = ("Value error, ", "Assertion failed, ")
+#: the header the services read (shared/idempotency.py)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: a form's key as the console makes it (uuid4 hex); anything else is not used
+FORM_KEY = re.compile(r"^[A-Za-z0-9-]{16,64}$")
+#: the twin of a write still being carried out answers 409: ask again this often, this long
+TWIN_RETRY_SECONDS = 0.2
+TWIN_RETRIES = 15
 
 
 class ApiError(Exception):
@@ -118,19 +133,27 @@ class ServiceClient:
         json: Any = None,
         form: Mapping[str, str] | None = None,
         text: bool = False,
+        idempotency_key: str | None = None,
     ) -> Any:
         """Call the service and return its JSON (its text with ``text``); raise ``ApiError``
-        for an error answer."""
+        for an error answer. With ``idempotency_key`` a repeat gets the first answer; while
+        a twin request with the same key is still being carried out, ask again shortly."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-        try:
-            response = await self.http.request(
-                method, path, params=clean, json=json, data=form, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise ServiceUnavailable(self.name, "timed out") from exc
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(self.name, type(exc).__name__) from exc
+        for attempt in range(TWIN_RETRIES + 1):
+            try:
+                response = await self.http.request(
+                    method, path, params=clean, json=json, data=form, headers=headers
+                )
+            except httpx.TimeoutException as exc:
+                raise ServiceUnavailable(self.name, "timed out") from exc
+            except httpx.TransportError as exc:
+                raise ServiceUnavailable(self.name, type(exc).__name__) from exc
+            if not (idempotency_key and _twin_in_progress(response)) or attempt == TWIN_RETRIES:
+                break
+            await asyncio.sleep(TWIN_RETRY_SECONDS)
         if response.status_code == 401 and token:
             raise SessionExpired(self.name)
         if response.is_error:
@@ -147,13 +170,51 @@ class ServiceClient:
         await self.http.aclose()
 
 
+def _twin_in_progress(response: httpx.Response) -> bool:
+    """The service's 409 for a request whose key another request is carrying out now."""
+    if response.status_code != 409:
+        return False
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return False
+    return isinstance(detail, list) and any(
+        isinstance(item, Mapping)
+        and item.get("type") == "idempotency"
+        and "being carried out" in str(item.get("msg", ""))
+        for item in detail
+    )
+
+
+class WriteKeys:
+    """The idempotency keys of one console request's writes, derived from the key of the
+    form that was submitted (none without a form key: the write is sent without one)."""
+
+    def __init__(self, form_key: Callable[[], str | None]) -> None:
+        self._form_key = form_key
+        self._sent: dict[str, int] = {}
+
+    def for_write(self, service: str, method: str, path: str) -> str | None:
+        form_key = self._form_key()
+        if not form_key or not FORM_KEY.match(form_key):
+            return None
+        target = hashlib.sha256(f"{service} {method} {path}".encode()).hexdigest()[:12]
+        count = self._sent.get(target, 0)
+        self._sent[target] = count + 1
+        return f"{form_key}.{target}.{count}"
+
+
 class UserClient:
     """A service client bound to one user's token."""
 
-    def __init__(self, client: ServiceClient, token: str) -> None:
+    def __init__(self, client: ServiceClient, token: str, keys: WriteKeys | None = None) -> None:
         self._client = client
         self._token = token
+        self._keys = keys
         self.name = client.name
+
+    def _key(self, method: str, path: str) -> str | None:
+        return self._keys.for_write(self.name, method, path) if self._keys else None
 
     async def get(self, path: str, **params: Any) -> Any:
         """GET with query parameters (None values are left out)."""
@@ -161,7 +222,9 @@ class UserClient:
 
     async def post(self, path: str, json: Any) -> Any:
         """POST a JSON body."""
-        return await self._client.request("POST", path, token=self._token, json=json)
+        return await self._client.request(
+            "POST", path, token=self._token, json=json, idempotency_key=self._key("POST", path)
+        )
 
     async def get_text(self, path: str) -> str:
         """GET a document the service renders itself (HTML)."""
@@ -170,18 +233,23 @@ class UserClient:
 
     async def patch(self, path: str, json: Any) -> Any:
         """PATCH a JSON body (only the fields sent change)."""
-        return await self._client.request("PATCH", path, token=self._token, json=json)
+        return await self._client.request(
+            "PATCH", path, token=self._token, json=json, idempotency_key=self._key("PATCH", path)
+        )
 
 
 class UserApi:
     """The five services, as the signed-in user calls them."""
 
-    def __init__(self, services: Services, token: str) -> None:
-        self.reception = UserClient(services.reception, token)
-        self.workshop = UserClient(services.workshop, token)
-        self.parts = UserClient(services.parts, token)
-        self.warranty = UserClient(services.warranty, token)
-        self.crm = UserClient(services.crm, token)
+    def __init__(
+        self, services: Services, token: str, form_key: Callable[[], str | None] | None = None
+    ) -> None:
+        keys = WriteKeys(form_key) if form_key else None
+        self.reception = UserClient(services.reception, token, keys)
+        self.workshop = UserClient(services.workshop, token, keys)
+        self.parts = UserClient(services.parts, token, keys)
+        self.warranty = UserClient(services.warranty, token, keys)
+        self.crm = UserClient(services.crm, token, keys)
 
 
 class Services:
@@ -214,8 +282,10 @@ class Services:
     def all(self) -> list[ServiceClient]:
         return [self.reception, self.workshop, self.parts, self.warranty, self.crm]
 
-    def for_user(self, token: str) -> UserApi:
-        return UserApi(self, token)
+    def for_user(self, token: str, form_key: Callable[[], str | None] | None = None) -> UserApi:
+        """The services as this user calls them; ``form_key`` gives the submitted form's
+        idempotency key (asked at each write, so it may be read after this is made)."""
+        return UserApi(self, token, form_key)
 
     async def sign_in(self, username: str, password: str) -> tuple[str, Principal]:
         """Exchange a user's name and password for a token (any service issues one; the

@@ -339,6 +339,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "job_part_status.requested": ("已申请", "Requested"),
     "job_part_status.reserved": ("已预留", "Reserved"),
     "job_part_status.backordered": ("缺货", "Backordered"),
+    "job_part_status.cancelled": ("已取消", "Cancelled"),
+    "job_part_status.to_return": ("待退料", "To return to the counter"),
     "inspection.title": ("竣工检验", "Final inspection"),
     "inspection.start": ("质检", "Inspect"),
     "inspection.checklist": ("检查项目", "Checklist"),

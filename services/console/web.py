@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from services.console.clients import UserApi
 from services.console.desks import BY_KEY, Desk, desks_for
@@ -22,6 +24,11 @@ from shared.auth import Principal
 from shared.demo import STATIONS
 
 HERE = Path(__file__).parent
+#: the hidden field of every form carrying the key made when the form was rendered; the
+#: writes its submission causes go to the services with keys derived from it
+IDEMPOTENCY_FIELD = "idempotency_key"
+#: the same for an htmx request that sends no form
+IDEMPOTENCY_REQUEST_HEADER = "X-Idempotency-Key"
 STATION_NAMES = {station.station_id: station.name for station in STATIONS}
 
 
@@ -131,9 +138,10 @@ def caller(request: Request) -> Caller:
     session = session_of(request)
     if not session.signed_in or session.token is None or session.user is None:
         raise SignInRequired()
-    return Caller(
-        request, session, session.user, request.app.state.services.for_user(session.token)
+    api = request.app.state.services.for_user(
+        session.token, lambda: getattr(request.state, "idempotency_key", None)
     )
+    return Caller(request, session, session.user, api)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]
@@ -155,12 +163,14 @@ async def csrf_checked(request: Request) -> None:
     """Refuse a state-changing request without this session's CSRF token (form field or,
     for htmx, header). The cookie is SameSite=Strict as well; this is the second lock."""
     presented = request.headers.get(CSRF_HEADER)
+    form = await request.form()
     if presented is None:
-        form = await request.form()
         value = form.get(CSRF_FIELD)
         presented = value if isinstance(value, str) else None
     if not session_of(request).csrf_ok(presented):
         raise CsrfRejected()
+    key = form.get(IDEMPOTENCY_FIELD) or request.headers.get(IDEMPOTENCY_REQUEST_HEADER)
+    request.state.idempotency_key = key if isinstance(key, str) else None
 
 
 CsrfChecked = Depends(csrf_checked)
@@ -175,8 +185,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     stations: list[str] = []
     if user is not None and (user.all_stations or len(user.stations) > 1):
         stations = list(user.stations)
+
+    def form_keys() -> Markup:
+        """A form's hidden fields: the session's CSRF token and a fresh idempotency key."""
+        return Markup(
+            f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(session.csrf)}">'
+            f'<input type="hidden" name="{IDEMPOTENCY_FIELD}" value="{uuid.uuid4().hex}">'
+        )
+
     base = {
         "request": request,
+        "form_keys": form_keys,
         "t": translator(lang),
         "label": lambda group, value: label(group, value, lang),
         "api_msg": lambda message: api_message(message, lang),
