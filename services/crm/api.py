@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime
@@ -381,14 +382,22 @@ async def list_reminders(
     runtime: RuntimeDep,
     vin: str | None = None,
     state: ReminderState | None = None,
+    kind: Literal["maintenance", "appointment"] | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
     user: Principal = Depends(agent),
 ) -> ServiceRemindersPublic:
-    """Next-maintenance reminders of the user's stations, the earliest due first."""
+    """Next-maintenance and appointment reminders of the user's stations, the earliest due
+    first (``kind`` "appointment": reception's appointments, reminded by CRM)."""
     async with runtime.db.read() as session:
         return await service.list_reminders(
-            session, user, vin=vin, state=state, offset=_offset(offset), limit=_limit(limit)
+            session,
+            user,
+            vin=vin,
+            state=state,
+            kind=kind,
+            offset=_offset(offset),
+            limit=_limit(limit),
         )
 
 

@@ -123,6 +123,30 @@ def message_time(calendar: StationCalendar, moment: datetime) -> datetime:
     return calendar.at(day, MESSAGE_TIME)
 
 
+#: an appointment reminder held back by a public holiday must still reach the customer at
+#: least this long before the appointment starts; otherwise it goes out at once
+APPOINTMENT_REMINDER_LEAD = timedelta(hours=2)
+
+
+def appointment_reminder_time(
+    calendar: StationCalendar, now: datetime, starts_at: datetime
+) -> tuple[datetime | None, str | None]:
+    """When to remind the customer of an appointment, and a note on how.
+
+    At once, except on a public holiday: then at 09:00 on the first day after it, provided
+    that is still at least APPOINTMENT_REMINDER_LEAD before the start; if not, at once anyway
+    (a reminder must go out before the appointment). ``None`` when the appointment has begun.
+    """
+    if starts_at <= now:
+        return None, "not sent: the appointment had begun when the reminder was due"
+    later = message_time(calendar, now)
+    if later == now:
+        return now, None
+    if later <= starts_at - APPOINTMENT_REMINDER_LEAD:
+        return later, None
+    return now, "sent on a public holiday: after it would be too close to the appointment"
+
+
 def is_working_day(day: date, calendar: StationCalendar | None = None) -> bool:
     """An official working day: Monday to Friday without the public holidays, plus the
     make-up days (调休) when a calendar is given."""

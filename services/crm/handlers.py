@@ -38,3 +38,10 @@ async def on_work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> N
 @consumer.handles(events.WorkAdditionalDeclined)
 async def on_work_declined(uow: UnitOfWork, event: events.WorkAdditionalDeclined) -> None:
     await service.work_declined(uow, event)
+
+
+@consumer.handles(events.AppointmentReminderDue)
+async def on_appointment_reminder_due(
+    uow: UnitOfWork, event: events.AppointmentReminderDue
+) -> None:
+    await service.appointment_reminder_due(uow, event)

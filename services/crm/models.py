@@ -79,6 +79,8 @@ class ReminderState(StrEnum):
     WITHHELD = "withheld"  # the customer withdrew consent to be contacted
     BOOKED = "booked"  # the customer booked before the reminder went out
     SUPERSEDED = "superseded"  # the customer came in again: a later visit sets the next one
+    CANCELLED = "cancelled"  # appointment reminders: the appointment was cancelled before
+    TOO_LATE = "too_late"  # appointment reminders: it could no longer go out before the start
 
 
 class EscalationLevel(StrEnum):
@@ -341,6 +343,27 @@ class ServiceReminder(CrmTable, table=True):  # type: ignore[call-arg]
     appointment_id: uuid.UUID | None = Field(
         default=None, index=True, description="the booking that answered it (a cancellation undoes)"
     )
+
+
+class AppointmentReminder(CrmTable, table=True):  # type: ignore[call-arg]
+    """Reception's ``appointment.reminder_due``: CRM reminds the customer of the booking, once
+    per appointment, before it starts (consent and the public-holiday rule respected)."""
+
+    __tablename__ = "appointment_reminder"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(unique=True)
+    station_id: str = Field(max_length=20, index=True)
+    customer_id: uuid.UUID = Field(index=True)
+    vin: str = Field(max_length=17, index=True)
+    starts_at: datetime = Field(sa_column=utc_column())
+    remind_at: datetime = Field(sa_column=utc_column())
+    state: ReminderState = Field(
+        default=ReminderState.PLANNED, sa_column=enum_column(ReminderState, index=True)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    note: str | None = Field(default=None, max_length=300, description="why not sent, or how")
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 # --- satisfaction (CSI) ----------------------------------------------------------------
@@ -807,15 +830,23 @@ class ComplaintsPublic(BaseModel):
 class ServiceReminderPublic(BaseModel):
     id: uuid.UUID
     station_id: str
-    order_id: uuid.UUID
+    order_id: uuid.UUID | None = pydantic.Field(
+        description="the delivered order that set it (none for an appointment reminder)"
+    )
     customer_id: uuid.UUID
     vin: str
-    due_on: date
+    due_on: date = pydantic.Field(description="service due day; for an appointment: its day")
     due_km: int | None
     remind_at: datetime
     state: ReminderState
     sent_at: datetime | None
     booked_at: datetime | None
+    kind: str = pydantic.Field(default="maintenance", description="maintenance / appointment")
+    appointment_id: uuid.UUID | None = None
+    starts_at: datetime | None = pydantic.Field(
+        default=None, description="appointment reminders: when the appointment starts"
+    )
+    note: str | None = pydantic.Field(default=None, description="why it was not sent, or how")
 
 
 class ServiceRemindersPublic(BaseModel):

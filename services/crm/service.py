@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, false, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services.crm import domain
 from services.crm.models import (
+    AppointmentReminder,
     AuditAction,
     AuditEntriesPublic,
     AuditEntry,
@@ -502,6 +503,130 @@ async def appointment_cancelled(uow: UnitOfWork, event: events.AppointmentCancel
             station_id=reminder.station_id,
         )
 
+    await _appointment_reminder_cancelled(session, event.appointment_id)
+
+
+# --- appointment reminders (reception says when; CRM sends them) -----------------------------
+
+
+def _appointment_send_key(appointment_id: uuid.UUID) -> str:
+    return f"appointment-reminder:{appointment_id}:send"
+
+
+async def _reminded_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
+    """The customer's file (the one it was merged into, if it was); None when CRM has none."""
+    customer = await session.get(Customer, customer_id)
+    while customer is not None and customer.merged_into_id is not None:
+        customer = await session.get(Customer, customer.merged_into_id)
+    return customer
+
+
+async def appointment_reminder_due(uow: UnitOfWork, event: events.AppointmentReminderDue) -> None:
+    """Remind the customer of the appointment: once per appointment (a second event for it
+    changes nothing, except the start of one not sent yet), never without consent, not on a
+    public holiday unless waiting would bring it too close to the start."""
+    session = uow.session
+    station_id, _ = _causing_event(uow)
+    now = utcnow()
+    row = (
+        await session.exec(
+            select(AppointmentReminder).where(
+                AppointmentReminder.appointment_id == event.appointment_id
+            )
+        )
+    ).first()
+    if row is not None:
+        if row.state == ReminderState.PLANNED and row.starts_at != event.starts_at:
+            row.starts_at = event.starts_at  # moved before it went out: the task re-checks
+            session.add(row)
+        return
+    customer = await _reminded_customer(session, event.customer.customer_id)
+    row = AppointmentReminder(
+        appointment_id=event.appointment_id,
+        station_id=station_id,
+        customer_id=customer.id if customer is not None else event.customer.customer_id,
+        vin=event.vehicle.vin.strip().upper()[:17],
+        starts_at=event.starts_at,
+        remind_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    await _remind_of_appointment(uow, row, customer)
+
+
+async def send_appointment_reminder(uow: UnitOfWork, reminder_id: uuid.UUID) -> None:
+    """The appointment reminder held back by a public holiday goes out now (checked again)."""
+    session = uow.session
+    row = await session.get(AppointmentReminder, reminder_id)
+    if row is None or row.state != ReminderState.PLANNED:
+        return
+    await _remind_of_appointment(uow, row, await _reminded_customer(session, row.customer_id))
+
+
+async def _remind_of_appointment(
+    uow: UnitOfWork, row: AppointmentReminder, customer: Customer | None
+) -> None:
+    session = uow.session
+    now = utcnow()
+    if customer is not None and not domain.may_be_contacted(customer.consent_to_contact):
+        row.state = ReminderState.WITHHELD
+        row.note = "not sent: the customer withdrew consent to be contacted"
+        session.add(row)
+        return
+    send_at, note = domain.appointment_reminder_time(
+        calendar_for(row.station_id), now, row.starts_at
+    )
+    if send_at is None:
+        row.state = ReminderState.TOO_LATE
+        row.note = note
+        session.add(row)
+        return
+    if send_at > now:  # a public holiday: 09:00 the first day after it
+        row.remind_at = send_at
+        session.add(row)
+        await schedule(
+            session,
+            kind=TASK_APPOINTMENT_REMINDER_SEND,
+            key=f"{_appointment_send_key(row.appointment_id)}:{send_at.isoformat()}",
+            due_at=send_at,
+            payload={"reminder_id": str(row.id)},
+            station_id=row.station_id,
+        )
+        return
+    row.state = ReminderState.SENT
+    row.sent_at = row.remind_at = now
+    row.note = note
+    session.add(row)
+    if customer is not None:
+        customer.last_contact_at = now
+        session.add(customer)
+    local = calendar_for(row.station_id).local(row.starts_at)
+    uow.emit(
+        events.ReminderDue(
+            reminder_id=row.id,
+            customer_id=row.customer_id,
+            vin=row.vin,
+            reason=f"appointment on {local:%Y-%m-%d %H:%M}",
+            due_on=local.date(),
+            kind="appointment",
+        ),
+        station_id=row.station_id,
+    )
+
+
+async def _appointment_reminder_cancelled(session: AsyncSession, appointment_id: uuid.UUID) -> None:
+    """A cancelled appointment is not reminded of (one already sent stays sent)."""
+    row = (
+        await session.exec(
+            select(AppointmentReminder).where(AppointmentReminder.appointment_id == appointment_id)
+        )
+    ).first()
+    if row is None or row.state != ReminderState.PLANNED:
+        return
+    row.state = ReminderState.CANCELLED
+    row.note = "not sent: the appointment was cancelled"
+    session.add(row)
+
 
 async def work_found(uow: UnitOfWork, event: events.WorkAdditionalFound) -> None:
     """Note what was found: if the customer declines it, the file says what was declined."""
@@ -865,6 +990,7 @@ async def merge_customers(
         FollowUp,
         Complaint,
         ServiceReminder,
+        AppointmentReminder,
         CsiSurvey,
         ContactPerson,
         Enquiry,
@@ -1097,6 +1223,7 @@ TASK_DECLINED_REMIND = "declined_work.remind"
 TASK_COMPLAINT_OVERDUE = "complaint.overdue"
 TASK_CONTACT_MONTH = "contact_plan.close_month"
 TASK_CAMPAIGN_REMIND = "campaign.remind"
+TASK_APPOINTMENT_REMINDER_SEND = "appointment_reminder.send"
 
 
 def _announce(uow: UnitOfWork, followup: FollowUp) -> None:
@@ -1813,24 +1940,65 @@ async def list_reminders(
     *,
     vin: str | None = None,
     state: ReminderState | None = None,
+    kind: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> ServiceRemindersPublic:
-    query = at_visible_stations(select(ServiceReminder), ServiceReminder.station_id, user)
+    """Maintenance and appointment reminders of the user's stations, the earliest due first
+    (an appointment reminder is due on the appointment's day)."""
+    maintenance = at_visible_stations(select(ServiceReminder), ServiceReminder.station_id, user)
+    appointments = at_visible_stations(
+        select(AppointmentReminder), AppointmentReminder.station_id, user
+    )
     if vin:
-        query = query.where(ServiceReminder.vin == vin.strip().upper())
+        maintenance = maintenance.where(ServiceReminder.vin == vin.strip().upper())
+        appointments = appointments.where(AppointmentReminder.vin == vin.strip().upper())
     if state is not None:
-        query = query.where(ServiceReminder.state == state)
-    count = await count_rows(session, query)
-    rows = (
-        await session.exec(
-            query.order_by(col(ServiceReminder.due_on), col(ServiceReminder.id))
-            .offset(offset)
-            .limit(limit)
+        maintenance = maintenance.where(ServiceReminder.state == state)
+        appointments = appointments.where(AppointmentReminder.state == state)
+    rows: list[ServiceReminderPublic] = []
+    count = 0
+    if kind in (None, "maintenance"):
+        count += await count_rows(session, maintenance)
+        found = await session.exec(
+            maintenance.order_by(col(ServiceReminder.due_on), col(ServiceReminder.id)).limit(
+                offset + limit
+            )
         )
-    ).all()
-    return ServiceRemindersPublic(
-        data=[ServiceReminderPublic.model_validate(r.model_dump()) for r in rows], count=count
+        rows += [ServiceReminderPublic.model_validate(r.model_dump()) for r in found]
+    if kind in (None, "appointment"):
+        count += await count_rows(session, appointments)
+        found_appointments = await session.exec(
+            appointments.order_by(
+                col(AppointmentReminder.starts_at), col(AppointmentReminder.id)
+            ).limit(offset + limit)
+        )
+        rows += [_appointment_reminder_public(r) for r in found_appointments]
+    # each kind arrives in its own order; merged: by day, maintenance first, then start, id
+    rows.sort(key=lambda r: (r.due_on, r.kind == "appointment", r.starts_at or _EPOCH, r.id))
+    return ServiceRemindersPublic(data=rows[offset : offset + limit], count=count)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _appointment_reminder_public(row: AppointmentReminder) -> ServiceReminderPublic:
+    return ServiceReminderPublic(
+        id=row.id,
+        station_id=row.station_id,
+        order_id=None,
+        customer_id=row.customer_id,
+        vin=row.vin,
+        due_on=calendar_for(row.station_id).local_day(row.starts_at),
+        due_km=None,
+        remind_at=row.remind_at,
+        state=row.state,
+        sent_at=row.sent_at,
+        booked_at=None,
+        kind="appointment",
+        appointment_id=row.appointment_id,
+        starts_at=row.starts_at,
+        note=row.note,
     )
 
 

@@ -35,6 +35,11 @@ async def send_service_reminder(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.send_service_reminder(uow, _id(task, "reminder_id"))
 
 
+@scheduler.handles(service.TASK_APPOINTMENT_REMINDER_SEND)
+async def send_appointment_reminder(uow: UnitOfWork, task: ScheduledTask) -> None:
+    await service.send_appointment_reminder(uow, _id(task, "reminder_id"))
+
+
 @scheduler.handles(service.TASK_REMINDER_CALL)
 async def call_if_not_booked(uow: UnitOfWork, task: ScheduledTask) -> None:
     await service.call_if_not_booked(uow, _id(task, "reminder_id"))
