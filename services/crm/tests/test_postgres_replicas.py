@@ -21,6 +21,7 @@ from services.crm.tests.test_customer_files import (
     vehicle_delivered,
     vehicle_ref,
 )
+from shared.contracts import events
 from shared.db import Database, create_engine
 from shared.scheduler import TaskScheduler
 from shared.testing import auth_headers, run_service
@@ -177,3 +178,38 @@ async def test_two_replicas_and_the_desk_escalate_each_complaint_once_per_level(
             "/escalations", params={"limit": 200}, headers=auth_headers("group.manager")
         )
         assert inbox.json()["count"] == len(escalations)
+
+
+async def test_two_replicas_send_each_appointment_reminder_held_by_a_holiday_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    holiday = datetime(2026, 10, 7, 6, 0, tzinfo=UTC)  # 14:00 Beijing, National Day
+    starts = holiday + timedelta(days=1)
+    async with run_service(definition, tmp_path, scheduler=False, database_url=postgres_url) as crm:
+        with manual_clock(holiday) as now:
+            appointments = [uuid.uuid4() for _ in range(CUSTOMERS)]
+            for i, appointment_id in enumerate(appointments):
+                await crm.publish(
+                    events.AppointmentReminderDue(
+                        appointment_id=appointment_id,
+                        customer=customer_ref(customer_id=uuid.uuid4()),
+                        vehicle=vehicle_ref(vin=f"LSGZJ5350HS1000{i:02d}"),
+                        starts_at=starts,
+                    )
+                )
+            assert await emitted(crm, "reminder.due") == []  # held back to the day after
+            now.set(datetime(2026, 10, 8, 1, 0, tzinfo=UTC))  # 09:00 Beijing
+            replica_db = Database(create_engine(postgres_url))
+            replica = TaskScheduler("crm")
+            replica._handlers = dict(scheduler._handlers)
+            replica.bind(replica_db)
+            try:
+                assert crm.runtime.scheduler is not None
+                await asyncio.gather(
+                    crm.runtime.scheduler.run_due(limit=1000), replica.run_due(limit=1000)
+                )
+            finally:
+                await replica_db.dispose()
+        sent = [r for r in await emitted(crm, "reminder.due") if r["kind"] == "appointment"]
+        assert len(sent) == CUSTOMERS
+        assert set(Counter(r["reminder_id"] for r in sent).values()) == {1}
