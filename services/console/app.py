@@ -21,6 +21,7 @@ from services.console.pages import (
     crm,
     crm_care,
     dashboard,
+    documents,
     parts,
     parts_ops,
     timeline,
@@ -184,6 +185,7 @@ def create_app(
         timeline,
         approval,
         dashboard,
+        documents,
     ):
         app.include_router(module.router)
     return app

@@ -133,6 +133,7 @@ class ServiceClient:
         json: Any = None,
         form: Mapping[str, str] | None = None,
         text: bool = False,
+        raw: bool = False,
         idempotency_key: str | None = None,
     ) -> Any:
         """Call the service and return its JSON (its text with ``text``); raise ``ApiError``
@@ -162,6 +163,8 @@ class ServiceClient:
             except ValueError:
                 detail = response.text[:300] or response.reason_phrase
             raise error_from_detail(self.name, response.status_code, detail)
+        if raw:
+            return response
         if text:
             return response.text
         return response.json() if response.content else None
@@ -229,6 +232,13 @@ class UserClient:
     async def get_text(self, path: str) -> str:
         """GET a document the service renders itself (HTML)."""
         answer: str = await self._client.request("GET", path, token=self._token, text=True)
+        return answer
+
+    async def get_file(self, path: str) -> httpx.Response:
+        """GET a file the service renders itself (a PDF): the whole answer, headers and all."""
+        answer: httpx.Response = await self._client.request(
+            "GET", path, token=self._token, raw=True
+        )
         return answer
 
     async def patch(self, path: str, json: Any) -> Any:

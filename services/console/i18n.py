@@ -853,6 +853,32 @@ LABELS.update(
         "kpi_chart.claim_rejection": ("索赔拒赔率", "Claim rejection rate"),
         "kpi_chart.appointment_share": ("预约进站占比", "Appointment share"),
         "kpi_chart.on_time_delivery": ("按时交车率", "On-time delivery"),
+        # --- vehicle notices and PDF documents -----------------------------------------------
+        "notices.title": ("车辆提醒", "Notices for this vehicle"),
+        "notices.none": (
+            "该车无未完成的召回/服务活动，也无到期保养",
+            "No open recall, campaign or due maintenance",
+        ),
+        "notices.campaigns": ("召回 / 服务活动", "Recalls / service campaigns"),
+        "notices.close_with": (
+            "在委托书上加代码 {code} 的项目即完成",
+            "Add a line with code {code} to the order to close it",
+        ),
+        "notices.ends_on": ("截止 {day}", "until {day}"),
+        "notices.maintenance": ("到期保养", "Maintenance due"),
+        "notices.due_on": ("到期日 {day}", "due on {day}"),
+        "notices.due_km": ("到期里程 {km} km", "due at {km} km"),
+        "campaign_kind.recall": ("召回", "Recall"),
+        "campaign_kind.campaign": ("服务活动", "Service campaign"),
+        "pdf.title": ("PDF 单据", "PDF documents"),
+        "pdf.quotation": ("报价单", "Quotation"),
+        "pdf.repair-order": ("任务委托书", "Repair order"),
+        "pdf.recommended-work": ("建议项目表", "Recommended work"),
+        "pdf.settlement": ("结算单", "Settlement"),
+        "pdf.exit-pass": ("出厂通知单", "Exit pass"),
+        "pdf.quality-guarantee": ("质量保证书", "Quality guarantee"),
+        "pdf.check-in-sheet": ("接车单 PDF", "Check-in sheet PDF"),
+        "pdf.appointment-slip": ("预约单 PDF", "Appointment slip PDF"),
     }
 )
 

@@ -22,6 +22,7 @@ from services.console.desks import (
     READ_SETTLEMENT,
     TAKE_PAYMENT,
 )
+from services.console.pages.documents import order_pdfs
 from services.console.web import (
     Caller,
     CallerDep,
@@ -404,6 +405,7 @@ async def _order_page(
         "advisor/order.html",
         status_code,
         order=order,
+        pdf_kinds=order_pdfs(str(order["status"])),
         settlement=settlement,
         settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),

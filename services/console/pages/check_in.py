@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from services.console.clients import ApiError
 from services.console.desks import OPEN_ORDER
 from services.console.pages.advisor import DOCUMENT_CSP
+from services.console.pages.documents import notices_for
 from services.console.web import Caller, CsrfChecked, Forbidden, desk, redirect, render
 
 router = APIRouter()
@@ -248,6 +249,7 @@ async def check_in_sheet(
         request,
         "advisor/check_in_sheet.html",
         sheet=sheet,
+        notices=await notices_for(who, str(sheet["vin"])),
         marks=marks,
         regions=REGIONS,
         may_open=who.may(OPEN_ORDER),

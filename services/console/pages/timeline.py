@@ -92,7 +92,9 @@ def moments(
                 order["promised_at"],
                 "reception",
                 t("timeline.order_promised"),
-                future=_later(order["promised_at"], now) and not order.get("completed_at"),
+                future=_later(order["promised_at"], now)
+                and not order.get("completed_at")
+                and order.get("status") != "cancelled",
             )
         )
     if order.get("completed_at"):

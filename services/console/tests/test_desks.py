@@ -114,3 +114,28 @@ def test_the_timeline_adds_reception_history_without_repeating_the_order_fields(
     assert len(texts) == 2
     assert texts[1] == "Payment: ¥100 wechat"
     assert len({m.key for m in found}) == 2
+
+
+def test_a_cancelled_order_shows_its_cancellation_on_the_timeline_in_both_languages() -> None:
+    order = {
+        "order_no": "RO-2",
+        "status": "cancelled",
+        "created_at": "2026-11-30T01:00:00Z",
+        "promised_at": "2026-12-02T09:00:00Z",
+    }
+    history = [
+        {"at": "2026-11-30T01:00:00Z", "event": "created", "by": "advisor.bj01"},
+        {
+            "at": "2026-11-30T02:00:00Z",
+            "event": "cancelled",
+            "by": "advisor.bj01",
+            "detail": "客户决定不修",
+        },
+    ]
+    now = "2026-12-01T00:00:00Z"
+    english = moments(order, [], [], [], [], "en", now, history)
+    chinese = moments(order, [], [], [], [], "zh", now, history)
+    assert "Order cancelled: 客户决定不修 (advisor.bj01)" in [m.text for m in english]
+    assert "委托书取消: 客户决定不修 (advisor.bj01)" in [m.text for m in chinese]
+    # the promised time of a cancelled order is no longer a plan
+    assert not any(m.future for m in english)
