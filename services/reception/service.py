@@ -2211,7 +2211,11 @@ async def close_campaigns(
 
 
 async def reminder_due(uow: UnitOfWork, event: events.ReminderDue) -> None:
-    """CRM says maintenance (or declined work, a campaign, a booking call) is due for a VIN."""
+    """CRM says maintenance (or declined work, a campaign, a booking call) is due for a VIN.
+
+    A reminder of an appointment is not work to recommend at check-in: it is not kept."""
+    if event.kind == "appointment":
+        return
     if await uow.session.get(MaintenanceReminder, event.reminder_id) is not None:
         return
     uow.session.add(

@@ -519,7 +519,8 @@ class ReminderDue(Payload):
     due_on: date | None = None
     due_km: int | None = None
     kind: str = Field(
-        default="maintenance", description="maintenance / declined_work / campaign / booking_call"
+        default="maintenance",
+        description="maintenance / declined_work / campaign / booking_call / appointment",
     )
 
 

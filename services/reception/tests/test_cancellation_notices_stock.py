@@ -318,6 +318,23 @@ async def test_check_in_shows_due_maintenance_from_crm_reminders_of_the_own_stat
     assert after["due_maintenance"] == []
 
 
+async def test_an_appointment_reminder_is_not_shown_as_due_maintenance(
+    reception: ServiceHarness,
+) -> None:
+    await reception.publish(
+        events.ReminderDue(
+            reminder_id=uuid.uuid4(),
+            customer_id=uuid.uuid4(),
+            vin=VIN,
+            reason="appointment on 2026-12-10 09:00",
+            due_on=date(2026, 12, 10),
+            kind="appointment",
+        )
+    )
+    notices = (await reception.client.get(f"/vehicles/{VIN}/notices", headers=ADVISOR)).json()
+    assert notices["due_maintenance"] == []
+
+
 async def test_vehicle_notices_need_a_17_character_vin(reception: ServiceHarness) -> None:
     response = await reception.client.get("/vehicles/SHORT/notices", headers=ADVISOR)
     assert response.status_code == 422
