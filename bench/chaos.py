@@ -188,10 +188,14 @@ class ChaosDriver(Driver):
                 and response.status_code == 409
                 and route == "/repair-orders"
             ):
-                # carried out, its answer not kept: the order is found by its VIN
-                found = await self._order_for(station, body["vehicle"]["vin"], desk)
-                if found is not None:
-                    return found
+                # carried out (or still being carried out), its answer not kept: the order
+                # is found by its VIN
+                while time.monotonic() < deadline:
+                    found = await self._order_for(station, body["vehicle"]["vin"], desk)
+                    if found is not None:
+                        return found
+                    await asyncio.sleep(1)
+                raise Failed(f"{name}: carried out, but the order is not found by its VIN")
             if attempt > 1 and response is not None and response.status_code in (409, 422):
                 # the attempt that failed on the wire had gone through: the step is done
                 self.conflicts_after_retry += 1
@@ -449,6 +453,8 @@ async def chaos_load(
             await original(station)
         except (Failed, httpx.HTTPError) as exc:
             figures.failures.append(str(exc))
+        except Exception as exc:  # a desk bug must not end the run: it is reported
+            figures.failures.append(f"driver: {exc!r}")
 
     async def killer() -> None:
         """``kills`` kills at random moments spread over the run; each victim restarts after
