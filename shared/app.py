@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pydantic import BaseModel, create_model
 from sqlalchemy import MetaData, func
 from sqlalchemy import delete as sa_delete
 from sqlmodel import col, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import clock, idempotency
 from shared.auth import CurrentUser, Principal, Role, decode_token, issue_token, require_role
@@ -439,6 +441,67 @@ def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [detail]}, status_code=exc.status)
 
 
+class ErrorDetail(BaseModel):
+    msg: str
+    type: str
+    loc: list[str | int] | None = None
+
+
+class ErrorAnswer(BaseModel):
+    """Every refusal: a message (401/403/404 from the platform) or the reasons, each with
+    the field it concerns where there is one (422 validation and business rules, 409, 410)."""
+
+    detail: str | list[ErrorDetail]
+
+
+#: the refusals any route may answer, declared in every service's OpenAPI
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status_code: {"model": ErrorAnswer, "description": description}
+    for status_code, description in (
+        (400, "malformed request"),
+        (401, "no valid token"),
+        (403, "the role or station may not do this"),
+        (404, "not found, or at a station the caller may not see"),
+        (409, "the record's state or version does not allow it"),
+        (410, "gone (an expired link)"),
+        (422, "invalid input or a business rule refused it"),
+    )
+}
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 with the methods the OpenAPI document gives the path (Starlette names only those
+    of the first route that matched the path)."""
+    from fastapi.exception_handlers import http_exception_handler
+
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 405:
+        return await http_exception_handler(request, exc)
+    template = _template_of(request)
+    documented = _documented_methods(request.app)
+    allowed = sorted(documented[template]) if template is not None else []
+    return JSONResponse(
+        {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed)}
+    )
+
+
+def _documented_methods(app: FastAPI) -> dict[re.Pattern[str], set[str]]:
+    cached: dict[re.Pattern[str], set[str]] | None = getattr(app.state, "path_methods", None)
+    if cached is None:
+        cached = {}
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+            cached[pattern] = {method.upper() for method in operations}
+        app.state.path_methods = cached
+    return cached
+
+
+def _template_of(request: Request) -> re.Pattern[str] | None:
+    """The documented path the request's path is (a literal segment beats a parameter)."""
+    matching = [p for p in _documented_methods(request.app) if p.match(request.url.path)]
+    return min(matching, key=lambda p: p.pattern.count("[^/]+"), default=None)
+
+
 def create_app(
     definition: ServiceDefinition,
     settings: ServiceSettings | None = None,
@@ -477,12 +540,13 @@ def create_app(
     app.state.runtime = runtime
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
     runtime.db.before_commit(idempotency.claim_before_commit)
     app.middleware("http")(idempotency.middleware(_database, _principal_id))
     app.middleware("http")(http_middleware(definition.name))
-    app.include_router(_platform_router(definition))
+    app.include_router(_platform_router(definition), responses=ERROR_RESPONSES)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
 
 

@@ -153,3 +153,19 @@ async def test_a_lone_surrogate_in_a_body_is_a_422_not_a_500(tmp_path) -> None:
         )
     assert response.status_code == 422
     assert response.json()["detail"], response.text
+
+
+async def test_a_wrong_method_names_every_method_of_the_path(tmp_path) -> None:
+    from services.reception.app import definition as reception
+    from shared.testing import auth_headers, run_service
+
+    async with run_service(reception, tmp_path) as harness:
+        response = await harness.client.delete(
+            "/repair-orders", headers=auth_headers("advisor.bj01")
+        )
+        spec = (await harness.client.get("/openapi.json")).json()
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    # every route declares the refusals it may answer, with their shape
+    responses = spec["paths"]["/repair-orders"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "422"} <= set(responses)
