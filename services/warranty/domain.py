@@ -674,6 +674,257 @@ def early_sanbao_rights(
     return None
 
 
+# --- 三包: main parts (主要零件) replaced twice ----------------------------------------
+
+
+@dataclass(frozen=True)
+class MainPart:
+    """One main part (主要零件) of a system named by the 三包 rules.
+
+    ``keywords`` are matched, case-insensitively, in the replaced part's description (the
+    only thing a repair-order line says about what the part is: there is no catalogue
+    category on it). A ``generic`` part (齿轮, 轴承, 弹簧 ...) is recognised only when the
+    line or its repair is for ``system`` — a wheel bearing is not a gearbox bearing."""
+
+    system: str
+    name: str
+    keywords: tuple[str, ...]
+    generic: bool = False
+
+
+def _main(system: str, name: str, *keywords: str, generic: bool = False) -> MainPart:
+    return MainPart(system, name, (name, *keywords), generic)
+
+
+#: The main parts per system, from the annex of the 三包 rules (2013 annex lists, carried
+#: into SAMR Order 43). Shock absorbers (减振器), brake pads and discs, water pumps, filters
+#: and other wear or unlisted parts are deliberately absent: they never trigger the rule.
+#: The traction-battery, drive-motor and emission-control rows are this service's reading of
+#: Order 43 (the 2013 annex has no such systems) and should be checked against the annex.
+MAIN_PARTS: tuple[MainPart, ...] = (
+    # engine (发动机)
+    _main("engine", "曲轴", "crankshaft"),
+    _main("engine", "主轴承", "main bearing"),
+    _main("engine", "连杆", "connecting rod", "con rod", generic=True),
+    _main("engine", "连杆轴承", "connecting rod bearing", "con rod bearing"),
+    _main("engine", "活塞", "piston", generic=True),
+    _main("engine", "活塞环", "piston ring"),
+    _main("engine", "活塞销", "piston pin", "gudgeon pin", "wrist pin"),
+    _main("engine", "气缸盖", "缸盖", "cylinder head"),
+    _main("engine", "凸轮轴", "camshaft"),
+    _main("engine", "气门", "intake valve", "exhaust valve", "valve", generic=True),
+    _main("engine", "气缸体", "缸体", "cylinder block", "engine block"),
+    # gearbox (变速器)
+    _main("gearbox", "箱体", "变速器壳体", "变速箱壳体", "gearbox housing", "transmission case"),
+    _main("gearbox", "齿轮", "gear", generic=True),
+    _main("gearbox", "轴类", "输入轴", "输出轴", "中间轴", "input shaft", "output shaft"),
+    _main("gearbox", "轴承", "bearing", generic=True),
+    _main(
+        "gearbox",
+        "箱内动力传动元件",
+        "离合器片",
+        "同步器",
+        "行星齿轮",
+        "变矩器",
+        "synchroniser",
+        "synchronizer",
+        "torque converter",
+        "planetary gear",
+    ),
+    # traction battery (动力蓄电池)
+    _main("traction_battery", "电池模组", "电芯", "电池单体", "battery module", "battery cell"),
+    _main("traction_battery", "电池管理系统", "BMS", "battery management"),
+    _main("traction_battery", "电池箱体", "电池包壳体", "battery pack housing"),
+    # drive motor (行驶驱动电机)
+    _main("drive_motor", "电机定子", "定子", "motor stator", "stator", generic=True),
+    _main("drive_motor", "电机转子", "转子", "motor rotor", "rotor", generic=True),
+    # steering (转向系统)
+    _main("steering", "转向机总成", "转向机", "转向器", "steering gear", "steering rack"),
+    _main("steering", "转向柱", "steering column"),
+    _main("steering", "转向万向节", "steering universal joint", "steering u-joint"),
+    _main("steering", "转向拉杆", "横拉杆", "直拉杆", "tie rod", "drag link"),
+    _main("steering", "转向节", "steering knuckle"),
+    # brakes (制动系统)
+    _main("brakes", "制动主缸", "刹车总泵", "制动总泵", "brake master cylinder"),
+    _main("brakes", "轮缸", "制动分泵", "刹车分泵", "wheel cylinder"),
+    _main("brakes", "助力器", "制动助力器", "真空助力器", "brake booster"),
+    _main("brakes", "制动踏板及其支架", "制动踏板", "刹车踏板", "brake pedal"),
+    # suspension (悬架系统) — 减振器 (shock absorber) is not listed
+    _main("suspension", "弹簧", "螺旋弹簧", "钢板弹簧", "空气弹簧", "spring", generic=True),
+    _main("suspension", "控制臂", "摆臂", "control arm", "wishbone"),
+    _main(
+        "suspension",
+        "连杆/拉杆",
+        "连杆",
+        "拉杆",
+        "稳定杆连杆",
+        "悬架拉杆",
+        "suspension link",
+        generic=True,
+    ),
+    # drivetrain (传动系统)
+    _main("drivetrain", "传动轴", "半轴", "drive shaft", "propeller shaft", "half shaft"),
+    _main("drivetrain", "万向节", "等速万向节", "universal joint", "cv joint"),
+    _main("drivetrain", "驱动桥壳", "桥壳", "axle housing"),
+    _main("drivetrain", "差速器", "differential"),
+    _main("drivetrain", "主减速器", "final drive"),
+    # emission control (污染控制装置)
+    _main("emission_control", "三元催化器", "催化转化器", "catalytic converter"),
+    _main("emission_control", "颗粒捕集器", "GPF", "DPF", "particulate filter"),
+    # body (车身)
+    _main("body", "车身骨架", "body frame", "body shell"),
+    _main("body", "副车架", "subframe"),
+    _main("body", "纵梁", "longitudinal member", "side member"),
+    _main("body", "横梁", "cross member"),
+    _main("body", "前后车门本体", "车门本体", "前车门", "后车门", "door shell"),
+)
+
+#: descriptions that look like a main part but are not one (the annex's exclusions, and
+#: wear or service items whose names contain a main part's word)
+NOT_MAIN_PARTS: tuple[str, ...] = (
+    "横拉杆球头",  # 转向拉杆 (不含横拉杆球头)
+    "拉杆球头",
+    "tie rod end",
+    "减振器",
+    "减震器",
+    "shock absorber",
+    "气门室盖",
+    "气门盖",
+    "气门油封",
+    "valve cover",
+    "valve stem seal",
+    "EGR",
+    "制动片",
+    "刹车片",
+    "brake pad",
+    "车门锁",
+    "车门把手",
+    "door lock",
+    "door handle",
+    "玻璃",
+    "glass",
+    "气门弹簧",
+    "valve spring",
+    "齿轮油",
+    "gear oil",
+    "油封",
+    "oil seal",
+    "密封",
+    "seal",
+    "垫片",
+    "缸垫",
+    "gasket",
+    "传感器",
+    "sensor",
+)
+
+#: a whole engine, gearbox, traction battery or drive motor (总成) replaced
+ASSEMBLIES: Mapping[str, tuple[str, ...]] = {
+    "engine": ("发动机总成", "engine assembly", "long block"),
+    "gearbox": (
+        "变速器总成",
+        "变速箱总成",
+        "gearbox assembly",
+        "transmission assembly",
+    ),
+    "traction_battery": (
+        "动力蓄电池总成",
+        "动力电池总成",
+        "动力电池包",
+        "traction battery assembly",
+        "traction battery pack",
+        "high-voltage battery pack",
+    ),
+    "drive_motor": ("驱动电机总成", "行驶驱动电机总成", "drive motor assembly"),
+}
+SANBAO_MAX_MAIN_PART_REPLACEMENTS = 2
+
+
+def _ends_at(text: str, keyword: str) -> int:
+    """Where the last occurrence of ``keyword`` in ``text`` ends (-1: absent); a Latin
+    keyword must stand as a word ("gear" is not "gearbox")."""
+    word = keyword.casefold()
+    if keyword.isascii():
+        found = list(re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text))
+        return found[-1].end() if found else -1
+    at = text.rfind(word)
+    return at + len(word) if at >= 0 else -1
+
+
+def _contains(text: str, keyword: str) -> bool:
+    return _ends_at(text, keyword) >= 0
+
+
+def replaced_assembly(description: str) -> str | None:
+    """The main system (engine, gearbox, traction battery, drive motor) a part line replaces
+    as a whole assembly, if it does."""
+    text = description.casefold()
+    for system, keywords in ASSEMBLIES.items():
+        if any(_contains(text, keyword) for keyword in keywords):
+            return system
+    return None
+
+
+def main_part(description: str, system: str | None) -> MainPart | None:
+    """The main part a replaced part is, by its description and the system it was replaced
+    in. The part named last wins, as a description names its head noun last (输出轴轴承 is
+    a bearing), then the longest keyword (连杆轴承 before 连杆). None for wear and unlisted
+    parts (water pump, brake pads, shock absorbers, tie-rod ends ...)."""
+    text = description.casefold()
+    if any(_contains(text, word) for word in NOT_MAIN_PARTS):
+        return None
+    best: tuple[tuple[int, int], MainPart] | None = None
+    for part in MAIN_PARTS:
+        if part.generic and part.system != system:
+            continue
+        for keyword in part.keywords:
+            rank = (_ends_at(text, keyword), len(keyword))
+            if rank[0] >= 0 and (best is None or rank > best[0]):
+                best = (rank, part)
+    return best[1] if best is not None else None
+
+
+@dataclass(frozen=True)
+class QualityReplacement:
+    """A part replaced under warranty in a 三包 repair (one repair order)."""
+
+    repair: str
+    description: str
+    system: str | None
+
+
+def replaced_twice_warnings(replacements: Iterable[QualityReplacement]) -> list[str]:
+    """Within the 三包 period: an engine, gearbox, traction battery or drive motor replaced
+    twice as a whole, or the same main part of a system replaced twice, for quality → if it
+    still does not work, the customer may choose replacement or return. Counted per repair
+    (four pistons in one repair are one replacement)."""
+    assemblies: dict[str, set[str]] = defaultdict(set)
+    parts: dict[MainPart, set[str]] = defaultdict(set)
+    for item in replacements:
+        assembly = replaced_assembly(item.description)
+        if assembly is not None:
+            assemblies[assembly].add(item.repair)
+            continue
+        found = main_part(item.description, item.system)
+        if found is not None:
+            parts[found].add(item.repair)
+    warnings: list[str] = []
+    for system, repairs in sorted(assemblies.items()):
+        if len(repairs) >= SANBAO_MAX_MAIN_PART_REPLACEMENTS:
+            warnings.append(
+                f"{system} replaced {len(repairs)} times for quality within the 三包 period: "
+                "if it still does not work, the customer may choose replacement or return"
+            )
+    for part, repairs in sorted(parts.items(), key=lambda kv: (kv[0].system, kv[0].name)):
+        if len(repairs) >= SANBAO_MAX_MAIN_PART_REPLACEMENTS:
+            warnings.append(
+                f"{part.system} main part {part.name} replaced {len(repairs)} times: the same "
+                "main part replaced twice for quality within the 三包 period: the customer "
+                "may choose replacement or return"
+            )
+    return warnings
+
+
 # --- quality reports --------------------------------------------------------------------
 
 

@@ -1246,6 +1246,7 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
             )
         ).all()
     }
+    replaced = await _quality_replacements(session, repairs)
     early = []
     for repair in repairs:
         order = orders.get(repair.order_id)
@@ -1262,10 +1263,42 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
         vin=vin,
         repair_days=sum(r.days for r in history),
         repairs_by_fault=dict(Counter(r.fault for r in history)),
-        warnings=[*domain.sanbao_warnings(history), *early],
+        warnings=[
+            *domain.sanbao_warnings(history),
+            *domain.replaced_twice_warnings(replaced),
+            *early,
+        ],
         repairs=shown,
         repairs_at_other_stations=len(history) - len(shown),
     )
+
+
+async def _quality_replacements(
+    session: AsyncSession, repairs: Sequence[SanbaoRepair]
+) -> list[domain.QualityReplacement]:
+    """The parts replaced under warranty in a vehicle's 三包 repairs (every station): a part
+    line of the order the warranty pays for — not a wear part, a customer-supplied part or
+    anything else judged not covered. Its system is the line's own, else the repair's."""
+    fault = {repair.order_id: repair.fault for repair in repairs}
+    if not fault:
+        return []
+    lines = (
+        await session.exec(
+            select(WarrantyOrderLine).where(
+                col(WarrantyOrderLine.order_id).in_(list(fault)),
+                WarrantyOrderLine.kind == LineKind.PART,
+            )
+        )
+    ).all()
+    return [
+        domain.QualityReplacement(
+            repair=str(line.order_id),
+            description=line.description,
+            system=line.major_system or fault[line.order_id],
+        )
+        for line in lines
+        if not line.customer_supplied and line.coverage != CoverageVerdict.NOT_COVERED
+    ]
 
 
 # --- quality reports and KPIs -----------------------------------------------------------

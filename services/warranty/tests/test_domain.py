@@ -498,3 +498,71 @@ def test_a_brake_or_steering_repair_is_a_serious_fault() -> None:
     assert domain.serious_fault(["engine", None, "steering"]) == "steering"
     assert domain.serious_fault(["brakes"]) == "brakes"
     assert domain.serious_fault(["engine", "gearbox", None]) is None
+
+
+def test_main_parts_are_recognised_per_system_from_the_sanbao_annex() -> None:
+    def name(description: str, system: str | None) -> str | None:
+        found = domain.main_part(description, system)
+        return None if found is None else f"{found.system}:{found.name}"
+
+    assert name("曲轴", "engine") == "engine:曲轴"
+    assert name("Crankshaft", None) == "engine:曲轴"
+    assert name("连杆轴承", "engine") == "engine:连杆轴承"  # the longer word wins
+    assert name("连杆", "engine") == "engine:连杆"
+    assert name("后悬架连杆", "suspension") == "suspension:连杆/拉杆"
+    assert name("输出轴轴承", "gearbox") == "gearbox:轴承"
+    assert name("转向横拉杆", "steering") == "steering:转向拉杆"
+    assert name("制动主缸", "brakes") == "brakes:制动主缸"
+    assert name("后副车架", None) == "body:副车架"
+    # generic words only in their system: a wheel bearing is not a gearbox bearing
+    assert name("轮毂轴承", "suspension") is None
+    assert name("gear", "steering") is None
+
+
+def test_wear_and_unlisted_parts_are_not_main_parts() -> None:
+    for description, system in [
+        ("水泵", "engine"),
+        ("前制动片", "brakes"),
+        ("brake pad set", "brakes"),
+        ("前减振器", "suspension"),  # 减振器 is not on the suspension list
+        ("横拉杆球头", "steering"),  # 转向拉杆 (不含横拉杆球头)
+        ("曲轴油封", "engine"),
+        ("气缸盖垫片", "engine"),
+        ("凸轮轴位置传感器", "engine"),
+        ("机油滤清器", "engine"),
+    ]:
+        assert domain.main_part(description, system) is None, description
+
+
+def replaced(repair: str, description: str, system: str | None = "engine"):
+    return domain.QualityReplacement(repair, description, system)
+
+
+def test_the_same_main_part_replaced_twice_warns_counting_each_repair_once() -> None:
+    twice = [replaced("r1", "曲轴"), replaced("r2", "曲轴总成")]
+    assert domain.replaced_twice_warnings(twice) == [
+        "engine main part 曲轴 replaced 2 times: the same main part replaced twice for "
+        "quality within the 三包 period: the customer may choose replacement or return"
+    ]
+    # two lines of one repair (e.g. pistons of two cylinders) are one replacement
+    assert domain.replaced_twice_warnings([replaced("r1", "活塞"), replaced("r1", "活塞")]) == []
+
+
+def test_two_different_main_parts_replaced_once_each_do_not_warn() -> None:
+    assert domain.replaced_twice_warnings([replaced("r1", "曲轴"), replaced("r2", "凸轮轴")]) == []
+
+
+def test_a_main_assembly_replaced_twice_warns() -> None:
+    assert domain.replaced_twice_warnings(
+        [replaced("r1", "动力电池总成", None), replaced("r2", "动力蓄电池总成", None)]
+    ) == [
+        "traction_battery replaced 2 times for quality within the 三包 period: if it still "
+        "does not work, the customer may choose replacement or return"
+    ]
+    # a 12 V starter battery is not the traction battery
+    assert (
+        domain.replaced_twice_warnings(
+            [replaced("r1", "蓄电池", None), replaced("r2", "蓄电池", None)]
+        )
+        == []
+    )

@@ -259,6 +259,90 @@ async def test_sanbao_record_warns_of_the_rights_a_repair_soon_after_delivery_op
     assert check.json()["sanbao_warnings"] == record["warnings"]
 
 
+# --- 三包: the same main part / a main assembly replaced twice --------------------------
+
+
+def crankshaft() -> events.OrderLine:
+    return part(code="06H105101K", description="曲轴", unit_price="3200")
+
+
+SAME_MAIN_PART_TWICE = (
+    "engine main part 曲轴 replaced 2 times: the same main part replaced twice for quality "
+    "within the 三包 period: the customer may choose replacement or return"
+)
+
+
+async def replace(
+    harness: ServiceHarness, *lines: events.OrderLine, station: str = "bj01", **vehicle
+):
+    order = order_created(*lines, **vehicle)
+    for payload in (order, completed(order)):
+        await harness.publish(payload, station_id=station, occurred_at=SIGNED_AT)
+
+
+async def test_the_same_main_part_replaced_twice_for_quality_in_the_sanbao_period_warns(
+    warranty,
+) -> None:
+    vin = "LFV2A21K7G3000001"
+    await replace(warranty, labour(), crankshaft(), station="bj01")
+    assert (await sanbao(warranty, vin))["warnings"] == []
+    # the second replacement at another station of the group still counts
+    await replace(warranty, labour(), crankshaft(), station="sh01")
+    assert (await sanbao(warranty, vin))["warnings"] == [SAME_MAIN_PART_TWICE]
+    check = await warranty.client.post(
+        "/coverage-checks",
+        headers=auth_headers("advisor.bj01"),
+        json={"vin": vin, "lines": [{"kind": "labour", "code": "ENG-120"}]},
+    )
+    assert check.json()["sanbao_warnings"] == [SAME_MAIN_PART_TWICE]
+
+
+async def test_two_different_main_parts_replaced_once_each_do_not_warn(warranty) -> None:
+    await replace(warranty, labour(), crankshaft())
+    await replace(warranty, labour(), part(code="06H109021J", description="凸轮轴"))
+    assert (await sanbao(warranty))["warnings"] == []
+
+
+async def test_wear_parts_and_unlisted_parts_replaced_twice_do_not_warn(warranty) -> None:
+    for _ in range(2):
+        await replace(warranty, labour(), part())  # 水泵: not a main part
+        # brake pads: a wear part (the policy's 1K0698 category) and not a main part
+        pads = part(code="1K0698151A", description="前制动片")
+        await replace(warranty, labour(code="BRK-020", major_system="brakes"), pads)
+        # a shock absorber is not on the suspension list
+        shock = part(code="5Q0413031", description="前减振器")
+        await replace(warranty, labour(code="SUS-010", major_system="suspension"), shock)
+    record = await sanbao(warranty)
+    assert record["repairs_by_fault"] == {"engine": 2, "brakes": 2, "suspension": 2}
+    assert not [w for w in record["warnings"] if "replaced" in w], record["warnings"]
+
+
+async def test_a_customer_supplied_main_part_is_no_quality_replacement(warranty) -> None:
+    for _ in range(2):
+        await replace(
+            warranty, labour(), crankshaft().model_copy(update={"customer_supplied": True})
+        )
+    assert (await sanbao(warranty))["warnings"] == []
+
+
+async def test_main_part_replacements_outside_the_sanbao_period_do_not_warn(warranty) -> None:
+    await replace(warranty, labour(), crankshaft(), mileage_km=48_000)
+    # past 50,000 km: repair warranty still pays, but the 三包 rule no longer counts
+    await replace(warranty, labour(), crankshaft(), mileage_km=52_000)
+    assert (await sanbao(warranty))["warnings"] == []
+
+
+async def test_an_engine_assembly_replaced_twice_for_quality_in_the_sanbao_period_warns(
+    warranty,
+) -> None:
+    for _ in range(2):
+        await replace(warranty, labour(), part(code="06H100033", description="发动机总成"))
+    assert (await sanbao(warranty))["warnings"] == [
+        "engine replaced 2 times for quality within the 三包 period: if it still does not "
+        "work, the customer may choose replacement or return"
+    ]
+
+
 # --- quality reports --------------------------------------------------------------------
 
 
