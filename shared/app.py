@@ -456,7 +456,12 @@ class ErrorAnswer(BaseModel):
 
 #: the refusals any route may answer, declared in every service's OpenAPI
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status_code: {"model": ErrorAnswer, "description": description}
+    # refusals are JSON also on routes that answer HTML or PDF when they succeed
+    status_code: {
+        "model": ErrorAnswer,
+        "description": description,
+        "content": {"application/json": {}},
+    }
     for status_code, description in (
         (400, "malformed request"),
         (401, "no valid token"),
