@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from bench.lifecycle import Driver, Failed, Figures, Identities, sample, station_ids
+from bench.lifecycle import Driver, Failed, Figures, Identities, parse_metrics, sample, station_ids
 from shared.contracts.envelope import Envelope
 from shared.settings import DEV_SECRET
 from shared.testing import an_order_created
@@ -411,10 +412,43 @@ async def inject(
         await producer.flush()
     finally:
         await producer.stop()
-    return {"duplicates_sent": len(again), "malformed_sent": poison}
+    return {
+        "duplicates_sent": len(again),
+        "duplicate_topics": [record.topic for record in again],
+        "malformed_sent": poison,
+    }
 
 
 # -- the run --------------------------------------------------------------------------------
+
+
+async def consumed(fleet: Fleet) -> dict[str, int]:
+    """Messages each service's replicas have consumed (any outcome) since they started."""
+    client = httpx.AsyncClient()
+    try:
+        totals: dict[str, int] = {}
+        for replica in fleet.replicas:
+            text = (await client.get(f"{replica.url}/metrics", timeout=10)).text
+            totals[replica.service] = totals.get(replica.service, 0) + int(
+                sum(v for n, _, v in parse_metrics(text) if n == "aftersales_events_consumed_total")
+            )
+        return totals
+    finally:
+        await client.aclose()
+
+
+async def consumed_at_least(fleet: Fleet, target: dict[str, int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            now = await consumed(fleet)
+        except httpx.HTTPError:
+            now = {}
+        if all(now.get(s, 0) >= n for s, n in target.items()):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"consumed {now}, expected at least {target}")
+        await asyncio.sleep(1)
 
 
 async def drained(fleet: Fleet, timeout: float) -> float | None:
@@ -639,25 +673,41 @@ def phases(
         # with auto_offset_reset=earliest (committing offset 0 into the old groups needs
         # every stale member's session to have expired first, which can take minutes)
         fleet.extra_env["KAFKA_GROUP_PREFIX"] = prefix + "rewound-"
+        topic_names = sorted({t for ts in groups.values() for t in ts})
+        log = asyncio.run(read_log(broker.bootstrap_servers, topic_names))
+        per_topic = Counter(record.topic for record in log)
+        whole_log = {s: sum(per_topic[t] for t in groups[prefix + s]) for s in SERVICES}
         for replica in fleet.replicas:
             fleet.start(replica)
         fleet.wait_healthy(fleet.replicas)
-        replay = asyncio.run(drained(fleet, timeout=300))
+        started = time.monotonic()
+        # replayed: each service has read its whole log again (counted, not guessed from a
+        # lag that reads 0 before a fresh group has its partitions)
+        asyncio.run(consumed_at_least(fleet, whole_log, timeout=600))
+        replay = round(time.monotonic() - started, 1)
+        asyncio.run(drained(fleet, timeout=300))
         after = {s: asyncio.run(checksums(u)) for s, u in urls.items()}
         report["rewind"] = {
+            "events_replayed": whole_log,
             "seconds_to_replay": replay,
             "changed_tables": diff(before, after),
         }
 
         # duplicates and poison
         topics = {prefix + s: t for s, t in ((k[len(prefix) :], v) for k, v in groups.items())}
-        log = asyncio.run(
-            read_log(broker.bootstrap_servers, sorted({t for ts in groups.values() for t in ts}))
-        )
         ids = [r.headers and dict(r.headers).get("event_id") for r in log]
         republished = len(ids) - len(set(ids))
+        baseline = asyncio.run(consumed(fleet))
         injected = asyncio.run(inject(broker.bootstrap_servers, log, topics))
-        settle = asyncio.run(drained(fleet, timeout=300))
+        sent = Counter(injected.pop("duplicate_topics"))
+        sent.update(injected["malformed_sent"])
+        target = {
+            s: baseline.get(s, 0) + sum(sent[t] for t in groups[prefix + s]) for s in SERVICES
+        }
+        started = time.monotonic()
+        asyncio.run(consumed_at_least(fleet, target, timeout=300))
+        asyncio.run(drained(fleet, timeout=300))
+        settle = round(time.monotonic() - started, 1)
         final = {s: asyncio.run(checksums(u)) for s, u in urls.items()}
         letters = {
             s: asyncio.run(
