@@ -274,6 +274,18 @@ async def scalar(url: str, sql: str, *args: Any) -> Any:
     return rows[0][0] if rows else None
 
 
+async def not_exactly_once(url: str, table: str, ids: list[uuid.UUID], where: str = "") -> int:
+    """How many of the orders have not exactly one row in ``table`` (none counts too)."""
+    condition = f" AND t.{where}" if where else ""
+    count: int = await scalar(
+        url,
+        f"SELECT count(*) FROM (SELECT o FROM unnest($1::uuid[]) o LEFT JOIN {table} t "
+        f"ON t.order_id = o{condition} GROUP BY o HAVING count(t.order_id) <> 1) x",
+        ids,
+    )
+    return count
+
+
 async def check_databases(urls: dict[str, str], orders: list[str]) -> dict[str, Any]:
     """Each started lifecycle exactly once, the stock ledger, empty outboxes, no dead letters."""
     ids = [uuid.UUID(o) for o in orders]
@@ -294,33 +306,13 @@ async def check_databases(urls: dict[str, str], orders: list[str]) -> dict[str, 
         "SELECT count(*) FROM (SELECT vin FROM repair_order GROUP BY vin HAVING count(*) > 1) d",
     )
     await record("vehicles with two orders (doubled check-in)", doubled, doubled == 0)
-    unpaid = await scalar(
-        reception,
-        "SELECT count(*) FROM (SELECT order_id, count(*) n FROM payment "
-        "WHERE order_id = ANY($1) GROUP BY order_id HAVING count(*) <> 1) p",
-        ids,
-    )
+    unpaid = await not_exactly_once(reception, "payment", ids)
     await record("orders not paid exactly once", unpaid, unpaid == 0)
-    jobs = await scalar(
-        workshop,
-        "SELECT count(*) FROM (SELECT order_id FROM job WHERE order_id = ANY($1) "
-        "GROUP BY order_id HAVING count(*) <> 1) j",
-        ids,
-    )
+    jobs = await not_exactly_once(workshop, "job", ids)
     await record("orders without exactly one job", jobs, jobs == 0)
-    reservations = await scalar(
-        parts,
-        "SELECT count(*) FROM (SELECT order_id FROM reservation WHERE order_id = ANY($1) "
-        "GROUP BY order_id HAVING count(*) <> 1) r",
-        ids,
-    )
+    reservations = await not_exactly_once(parts, "reservation", ids)
     await record("orders without exactly one reservation", reservations, reservations == 0)
-    issues = await scalar(
-        parts,
-        "SELECT count(*) FROM (SELECT o FROM unnest($1::uuid[]) o LEFT JOIN stock_movement m "
-        "ON m.order_id = o AND m.kind = 'issue' GROUP BY o HAVING count(m.id) <> 1) i",
-        ids,
-    )
+    issues = await not_exactly_once(parts, "stock_movement", ids, "kind = 'issue'")
     await record("orders without exactly one parts issue", issues, issues == 0)
     ledger = await scalar(
         parts,
@@ -333,12 +325,7 @@ async def check_databases(urls: dict[str, str], orders: list[str]) -> dict[str, 
         " OR s.reserved > s.on_hand + s.on_order",
     )
     await record("stock rows breaking the ledger invariant", ledger, ledger == 0)
-    calls = await scalar(
-        urls["crm"],
-        "SELECT count(*) FROM (SELECT o FROM unnest($1::uuid[]) o LEFT JOIN follow_up f "
-        "ON f.order_id = o AND f.kind = '72h' GROUP BY o HAVING count(f.id) <> 1) c",
-        ids,
-    )
+    calls = await not_exactly_once(urls["crm"], "follow_up", ids, "kind = '72h'")
     await record("delivered orders without exactly one 72-hour call", calls, calls == 0)
     for service, url in urls.items():
         pending = await scalar(url, "SELECT count(*) FROM outbox_message WHERE state = 'pending'")

@@ -77,14 +77,16 @@ async def bare_hop(bootstrap: str, count: int) -> dict[str, Any]:
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
+    """Count, p50/p95/p99 and mean of durations in seconds, in milliseconds."""
     ordered = sorted(samples)
     if not ordered:
-        return {}
+        return {"count": 0}
 
     def at(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
     return {
+        "count": len(ordered),
         "p50_ms": at(0.50),
         "p95_ms": at(0.95),
         "p99_ms": at(0.99),

@@ -28,7 +28,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import string
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from bench.events import percentiles
 from shared.auth import Role, issue_token
 from shared.settings import DEV_SECRET
 
@@ -528,23 +528,6 @@ def bucket_percentiles(before: dict[str, float], after: dict[str, float]) -> dic
         bound = next((b for b, c in counts if c >= q * total), float("inf"))
         result[f"p{int(q * 100)}_ms_le"] = None if bound == float("inf") else bound * 1000
     return result
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    if not ordered:
-        return {"count": 0}
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
-
-    return {
-        "count": len(ordered),
-        "p50_ms": at(0.50),
-        "p95_ms": at(0.95),
-        "p99_ms": at(0.99),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
-    }
 
 
 # -- profiles -------------------------------------------------------------------------------
