@@ -483,6 +483,41 @@ class ClaimRejected(Payload):
     reason: str
 
 
+class SanbaoRule(StrEnum):
+    """The national family-car rules (汽车三包, SAMR Order 43) a vehicle can approach."""
+
+    SEVEN_DAY_MAJOR_PART = "seven_day_major_part"
+    SIXTY_DAY_SERIOUS_FAULT = "sixty_day_serious_fault"
+    SERIOUS_SAFETY_FAULT_TWICE = "serious_safety_fault_twice"
+    MAJOR_ASSEMBLY_REPLACED_TWICE = "major_assembly_replaced_twice"
+    MAIN_PART_REPLACED_TWICE = "main_part_replaced_twice"
+    REPAIR_DAYS_OVER_30 = "repair_days_over_30"
+    SAME_FAULT_OVER_4 = "same_fault_over_4"
+    SINGLE_REPAIR_OVER_5_DAYS = "single_repair_over_5_days"
+
+
+class SanbaoThresholdApproached(Payload):
+    """A vehicle reached or nears a 三包 threshold: the advisor and warranty office are warned.
+
+    ``reached`` is false while the vehicle is one repair (or a few days) short of the
+    threshold and true once the customer is entitled to the remedy.
+    """
+
+    event_type: ClassVar[str] = topics.SANBAO_THRESHOLD_APPROACHED
+    key_field: ClassVar[str] = "vin"
+    vin: str
+    rule: SanbaoRule
+    reached: bool
+    count: int = Field(description="repairs, replacements or days counted so far")
+    threshold: int = Field(description="the count at which the rule applies")
+    fault: str | None = Field(default=None, description="the fault or part the count is about")
+    remedy: str = Field(
+        description="what the customer may claim: replacement, return, courtesy car"
+    )
+    order_id: uuid.UUID | None = None
+    message: str
+
+
 # --- crm --------------------------------------------------------------------------------
 
 

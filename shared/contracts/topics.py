@@ -43,6 +43,7 @@ COMPLAINT_ESCALATED: Final = "complaint.escalated"
 FOLLOWUP_ESCALATED: Final = "followup.escalated"
 CAMPAIGN_LAUNCHED: Final = "campaign.launched"
 STOCK_LEVEL_CHANGED: Final = "stock.level_changed"
+SANBAO_THRESHOLD_APPROACHED: Final = "sanbao.threshold_approached"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     APPOINTMENT_BOOKED,
@@ -82,6 +83,7 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     FOLLOWUP_ESCALATED,
     CAMPAIGN_LAUNCHED,
     STOCK_LEVEL_CHANGED,
+    SANBAO_THRESHOLD_APPROACHED,
 )
 
 
