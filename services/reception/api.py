@@ -39,6 +39,7 @@ from services.reception.models import (
     FindingsPublic,
     FindingStatus,
     LinkDecision,
+    ManagerSignOff,
     OrderCancel,
     OrderChange,
     OrderHistoryPublic,
@@ -161,6 +162,22 @@ async def list_repair_orders(
         )
 
 
+@router.get("/awaiting-sign-off", response_model=RepairOrdersPublic)
+async def orders_awaiting_sign_off(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> RepairOrdersPublic:
+    """Flagged orders (over ¥10,000 or a VIP customer, process §4) the service manager has
+    not signed off yet, per station: they get no exit pass and are not delivered until then."""
+    async with runtime.db.read() as session:
+        return await service.awaiting_sign_off_list(
+            session, user, station_id, offset=offset, limit=min(limit, 200)
+        )
+
+
 @router.get("/{order_id}", response_model=RepairOrderPublic)
 async def get_repair_order(
     runtime: RuntimeDep, order_id: uuid.UUID, user: CurrentUser
@@ -178,6 +195,23 @@ async def change_repair_order(
     stale one answers 409. Lines cannot be changed here."""
     async with runtime.unit_of_work() as uow:
         await service.change_order(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await service.get_order(session, user, order_id)
+
+
+@router.post("/{order_id}/manager-sign-off", response_model=RepairOrderPublic)
+async def manager_sign_off(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: ManagerSignOff,
+    user: Principal = Depends(manager),
+) -> RepairOrderPublic:
+    """The service manager signs off a flagged order (over ¥10,000 or a VIP customer): who,
+    when and a note. Until then the order gets no exit pass and delivery answers 409; an order
+    already settled in full gets its exit pass now. Not flagged / already signed off /
+    cancelled or delivered: 409. Send the ``version`` you read."""
+    async with runtime.unit_of_work() as uow:
+        await service.sign_off(uow, user, order_id, data)
     async with runtime.db.read() as session:
         return await service.get_order(session, user, order_id)
 

@@ -36,6 +36,8 @@ _CHECK_IN = _BASE.replace(
 <td>{{ m.note or '' }}</td><td>{{ m.photos | length }}</td></tr>{% endfor %}</table>
 {% if c.open_campaigns %}<h2>Open recalls / campaigns (召回 / 服务活动)</h2><ul>{% for k in c.open_campaigns %}
 <li>{{ k.kind }} {{ k.code }}: {{ k.title }}</li>{% endfor %}</ul>{% endif %}
+{% if c.sanbao_warnings %}<h2>三包 warnings (汽车三包)</h2><ul>{% for w in c.sanbao_warnings %}
+<li>{{ '已达 reached' if w.reached else '接近 near' }} {{ w.rule }} {{ w.fault or '' }} ({{ w.count }}/{{ w.threshold }}): {{ w.message }} — {{ w.remedy }}</li>{% endfor %}</ul>{% endif %}
 {% if c.recommendations %}<h2>Recommended (建议项目)</h2><ul>{% for r in c.recommendations %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
 <p class="sig">Signed by {{ c.signature_name }} at {{ c.signed_at }}
 {% if c.signature_typed %}: “{{ c.signature_typed }}”{% endif %}</p>""",
@@ -53,7 +55,9 @@ _ORDER = _BASE.replace(
 <tr><th>Promised</th><td>{{ o.promised_at }}</td></tr>
 <tr><th>Payment</th><td>{{ o.payment_method.value }}</td></tr>
 <tr><th>Old parts (旧件)</th><td>{{ o.old_parts.value }}</td></tr>
-<tr><th>Car wash</th><td>{{ 'yes (free)' if o.car_wash else 'no' }}</td></tr></table>
+<tr><th>Car wash</th><td>{{ 'yes (free)' if o.car_wash else 'no' }}</td></tr>
+{% if o.flagged_for_manager %}<tr><th>Service manager sign-off</th><td>{% if o.manager_signed_off_at %}{{ o.manager_signed_off_by }} {{ o.manager_signed_off_at }}: {{ o.manager_sign_off_note }}{% else %}<strong>awaiting</strong>{% endif %}</td></tr>{% endif %}</table>
+{% if o.sanbao_warnings %}<h2>三包 warnings</h2><ul>{% for w in o.sanbao_warnings %}<li>{{ '已达 reached' if w.reached else '接近 near' }} {{ w.rule }}: {{ w.message }}</li>{% endfor %}</ul>{% endif %}
 <h2>Agreed work</h2><table><tr><th>Code</th><th>Description</th><th>Qty / h</th>
 <th class="num">Price</th><th>Pay type</th></tr>
 {% for l in o.lines %}<tr><td>{{ l.code }}</td><td>{{ l.description }}{% if l.finding_id %} (additional){% endif %}</td>

@@ -38,3 +38,10 @@ async def on_campaign_launched(uow: UnitOfWork, event: events.CampaignLaunched) 
 @consumer.handles(events.ReminderDue)
 async def on_reminder_due(uow: UnitOfWork, event: events.ReminderDue) -> None:
     await service.reminder_due(uow, event)
+
+
+@consumer.handles(events.SanbaoThresholdApproached)
+async def on_sanbao_threshold_approached(
+    uow: UnitOfWork, event: events.SanbaoThresholdApproached
+) -> None:
+    await service.sanbao_threshold_approached(uow, event)

@@ -236,6 +236,11 @@ class RepairOrder(ReceptionTable, table=True):  # type: ignore[call-arg]
     cancelled_by: str | None = Field(default=None, max_length=60)
     cancel_reason: str | None = Field(default=None, max_length=500)
     customer_waiting: bool | None = None
+    manager_signed_off_by: str | None = Field(default=None, max_length=60)
+    manager_signed_off_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True)
+    )
+    manager_sign_off_note: str | None = Field(default=None, max_length=500)
     version: int = 1
 
 
@@ -389,7 +394,43 @@ class MaintenanceReminder(ReceptionTable, table=True):  # type: ignore[call-arg]
     addressed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
+class SanbaoWarning(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """A 三包 threshold a vehicle nears or reached (read model of
+    ``sanbao.threshold_approached`` from warranty): one row per VIN, rule and fault, the
+    newest report wins. Shown to the advisor on the vehicle's notices, check-in and orders."""
+
+    __tablename__ = "sanbao_warning"
+
+    vin: str = Field(max_length=17, primary_key=True)
+    rule: str = Field(max_length=40, primary_key=True)
+    fault_key: str = Field(max_length=200, primary_key=True)
+    station_id: str = Field(max_length=20)
+    fault: str | None = Field(default=None, max_length=200)
+    reached: bool = False
+    count: int = 0
+    threshold: int = 0
+    remedy: str = Field(max_length=500)
+    message: str = Field(max_length=1000)
+    order_id: uuid.UUID | None = None
+    as_of: datetime = Field(sa_column=utc_column())
+
+
 # --- API schemas: common ----------------------------------------------------------------
+
+
+class SanbaoWarningPublic(BaseModel):
+    """A 三包 threshold (汽车三包) the vehicle nears (``reached: false``) or reached."""
+
+    vin: str
+    rule: str
+    reached: bool
+    count: int
+    threshold: int
+    fault: str | None
+    remedy: str
+    message: str
+    order_id: uuid.UUID | None
+    as_of: datetime
 
 
 class CustomerIn(InputModel):
@@ -697,8 +738,19 @@ class RepairOrderPublic(BaseModel):
     cancelled_by: str | None = None
     cancel_reason: str | None = None
     customer_waiting: bool | None = None
+    manager_signed_off_by: str | None = None
+    manager_signed_off_at: datetime | None = None
+    manager_sign_off_note: str | None = None
+    awaiting_manager_sign_off: bool = pydantic.Field(
+        default=False,
+        description="flagged (over ¥10,000 or VIP) and not yet signed off by the service "
+        "manager: no exit pass and no delivery until then",
+    )
     version: int
     lines: list[OrderLinePublic] = []
+    sanbao_warnings: list[SanbaoWarningPublic] = pydantic.Field(
+        default=[], description="三包 thresholds the VIN nears or reached (order view only)"
+    )
 
 
 class RepairOrdersPublic(BaseModel):
@@ -714,6 +766,19 @@ class OrderCancel(InputModel):
     )
 
     reason: str = pydantic.Field(min_length=3, max_length=500)
+    version: int = pydantic.Field(ge=1, description="the version you read; a stale one is a 409")
+
+
+class ManagerSignOff(InputModel):
+    """The service manager took part in a flagged order (over ¥10,000 or a VIP customer)."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={"examples": [{"note": "已与客户确认维修方案和价格", "version": 1}]}
+    )
+
+    note: str = pydantic.Field(
+        min_length=1, max_length=500, description="what the manager checked or agreed"
+    )
     version: int = pydantic.Field(ge=1, description="the version you read; a stale one is a 409")
 
 
@@ -770,11 +835,13 @@ class DueMaintenancePublic(BaseModel):
 
 
 class VehicleNoticesPublic(BaseModel):
-    """What the advisor recommends at check-in: open recalls/campaigns and due maintenance."""
+    """What the advisor recommends at check-in: open recalls/campaigns and due maintenance,
+    and the 三包 thresholds the vehicle nears or reached (warn the customer and warranty)."""
 
     vin: str
     open_campaigns: list[CampaignNoticePublic]
     due_maintenance: list[DueMaintenancePublic]
+    sanbao_warnings: list[SanbaoWarningPublic] = []
 
 
 # --- check-in ---------------------------------------------------------------------------
@@ -871,6 +938,9 @@ class CheckInPublic(BaseModel):
     )
     due_maintenance: list[DueMaintenancePublic] = pydantic.Field(
         default=[], description="due maintenance CRM reported for the VIN (reminder.due)"
+    )
+    sanbao_warnings: list[SanbaoWarningPublic] = pydantic.Field(
+        default=[], description="三包 thresholds the VIN nears or reached (from warranty)"
     )
 
 

@@ -286,6 +286,13 @@ def check_in_sheet(c: CheckInPublic) -> bytes:
         for recommendation in c.recommendations:
             if not any(k.code in recommendation for k in c.open_campaigns):
                 doc.text(recommendation)
+    if c.sanbao_warnings:
+        doc.heading("三包提醒 三包 warnings (汽车三包)")
+        for w in c.sanbao_warnings:
+            doc.text(
+                f"{'已达 reached' if w.reached else '接近 near'} {w.rule} {w.fault or ''} "
+                f"({w.count}/{w.threshold}): {w.message} — {w.remedy}"
+            )
     doc.text("请带走车内贵重物品 Please take your valuables with you.")
     doc.text(
         f"客户签字 Signed by {c.signature_name} {_when(c.station_id, c.signed_at)}"
@@ -391,7 +398,14 @@ def repair_order(o: RepairOrderPublic) -> bytes:
             ("客户 Customer waits", _WAITING[o.customer_waiting]),
             (
                 "服务经理参与 Service manager involved",
-                "是 yes" if o.flagged_for_manager else "否 no",
+                (
+                    f"是 yes: 已签核 signed off {o.manager_signed_off_by} "
+                    f"{_when(o.station_id, o.manager_signed_off_at)} {o.manager_sign_off_note}"
+                    if o.manager_signed_off_at
+                    else "是 yes: 待签核 awaiting sign-off"
+                )
+                if o.flagged_for_manager
+                else "否 no",
             ),
             ("状态 Status", o.status.value),
         ]

@@ -57,6 +57,7 @@ from services.reception.models import (
     FindingStatus,
     LabourOperationPublic,
     MaintenanceReminder,
+    ManagerSignOff,
     OrderCancel,
     OrderChange,
     OrderHistoryEntry,
@@ -74,6 +75,8 @@ from services.reception.models import (
     RepairOrderLine,
     RepairOrderPublic,
     RepairOrdersPublic,
+    SanbaoWarning,
+    SanbaoWarningPublic,
     ServicePackagePublic,
     SettlementPublic,
     SettlementRecord,
@@ -786,6 +789,15 @@ async def order_history(
         )
     if order.ready_notified_at is not None:
         entries.append(OrderHistoryEntry(at=order.ready_notified_at, event="ready_notified"))
+    if order.manager_signed_off_at is not None:
+        entries.append(
+            OrderHistoryEntry(
+                at=order.manager_signed_off_at,
+                event="manager_signed_off",
+                by=order.manager_signed_off_by,
+                detail=order.manager_sign_off_note,
+            )
+        )
     if order.completed_at is not None:
         entries.append(OrderHistoryEntry(at=order.completed_at, event="completed"))
     for payment in (await session.exec(select(Payment).where(Payment.order_id == order.id))).all():
@@ -845,7 +857,9 @@ async def get_order(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> RepairOrderPublic:
     order = await _visible_order(session, user, order_id)
-    return to_public(order, await order_lines(session, order.id))
+    return to_public(
+        order, await order_lines(session, order.id), await sanbao_warnings(session, order.vin)
+    )
 
 
 async def list_orders(
@@ -872,11 +886,22 @@ async def list_orders(
     return RepairOrdersPublic(data=[to_public(o, []) for o in orders], count=count)
 
 
-def to_public(order: RepairOrder, lines: Sequence[RepairOrderLine]) -> RepairOrderPublic:
+def awaiting_sign_off(order: RepairOrder) -> bool:
+    """Flagged (over ¥10,000 or VIP: process §4) and the service manager has not signed off."""
+    return order.flagged_for_manager and order.manager_signed_off_at is None
+
+
+def to_public(
+    order: RepairOrder,
+    lines: Sequence[RepairOrderLine],
+    warnings: Sequence[SanbaoWarningPublic] = (),
+) -> RepairOrderPublic:
     return RepairOrderPublic.model_validate(
         {
             **order.model_dump(),
             "lines": [OrderLinePublic.model_validate(line.model_dump()) for line in lines],
+            "awaiting_manager_sign_off": awaiting_sign_off(order),
+            "sanbao_warnings": list(warnings),
         }
     )
 
@@ -997,6 +1022,7 @@ async def get_check_in(
             "recommendations": recommendations,
             "open_campaigns": notices.open_campaigns,
             "due_maintenance": notices.due_maintenance,
+            "sanbao_warnings": notices.sanbao_warnings,
         }
     )
 
@@ -1635,6 +1661,9 @@ async def decide_finding(
         uow.session.add_all(rows)
         await close_campaigns(uow.session, order, rows, now)
         order.total = domain.order_total([*existing, *rows])
+        order.flagged_for_manager = order.flagged_for_manager or domain.needs_manager(
+            order.total, vip=order.customer_vip
+        )
         if order.promised_at is not None and finding.estimated_delay_minutes:
             order.promised_at = domain.delayed_promise(
                 order.promised_at,
@@ -1819,10 +1848,12 @@ def _balance(record: SettlementRecord) -> Decimal:
 
 
 def _maybe_issue_exit_pass(order: RepairOrder, record: SettlementRecord) -> None:
-    """Settled in full (paid or on account): the exit pass (出厂通知单) is issued."""
+    """Settled in full (paid or on account) and, for a flagged order, signed off by the
+    service manager: the exit pass (出厂通知单) is issued."""
     if (
         record.exit_pass_no is None
         and record.discount_status != DiscountStatus.PENDING_MANAGER
+        and not awaiting_sign_off(order)
         and _balance(record) <= 0
     ):
         record.exit_pass_no = f"EP-{order.order_no[3:]}"
@@ -1991,6 +2022,12 @@ async def deliver(
     )
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(f"order {order.order_no} is {order.status.value}, not completed")
+    if awaiting_sign_off(order):
+        raise Conflict(
+            f"order {order.order_no} is flagged for the service manager (over ¥10,000 or a VIP "
+            "customer): the manager signs it off before the car is delivered",
+            field="manager_sign_off",
+        )
     _, record = await _settlement(uow.session, user, order_id)
     if record.exit_pass_no is None:
         raise Conflict(
@@ -2034,6 +2071,77 @@ async def deliver(
         correlation_id=order.id,
     )
     return order
+
+
+# --- the service manager's sign-off (process §4) ---------------------------------------
+
+
+async def sign_off(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, data: ManagerSignOff
+) -> RepairOrder:
+    """The service manager took part in a flagged order (over ¥10,000 or VIP): recorded with
+    who, when and the note. Until then the order gets no exit pass and is not delivered; if
+    it is already settled in full, the exit pass is issued now."""
+    session = uow.session
+    order: RepairOrder = await get_visible_for_update(
+        session, RepairOrder, order_id, user, "repair order"
+    )
+    _check_version(order.version, data.version, "repair order")
+    if not order.flagged_for_manager:
+        raise Conflict(
+            f"order {order.order_no} is not flagged for the service manager (¥10,000 or less, "
+            "not a VIP customer)",
+            field="flagged_for_manager",
+        )
+    if order.manager_signed_off_at is not None:
+        raise Conflict(
+            f"order {order.order_no} was signed off by {order.manager_signed_off_by}",
+            field="manager_sign_off",
+        )
+    if order.status not in (OrderStatus.OPEN, OrderStatus.COMPLETED):
+        raise Conflict(f"order {order.order_no} is {order.status.value}", field="status")
+    order.manager_signed_off_by = user.user_id
+    order.manager_signed_off_at = utcnow()
+    order.manager_sign_off_note = data.note
+    order.version += 1
+    session.add(order)
+    record = (
+        await session.exec(
+            select(SettlementRecord).where(SettlementRecord.order_id == order.id).with_for_update()
+        )
+    ).first()
+    if record is not None:
+        _maybe_issue_exit_pass(order, record)
+        session.add(record)
+    return order
+
+
+async def awaiting_sign_off_list(
+    session: AsyncSession,
+    user: Principal,
+    station_id: str | None,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> RepairOrdersPublic:
+    """Flagged orders (open or completed) the service manager has not signed off yet, per
+    station (the stations the user sees; one of them with ``station_id``)."""
+    query = at_visible_stations(select(RepairOrder), RepairOrder.station_id, user).where(
+        col(RepairOrder.flagged_for_manager).is_(True),
+        col(RepairOrder.manager_signed_off_at).is_(None),
+        col(RepairOrder.status).in_([OrderStatus.OPEN, OrderStatus.COMPLETED]),
+    )
+    if station_id is not None:
+        query = query.where(RepairOrder.station_id == user.acting_station(station_id))
+    count = await count_rows(session, query)
+    orders = (
+        await session.exec(
+            query.order_by(col(RepairOrder.station_id), col(RepairOrder.created_at))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return RepairOrdersPublic(data=[to_public(o, []) for o in orders], count=count)
 
 
 # --- the advisor's lists (process §5, §7) -----------------------------------------------
@@ -2247,6 +2355,48 @@ async def address_reminders(session: AsyncSession, order: RepairOrder) -> None:
         session.add(reminder)
 
 
+async def sanbao_threshold_approached(
+    uow: UnitOfWork, event: events.SanbaoThresholdApproached
+) -> None:
+    """Warranty warns that a vehicle nears or reached a 三包 threshold: kept per VIN, rule
+    and fault (an older report never overwrites a newer one) for the advisor."""
+    vin = event.vin.strip().upper()[:17]
+    fault = (event.fault or "").strip()[:200]
+    occurred_at = uow.event.occurred_at
+    row = await uow.session.get(SanbaoWarning, (vin, event.rule.value, fault))
+    if row is not None and row.as_of > occurred_at:
+        return
+    if row is None:
+        row = SanbaoWarning(
+            vin=vin,
+            rule=event.rule.value,
+            fault_key=fault,
+            station_id=uow.event.station_id,
+            remedy="",
+            message="",
+            as_of=occurred_at,
+        )
+    row.station_id = uow.event.station_id
+    row.fault = fault or None
+    row.reached, row.count, row.threshold = event.reached, event.count, event.threshold
+    row.remedy, row.message = event.remedy[:500], event.message[:1000]
+    row.order_id, row.as_of = event.order_id, occurred_at
+    uow.session.add(row)
+
+
+async def sanbao_warnings(session: AsyncSession, vin: str) -> list[SanbaoWarningPublic]:
+    """The 三包 thresholds the VIN nears or reached, reached ones first. They follow the
+    vehicle (national rules), so every station's advisor sees them."""
+    rows = (
+        await session.exec(
+            select(SanbaoWarning)
+            .where(SanbaoWarning.vin == vin.strip().upper())
+            .order_by(col(SanbaoWarning.reached).desc(), col(SanbaoWarning.as_of).desc())
+        )
+    ).all()
+    return [SanbaoWarningPublic.model_validate(row.model_dump()) for row in rows]
+
+
 async def vehicle_notices(
     session: AsyncSession, user: Principal, vin: str, *, as_of: datetime | None = None
 ) -> VehicleNoticesPublic:
@@ -2277,6 +2427,7 @@ async def vehicle_notices(
         vin=vin,
         open_campaigns=[CampaignNoticePublic.model_validate(c.model_dump()) for c in campaigns],
         due_maintenance=[DueMaintenancePublic.model_validate(r.model_dump()) for r in reminders],
+        sanbao_warnings=await sanbao_warnings(session, vin),
     )
 
 
