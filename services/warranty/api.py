@@ -6,12 +6,23 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from sqlalchemy.exc import IntegrityError
 
 from services.warranty import service
 from services.warranty.manufacturer import SIGNATURE_HEADER, signature_valid
 from services.warranty.models import (
+    AnswerDismissal,
     AnswerRedrive,
     ChargeBackRecord,
     ClaimHistoryPublic,
@@ -20,10 +31,14 @@ from services.warranty.models import (
     ClaimUpdate,
     CoverageCheckPublic,
     CoverageCheckRequest,
+    FaultClassification,
     InboundAnswerPublic,
     InboundAnswersPublic,
     InboundState,
     KpiReportPublic,
+    MaintenanceHistoryPublic,
+    MaintenanceRecordIn,
+    MaintenanceRecordPublic,
     ManufacturerAnswerIn,
     PoliciesPublic,
     PolicyCreate,
@@ -35,6 +50,7 @@ from services.warranty.models import (
     ReturnedPartStatus,
     ReturnRequest,
     SanbaoRecordPublic,
+    SanbaoWarningsPublic,
     ScrapRelease,
     Shipment,
     ShortageLogsPublic,
@@ -62,6 +78,7 @@ admin = require_role(Role.WARRANTY_ADMIN)
 policy_admin = require_role(Role.WARRANTY_ADMIN, Role.GROUP_MANAGER)
 
 Reader = Annotated[Principal, Depends(reader)]
+Vin = Annotated[str, Path(min_length=17, max_length=17, description="vehicle identification no.")]
 ManagerReader = Annotated[Principal, Depends(manager_reader)]
 Admin = Annotated[Principal, Depends(admin)]
 
@@ -187,6 +204,46 @@ async def vehicle_sanbao_record(runtime: RuntimeDep, vin: str, user: Reader) -> 
         return await service.sanbao_record(session, user, vin)
 
 
+@vehicles.get("/{vin}/maintenance", response_model=MaintenanceHistoryPublic)
+async def vehicle_maintenance_history(
+    runtime: RuntimeDep, vin: Vin, user: Reader
+) -> MaintenanceHistoryPublic:
+    """A vehicle's maintenance history: the group's maintenance orders (counted once
+    completed or delivered) and services done elsewhere recorded from the stamped booklet.
+    The claim check judges missed maintenance on all of it, at every station."""
+    async with runtime.db.read() as session:
+        return await service.maintenance_history(session, user, vin)
+
+
+@vehicles.post("/{vin}/maintenance", response_model=MaintenanceRecordPublic, status_code=201)
+async def record_vehicle_maintenance(
+    runtime: RuntimeDep, vin: Vin, body: MaintenanceRecordIn, user: Admin
+) -> MaintenanceRecordPublic:
+    """Record maintenance done outside the group, as stamped in the maintenance booklet
+    (保养手册), with the evidence seen (stamp, invoice, photo). It counts for the
+    missed-maintenance check of the vehicle's claims like the group's own services."""
+    async with runtime.db.transaction() as session:
+        return await service.record_booklet_maintenance(session, user, vin, body)
+
+
+@reports.get("/sanbao-warnings", response_model=SanbaoWarningsPublic)
+async def list_sanbao_warnings(
+    runtime: RuntimeDep,
+    user: Reader,
+    vin: Annotated[str | None, Query(min_length=17, max_length=17)] = None,
+    reached: bool | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> SanbaoWarningsPublic:
+    """The 三包 warnings announced to reception (``sanbao.threshold_approached``) for the
+    stations the user sees, newest first: the rule, reached or one step short, the count
+    against the threshold, the fault and the remedy the customer may claim."""
+    async with runtime.db.read() as session:
+        return await service.list_sanbao_warnings(
+            session, user, vin=vin, reached=reached, offset=offset, limit=limit
+        )
+
+
 @orders.get("/{order_id}", response_model=WarrantyOrderPublic)
 async def get_warranty_order(
     runtime: RuntimeDep, order_id: uuid.UUID, user: Reader
@@ -209,6 +266,23 @@ async def record_pre_authorisation(
     with the reason. Reception is told with a new ``coverage.checked``."""
     async with runtime.unit_of_work() as uow:
         return await service.record_pre_authorisation(uow, user, order_id, line_id, body)
+
+
+@orders.post("/{order_id}/lines/{line_id}/fault-classification", response_model=WarrantyOrderPublic)
+async def classify_line_fault(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    body: FaultClassification,
+    user: Admin,
+) -> WarrantyOrderPublic:
+    """Set or correct the 三包 fault class of a warranty repair line (steering or brake
+    failure, body cracking, fuel leak, traction-battery fire, other serious safety fault,
+    engine / gearbox / traction battery / drive motor failure, other quality problem); who
+    and when are kept. The vehicle's 三包 thresholds are judged again and a threshold newly
+    reached or approached is announced (``sanbao.threshold_approached``)."""
+    async with runtime.unit_of_work() as uow:
+        return await service.classify_fault(uow, user, order_id, line_id, body)
 
 
 # --- returned parts ---------------------------------------------------------------------
@@ -397,6 +471,16 @@ async def redrive_manufacturer_answer(
     """Apply a dead-lettered answer again, optionally to a corrected claim number."""
     async with runtime.unit_of_work() as uow:
         return await service.redrive_inbound_answer(uow, user, answer_id, body)
+
+
+@inbound.post("/answers/{answer_id}/dismissal", response_model=InboundAnswerPublic)
+async def dismiss_manufacturer_answer(
+    runtime: RuntimeDep, answer_id: uuid.UUID, body: AnswerDismissal, user: Admin
+) -> InboundAnswerPublic:
+    """Close a dead-lettered answer without applying it, with the reason (kept, with who
+    closed it and when); 409 unless it is a dead letter."""
+    async with runtime.unit_of_work() as uow:
+        return await service.dismiss_inbound_answer(uow, user, answer_id, body)
 
 
 routers = [claims, policies, coverage, orders, vehicles, parts, reports, inbound]

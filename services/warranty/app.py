@@ -35,6 +35,7 @@ definition = ServiceDefinition(
         events.ClaimRejected,
         events.ClaimPaid,
         events.ClaimChargedBack,
+        events.SanbaoThresholdApproached,
     ],
     on_startup=[install_manufacturer],
     seed=seed,

@@ -12,7 +12,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from shared.contracts.events import CoverageVerdict, LineKind, OrderCategory, PayType
+from shared.contracts.events import (
+    CoverageVerdict,
+    LineKind,
+    OrderCategory,
+    PayType,
+    SanbaoRule,
+)
 from shared.pricing import lines_total
 
 # --- vocabulary -------------------------------------------------------------------------
@@ -64,6 +70,8 @@ class RejectionReason(StrEnum):
     SUBMITTED_TOO_LATE = "submitted_too_late"
     EXCESSIVE_LABOUR_HOURS = "excessive_labour_hours"
     DUPLICATE = "duplicate"
+    #: the vehicle missed the maintenance the policy requires (未按规定保养)
+    MISSED_MAINTENANCE = "missed_maintenance"
 
 
 class ChargeBackReason(StrEnum):
@@ -179,6 +187,8 @@ class Policy:
     submission_days: int = 30
     duplicate_days: int = 30
     part_return_days: int = 15
+    #: the maintenance required for the warranty (None: no requirement)
+    maintenance: MaintenanceSchedule | None = None
 
 
 P = TypeVar("P", bound="PolicyLike")
@@ -1077,3 +1087,418 @@ def claim_kpis(claims: Iterable[ClaimFigures], decisions: Iterable[Decision]) ->
     if days:
         kpis.average_days_to_payment = (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.1"))
     return kpis
+
+
+# --- 三包: fault classification (what kind of fault a repair line fixed) ----------------
+
+
+class FaultClass(StrEnum):
+    """What a warranty repair line fixed, as the 三包 rules (SAMR Order 43) distinguish it.
+    Set by the warranty administrator, or by the pre-check from the line's description
+    where the wording is unambiguous."""
+
+    #: the 60-day / 3,000 km list (free replacement or return); all serious safety faults
+    STEERING_FAILURE = "steering_failure"  # 转向系统失效
+    BRAKE_FAILURE = "brake_failure"  # 制动系统失效
+    BODY_CRACKING = "body_cracking"  # 车身开裂
+    FUEL_LEAK = "fuel_leak"  # 燃油泄漏
+    BATTERY_FIRE = "battery_fire"  # 动力蓄电池起火
+    #: any other serious safety fault (严重安全性能故障: a safety device not working, a fire
+    #: risk ...): repaired twice and still present → replacement or return
+    SERIOUS_SAFETY = "serious_safety"
+    #: the 7-day list: a main system needing replacement for a quality problem
+    ENGINE_FAILURE = "engine_failure"
+    GEARBOX_FAILURE = "gearbox_failure"
+    TRACTION_BATTERY_FAILURE = "traction_battery_failure"
+    DRIVE_MOTOR_FAILURE = "drive_motor_failure"
+    #: a quality problem none of the above (counts for repair days and repeats only)
+    OTHER_QUALITY_PROBLEM = "other_quality_problem"
+
+
+class ClassSource(StrEnum):
+    PRE_CHECK = "pre_check"
+    ADMINISTRATOR = "administrator"
+
+
+#: within 60 days / 3,000 km → free replacement or return
+SIXTY_DAY_FAULTS = frozenset(
+    {
+        FaultClass.STEERING_FAILURE,
+        FaultClass.BRAKE_FAILURE,
+        FaultClass.BODY_CRACKING,
+        FaultClass.FUEL_LEAK,
+        FaultClass.BATTERY_FIRE,
+    }
+)
+SERIOUS_SAFETY_FAULTS = SIXTY_DAY_FAULTS | {FaultClass.SERIOUS_SAFETY}
+#: within 7 days → replacement or return, by the main system that failed
+MAIN_SYSTEM_FAILURES: Mapping[str, str] = {
+    FaultClass.ENGINE_FAILURE: "engine",
+    FaultClass.GEARBOX_FAILURE: "gearbox",
+    FaultClass.TRACTION_BATTERY_FAILURE: "traction_battery",
+    FaultClass.DRIVE_MOTOR_FAILURE: "drive_motor",
+}
+#: a brake or steering failure is the same fault as an (unclassified) brakes / steering repair
+_SAFETY_KEY: Mapping[str, str] = {
+    FaultClass.BRAKE_FAILURE: "brakes",
+    FaultClass.STEERING_FAILURE: "steering",
+}
+
+#: wordings the pre-check trusts (a line's description, Chinese or English); labour codes are
+#: each manufacturer's own and say nothing reliable about a failure, so they are not read
+FAULT_WORDS: Mapping[FaultClass, tuple[str, ...]] = {
+    FaultClass.STEERING_FAILURE: ("转向失效", "转向失灵", "steering failure", "loss of steering"),
+    FaultClass.BRAKE_FAILURE: (
+        "制动失效",
+        "制动失灵",
+        "刹车失灵",
+        "刹车失效",
+        "brake failure",
+        "loss of braking",
+    ),
+    FaultClass.BODY_CRACKING: ("车身开裂", "车身裂纹", "body crack", "body cracking"),
+    FaultClass.FUEL_LEAK: ("燃油泄漏", "燃油渗漏", "漏燃油", "fuel leak", "fuel leakage"),
+    FaultClass.BATTERY_FIRE: (
+        "电池起火",
+        "电池着火",
+        "电池热失控",
+        "battery fire",
+        "thermal runaway",
+    ),
+}
+
+
+def pre_check_fault_class(description: str) -> FaultClass | None:
+    """The fault class a line's description states without doubt, else None (the
+    administrator classifies it)."""
+    text = description.casefold()
+    found = {
+        fault for fault, words in FAULT_WORDS.items() if any(_contains(text, w) for w in words)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def safety_key(fault_class: str) -> str:
+    """The serious safety fault a class counts as (brake failure = a brakes fault)."""
+    return _SAFETY_KEY.get(fault_class, fault_class)
+
+
+# --- 三包: structured signals (warnings pushed to reception) -------------------------------
+
+
+@dataclass(frozen=True)
+class SanbaoFacts:
+    """One 三包 repair of a vehicle, with what the thresholds count on."""
+
+    order_id: str
+    order_no: str
+    fault: str
+    days: int
+    open: bool
+    started_on: date
+    delivered_on: date | None = None
+    mileage_km: int | None = None
+    classes: frozenset[str] = frozenset()
+    assemblies: frozenset[str] = frozenset()
+    main_parts: frozenset[MainPart] = frozenset()
+    courtesy_car_due: bool = False
+
+
+@dataclass(frozen=True)
+class SanbaoSignal:
+    """A vehicle at (``reached``) or one step short of a 三包 threshold."""
+
+    rule: SanbaoRule
+    reached: bool
+    count: int
+    threshold: int
+    fault: str | None
+    remedy: str
+    message: str
+    order_id: str | None
+
+    @property
+    def key(self) -> str:
+        """Sent once per (VIN, rule, fault, reached)."""
+        return self.fault or "-"
+
+
+REPLACE_OR_RETURN = "replacement or return"
+FREE_REPLACE_OR_RETURN = "free replacement or return"
+COURTESY_CAR = "courtesy car or transport allowance"
+
+
+def _within_days(facts: SanbaoFacts, days: int, km: int | None) -> bool:
+    if facts.delivered_on is None or facts.started_on < facts.delivered_on:
+        return False
+    in_time = (facts.started_on - facts.delivered_on).days <= days
+    return in_time and (km is None or facts.mileage_km is None or facts.mileage_km <= km)
+
+
+def sanbao_signals(repairs: Sequence[SanbaoFacts]) -> list[SanbaoSignal]:
+    """Every 三包 threshold the vehicle has reached or is one step short of, by its repairs
+    at every station (oldest first): the rule, the count, the threshold, the remedy."""
+    signals: list[SanbaoSignal] = []
+
+    def add(
+        rule: SanbaoRule,
+        count: int,
+        threshold: int,
+        fault: str | None,
+        remedy: str,
+        message: str,
+        order_id: str | None,
+        *,
+        reached: bool | None = None,
+    ) -> None:
+        done = count >= threshold if reached is None else reached
+        state = "reached" if done else "approaching"
+        signals.append(
+            SanbaoSignal(
+                rule,
+                done,
+                count,
+                threshold,
+                fault,
+                remedy,
+                f"{message} ({state}: {count} of {threshold})",
+                order_id,
+            )
+        )
+
+    ordered = sorted(repairs, key=lambda r: (r.started_on, r.order_no))
+    latest = ordered[-1].order_id if ordered else None
+    # repairs adding up to more than 30 days; warn from 25
+    total = sum(r.days for r in ordered)
+    if total >= SANBAO_MAX_REPAIR_DAYS - WARN_DAYS_BEFORE:
+        add(
+            SanbaoRule.REPAIR_DAYS_OVER_30,
+            total,
+            SANBAO_MAX_REPAIR_DAYS + 1,
+            None,
+            REPLACE_OR_RETURN,
+            f"三包 repairs add up to {total} days: more than {SANBAO_MAX_REPAIR_DAYS} days "
+            "allow replacement or return",
+            latest,
+        )
+    # the same quality problem repaired more than 4 times; warn at the 4th
+    by_fault: dict[str, list[SanbaoFacts]] = defaultdict(list)
+    for repair in ordered:
+        by_fault[repair.fault].append(repair)
+    for fault, group in sorted(by_fault.items()):
+        if len(group) >= SANBAO_MAX_SAME_FAULT_REPAIRS:
+            add(
+                SanbaoRule.SAME_FAULT_OVER_4,
+                len(group),
+                SANBAO_MAX_SAME_FAULT_REPAIRS + 1,
+                fault,
+                REPLACE_OR_RETURN,
+                f"fault {fault} repaired {len(group)} times: more than "
+                f"{SANBAO_MAX_SAME_FAULT_REPAIRS} repairs allow replacement or return",
+                group[-1].order_id,
+            )
+    # a serious safety fault repaired twice and still present; warn at the first repair
+    by_safety: dict[str, list[SanbaoFacts]] = defaultdict(list)
+    for repair in ordered:
+        keys = {safety_key(c) for c in repair.classes if c in SERIOUS_SAFETY_FAULTS}
+        if repair.fault in SAFETY_SYSTEMS:
+            keys.add(repair.fault)
+        for key in keys:
+            by_safety[key].append(repair)
+    for key, group in sorted(by_safety.items()):
+        add(
+            SanbaoRule.SERIOUS_SAFETY_FAULT_TWICE,
+            len(group),
+            SANBAO_MAX_SAFETY_REPAIRS,
+            key,
+            REPLACE_OR_RETURN,
+            f"serious safety fault {key} repaired {len(group)} times: repaired twice and "
+            "still present allows replacement or return",
+            group[-1].order_id,
+        )
+    # an engine, gearbox, traction battery or drive motor replaced twice; a main part twice
+    by_assembly: dict[str, list[SanbaoFacts]] = defaultdict(list)
+    by_part: dict[MainPart, list[SanbaoFacts]] = defaultdict(list)
+    for repair in ordered:
+        for system in repair.assemblies:
+            by_assembly[system].append(repair)
+        for main in repair.main_parts:
+            by_part[main].append(repair)
+    for system, group in sorted(by_assembly.items()):
+        add(
+            SanbaoRule.MAJOR_ASSEMBLY_REPLACED_TWICE,
+            len(group),
+            SANBAO_MAX_MAIN_PART_REPLACEMENTS,
+            system,
+            REPLACE_OR_RETURN,
+            f"{system} assembly replaced {len(group)} times for quality: replaced twice and "
+            "still not working allows replacement or return",
+            group[-1].order_id,
+        )
+    for main, group in sorted(by_part.items(), key=lambda kv: (kv[0].system, kv[0].name)):
+        add(
+            SanbaoRule.MAIN_PART_REPLACED_TWICE,
+            len(group),
+            SANBAO_MAX_MAIN_PART_REPLACEMENTS,
+            f"{main.system}:{main.name}",
+            REPLACE_OR_RETURN,
+            f"{main.system} main part {main.name} replaced {len(group)} times for quality: "
+            "the same main part replaced twice and still not working allows replacement "
+            "or return",
+            group[-1].order_id,
+        )
+    for repair in ordered:
+        # within 7 days of delivery: a main system needing replacement
+        if _within_days(repair, SANBAO_FIRST_DAYS, None):
+            failed = {MAIN_SYSTEM_FAILURES[c] for c in repair.classes if c in MAIN_SYSTEM_FAILURES}
+            failed |= set(repair.assemblies)
+            failed |= {p.system for p in repair.main_parts if p.system in MAIN_SYSTEMS}
+            for system in sorted(failed):
+                add(
+                    SanbaoRule.SEVEN_DAY_MAJOR_PART,
+                    1,
+                    1,
+                    system,
+                    REPLACE_OR_RETURN,
+                    f"{system} failed within {SANBAO_FIRST_DAYS} days of delivery and needs "
+                    f"replacement ({repair.order_no}): the customer may choose replacement "
+                    "or return",
+                    repair.order_id,
+                )
+            if not failed and repair.fault in MAIN_SYSTEMS:
+                add(
+                    SanbaoRule.SEVEN_DAY_MAJOR_PART,
+                    0,
+                    1,
+                    repair.fault,
+                    REPLACE_OR_RETURN,
+                    f"{repair.fault} repaired within {SANBAO_FIRST_DAYS} days of delivery "
+                    f"({repair.order_no}): if a main part needs replacement, the customer may "
+                    "choose replacement or return",
+                    repair.order_id,
+                )
+        # within 60 days / 3,000 km: steering/brake failure, body cracking, fuel leak, fire
+        if _within_days(repair, SANBAO_EARLY_DAYS, SANBAO_EARLY_KM):
+            classes = sorted(c for c in repair.classes if c in SIXTY_DAY_FAULTS)
+            for fault in classes:
+                add(
+                    SanbaoRule.SIXTY_DAY_SERIOUS_FAULT,
+                    1,
+                    1,
+                    fault,
+                    FREE_REPLACE_OR_RETURN,
+                    f"{fault} within {SANBAO_EARLY_DAYS} days / {SANBAO_EARLY_KM:,} km of "
+                    f"delivery ({repair.order_no}): the customer may choose free replacement "
+                    "or return",
+                    repair.order_id,
+                )
+            covered = {safety_key(c) for c in classes}
+            if repair.fault in SAFETY_SYSTEMS and repair.fault not in covered:
+                add(
+                    SanbaoRule.SIXTY_DAY_SERIOUS_FAULT,
+                    0,
+                    1,
+                    repair.fault,
+                    FREE_REPLACE_OR_RETURN,
+                    f"{repair.fault} repair within {SANBAO_EARLY_DAYS} days / "
+                    f"{SANBAO_EARLY_KM:,} km of delivery ({repair.order_no}): classify the "
+                    "fault; a failure allows free replacement or return",
+                    repair.order_id,
+                )
+        # a single repair over 5 days: courtesy car; warn on its 5th day
+        if repair.courtesy_car_due or repair.days > COURTESY_CAR_AFTER_DAYS:
+            add(
+                SanbaoRule.SINGLE_REPAIR_OVER_5_DAYS,
+                repair.days,
+                COURTESY_CAR_AFTER_DAYS + 1,
+                repair.order_no,
+                COURTESY_CAR,
+                f"repair {repair.order_no} took {repair.days} days: over "
+                f"{COURTESY_CAR_AFTER_DAYS} days owes a courtesy car or transport allowance",
+                repair.order_id,
+                reached=True,
+            )
+        elif repair.open and repair.days == COURTESY_CAR_AFTER_DAYS:
+            add(
+                SanbaoRule.SINGLE_REPAIR_OVER_5_DAYS,
+                repair.days,
+                COURTESY_CAR_AFTER_DAYS + 1,
+                repair.order_no,
+                COURTESY_CAR,
+                f"repair {repair.order_no} is in its {repair.days}th day: one more day owes a "
+                "courtesy car or transport allowance",
+                repair.order_id,
+            )
+    return signals
+
+
+# --- missed maintenance (未按规定保养) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaintenanceSchedule:
+    """The maintenance a policy requires: the first service (首保) and then every interval,
+    whichever of months / km comes first, with a tolerance."""
+
+    first_months: int
+    first_km: int | None
+    months: int
+    km: int | None
+    grace_days: int = 30
+    grace_km: int = 1_000
+
+
+@dataclass(frozen=True)
+class MaintenanceDone:
+    done_on: date
+    mileage_km: int | None
+
+
+def missed_maintenance(
+    schedule: MaintenanceSchedule | None,
+    warranty_start: date | None,
+    history: Iterable[MaintenanceDone],
+    repair_date: date,
+    repair_km: int | None,
+) -> str | None:
+    """Why the vehicle missed maintenance the policy requires before the repair date (None:
+    it did not, or it cannot be judged without the warranty start). Each service must come
+    within its interval after the previous one (the first after the warranty start), with
+    the tolerance; the repair itself must come before the next service was overdue."""
+    if schedule is None or warranty_start is None or warranty_start > repair_date:
+        return None
+    prev_on: date = warranty_start
+    prev_km: int | None = 0
+    first = True
+
+    def overdue(on: date, km: int | None) -> str | None:
+        months = schedule.first_months if first else schedule.months
+        interval_km = schedule.first_km if first else schedule.km
+        due_on = add_months(prev_on, months) + timedelta(days=schedule.grace_days)
+        due_km = (
+            None
+            if interval_km is None or prev_km is None
+            else prev_km + interval_km + schedule.grace_km
+        )
+        label = "first maintenance" if first else "maintenance"
+        limit = f"by {due_on.isoformat()}" + (f" or {due_km:,} km" if due_km is not None else "")
+        if on > due_on or (km is not None and due_km is not None and km > due_km):
+            return f"{label} due {limit}"
+        return None
+
+    done = sorted((h for h in history if h.done_on <= repair_date), key=lambda h: h.done_on)
+    for visit in done:
+        late = overdue(visit.done_on, visit.mileage_km)
+        if late is not None:
+            return (
+                f"{late} was not done (next service {visit.done_on.isoformat()}"
+                + (f" at {visit.mileage_km:,} km" if visit.mileage_km is not None else "")
+                + ")"
+            )
+        prev_on, first = visit.done_on, False
+        prev_km = visit.mileage_km  # unknown: the next km limit cannot be judged
+    late = overdue(repair_date, repair_km)
+    if late is not None:
+        since = "since the warranty start" if first else f"since {prev_on.isoformat()}"
+        return f"{late} was not done: no maintenance {since}"
+    return None

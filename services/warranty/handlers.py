@@ -28,7 +28,15 @@ async def on_order_cancelled(uow: UnitOfWork, event: events.OrderCancelled) -> N
 
 @consumer.handles(events.VehicleCompleted)
 async def on_vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> None:
+    await service.maintenance_completed(uow.session, event.order_id, event.completed_at)
     await service.draft_claim(uow, event)
+
+
+@consumer.handles(events.VehicleDelivered)
+async def on_vehicle_delivered(uow: UnitOfWork, event: events.VehicleDelivered) -> None:
+    await service.maintenance_completed(
+        uow.session, event.order_id, event.delivered_at, event.vehicle.mileage_km
+    )
 
 
 @consumer.handles(events.ItemBackordered)

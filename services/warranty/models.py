@@ -18,14 +18,24 @@ from services.warranty.domain import (
     AnswerKind,
     ChargeBackReason,
     ClaimStatus,
+    ClassSource,
     CoverageKind,
+    FaultClass,
     RejectionReason,
 )
-from shared.contracts.events import CoverageVerdict, LineKind
+from shared.contracts.events import CoverageVerdict, LineKind, SanbaoRule
 from shared.db import enum_column, money_column, utc_column
 from shared.schemas import InputModel
 
-__all__ = ["AnswerKind", "ChargeBackReason", "ClaimStatus", "CoverageKind", "RejectionReason"]
+__all__ = [
+    "AnswerKind",
+    "ChargeBackReason",
+    "ClaimStatus",
+    "ClassSource",
+    "CoverageKind",
+    "FaultClass",
+    "RejectionReason",
+]
 
 
 class WarrantyTable(SQLModel, registry=registry()):
@@ -63,6 +73,8 @@ class WarrantyPolicy(WarrantyTable, table=True):  # type: ignore[call-arg]
     submission_days: int = 30
     duplicate_days: int = 30
     part_return_days: int = 15
+    #: the maintenance the policy requires (``MaintenanceScheduleIn``); none: no requirement
+    maintenance: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
 
 
@@ -113,6 +125,12 @@ class WarrantyOrderLine(WarrantyTable, table=True):  # type: ignore[call-arg]
     #: the manufacturer's prior authorisation (预授权) of a line that needed it
     authorisation_no: str | None = Field(default=None, max_length=60)
     authorised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    #: what kind of fault the line fixed, as the 三包 rules count it (``FaultClass``)
+    fault_class: str | None = Field(default=None, max_length=40)
+    fault_class_source: str | None = Field(default=None, max_length=20)
+    fault_classified_by: str | None = Field(default=None, max_length=80)
+    fault_classified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    fault_class_note: str | None = Field(default=None, max_length=500)
 
 
 # --- warranty claim (索赔单) -------------------------------------------------------------
@@ -212,7 +230,10 @@ class ClaimSubmission(WarrantyTable, table=True):  # type: ignore[call-arg]
 class AnswerState(StrEnum):
     DUE = "due"
     APPLIED = "applied"
-    IGNORED = "ignored"  # did not fit the claim's state any more (recorded, not applied)
+    #: (older rows) did not fit the claim's state any more (recorded, not applied)
+    IGNORED = "ignored"
+    #: did not fit: kept as a dead letter (``InboundAnswer``, source adapter) to re-drive
+    DEAD_LETTERED = "dead_lettered"
 
 
 class ManufacturerAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
@@ -244,6 +265,18 @@ class TermIn(InputModel):
     )
 
 
+class MaintenanceScheduleIn(InputModel):
+    """The maintenance the manufacturer requires for the warranty (保养规定): the first
+    service (首保) and then every interval, whichever of months / km comes first."""
+
+    first_months: int = pydantic.Field(ge=1, le=120)
+    first_km: int | None = pydantic.Field(default=None, ge=1, le=1_000_000)
+    months: int = pydantic.Field(ge=1, le=120)
+    km: int | None = pydantic.Field(default=None, ge=1, le=1_000_000)
+    grace_days: int = pydantic.Field(default=30, ge=0, le=365)
+    grace_km: int = pydantic.Field(default=1_000, ge=0, le=100_000)
+
+
 class PolicyCreate(InputModel):
     """A new version of a manufacturer's policy (the version number is given out)."""
 
@@ -263,6 +296,14 @@ class PolicyCreate(InputModel):
                     "labour_times": {"ENG-120": "2.4"},
                     "goodwill_months": 6,
                     "goodwill_km": 10000,
+                    "maintenance": {
+                        "first_months": 6,
+                        "first_km": 7500,
+                        "months": 12,
+                        "km": 10000,
+                        "grace_days": 30,
+                        "grace_km": 1000,
+                    },
                 }
             ]
         }
@@ -284,6 +325,9 @@ class PolicyCreate(InputModel):
     submission_days: int = pydantic.Field(default=30, ge=1, le=3650)
     duplicate_days: int = pydantic.Field(default=30, ge=0, le=3650)
     part_return_days: int = pydantic.Field(default=15, ge=1, le=3650)
+    maintenance: MaintenanceScheduleIn | None = pydantic.Field(
+        default=None, description="required maintenance; none: no requirement"
+    )
 
     @pydantic.field_validator("categories")
     @classmethod
@@ -317,6 +361,7 @@ class PolicyPublic(BaseModel):
     submission_days: int
     duplicate_days: int
     part_return_days: int
+    maintenance: dict[str, Any] | None = None
 
 
 class PoliciesPublic(BaseModel):
@@ -385,6 +430,30 @@ class OrderLineCoveragePublic(BaseModel):
     coverage: CoverageVerdict
     coverage_reason: str | None
     authorisation_no: str | None
+    fault_class: FaultClass | None = pydantic.Field(
+        default=None, description="the 三包 fault class of the line"
+    )
+    fault_class_source: ClassSource | None = None
+    fault_classified_by: str | None = None
+    fault_classified_at: datetime | None = None
+    fault_class_note: str | None = None
+
+
+class FaultClassification(InputModel):
+    """The 三包 fault class of a warranty repair line, set or corrected by the warranty
+    administrator (the 60-day and serious-safety rules count on it)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"fault_class": "fuel_leak", "note": "燃油管接头渗漏, 路试确认"},
+                {"fault_class": "other_quality_problem", "note": "not a brake failure: noise"},
+            ]
+        }
+    }
+
+    fault_class: FaultClass
+    note: str | None = pydantic.Field(default=None, min_length=1, max_length=500)
 
 
 class WarrantyOrderPublic(BaseModel):
@@ -745,6 +814,16 @@ class SanbaoRepairPublic(BaseModel):
     courtesy_car_due: bool = pydantic.Field(description="single repair over 5 days")
 
 
+class SanbaoSignalPublic(BaseModel):
+    rule: SanbaoRule
+    reached: bool
+    count: int
+    threshold: int
+    fault: str | None
+    remedy: str
+    message: str
+
+
 class SanbaoRecordPublic(BaseModel):
     vin: str
     repair_days: int = pydantic.Field(
@@ -760,6 +839,10 @@ class SanbaoRecordPublic(BaseModel):
     repairs_at_other_stations: int = pydantic.Field(
         default=0, description="counted in the totals, not listed"
     )
+    signals: list[SanbaoSignalPublic] = pydantic.Field(
+        default_factory=list,
+        description="the thresholds reached or one step away, as announced to reception",
+    )
 
 
 # --- manufacturer answers arriving on their own (webhook) -------------------------------
@@ -769,6 +852,13 @@ class InboundState(StrEnum):
     APPLIED = "applied"
     #: kept with the reason, never dropped: an unknown claim, or a state it does not fit
     DEAD_LETTERED = "dead_lettered"
+    #: a dead letter the administrator closed without applying it (with the reason)
+    DISMISSED = "dismissed"
+
+
+class InboundSource(StrEnum):
+    WEBHOOK = "webhook"  # pushed by the manufacturer's claim system
+    ADAPTER = "adapter"  # an answer of the adapter's receipt (submission / polling path)
 
 
 class InboundAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
@@ -799,6 +889,14 @@ class InboundAnswer(WarrantyTable, table=True):  # type: ignore[call-arg]
     claim_id: uuid.UUID | None = None
     answer_id: uuid.UUID | None = None
     applied_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    source: InboundSource = Field(
+        default=InboundSource.WEBHOOK, sa_column=enum_column(InboundSource)
+    )
+    #: the adapter's answer that did not fit (source adapter)
+    adapter_answer_id: uuid.UUID | None = None
+    dismissed_by: str | None = Field(default=None, max_length=80)
+    dismissed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    dismiss_note: str | None = Field(default=None, max_length=500)
 
 
 class ManufacturerAnswerIn(InputModel):
@@ -854,11 +952,31 @@ class InboundAnswerPublic(BaseModel):
     claim_id: uuid.UUID | None
     received_at: datetime
     applied_at: datetime | None
+    source: InboundSource = pydantic.Field(
+        default=InboundSource.WEBHOOK,
+        description="webhook: pushed; adapter: from the adapter's answers to a submission",
+    )
+    dismissed_by: str | None = None
+    dismissed_at: datetime | None = None
+    dismiss_note: str | None = None
 
 
 class InboundAnswersPublic(BaseModel):
     data: list[InboundAnswerPublic]
     count: int
+
+
+class AnswerDismissal(InputModel):
+    """Close a dead letter without applying it (a duplicate, an answer already handled by
+    phone ...): kept, with who closed it and why."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "duplicate of the answer applied on 3 March"}]
+        }
+    }
+
+    reason: str = pydantic.Field(min_length=1, max_length=500)
 
 
 class AnswerRedrive(InputModel):
@@ -944,3 +1062,132 @@ class ShortageLogPublic(BaseModel):
 class ShortageLogsPublic(BaseModel):
     day: date
     stations: list[ShortageLogPublic]
+
+
+# --- maintenance history per VIN (for the missed-maintenance exclusion) ---------------
+
+
+class MaintenanceSource(StrEnum):
+    SERVICE_ORDER = "service_order"  # a maintenance order of a station of the group
+    BOOKLET = "booklet"  # done elsewhere, stamped in the maintenance booklet (保养手册)
+
+
+class MaintenanceRecord(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """One maintenance of a vehicle: a maintenance repair order of the group (counted once
+    the workshop completed it or the car was delivered), or one done elsewhere that the
+    warranty administrator recorded from the stamped booklet."""
+
+    __tablename__ = "maintenance_record"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    vin: str = Field(max_length=17, index=True)
+    source: MaintenanceSource = Field(sa_column=enum_column(MaintenanceSource))
+    #: the maintenance order (source service_order): a redelivered event changes nothing
+    order_id: uuid.UUID | None = Field(default=None, unique=True)
+    order_no: str | None = Field(default=None, max_length=40)
+    #: none while the order is open: it counts once done
+    done_on: date | None = None
+    mileage_km: int | None = None
+    workshop: str | None = Field(default=None, max_length=200)
+    evidence_note: str | None = Field(default=None, max_length=1000)
+    recorded_by: str | None = Field(default=None, max_length=80)
+    recorded_at: datetime = Field(sa_column=utc_column())
+
+
+class MaintenanceRecordIn(InputModel):
+    """Maintenance done outside the group, as stamped in the maintenance booklet."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "done_on": "2025-05-20",
+                    "mileage_km": 9800,
+                    "workshop": "天津滨海一汽-大众特约服务站",
+                    "evidence_note": "保养手册第2页盖章, 发票号 12345678",
+                }
+            ]
+        }
+    }
+
+    done_on: date
+    mileage_km: int | None = pydantic.Field(default=None, ge=0, le=10_000_000)
+    workshop: str = pydantic.Field(min_length=1, max_length=200)
+    evidence_note: str = pydantic.Field(
+        min_length=1, max_length=1000, description="the stamp, invoice or photo seen"
+    )
+    station_id: str | None = pydantic.Field(
+        default=None, max_length=20, description="for users of several stations"
+    )
+
+
+class MaintenanceRecordPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    vin: str
+    source: MaintenanceSource
+    order_id: uuid.UUID | None
+    order_no: str | None
+    done_on: date | None = pydantic.Field(description="none: the order is still open")
+    mileage_km: int | None
+    workshop: str | None
+    evidence_note: str | None
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class MaintenanceHistoryPublic(BaseModel):
+    vin: str
+    data: list[MaintenanceRecordPublic] = pydantic.Field(
+        description="the records of the stations the user sees, oldest first"
+    )
+    at_other_stations: int = pydantic.Field(
+        default=0, description="records of other stations, counted by the claim check"
+    )
+
+
+# --- 三包 warnings sent (sanbao.threshold_approached) ------------------------------------
+
+
+class SanbaoWarning(WarrantyTable, table=True):  # type: ignore[call-arg]
+    """A 三包 threshold a vehicle reached or neared, announced once per (VIN, rule, fault,
+    reached) with ``sanbao.threshold_approached``."""
+
+    __tablename__ = "sanbao_warning"
+    __table_args__ = (UniqueConstraint("vin", "rule", "fault_key", "reached"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    vin: str = Field(max_length=17, index=True)
+    rule: SanbaoRule = Field(sa_column=enum_column(SanbaoRule))
+    #: the fault, or "-" when the rule counts the whole vehicle (repair days)
+    fault_key: str = Field(max_length=80)
+    reached: bool
+    count: int
+    threshold: int
+    fault: str | None = Field(default=None, max_length=80)
+    remedy: str = Field(max_length=100)
+    message: str = Field(max_length=500)
+    order_id: uuid.UUID | None = None
+    raised_at: datetime = Field(sa_column=utc_column())
+
+
+class SanbaoWarningPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str = pydantic.Field(description="the station of the repair that raised it")
+    vin: str
+    rule: SanbaoRule
+    reached: bool = pydantic.Field(description="false: one step short of the threshold")
+    count: int
+    threshold: int
+    fault: str | None
+    remedy: str
+    message: str
+    order_id: uuid.UUID | None
+    raised_at: datetime
+
+
+class SanbaoWarningsPublic(BaseModel):
+    data: list[SanbaoWarningPublic]
+    count: int

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.warranty import domain, manufacturer
 from services.warranty.domain import AnswerKind, ClaimStatus
 from services.warranty.models import (
+    AnswerDismissal,
     AnswerPublic,
     AnswerRedrive,
     AnswerState,
@@ -32,13 +33,20 @@ from services.warranty.models import (
     ClaimUpdate,
     CoverageCheckPublic,
     CoverageCheckRequest,
+    FaultClassification,
     InboundAnswer,
     InboundAnswerPublic,
     InboundAnswersPublic,
+    InboundSource,
     InboundState,
     KpiReportPublic,
     KpisPublic,
     LineCoveragePublic,
+    MaintenanceHistoryPublic,
+    MaintenanceRecord,
+    MaintenanceRecordIn,
+    MaintenanceRecordPublic,
+    MaintenanceSource,
     ManufacturerAnswer,
     ManufacturerAnswerIn,
     OrderLineCoveragePublic,
@@ -55,6 +63,10 @@ from services.warranty.models import (
     SanbaoRecordPublic,
     SanbaoRepair,
     SanbaoRepairPublic,
+    SanbaoSignalPublic,
+    SanbaoWarning,
+    SanbaoWarningPublic,
+    SanbaoWarningsPublic,
     ScrapRelease,
     SeriousProblemPublic,
     Shipment,
@@ -117,6 +129,7 @@ def as_policy(row: WarrantyPolicy) -> domain.Policy:
         submission_days=row.submission_days,
         duplicate_days=row.duplicate_days,
         part_return_days=row.part_return_days,
+        maintenance=domain.MaintenanceSchedule(**row.maintenance) if row.maintenance else None,
     )
 
 
@@ -169,6 +182,7 @@ async def create_policy(session: AsyncSession, data: PolicyCreate) -> PolicyPubl
         submission_days=data.submission_days,
         duplicate_days=data.duplicate_days,
         part_return_days=data.part_return_days,
+        maintenance=data.maintenance.model_dump() if data.maintenance is not None else None,
         created_at=utcnow(),
     )
     session.add(row)
@@ -202,11 +216,21 @@ async def check_coverage(
     on = request.on or utcnow().date()
     row = await policy_in_force(session, request.make, request.model, on)
     policy = as_policy(row) if row is not None else None
+    missed = request.maintenance_missed or (
+        domain.missed_maintenance(
+            policy.maintenance if policy is not None else None,
+            request.warranty_start,
+            await maintenance_done(session, request.vin),
+            on,
+            request.mileage_km,
+        )
+        is not None
+    )
     vehicle = domain.VehicleFacts(
         mileage_km=request.mileage_km,
         warranty_start=request.warranty_start,
         accident_damage=request.accident_damage,
-        maintenance_missed=request.maintenance_missed,
+        maintenance_missed=missed,
     )
     lines = []
     for line in request.lines:
@@ -233,8 +257,11 @@ async def check_coverage(
 async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyOrder | None:
     """Keep an order's warranty lines and answer their coverage (``coverage.checked``).
 
-    Orders without warranty lines are none of warranty's business: nothing is stored.
+    Orders without warranty lines are none of warranty's business: nothing is stored but
+    a maintenance order, which goes into the vehicle's maintenance history.
     """
+    if event.category == events.OrderCategory.MAINTENANCE:
+        await record_maintenance_order(uow, event)
     if not domain.has_warranty_work(event.lines):
         return None
     if await uow.session.get(WarrantyOrder, event.order_id) is not None:
@@ -266,6 +293,7 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
     rows = []
     for index, line in enumerate(domain.warranty_lines(event.lines)):
         coverage = domain.line_coverage(policy, vehicle, line, on=on)
+        fault_class = domain.pre_check_fault_class(line.description)
         rows.append(
             WarrantyOrderLine(
                 line_id=line.line_id,
@@ -282,6 +310,13 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
                 major_system=line.major_system,
                 coverage=coverage.verdict,
                 coverage_reason=coverage.reason,
+                fault_class=fault_class,
+                fault_class_source=domain.ClassSource.PRE_CHECK if fault_class else None,
+                fault_classified_by="pre-check" if fault_class else None,
+                fault_classified_at=order.received_at if fault_class else None,
+                fault_class_note=(
+                    f"from the description: {line.description}"[:500] if fault_class else None
+                ),
             )
         )
     uow.session.add(order)
@@ -289,6 +324,8 @@ async def record_order(uow: UnitOfWork, event: events.OrderCreated) -> WarrantyO
     uow.session.add_all(rows)
     if domain.sanbao_period_active(order.warranty_start, order.mileage_km, on):
         await _open_sanbao_repair(uow.session, order, rows)
+        await uow.session.flush()
+        await raise_sanbao_signals(uow, order.vin)
     for line_row in rows:  # to be asked of the manufacturer: on the day's shortage log
         if line_row.coverage == CoverageVerdict.NEEDS_APPROVAL:
             await _log_pre_authorisation(
@@ -491,6 +528,8 @@ async def draft_claim(uow: UnitOfWork, event: events.VehicleCompleted) -> Warran
         if line.kind == LineKind.PART
     )
     await _close_sanbao_repair(session, order.order_id, event.completed_at)
+    await session.flush()
+    await raise_sanbao_signals(uow, order.vin)
     return claim
 
 
@@ -545,6 +584,8 @@ async def check_courtesy_car(uow: UnitOfWork, order_id: uuid.UUID) -> SanbaoRepa
     if domain.courtesy_car_due(days):
         repair.courtesy_car_due = True
         uow.session.add(repair)
+    await uow.session.flush()
+    await raise_sanbao_signals(uow, repair.vin, station_id=repair.station_id)
     return repair
 
 
@@ -556,6 +597,13 @@ async def cancel_order(uow: UnitOfWork, event: events.OrderCancelled) -> None:
     if repair is not None and repair.completed_at is None:
         await uow.session.delete(repair)
         await cancel(uow.session, f"courtesy:{event.order_id}")
+    visit = (
+        await uow.session.exec(
+            select(MaintenanceRecord).where(MaintenanceRecord.order_id == event.order_id)
+        )
+    ).first()
+    if visit is not None and visit.done_on is None:  # a cancelled service was not done
+        await uow.session.delete(visit)
 
 
 def _fault_of(lines: Sequence[WarrantyOrderLine]) -> str:
@@ -595,7 +643,7 @@ async def _problems(
         earlier.append(
             domain.EarlierClaim(other.claim_no, other.vin, frozenset(ops), other.repair_date)
         )
-    return domain.claim_problems(
+    problems = domain.claim_problems(
         vin=claim.vin,
         repair_date=claim.repair_date,
         cause=claim.cause,
@@ -606,6 +654,24 @@ async def _problems(
         submission_days=policy.submission_days if policy else 30,
         duplicate_days=policy.duplicate_days if policy else 30,
     )
+    order = await session.get(WarrantyOrder, claim.order_id)
+    missed = domain.missed_maintenance(
+        as_policy(policy).maintenance if policy is not None else None,
+        order.warranty_start if order is not None else None,
+        await maintenance_done(session, claim.vin),
+        claim.repair_date,
+        claim.mileage_km,
+    )
+    if missed is not None:
+        problems.append(missed_maintenance_problem(missed))
+    return problems
+
+
+def missed_maintenance_problem(why: str) -> str:
+    """The claim-check problem for missed maintenance, with the rejection code the
+    manufacturer would answer (so the administrator sees what would come back)."""
+    code = domain.RejectionReason.MISSED_MAINTENANCE.value
+    return f"missed maintenance [{code}]: {why}: the policy excludes the damage"
 
 
 async def _lines_of(session: AsyncSession, claim_id: uuid.UUID) -> list[ClaimLine]:
@@ -827,11 +893,16 @@ async def send_submission(uow: UnitOfWork, submission_id: uuid.UUID) -> ClaimSub
     return submission
 
 
-async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAnswer | None:
+async def apply_answer(
+    uow: UnitOfWork, answer_id: uuid.UUID, *, dead_letter: bool = True
+) -> ManufacturerAnswer | None:
     """A due answer of the manufacturer changes the claim and is announced.
 
-    An answer that no longer fits (the claim moved on, or it answers an older submission)
-    is kept as ignored rather than applied twice or out of order.
+    An answer that does not fit (the claim's state does not allow it, it answers an older
+    submission, a charge-back is more than was paid) is never applied twice or out of order:
+    it becomes a dead letter in the same store and shape as the webhook's (``InboundAnswer``,
+    source adapter, with the reason) for the administrator to re-drive or dismiss.
+    ``dead_letter`` False: the caller keeps the letter itself (a re-drive).
     """
     session = uow.session
     answer = await session.get(
@@ -843,7 +914,14 @@ async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAns
         await session.exec(
             select(WarrantyClaim).where(WarrantyClaim.id == answer.claim_id).with_for_update()
         )
-    ).one()
+    ).first()
+    if claim is None:  # unknown claim: kept as a dead letter, never dropped
+        answer.state = AnswerState.DEAD_LETTERED
+        session.add(answer)
+        _dead_letter_adapter_answer(
+            session, None, answer, None, f"unknown claim {answer.claim_id}", utcnow()
+        )
+        return answer
     latest = (
         await session.exec(
             select(func.max(ClaimSubmission.number)).where(ClaimSubmission.claim_id == claim.id)
@@ -851,14 +929,22 @@ async def apply_answer(uow: UnitOfWork, answer_id: uuid.UUID) -> ManufacturerAns
     ).one()
     submission = await session.get(ClaimSubmission, answer.submission_id)
     new_status = domain.status_after_answer(claim.status, answer.kind)
-    if answer.kind == AnswerKind.CHARGED_BACK and domain.charge_back_problem(
-        claim.paid_amount, answer.amount if answer.amount is not None else Decimal("0.01")
-    ):
-        new_status = None  # more than was paid: kept, not applied
+    misfit = domain.answer_misfit(claim.status, answer.kind)
+    if answer.kind == AnswerKind.CHARGED_BACK and misfit is None:
+        misfit = domain.charge_back_problem(
+            claim.paid_amount, answer.amount if answer.amount is not None else Decimal("0.01")
+        )  # more than was paid: kept, not applied
+    if submission is None or submission.number != latest:
+        number = submission.number if submission is not None else "?"
+        misfit = f"answers submission {number}; the claim was sent again as submission {latest}"
     now = utcnow()
-    if new_status is None or submission is None or submission.number != latest:
-        answer.state = AnswerState.IGNORED
+    if misfit is not None or new_status is None:
+        answer.state = AnswerState.DEAD_LETTERED if dead_letter else AnswerState.IGNORED
         session.add(answer)
+        if dead_letter:
+            _dead_letter_adapter_answer(
+                session, claim, answer, submission, misfit or "does not fit", now
+            )
         return answer
     answer.state = AnswerState.APPLIED
     answer.applied_at = now
@@ -972,7 +1058,7 @@ async def _answer_now(
     )
     session.add(answer)
     await session.flush()
-    return await apply_answer(uow, answer.id)
+    return await apply_answer(uow, answer.id, dead_letter=False)
 
 
 async def record_charge_back(
@@ -1259,6 +1345,21 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
             )
             if right is not None and right not in early:
                 early.append(right)
+    signals = domain.sanbao_signals(await _sanbao_facts(session, repairs, now))
+    # what only the fault classes tell (the system-based warnings above say the rest)
+    classified = [
+        s.message
+        for s in signals
+        if s.reached
+        and (
+            s.rule == events.SanbaoRule.SIXTY_DAY_SERIOUS_FAULT
+            or (s.rule == events.SanbaoRule.SEVEN_DAY_MAJOR_PART)
+            or (
+                s.rule == events.SanbaoRule.SERIOUS_SAFETY_FAULT_TWICE
+                and s.fault not in domain.SAFETY_SYSTEMS
+            )
+        )
+    ]
     return SanbaoRecordPublic(
         vin=vin,
         repair_days=sum(r.days for r in history),
@@ -1267,9 +1368,11 @@ async def sanbao_record(session: AsyncSession, user: Principal, vin: str) -> San
             *domain.sanbao_warnings(history),
             *domain.replaced_twice_warnings(replaced),
             *early,
+            *classified,
         ],
         repairs=shown,
         repairs_at_other_stations=len(history) - len(shown),
+        signals=[SanbaoSignalPublic.model_validate(s.__dict__) for s in signals],
     )
 
 
@@ -1428,6 +1531,46 @@ async def claim_kpis(
 # --- manufacturer answers pushed to the dealer (webhook) --------------------------------
 
 
+def _dead_letter_adapter_answer(
+    session: AsyncSession,
+    claim: WarrantyClaim | None,
+    answer: ManufacturerAnswer,
+    submission: ClaimSubmission | None,
+    reason: str,
+    now: datetime,
+) -> InboundAnswer:
+    """An adapter's answer that does not fit, kept like a webhook's dead letter: the same
+    store (``manufacturer_inbound_answer``), the same reason shape, listed, re-driven and
+    dismissed the same way. One letter per answer (its id is the message id)."""
+    content = {
+        "kind": answer.kind.value,
+        "amount": None if answer.amount is None else str(answer.amount),
+        "reason_code": answer.reason_code,
+        "reason": answer.reason,
+        "question": answer.question,
+    }
+    letter = InboundAnswer(
+        message_id=f"adapter:{answer.id}",
+        fingerprint=hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest(),
+        claim_no=claim.claim_no if claim is not None else f"unknown claim {answer.claim_id}",
+        reference=submission.reference if submission is not None else None,
+        kind=answer.kind,
+        amount=answer.amount,
+        reason_code=answer.reason_code,
+        reason=answer.reason,
+        question=answer.question,
+        received_at=now,
+        state=InboundState.DEAD_LETTERED,
+        dead_reason=reason[:500],
+        station_id=claim.station_id if claim is not None else None,
+        claim_id=claim.id if claim is not None else None,
+        source=InboundSource.ADAPTER,
+        adapter_answer_id=answer.id,
+    )
+    session.add(letter)
+    return letter
+
+
 def _fingerprint(data: ManufacturerAnswerIn) -> str:
     content = data.model_dump(mode="json", exclude={"message_id"})
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -1560,6 +1703,27 @@ async def list_inbound_answers(
         )
     ).all()
     return InboundAnswersPublic(data=[inbound_public(r) for r in rows], count=count)
+
+
+async def dismiss_inbound_answer(
+    uow: UnitOfWork, user: Principal, answer_id: uuid.UUID, data: AnswerDismissal
+) -> InboundAnswerPublic:
+    """Close a dead letter without applying it: kept, with who closed it, when and why."""
+    session = uow.session
+    row = await session.get(InboundAnswer, answer_id, with_for_update=True)
+    if row is None or (row.station_id is not None and not user.can_see(row.station_id)):
+        raise NotFound("manufacturer answer")
+    if row.state != InboundState.DEAD_LETTERED:
+        raise Conflict(f"the answer is {row.state.value}: only a dead letter", code="state")
+    row.state = InboundState.DISMISSED
+    row.dismissed_by = user.user_id
+    row.dismissed_at = utcnow()
+    row.dismiss_note = data.reason
+    if row.station_id is None and user.stations and not user.all_stations:
+        row.station_id = user.stations[0]  # a letter for no known station: the closer's
+    session.add(row)
+    await session.flush()
+    return inbound_public(row)
 
 
 async def redrive_inbound_answer(
@@ -1801,3 +1965,295 @@ def shortage_csv(logs: ShortageLogsPublic) -> str:
                 ]
             )
     return buffer.getvalue()
+
+
+# --- 三包 fault classification ------------------------------------------------------------
+
+
+async def classify_fault(
+    uow: UnitOfWork,
+    user: Principal,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    data: FaultClassification,
+) -> WarrantyOrderPublic:
+    """The warranty administrator sets (or corrects the pre-check's) 三包 fault class of a
+    warranty repair line, with who and when; the vehicle's 三包 thresholds are judged again
+    and any newly reached or approached one is announced."""
+    session = uow.session
+    order = await get_visible(session, WarrantyOrder, order_id, user, "warranty order")
+    line = await session.get(WarrantyOrderLine, line_id, with_for_update=True)
+    if line is None or line.order_id != order.order_id:
+        raise NotFound("warranty order line")
+    line.fault_class = data.fault_class.value
+    line.fault_class_source = domain.ClassSource.ADMINISTRATOR.value
+    line.fault_classified_by = user.user_id
+    line.fault_classified_at = utcnow()
+    line.fault_class_note = data.note
+    session.add(line)
+    await session.flush()
+    await raise_sanbao_signals(uow, order.vin, station_id=order.station_id)
+    return await get_order(session, user, order.order_id)
+
+
+# --- 三包 signals (sanbao.threshold_approached) ------------------------------------------
+
+
+async def _sanbao_facts(
+    session: AsyncSession, repairs: Sequence[SanbaoRepair], now: datetime
+) -> list[domain.SanbaoFacts]:
+    """What the 三包 thresholds count on, per repair: days (so far, when open), the fault
+    classes of its lines, the assemblies and main parts it replaced for quality, and how
+    soon after delivery (the warranty start) it came."""
+    if not repairs:
+        return []
+    order_ids = [r.order_id for r in repairs]
+    orders = {
+        o.order_id: o
+        for o in (
+            await session.exec(
+                select(WarrantyOrder).where(col(WarrantyOrder.order_id).in_(order_ids))
+            )
+        ).all()
+    }
+    lines = (
+        await session.exec(
+            select(WarrantyOrderLine).where(col(WarrantyOrderLine.order_id).in_(order_ids))
+        )
+    ).all()
+    classes: dict[uuid.UUID, set[str]] = {}
+    for line in lines:
+        if line.fault_class:
+            classes.setdefault(line.order_id, set()).add(line.fault_class)
+    assemblies: dict[str, set[str]] = {}
+    parts: dict[str, set[domain.MainPart]] = {}
+    for item in await _quality_replacements(session, repairs):
+        assembly = domain.replaced_assembly(item.description)
+        if assembly is not None:
+            assemblies.setdefault(item.repair, set()).add(assembly)
+            continue
+        found = domain.main_part(item.description, item.system)
+        if found is not None:
+            parts.setdefault(item.repair, set()).add(found)
+    facts = []
+    for repair in repairs:
+        order = orders.get(repair.order_id)
+        key = str(repair.order_id)
+        facts.append(
+            domain.SanbaoFacts(
+                order_id=key,
+                order_no=repair.order_no,
+                fault=repair.fault,
+                days=repair.days
+                if repair.completed_at is not None
+                else domain.repair_days(repair.started_at, now),
+                open=repair.completed_at is None,
+                started_on=station_day(repair.station_id, repair.started_at),
+                delivered_on=order.warranty_start if order is not None else None,
+                mileage_km=order.mileage_km if order is not None else None,
+                classes=frozenset(classes.get(repair.order_id, ())),
+                assemblies=frozenset(assemblies.get(key, ())),
+                main_parts=frozenset(parts.get(key, ())),
+                courtesy_car_due=repair.courtesy_car_due,
+            )
+        )
+    return facts
+
+
+async def raise_sanbao_signals(
+    uow: UnitOfWork, vin: str, *, station_id: str | None = None
+) -> list[SanbaoWarning]:
+    """Judge the vehicle's 三包 thresholds on its repairs at every station, and announce
+    (``sanbao.threshold_approached``, through the outbox in this transaction) each one
+    reached or approached that was not announced before: once per (VIN, rule, fault,
+    reached), so a redelivered or replayed event announces nothing twice."""
+    session = uow.session
+    repairs = (
+        await session.exec(
+            select(SanbaoRepair)
+            .where(SanbaoRepair.vin == vin)
+            .order_by(col(SanbaoRepair.started_at))
+        )
+    ).all()
+    signals = domain.sanbao_signals(await _sanbao_facts(session, repairs, utcnow()))
+    if not signals:
+        return []
+    sent = {
+        (w.rule, w.fault_key, w.reached)
+        for w in (await session.exec(select(SanbaoWarning).where(SanbaoWarning.vin == vin))).all()
+    }
+    station_of = {str(r.order_id): r.station_id for r in repairs}
+    raised = []
+    now = utcnow()
+    for signal in signals:
+        if (signal.rule, signal.key, signal.reached) in sent:
+            continue
+        sent.add((signal.rule, signal.key, signal.reached))
+        order_id = uuid.UUID(signal.order_id) if signal.order_id else None
+        station = station_of.get(signal.order_id or "") or station_id or repairs[-1].station_id
+        warning = SanbaoWarning(
+            station_id=station,
+            vin=vin,
+            rule=signal.rule,
+            fault_key=signal.key,
+            reached=signal.reached,
+            count=signal.count,
+            threshold=signal.threshold,
+            fault=signal.fault,
+            remedy=signal.remedy,
+            message=signal.message[:500],
+            order_id=order_id,
+            raised_at=now,
+        )
+        session.add(warning)
+        raised.append(warning)
+        uow.emit(
+            events.SanbaoThresholdApproached(
+                vin=vin,
+                rule=signal.rule,
+                reached=signal.reached,
+                count=signal.count,
+                threshold=signal.threshold,
+                fault=signal.fault,
+                remedy=signal.remedy,
+                order_id=order_id,
+                message=signal.message,
+            ),
+            station_id=station,
+            correlation_id=order_id,
+        )
+    await session.flush()
+    return raised
+
+
+async def list_sanbao_warnings(
+    session: AsyncSession,
+    user: Principal,
+    *,
+    vin: str | None = None,
+    reached: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> SanbaoWarningsPublic:
+    """The 三包 warnings announced for the stations the user sees, newest first."""
+    query = at_visible_stations(select(SanbaoWarning), SanbaoWarning.station_id, user)
+    if vin is not None:
+        query = query.where(SanbaoWarning.vin == vin)
+    if reached is not None:
+        query = query.where(SanbaoWarning.reached == reached)
+    count = await count_rows(session, query)
+    rows = (
+        await session.exec(
+            query.order_by(col(SanbaoWarning.raised_at).desc(), col(SanbaoWarning.rule))
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    return SanbaoWarningsPublic(
+        data=[SanbaoWarningPublic.model_validate(r.model_dump()) for r in rows], count=count
+    )
+
+
+# --- maintenance history (missed-maintenance exclusion) ---------------------------------
+
+
+async def record_maintenance_order(uow: UnitOfWork, event: events.OrderCreated) -> None:
+    """A maintenance order of a station of the group: it enters the vehicle's history, and
+    counts once the workshop completed it (or the car was delivered)."""
+    session = uow.session
+    exists = (
+        await session.exec(
+            select(MaintenanceRecord).where(MaintenanceRecord.order_id == event.order_id)
+        )
+    ).first()
+    if exists is not None:
+        return
+    session.add(
+        MaintenanceRecord(
+            station_id=uow.event.station_id,
+            vin=event.vehicle.vin,
+            source=MaintenanceSource.SERVICE_ORDER,
+            order_id=event.order_id,
+            order_no=event.order_no,
+            mileage_km=event.vehicle.mileage_km,
+            recorded_by=event.advisor_id,
+            recorded_at=utcnow(),
+        )
+    )
+    await session.flush()
+
+
+async def maintenance_completed(
+    session: AsyncSession, order_id: uuid.UUID, at: datetime, mileage_km: int | None = None
+) -> None:
+    """A maintenance order was completed (``vehicle.completed``) or delivered
+    (``vehicle.delivered``): it counts from that day; the first of the two decides."""
+    visit = (
+        await session.exec(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.order_id == order_id)
+            .with_for_update()
+        )
+    ).first()
+    if visit is None:
+        return
+    if visit.done_on is None:
+        visit.done_on = station_day(visit.station_id, at)
+    if visit.mileage_km is None and mileage_km is not None:
+        visit.mileage_km = mileage_km
+    session.add(visit)
+
+
+async def maintenance_done(session: AsyncSession, vin: str) -> list[domain.MaintenanceDone]:
+    """The vehicle's maintenance done, at every station of the group and elsewhere."""
+    rows = (
+        await session.exec(
+            select(MaintenanceRecord).where(
+                MaintenanceRecord.vin == vin, col(MaintenanceRecord.done_on).is_not(None)
+            )
+        )
+    ).all()
+    return [domain.MaintenanceDone(r.done_on, r.mileage_km) for r in rows if r.done_on]
+
+
+async def record_booklet_maintenance(
+    session: AsyncSession, user: Principal, vin: str, data: MaintenanceRecordIn
+) -> MaintenanceRecordPublic:
+    """Maintenance done outside the group, recorded from the stamped booklet with the
+    evidence seen; the claim check counts it like the group's own."""
+    station = user.acting_station(data.station_id)
+    user.check_station(station, "station")
+    if data.done_on > utcnow().date():
+        raise DomainError("maintenance cannot be done in the future", field="done_on")
+    row = MaintenanceRecord(
+        station_id=station,
+        vin=vin,
+        source=MaintenanceSource.BOOKLET,
+        done_on=data.done_on,
+        mileage_km=data.mileage_km,
+        workshop=data.workshop,
+        evidence_note=data.evidence_note,
+        recorded_by=user.user_id,
+        recorded_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return MaintenanceRecordPublic.model_validate(row.model_dump())
+
+
+async def maintenance_history(
+    session: AsyncSession, user: Principal, vin: str
+) -> MaintenanceHistoryPublic:
+    rows = (
+        await session.exec(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.vin == vin)
+            .order_by(col(MaintenanceRecord.done_on), col(MaintenanceRecord.recorded_at))
+        )
+    ).all()
+    shown = [r for r in rows if user.can_see(r.station_id)]
+    return MaintenanceHistoryPublic(
+        vin=vin,
+        data=[MaintenanceRecordPublic.model_validate(r.model_dump()) for r in shown],
+        at_other_stations=len(rows) - len(shown),
+    )

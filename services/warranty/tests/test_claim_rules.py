@@ -44,6 +44,7 @@ def test_rejection_reason_codes_follow_the_industry_list() -> None:
         "submitted_too_late",
         "excessive_labour_hours",
         "duplicate",
+        "missed_maintenance",  # 未按规定保养: the policy's maintenance exclusion
     }
 
 
