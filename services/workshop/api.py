@@ -51,6 +51,10 @@ from services.workshop.models import (
     TacCasesPublic,
     TacClosing,
     TacEscalation,
+    TeamChange,
+    TeamCreate,
+    TeamPublic,
+    TeamsPublic,
     TechnicianCreate,
     TechnicianPublic,
     TechniciansPublic,
@@ -64,6 +68,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 orders_router = APIRouter(prefix="/orders", tags=["orders", "final inspection"])
 board_router = APIRouter(tags=["dispatch board", "KPIs"])
 technicians_router = APIRouter(prefix="/technicians", tags=["technicians"])
+teams_router = APIRouter(prefix="/teams", tags=["teams"])
 resources_router = APIRouter(tags=["resources"])
 roadside_router = APIRouter(prefix="/roadside-calls", tags=["roadside assistance"])
 overruns_router = APIRouter(prefix="/overrun-requests", tags=["requests for more time"])
@@ -90,10 +95,12 @@ async def list_jobs(
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
     technician_id: str | None = None,
+    team_id: uuid.UUID | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> JobsPublic:
-    """Jobs of the stations you see, by order, state or technician (page of at most 200)."""
+    """Jobs of the stations you see, by order, state, technician or team (page of at most
+    200)."""
     async with runtime.db.read() as session:
         return await service.list_jobs(
             session,
@@ -101,6 +108,7 @@ async def list_jobs(
             order_id=order_id,
             status=status,
             technician_id=technician_id,
+            team_id=team_id,
             offset=offset,
             limit=limit,
         )
@@ -125,9 +133,10 @@ async def dispatch_job(
     data: JobDispatch,
     user: Principal = Depends(dispatcher),
 ) -> JobPublic:
-    """Dispatch (or re-dispatch) a ready job to a technician, recording the hand-over of car and
-    keys to ten minutes and who received them; announces ``job.dispatched``. The advisor may
-    dispatch only the jobs of a single-team order."""
+    """Dispatch (or re-dispatch) a ready job to a technician or a team (``team_id``: its leader
+    or members clock on), recording the hand-over of car and keys to ten minutes and who
+    received them; announces ``job.dispatched``. The advisor may dispatch only the jobs of a
+    single-team order, within that team (403 with the reason otherwise)."""
     async with runtime.unit_of_work() as uow:
         await service.dispatch_job(uow, user, job_id, data)
     return await _job_answer(runtime, user, job_id)
@@ -290,6 +299,53 @@ async def add_absence(
     """Record leave or training: the technician is not suggested nor counted as capacity."""
     async with runtime.unit_of_work() as uow:
         return await service.add_absence(uow, user, technician_id, data)
+
+
+@teams_router.get("", response_model=TeamsPublic)
+async def list_teams(
+    runtime: RuntimeDep, user: CurrentUser, active: bool | None = True
+) -> TeamsPublic:
+    """The teams (班组) of the stations you see with leader, members and skills (dissolved
+    ones with ``active=false``; every team without ``active``)."""
+    async with runtime.db.read() as session:
+        return await service.list_teams(session, user, active=active)
+
+
+@teams_router.get("/{team_id}", response_model=TeamPublic)
+async def get_team(runtime: RuntimeDep, team_id: uuid.UUID, user: CurrentUser) -> TeamPublic:
+    """One team with its members."""
+    async with runtime.db.read() as session:
+        return await service.get_team(session, user, team_id)
+
+
+@teams_router.post("", response_model=TeamPublic, status_code=201)
+async def add_team(
+    runtime: RuntimeDep, data: TeamCreate, user: Principal = Depends(foreman)
+) -> TeamPublic:
+    """Form a team of your station's technicians: name, skills, leader (a member); each
+    technician is in one team at a time."""
+    async with runtime.unit_of_work() as uow:
+        return await service.add_team(uow, user, data)
+
+
+@teams_router.patch("/{team_id}", response_model=TeamPublic)
+async def change_team(
+    runtime: RuntimeDep, team_id: uuid.UUID, data: TeamChange, user: Principal = Depends(foreman)
+) -> TeamPublic:
+    """Rename a team or change its skills, leader or members (the whole list); stale
+    ``version`` → 409."""
+    async with runtime.unit_of_work() as uow:
+        return await service.change_team(uow, user, team_id, data)
+
+
+@teams_router.post("/{team_id}/dissolution", response_model=TeamPublic)
+async def dissolve_team(
+    runtime: RuntimeDep, team_id: uuid.UUID, user: Principal = Depends(foreman)
+) -> TeamPublic:
+    """Dissolve a team (its members are free again; its past jobs keep its name); refused
+    while open jobs are dispatched to it."""
+    async with runtime.unit_of_work() as uow:
+        return await service.dissolve_team(uow, user, team_id)
 
 
 @resources_router.get("/bays", response_model=BaysPublic)

@@ -14,6 +14,7 @@ from services.workshop.api import (
     roadside_router,
     router,
     tac_router,
+    teams_router,
     technicians_router,
 )
 from services.workshop.handlers import consumer
@@ -37,6 +38,7 @@ definition = ServiceDefinition(
         orders_router,
         board_router,
         technicians_router,
+        teams_router,
         resources_router,
         roadside_router,
         overruns_router,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -249,8 +249,39 @@ def hand_over_time(at: datetime) -> datetime:
 def single_team(skills: Iterable[str | None]) -> bool:
     """All jobs of the order need one team (one skill): the advisor may assign it directly.
 
+    The rule of a station that has no teams (班组) recorded: each skill is a team of its own.
     A job that needs no particular skill (a wash) does not make a second team."""
     return len({skill for skill in skills if skill}) <= 1
+
+
+@dataclass(frozen=True)
+class TeamSkills:
+    team_id: uuid.UUID
+    name: str
+    skills: frozenset[str]
+
+
+def teams_for_order(
+    skills: Iterable[str | None], teams: Sequence[TeamSkills]
+) -> list[TeamSkills] | None:
+    """The teams that can do every job of an order alone (process §5: a single-team order,
+    which the advisor may assign directly), or None when the station records no teams and
+    ``single_team`` decides. An empty list: the order needs several teams (the foreman's).
+
+    Jobs that need no particular skill (a wash) fall to any team."""
+    if not teams:
+        return None
+    needed = {skill for skill in skills if skill in SKILLS}
+    return [team for team in teams if needed <= team.skills]
+
+
+def teams_needed_text(skills: Iterable[str | None], teams: Sequence[TeamSkills]) -> str:
+    """Which team does which skill of the order, for the advisor's refusal."""
+    parts = []
+    for skill in sorted({s for s in skills if s in SKILLS}):
+        names = [t.name for t in teams if skill in t.skills]
+        parts.append(f"{skill}: {', '.join(names) if names else 'no team'}")
+    return "; ".join(parts)
 
 
 def dispatch_refusal(status: JobStatus) -> str | None:
@@ -318,22 +349,37 @@ def suggest_technicians(
 
 
 def clock_on_refusal(
-    status: JobStatus, dispatched_to: str | None, technician_id: str
+    status: JobStatus,
+    dispatched_to: str | None,
+    technician_id: str,
+    team: str | None = None,
+    team_members: Collection[str] = (),
 ) -> str | None:
-    """Why this technician may not clock on this job, or None (process §5: 打卡)."""
+    """Why this technician may not clock on this job, or None (process §5: 打卡).
+
+    A job dispatched to a team (``team`` its name) is worked by its leader and members, side
+    by side if they like; each of them still clocks on one job at a time."""
+    on_team = team is not None and technician_id in team_members
     if status == JobStatus.WAITING_FOR_APPROVAL:
         return "the job waits for the customer's approval of a finding"
     if status in (JobStatus.DONE, JobStatus.IN_INSPECTION):
         return "the job is finished"
     if status == JobStatus.CANCELLED:
         return "the order was cancelled"
-    if status == JobStatus.IN_PROGRESS:
+    if team is not None and not on_team:
+        return f"the job is dispatched to team {team}: its leader or members clock on"
+    if status == JobStatus.IN_PROGRESS and not on_team:
         return f"{dispatched_to} is clocked on it already"
-    if status not in CLOCKABLE:
+    if status not in CLOCKABLE and status != JobStatus.IN_PROGRESS:
         return f"the job is {status.value}: the foreman dispatches it first"
-    if dispatched_to != technician_id:
+    if team is None and dispatched_to != technician_id:
         return f"the job is dispatched to {dispatched_to}"
     return None
+
+
+def status_after_clock_off(others_still_on: int) -> JobStatus:
+    """A job stays in progress while another member of its team is still clocked on it."""
+    return JobStatus.IN_PROGRESS if others_still_on else JobStatus.PAUSED
 
 
 def clocked_hours(started_at: datetime, ended_at: datetime) -> Decimal:
@@ -418,6 +464,56 @@ def is_comeback(
     if now - previous_completed_at > timedelta(days=window_days):
         return False
     return similar_complaint(previous_complaint, complaint)
+
+
+#: the certification level (1 junior .. 4 master) from which a technician is a technical lead
+#: (技术总监 / 技术经理) who checks a comeback repair with the inspector (process §6)
+TECHNICAL_LEAD_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class LeadCandidate:
+    technician_id: str
+    station_id: str
+    active: bool
+    certification_level: int
+
+
+def technical_lead_refusal(
+    lead_id: str | None,
+    lead: LeadCandidate | None,
+    *,
+    station_id: str,
+    inspector_id: str,
+    worked_by: Collection[str],
+    comeback: bool,
+    passing: bool,
+) -> str | None:
+    """Why the named technical lead cannot check this inspection with the inspector, or None.
+
+    Passing a comeback's inspection needs one (process §6: a comeback repair is checked together
+    with the technical lead): a lead technician of the station, another person than the
+    inspector and than whoever worked on the order's jobs. A lead named elsewhere is held to
+    the same rules."""
+    if lead_id is None:
+        if comeback and passing:
+            return (
+                "a comeback repair is checked together with the technical lead: "
+                "name them (technical_lead_id) to pass it"
+            )
+        return None
+    if lead is None or lead.station_id != station_id or not lead.active:
+        return f"{lead_id} is not an active technician of station {station_id}"
+    if lead.certification_level < TECHNICAL_LEAD_LEVEL:
+        return (
+            f"{lead_id} is certification level {lead.certification_level}: the technical lead "
+            f"is level {TECHNICAL_LEAD_LEVEL} or above"
+        )
+    if lead_id == inspector_id:
+        return "the technical lead checks with the inspector: another person than the inspector"
+    if lead_id in worked_by:
+        return f"{lead_id} worked on this repair: the technical lead checks someone else's work"
+    return None
 
 
 #: how far ahead a change of the team (an absence) republishes the capacity

@@ -80,6 +80,41 @@ class Bay(WorkshopTable, table=True):  # type: ignore[call-arg]
     active: bool = True
 
 
+class Team(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A team (班组) of the station: its leader, members and the skills it covers (process §5:
+    the foreman dispatches each job to a team or a technician)."""
+
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("station_id", "name", name="uq_team_station_name"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=80)
+    skills: str = Field(default="", max_length=200, description="comma separated")
+    leader_id: str = Field(max_length=60)
+    active: bool = True
+    #: raised on every change, so an edit made on a stale copy is refused (409)
+    version: int = 1
+    created_by: str = Field(max_length=60)
+    created_at: datetime = Field(sa_column=utc_column())
+    dissolved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+    def skill_list(self) -> list[str]:
+        return [skill for skill in self.skills.split(",") if skill]
+
+
+class TeamMember(WorkshopTable, table=True):  # type: ignore[call-arg]
+    """A technician's place in a team: one team at a time (a dissolved team has none)."""
+
+    __tablename__ = "team_member"
+
+    team_id: uuid.UUID = Field(foreign_key="team.id", primary_key=True)
+    technician_id: str = Field(
+        foreign_key="technician.id", primary_key=True, max_length=60, unique=True
+    )
+    station_id: str = Field(max_length=20, index=True)
+
+
 # --- the order as the workshop sees it --------------------------------------------------
 
 
@@ -135,6 +170,9 @@ class Job(WorkshopTable, table=True):  # type: ignore[call-arg]
     status: JobStatus = Field(sa_column=enum_column(JobStatus, index=True))
     waiting_reason: str | None = Field(default=None, max_length=500)
     technician_id: str | None = Field(default=None, max_length=60)
+    #: the team (班组) the job is dispatched to; ``technician_id`` is then the team's
+    #: responsible technician (its leader, or a member the foreman named)
+    team_id: uuid.UUID | None = Field(default=None, foreign_key="team.id", index=True)
     bay_id: str | None = Field(default=None, max_length=40)
     promised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     inspection_required: bool = False
@@ -383,9 +421,21 @@ class JobCompletion(InputModel):
 
 
 class JobDispatch(InputModel):
-    """The foreman hands the car, keys and job to a technician (派工)."""
+    """The foreman hands the car, keys and job to a technician or a team (派工): give
+    ``technician_id``, ``team_id``, or both (a member of the team who answers for it)."""
 
-    technician_id: str = pydantic.Field(min_length=1, max_length=60, examples=["tech.bj01"])
+    technician_id: str | None = pydantic.Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="the technician; with team_id, the member who answers for the team's job",
+        examples=["tech.bj01"],
+    )
+    team_id: uuid.UUID | None = pydantic.Field(
+        default=None,
+        description="the team (班组): its leader or any member clocks on",
+        examples=["6c1f3b0e-2d2a-5c55-9a1e-3f1b7d0a0001"],
+    )
     received_by: str = pydantic.Field(
         min_length=1,
         max_length=60,
@@ -546,9 +596,13 @@ class JobPublic(BaseModel):
     tac_case_id: uuid.UUID | None = pydantic.Field(
         default=None, description="set while the job waits for the manufacturer's TAC"
     )
+    team_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the team (班组) the job is dispatched to"
+    )
     parts: list[JobPartPublic] = []
     parts_used: list[PartUsedPublic] = []
     suggested_technician_id: str | None = None
+    team_name: str | None = pydantic.Field(default=None, description="the team's name")
 
 
 class JobsPublic(BaseModel):
@@ -597,6 +651,81 @@ class TechnicianCreate(InputModel):
         if any(day < 1 or day > 7 for day in days):
             raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
         return sorted(set(days))
+
+
+Skill = Literal["mechanical", "electrical", "body", "paint", "diagnosis"]
+
+
+def _distinct_ids(ids: list[str]) -> list[str]:
+    cleaned = [i.strip() for i in ids]
+    if any(not i or len(i) > 60 for i in cleaned):
+        raise ValueError("a member is a technician's sign-in (1 to 60 characters)")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("a member is named once")
+    return cleaned
+
+
+class TeamCreate(InputModel):
+    """A team (班组) of the station: name, the skills it covers, its leader and members."""
+
+    station_id: str | None = pydantic.Field(default=None, examples=["bj01"])
+    name: str = pydantic.Field(min_length=1, max_length=80, examples=["机电一班"])
+    skills: list[Skill] = pydantic.Field(
+        min_length=1, max_length=5, examples=[["mechanical", "electrical", "diagnosis"]]
+    )
+    leader_id: str = pydantic.Field(
+        min_length=1, max_length=60, description="a member who leads it", examples=["tech.bj01"]
+    )
+    member_ids: list[str] = pydantic.Field(
+        min_length=1,
+        max_length=50,
+        description="its technicians, the leader among them (each in one team at a time)",
+        examples=[["tech.bj01", "tech.bj01.2"]],
+    )
+
+    _members = pydantic.field_validator("member_ids")(_distinct_ids)
+
+
+class TeamChange(InputModel):
+    """Rename a team, change its skills, leader or members (the whole list); what is not
+    given stays."""
+
+    name: str | None = pydantic.Field(default=None, min_length=1, max_length=80)
+    skills: list[Skill] | None = pydantic.Field(
+        default=None, min_length=1, max_length=5, examples=[["body", "paint"]]
+    )
+    leader_id: str | None = pydantic.Field(
+        default=None, min_length=1, max_length=60, examples=["tech.bj01.body"]
+    )
+    member_ids: list[str] | None = pydantic.Field(
+        default=None, min_length=1, max_length=50, examples=[["tech.bj01.body", "tech.bj01.paint"]]
+    )
+    version: int | None = pydantic.Field(
+        default=None, description="the team version you saw: 409 if it changed since"
+    )
+
+    _members = pydantic.field_validator("member_ids")(
+        lambda ids: None if ids is None else _distinct_ids(ids)
+    )
+
+
+class TeamPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    name: str
+    skills: list[str]
+    leader_id: str
+    member_ids: list[str]
+    active: bool
+    version: int
+    created_by: str
+    created_at: datetime
+    dissolved_at: datetime | None
+
+
+class TeamsPublic(BaseModel):
+    data: list[TeamPublic]
+    count: int
 
 
 class AbsenceCreate(InputModel):
@@ -675,12 +804,27 @@ class BoardColumn(BaseModel):
     jobs: list[JobPublic]
 
 
+class BoardTeam(BaseModel):
+    """A team on the board: who is in it and present today, and the hours it still carries."""
+
+    id: uuid.UUID
+    name: str
+    skills: list[str]
+    leader_id: str
+    member_ids: list[str]
+    present_ids: list[str] = pydantic.Field(description="members working today, not absent")
+    load_hours: Decimal = pydantic.Field(
+        description="sold hours not yet clocked of the open jobs dispatched to the team"
+    )
+
+
 class BoardPublic(BaseModel):
     """The foreman's dispatch board (调度看板): open jobs by state, with suggestions."""
 
     station_id: str
     columns: list[BoardColumn]
-    done_today: int
+    done_today: int = pydantic.Field(description="jobs done since the station's local midnight")
+    teams: list[BoardTeam] = []
 
 
 class TechnicianHours(BaseModel):

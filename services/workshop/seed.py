@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
-from services.workshop.models import Bay, Technician
+from services.workshop.models import Bay, Team, TeamMember, Technician
 from shared.app import Runtime
+from shared.db import utcnow
 from shared.demo import STATIONS, USERS
 
 #: (id suffix, name, skills, certification level) of each demo station's team; "" is the
@@ -25,6 +27,40 @@ _BAYS = (
     ("BD", "钣金工位", "body"),
     ("PT", "烤漆房", "paint"),
 )
+
+
+#: (key, name, skills, leader suffix, member suffixes) of each demo station's teams (班组)
+_TEAMS = (
+    ("mech", "机电班", "diagnosis,electrical,mechanical", "", ("", ".2")),
+    ("body", "钣喷班", "body,paint", ".body", (".body", ".paint")),
+)
+_TEAM_NAMESPACE = uuid.UUID("6c1f3b0e-2d2a-5c55-9a1e-3f1b7d0a0000")
+
+
+def demo_teams() -> list[tuple[Team, list[TeamMember]]]:
+    teams = []
+    for station in STATIONS:
+        sid = station.station_id
+        for key, name, skills, leader, members in _TEAMS:
+            team = Team(
+                id=uuid.uuid5(_TEAM_NAMESPACE, f"{sid}:{key}"),
+                station_id=sid,
+                name=name,
+                skills=skills,
+                leader_id=f"tech.{sid}{leader}",
+                created_by="demo",
+                created_at=utcnow(),
+            )
+            teams.append(
+                (
+                    team,
+                    [
+                        TeamMember(team_id=team.id, technician_id=f"tech.{sid}{m}", station_id=sid)
+                        for m in members
+                    ],
+                )
+            )
+    return teams
 
 
 def demo_technicians() -> list[Technician]:
@@ -63,3 +99,15 @@ async def seed_demo(runtime: Runtime) -> None:
         for bay in demo_bays():
             if await session.get(Bay, bay.id) is None:
                 session.add(bay)
+        await session.flush()
+        for team, members in demo_teams():
+            if await session.get(Team, team.id) is None:
+                session.add(team)
+                await session.flush()
+                for member in members:
+                    if (
+                        await session.get(Technician, member.technician_id) is not None
+                        and (await session.get(TeamMember, (member.team_id, member.technician_id)))
+                        is None
+                    ):
+                        session.add(member)

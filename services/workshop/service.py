@@ -29,6 +29,7 @@ from services.workshop.models import (
     BaysPublic,
     BoardColumn,
     BoardPublic,
+    BoardTeam,
     BulletinCreate,
     BulletinPublic,
     BulletinsPublic,
@@ -77,6 +78,12 @@ from services.workshop.models import (
     TacCasesPublic,
     TacClosing,
     TacEscalation,
+    Team,
+    TeamChange,
+    TeamCreate,
+    TeamMember,
+    TeamPublic,
+    TeamsPublic,
     TechnicalBulletin,
     Technician,
     TechnicianAbsence,
@@ -99,6 +106,16 @@ from shared.scheduler import schedule
 from shared.scoping import at_visible_stations, count_rows, get_visible, get_visible_for_update
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+class NotYourRole(DomainError):
+    """The role may act on such records, but not on this one (403, with the reason)."""
+
+    status = 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="forbidden")
+
 
 # --- reacting to other services ---------------------------------------------------------
 
@@ -539,7 +556,7 @@ async def add_absence(
     uow.session.add(absence)
     await uow.session.flush()
     # reception books appointments on the published capacity: tell it what the absence takes
-    today = utcnow().date()
+    today = calendar_for(technician.station_id).local_day(utcnow())
     first = max(data.first_day, today)
     last = min(data.last_day, today + timedelta(days=domain.CAPACITY_HORIZON_DAYS - 1))
     for offset in range((last - first).days + 1):
@@ -589,20 +606,21 @@ async def capacity(session: AsyncSession, station_id: str, day: date) -> Capacit
     team = await _team(session, station_id)
     absences = await _absences(session, station_id, day, day)
     # a closed day (public holiday, or a weekend at a station closed at weekends) sells nothing
-    is_open = calendar_for(station_id).is_open(day)
+    calendar = calendar_for(station_id)
+    is_open = calendar.is_open(day)
     present = [
         t
         for t in team
         if is_open and domain.works_on(day, t.weekday_list(), absences.get(t.id, []))
     ]
-    start = datetime.combine(day, time(), tzinfo=UTC)
+    start = calendar.at(day, time())  # the station's local day
     booked = (
         await session.exec(
             select(Job)
             .where(Job.station_id == station_id)
             .where(col(Job.status).in_(domain.OPEN_STATUSES))
             .where(col(Job.promised_at) >= start)
-            .where(col(Job.promised_at) < start + timedelta(days=1))
+            .where(col(Job.promised_at) < calendar.at(day + timedelta(days=1), time()))
         )
     ).all()
     bays = (
@@ -646,6 +664,235 @@ async def _publish_day(uow: UnitOfWork, station: str, day: date) -> CapacityPubl
     return figures
 
 
+# --- teams (班组) ------------------------------------------------------------------------
+
+
+async def _members(
+    session: AsyncSession, team_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    rows = (
+        await session.exec(
+            select(TeamMember)
+            .where(col(TeamMember.team_id).in_(list(team_ids)))
+            .order_by(col(TeamMember.technician_id))
+        )
+    ).all()
+    members: dict[uuid.UUID, list[str]] = {team_id: [] for team_id in team_ids}
+    for row in rows:
+        members[row.team_id].append(row.technician_id)
+    return members
+
+
+def team_public(team: Team, member_ids: Sequence[str]) -> TeamPublic:
+    return TeamPublic(
+        id=team.id,
+        station_id=team.station_id,
+        name=team.name,
+        skills=team.skill_list(),
+        leader_id=team.leader_id,
+        member_ids=list(member_ids),
+        active=team.active,
+        version=team.version,
+        created_by=team.created_by,
+        created_at=team.created_at,
+        dissolved_at=team.dissolved_at,
+    )
+
+
+async def _station_teams(session: AsyncSession, station_id: str) -> list[Team]:
+    return list(
+        (
+            await session.exec(
+                select(Team)
+                .where(Team.station_id == station_id)
+                .where(col(Team.active).is_(True))
+                .order_by(col(Team.name))
+            )
+        ).all()
+    )
+
+
+async def _check_team_people(
+    session: AsyncSession,
+    station_id: str,
+    leader_id: str,
+    member_ids: Sequence[str],
+    team_id: uuid.UUID | None,
+) -> None:
+    """Members are active technicians of the station, in no other team; the leader is one."""
+    for index, member in enumerate(member_ids):
+        technician = await session.get(Technician, member)
+        if technician is None or technician.station_id != station_id or not technician.active:
+            raise DomainError(
+                f"{member} is not an active technician of station {station_id}",
+                field=f"member_ids.{index}",
+            )
+        place = (
+            await session.exec(select(TeamMember).where(TeamMember.technician_id == member))
+        ).first()
+        if place is not None and place.team_id != team_id:
+            other = await session.get(Team, place.team_id)
+            raise Conflict(
+                f"{member} is in team {other.name if other else place.team_id} already: "
+                "take them out of it first (a technician is in one team at a time)"
+            )
+    if leader_id not in member_ids:
+        raise DomainError(
+            f"the leader {leader_id} is not among the members: add them", field="leader_id"
+        )
+
+
+async def _check_team_name(
+    session: AsyncSession, station_id: str, name: str, team_id: uuid.UUID | None
+) -> None:
+    same = (
+        await session.exec(
+            select(Team)
+            .where(Team.station_id == station_id)
+            .where(Team.name == name)
+            .where(col(Team.id) != team_id if team_id else col(Team.id).is_not(None))
+        )
+    ).first()
+    if same is not None:
+        raise Conflict(f"station {station_id} has a team named {name} already")
+
+
+async def _set_members(session: AsyncSession, team: Team, member_ids: Sequence[str]) -> None:
+    current = (await session.exec(select(TeamMember).where(TeamMember.team_id == team.id))).all()
+    for row in current:
+        if row.technician_id not in member_ids:
+            await session.delete(row)
+    await session.flush()
+    have = {row.technician_id for row in current}
+    session.add_all(
+        TeamMember(team_id=team.id, technician_id=member, station_id=team.station_id)
+        for member in member_ids
+        if member not in have
+    )
+
+
+async def add_team(uow: UnitOfWork, user: Principal, data: TeamCreate) -> TeamPublic:
+    """The foreman forms a team (班组) of the station's technicians."""
+    station = user.acting_station(data.station_id)
+    name = data.name.strip()
+    if not name:
+        raise DomainError("a team has a name", field="name")
+    await _check_team_name(uow.session, station, name, None)
+    await _check_team_people(uow.session, station, data.leader_id, data.member_ids, None)
+    team = Team(
+        station_id=station,
+        name=name,
+        skills=",".join(sorted(set(data.skills))),
+        leader_id=data.leader_id,
+        created_by=user.user_id,
+        created_at=utcnow(),
+    )
+    uow.session.add(team)
+    await uow.session.flush()
+    await _set_members(uow.session, team, data.member_ids)
+    return team_public(team, sorted(data.member_ids))
+
+
+async def _team_for_change(
+    session: AsyncSession, user: Principal, team_id: uuid.UUID, version: int | None = None
+) -> Team:
+    team = await get_visible(session, Team, team_id, user, "team")
+    locked = (await session.exec(select(Team).where(Team.id == team.id).with_for_update())).one()
+    await session.refresh(locked)
+    if not locked.active:
+        raise Conflict(f"team {locked.name} was dissolved")
+    if version is not None and version != locked.version:
+        raise Conflict(
+            f"team {locked.name} changed since you saw it (version {version}, "
+            f"now {locked.version}): reload it"
+        )
+    return locked
+
+
+async def change_team(
+    uow: UnitOfWork, user: Principal, team_id: uuid.UUID, data: TeamChange
+) -> TeamPublic:
+    """Rename the team, change its skills, leader or members. Jobs already dispatched to it
+    stay with it; a member taken out no longer clocks on them."""
+    team = await _team_for_change(uow.session, user, team_id, data.version)
+    members = data.member_ids
+    if members is None:
+        members = (await _members(uow.session, [team.id]))[team.id]
+    leader = data.leader_id or team.leader_id
+    if data.name is not None:
+        name = data.name.strip()
+        if not name:
+            raise DomainError("a team has a name", field="name")
+        await _check_team_name(uow.session, team.station_id, name, team.id)
+        team.name = name
+    await _check_team_people(uow.session, team.station_id, leader, members, team.id)
+    if data.skills is not None:
+        team.skills = ",".join(sorted(set(data.skills)))
+    team.leader_id = leader
+    team.version += 1
+    uow.session.add(team)
+    await _set_members(uow.session, team, members)
+    return team_public(team, sorted(members))
+
+
+async def dissolve_team(uow: UnitOfWork, user: Principal, team_id: uuid.UUID) -> TeamPublic:
+    """The team is dissolved: its members are free to join another; its past jobs keep its
+    name. Not while open jobs are dispatched to it (the foreman re-dispatches them first)."""
+    team = await _team_for_change(uow.session, user, team_id)
+    open_jobs = (
+        await uow.session.exec(
+            select(Job.operation_code)
+            .where(Job.team_id == team.id)
+            .where(col(Job.status).in_(domain.OPEN_STATUSES))
+            .order_by(col(Job.operation_code))
+        )
+    ).all()
+    if open_jobs:
+        raise Conflict(
+            f"team {team.name} still has open jobs ({', '.join(open_jobs)}): "
+            "dispatch them elsewhere first"
+        )
+    await _set_members(uow.session, team, [])
+    team.active = False
+    team.dissolved_at = utcnow()
+    team.version += 1
+    uow.session.add(team)
+    return team_public(team, [])
+
+
+async def list_teams(
+    session: AsyncSession, user: Principal, *, active: bool | None = True
+) -> TeamsPublic:
+    query = at_visible_stations(select(Team), Team.station_id, user)
+    if active is not None:
+        query = query.where(Team.active == active)
+    teams = (await session.exec(query.order_by(col(Team.station_id), col(Team.name)))).all()
+    members = await _members(session, [t.id for t in teams])
+    return TeamsPublic(data=[team_public(t, members[t.id]) for t in teams], count=len(teams))
+
+
+async def get_team(session: AsyncSession, user: Principal, team_id: uuid.UUID) -> TeamPublic:
+    team = await get_visible(session, Team, team_id, user, "team")
+    return team_public(team, (await _members(session, [team.id]))[team.id])
+
+
+async def _may_work(session: AsyncSession, job: Job, technician_id: str) -> bool:
+    """The job is dispatched to this technician, or to a team they are a member of."""
+    if job.technician_id == technician_id:
+        return True
+    if job.team_id is None:
+        return False
+    place = await session.get(TeamMember, (job.team_id, technician_id))
+    return place is not None
+
+
+async def _dispatched_to_text(session: AsyncSession, job: Job) -> str:
+    if job.team_id is not None:
+        team = await session.get(Team, job.team_id)
+        return f"team {team.name if team else job.team_id}"
+    return str(job.technician_id)
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 
@@ -667,35 +914,71 @@ async def _job_for_change(
 async def dispatch_job(
     uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: JobDispatch
 ) -> Job:
-    """Hand a job to a technician (派工): ``job.dispatched`` with the hand-over time and person.
+    """Hand a job to a technician or a team (派工): ``job.dispatched`` with the hand-over time
+    and the person who received car and keys (process §5).
 
-    The foreman dispatches any job; the advisor only the jobs of a single-team order."""
+    The foreman dispatches any job; the advisor only the jobs of a single-team order (every
+    job falls to one team), and only to that team or one of its members. A job dispatched to
+    a team names its leader (or the member given) as the technician who answers for it."""
     job = await _job_for_change(uow.session, user, job_id, data.version)
+    if data.technician_id is None and data.team_id is None:
+        raise DomainError(
+            "name the technician (technician_id) or the team (team_id) who gets the job",
+            field="technician_id",
+        )
+    teams = await _station_teams(uow.session, job.station_id)
+    members = await _members(uow.session, [t.id for t in teams])
     if user.role == Role.SERVICE_ADVISOR:
-        skills = (
-            await uow.session.exec(select(Job.skill).where(Job.order_id == job.order_id))
-        ).all()
-        if not domain.single_team(skills):
-            raise Conflict(
-                "the order's jobs need several teams: the foreman dispatches them (process §5)"
-            )
+        await _check_advisor_may_dispatch(uow.session, job, data, teams, members)
     refusal = domain.dispatch_refusal(job.status)
     if refusal:
         raise Conflict(f"job {job.operation_code} cannot be dispatched: {refusal}")
     now = utcnow()
-    technician = await uow.session.get(Technician, data.technician_id)
+    today = calendar_for(job.station_id).local_day(now)
+    absences = await _absences(uow.session, job.station_id, today, today)
+    team: Team | None = None
+    if data.team_id is not None:
+        team = next((t for t in teams if t.id == data.team_id), None)
+        if team is None:
+            raise DomainError(
+                f"{data.team_id} is not a team of station {job.station_id}", field="team_id"
+            )
+        if job.skill and job.skill in domain.SKILLS and job.skill not in team.skill_list():
+            raise DomainError(
+                f"team {team.name} has no {job.skill} skill that job {job.operation_code} needs",
+                field="team_id",
+            )
+        crew = members[team.id]
+        if data.technician_id is not None and data.technician_id not in crew:
+            raise DomainError(
+                f"{data.technician_id} is not a member of team {team.name}", field="technician_id"
+            )
+        present = [m for m in crew if m not in absences]
+        if not present:
+            raise DomainError(f"nobody of team {team.name} is here today", field="team_id")
+        # the member named, else the leader, else (the leader away) the first member here
+        responsible = data.technician_id or (
+            team.leader_id if team.leader_id in present else present[0]
+        )
+    else:
+        assert data.technician_id is not None
+        responsible = data.technician_id
+    technician = await uow.session.get(Technician, responsible)
     if technician is None or technician.station_id != job.station_id or not technician.active:
         raise DomainError(
-            f"{data.technician_id} is not an active technician of station {job.station_id}",
+            f"{responsible} is not an active technician of station {job.station_id}",
             field="technician_id",
         )
-    if job.skill and job.skill in domain.SKILLS and job.skill not in technician.skill_list():
+    if (
+        team is None
+        and job.skill
+        and job.skill in domain.SKILLS
+        and job.skill not in technician.skill_list()
+    ):
         raise DomainError(
             f"{technician.id} has no {job.skill} skill that job {job.operation_code} needs",
             field="technician_id",
         )
-    today = now.date()
-    absences = await _absences(uow.session, job.station_id, today, today)
     if technician.id in absences:
         raise DomainError(f"{technician.id} is absent today", field="technician_id")
     if data.bay_id is not None:
@@ -714,6 +997,7 @@ async def dispatch_job(
     handed_over = domain.hand_over_time(data.handed_over_at or now)
     job.status = JobStatus.DISPATCHED
     job.technician_id = technician.id
+    job.team_id = team.id if team else None
     job.bay_id = data.bay_id
     job.handed_over_at = handed_over
     job.received_by = data.received_by
@@ -724,6 +1008,8 @@ async def dispatch_job(
         events.JobDispatched(
             job_id=job.id,
             order_id=job.order_id,
+            # the contract has no team yet: a team's job names the technician who answers
+            # for it (its leader, or the member the foreman gave)
             technician_id=technician.id,
             bay_id=job.bay_id,
             handed_over_at=handed_over,
@@ -733,6 +1019,45 @@ async def dispatch_job(
         correlation_id=job.order_id,
     )
     return job
+
+
+async def _check_advisor_may_dispatch(
+    session: AsyncSession,
+    job: Job,
+    data: JobDispatch,
+    teams: Sequence[Team],
+    members: dict[uuid.UUID, list[str]],
+) -> None:
+    """The advisor assigns a single-team order directly; a multi-team order is the foreman's
+    (process §5). With teams recorded, the order's team is one whose skills cover all its jobs
+    and the advisor assigns within it; without, one skill is one team."""
+    skills = list((await session.exec(select(Job.skill).where(Job.order_id == job.order_id))).all())
+    kinds = [domain.TeamSkills(t.id, t.name, frozenset(t.skill_list())) for t in teams]
+    able = domain.teams_for_order(skills, kinds)
+    if able is None:
+        if not domain.single_team(skills):
+            raise NotYourRole(
+                "the order's jobs need several teams "
+                f"({', '.join(sorted({s for s in skills if s}))}): the foreman dispatches a "
+                "multi-team order, the advisor only a single-team one (process §5)"
+            )
+        return
+    if not able:
+        raise NotYourRole(
+            f"the order's jobs need several teams ({domain.teams_needed_text(skills, kinds)}): "
+            "the foreman dispatches a multi-team order, the advisor only a single-team one "
+            "(process §5)"
+        )
+    if data.team_id is not None:
+        allowed = any(t.team_id == data.team_id for t in able)
+    else:
+        allowed = any(data.technician_id in members[t.team_id] for t in able)
+    if not allowed:
+        names = ", ".join(t.name for t in able)
+        raise NotYourRole(
+            f"the advisor assigns a single-team order within its team ({names}); "
+            "anyone else is the foreman's to dispatch (process §5)"
+        )
 
 
 # --- clocking ---------------------------------------------------------------------------
@@ -765,7 +1090,12 @@ async def clock_on(uow: UnitOfWork, user: Principal, job_id: uuid.UUID) -> Job:
         other = await uow.session.get(Job, running.job_id)
         code = other.operation_code if other else running.job_id
         raise Conflict(f"you are clocked on job {code}: clock off it first")
-    refusal = domain.clock_on_refusal(job.status, job.technician_id, user.user_id)
+    team_name, crew = None, frozenset[str]()
+    if job.team_id is not None:
+        team = await uow.session.get(Team, job.team_id)
+        team_name = team.name if team else str(job.team_id)
+        crew = frozenset((await _members(uow.session, [job.team_id]))[job.team_id])
+    refusal = domain.clock_on_refusal(job.status, job.technician_id, user.user_id, team_name, crew)
     if refusal:
         raise Conflict(f"you cannot clock on job {job.operation_code}: {refusal}")
     uow.session.add(
@@ -785,17 +1115,26 @@ async def clock_on(uow: UnitOfWork, user: Principal, job_id: uuid.UUID) -> Job:
 
 
 async def _close_entries(
-    session: AsyncSession, job: Job, now: datetime, reason: str | None
-) -> None:
-    """Clock everybody off the job at ``now`` and total its clocked hours."""
+    session: AsyncSession,
+    job: Job,
+    now: datetime,
+    reason: str | None,
+    technician_id: str | None = None,
+) -> int:
+    """Clock everybody (or only ``technician_id``) off the job at ``now`` and total its
+    clocked hours; how many stay clocked on it."""
     entries = (await session.exec(select(ClockEntry).where(ClockEntry.job_id == job.id))).all()
+    still_on = 0
     for entry in entries:
-        if entry.ended_at is None:
+        if entry.ended_at is None and technician_id not in (None, entry.technician_id):
+            still_on += 1
+        elif entry.ended_at is None:
             entry.ended_at = now
             entry.hours = domain.clocked_hours(entry.started_at, now)
             entry.pause_reason = reason
             session.add(entry)
     job.clocked_hours = domain.total_hours(e.hours or Decimal("0") for e in entries)
+    return still_on
 
 
 async def clock_off(uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: ClockOff) -> Job:
@@ -804,9 +1143,11 @@ async def clock_off(uow: UnitOfWork, user: Principal, job_id: uuid.UUID, data: C
     running = await _open_entry(uow.session, user.user_id)
     if running is None or running.job_id != job.id:
         raise Conflict(f"you are not clocked on job {job.operation_code}")
-    await _close_entries(uow.session, job, utcnow(), data.reason)
-    job.status = JobStatus.PAUSED
-    job.waiting_reason = f"paused: {data.reason}"
+    # a team's job stays in progress while another member is still on it
+    still_on = await _close_entries(uow.session, job, utcnow(), data.reason, user.user_id)
+    job.status = domain.status_after_clock_off(still_on)
+    if job.status == JobStatus.PAUSED:
+        job.waiting_reason = f"paused: {data.reason}"
     job.version += 1
     uow.session.add(job)
     return job
@@ -828,15 +1169,21 @@ async def complete_job(
             f"job {job.operation_code} is {job.status.value}{why}: "
             f"only a dispatched or started job can be completed{hint}"
         )
-    if user.role == Role.TECHNICIAN and job.technician_id != user.user_id:
-        raise Conflict(f"job {job.operation_code} is dispatched to {job.technician_id}")
+    if user.role == Role.TECHNICIAN and not await _may_work(uow.session, job, user.user_id):
+        raise Conflict(
+            f"job {job.operation_code} is dispatched to "
+            f"{await _dispatched_to_text(uow.session, job)}"
+        )
     now = utcnow()
     if data.clocked_hours > 0:
         uow.session.add(
             ClockEntry(
                 station_id=job.station_id,
                 job_id=job.id,
-                technician_id=job.technician_id or user.user_id,
+                # hours declared by a team member are theirs; the foreman's, the job's
+                technician_id=user.user_id
+                if user.role == Role.TECHNICIAN
+                else job.technician_id or user.user_id,
                 started_at=now,
                 ended_at=now,
                 hours=data.clocked_hours,
@@ -1034,6 +1381,7 @@ async def inspect_order(
                     f"checklist item '{item.item}' is not ok: name the job that failed",
                     field=f"checklist.{index}.ok",
                 )
+    await _check_technical_lead(uow.session, user, order, list(jobs.values()), data, passed)
     now = utcnow()
     inspection = Inspection(
         station_id=order.station_id,
@@ -1096,6 +1444,38 @@ async def inspect_order(
             correlation_id=order.order_id,
         )
     return inspection
+
+
+async def _check_technical_lead(
+    session: AsyncSession,
+    user: Principal,
+    order: WorkshopOrder,
+    jobs: Sequence[Job],
+    data: InspectionResult,
+    passing: bool,
+) -> None:
+    """A comeback repair passes only checked together with the technical lead (process §6):
+    a lead technician of the station, not the inspector, not one who worked on the repair."""
+    lead = await session.get(Technician, data.technical_lead_id) if data.technical_lead_id else None
+    clocked = (
+        await session.exec(
+            select(ClockEntry.technician_id).where(col(ClockEntry.job_id).in_([j.id for j in jobs]))
+        )
+    ).all()
+    worked_by = {j.technician_id for j in jobs if j.technician_id} | set(clocked)
+    refusal = domain.technical_lead_refusal(
+        data.technical_lead_id,
+        domain.LeadCandidate(lead.id, lead.station_id, lead.active, lead.certification_level)
+        if lead
+        else None,
+        station_id=order.station_id,
+        inspector_id=user.user_id,
+        worked_by=worked_by,
+        comeback=order.comeback_of is not None,
+        passing=passing,
+    )
+    if refusal:
+        raise DomainError(refusal, field="technical_lead_id")
 
 
 async def get_order(
@@ -1174,11 +1554,14 @@ async def list_jobs(
     order_id: uuid.UUID | None = None,
     status: JobStatus | None = None,
     technician_id: str | None = None,
+    team_id: uuid.UUID | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> JobsPublic:
     query = select(Job)
     query = at_visible_stations(query, Job.station_id, user)
+    if team_id is not None:
+        query = query.where(Job.team_id == team_id)
     if order_id is not None:
         query = query.where(Job.order_id == order_id)
     if status is not None:
@@ -1213,10 +1596,26 @@ async def _publics(
     for job_id, part_no, quantity in await _parts_used(session, ids):
         used.setdefault(job_id, []).append(PartUsedPublic(part_no=part_no, quantity=quantity))
     suggestions = suggestions or {}
+    names = await _team_names(session, {job.team_id for job in jobs if job.team_id})
     return [
-        to_public(job, by_job.get(job.id, []), used.get(job.id, []), suggestions.get(job.id))
+        to_public(
+            job,
+            by_job.get(job.id, []),
+            used.get(job.id, []),
+            suggestions.get(job.id),
+            names.get(job.team_id) if job.team_id else None,
+        )
         for job in jobs
     ]
+
+
+async def _team_names(session: AsyncSession, team_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not team_ids:
+        return {}
+    rows = (
+        await session.exec(select(Team.id, Team.name).where(col(Team.id).in_(list(team_ids))))
+    ).all()
+    return dict(rows)
 
 
 def to_public(
@@ -1224,6 +1623,7 @@ def to_public(
     parts: Sequence[JobPart],
     used: Sequence[PartUsedPublic] = (),
     suggested: str | None = None,
+    team_name: str | None = None,
 ) -> JobPublic:
     return JobPublic.model_validate(
         {
@@ -1231,6 +1631,7 @@ def to_public(
             "parts": [JobPartPublic.model_validate(part.model_dump()) for part in parts],
             "parts_used": list(used),
             "suggested_technician_id": suggested,
+            "team_name": team_name,
         }
     )
 
@@ -1257,8 +1658,10 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
     station = board_station(user, station_id)
     jobs = await _open_job_rows(session, station)
     now = utcnow()
+    calendar = calendar_for(station)
+    today = calendar.local_day(now)
     team = await _team(session, station)
-    absences = await _absences(session, station, now.date(), now.date())
+    absences = await _absences(session, station, today, today)
     loads: dict[str, Decimal] = {}
     for job in jobs:
         if job.technician_id and job.status != JobStatus.IN_INSPECTION:
@@ -1281,7 +1684,7 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
                 t.certification_level,
             )
             for t in team
-            if t.id not in absences and now.isoweekday() in t.weekday_list()
+            if t.id not in absences and today.isoweekday() in t.weekday_list()
         ],
     )
     far = datetime.max.replace(tzinfo=UTC)
@@ -1292,12 +1695,37 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
         if status in domain.OPEN_STATUSES
     ]
     by_status = {column.status: column for column in columns}
+    teams = await _station_teams(session, station)
+    names = {t.id: t.name for t in teams}
+    missing = {j.team_id for j in jobs if j.team_id and j.team_id not in names}
+    names.update(await _team_names(session, missing))  # dissolved since: the name stays
+    team_loads: dict[uuid.UUID, Decimal] = {}
     for job in jobs:
         job.suggested_technician_id = suggestions.get(job.id)
+        if job.team_id is not None:
+            job.team_name = names.get(job.team_id)
+            if job.status != JobStatus.IN_INSPECTION:
+                remaining = max(job.sold_hours - job.clocked_hours, Decimal("0"))
+                team_loads[job.team_id] = team_loads.get(job.team_id, Decimal("0")) + remaining
         column = by_status[job.status]
         column.jobs.append(job)
         column.count += 1
-    start = datetime.combine(now.date(), time(), tzinfo=UTC)
+    working = {t.id for t in team if today.isoweekday() in t.weekday_list()} - set(absences)
+    members = await _members(session, [t.id for t in teams])
+    board_teams = [
+        BoardTeam(
+            id=t.id,
+            name=t.name,
+            skills=t.skill_list(),
+            leader_id=t.leader_id,
+            member_ids=members[t.id],
+            present_ids=[m for m in members[t.id] if m in working],
+            load_hours=team_loads.get(t.id, Decimal("0")),
+        )
+        for t in teams
+    ]
+    # "today" is the station's local day (a Beijing morning is the previous UTC day)
+    start = calendar.at(today, time())
     done_today = (
         await session.exec(
             select(func.count())
@@ -1308,7 +1736,7 @@ async def board(session: AsyncSession, user: Principal, station_id: str | None) 
         )
     ).one()
     return BoardPublic.model_construct(
-        station_id=station, columns=columns, done_today=int(done_today)
+        station_id=station, columns=columns, done_today=int(done_today), teams=board_teams
     )
 
 
@@ -1369,6 +1797,7 @@ async def _open_job_rows(session: AsyncSession, station: str) -> list[JobPublic]
         values["parts"] = parts.get(job_id, [])
         values["parts_used"] = used.get(job_id, [])
         values["suggested_technician_id"] = None
+        values["team_name"] = None
         jobs.append(_trusted(JobPublic, values))
     return jobs
 
@@ -1385,7 +1814,7 @@ def _trusted(model: type[_M], values: dict[str, Any]) -> _M:
     return instance
 
 
-_BOARD_EXTRAS = frozenset({"parts", "parts_used", "suggested_technician_id"})
+_BOARD_EXTRAS = frozenset({"parts", "parts_used", "suggested_technician_id", "team_name"})
 _BOARD_JOB_FIELDS = tuple(k for k in JobPublic.model_fields if k not in _BOARD_EXTRAS)
 _BOARD_PART_FIELDS = tuple(JobPartPublic.model_fields)
 
@@ -1436,8 +1865,11 @@ async def kpis(
     station = board_station(user, station_id)
     _check_day(day)
     first, last = domain.period_bounds(day, period)
-    start = datetime.combine(first, time(), tzinfo=UTC)
-    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    # days and months are the station's local ones (its calendar's time zone), not UTC's:
+    # work finished at 07:30 in Beijing belongs to that Beijing day, not to the UTC day before
+    calendar = calendar_for(station)
+    start = calendar.at(first, time())
+    end = calendar.at(last + timedelta(days=1), time())
     finished = (
         await session.exec(
             select(Job)
@@ -1492,7 +1924,7 @@ async def kpis(
     team = await _team(session, station)
     absences = await _absences(session, station, first, last)
     # available hours count only the days the station is open (its calendar)
-    days = list(calendar_for(station).open_days(first, last))
+    days = list(calendar.open_days(first, last))
     per_technician: list[TechnicianHours] = []
     for t in team:
         available = domain.total_hours(
@@ -1694,8 +2126,12 @@ async def request_overrun(
     foreman for more time at once (the foreman may file it for them); one open request per
     job, so the foreman answers one question at a time."""
     job = await _job_for_change(uow.session, user, job_id)
+    works_it = await _may_work(uow.session, job, user.user_id)
     refusal = domain.overrun_refusal(
-        job.status, job.technician_id, user.user_id, user.role == Role.TECHNICIAN
+        job.status,
+        job.technician_id if not works_it else user.user_id,
+        user.user_id,
+        user.role == Role.TECHNICIAN,
     )
     if refusal:
         raise Conflict(f"no more time can be asked on job {job.operation_code}: {refusal}")
@@ -2064,8 +2500,11 @@ async def escalate_to_tac(
             f"job {job.operation_code} is {job.status.value}: a case is escalated from a job "
             "being worked on"
         )
-    if user.role == Role.TECHNICIAN and job.technician_id != user.user_id:
-        raise Conflict(f"job {job.operation_code} is dispatched to {job.technician_id}")
+    if user.role == Role.TECHNICIAN and not await _may_work(uow.session, job, user.user_id):
+        raise Conflict(
+            f"job {job.operation_code} is dispatched to "
+            f"{await _dispatched_to_text(uow.session, job)}"
+        )
     if job.tac_case_id is not None:
         raise Conflict(f"job {job.operation_code} waits for TAC already (case {job.tac_case_id})")
     order = await uow.session.get(WorkshopOrder, job.order_id)

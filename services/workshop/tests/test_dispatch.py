@@ -154,8 +154,9 @@ async def test_advisor_dispatches_a_single_team_order_only(workshop) -> None:
     await workshop.publish(multi)
     body_job, _ = await jobs_of(workshop, multi.order_id)
     refused = await dispatch(workshop, body_job.id, "tech.bj01.body", user="advisor.bj01")
-    assert refused.status_code == 409
+    assert refused.status_code == 403
     assert "several teams" in refused.json()["detail"][0]["msg"]
+    assert "the foreman dispatches a multi-team order" in refused.json()["detail"][0]["msg"]
     technician = await dispatch(workshop, body_job.id, "tech.bj01.body", user="tech.bj01")
     assert technician.status_code == 403
 

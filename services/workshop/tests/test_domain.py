@@ -282,3 +282,69 @@ def test_bulletins_match_make_model_fault_code_and_symptom() -> None:
 
 def test_fault_codes_are_kept_as_the_tester_prints_them_once_each() -> None:
     assert domain.normalise_fault_codes([" p0300", "P0300", "u0 100", ""]) == ["P0300", "U0100"]
+
+
+# --- teams (班组) and the technical lead ---------------------------------------------------
+
+
+def test_a_single_team_order_is_one_whose_jobs_one_team_can_do_alone() -> None:
+    mech = domain.TeamSkills(uuid.uuid4(), "机电班", frozenset({"mechanical", "electrical"}))
+    body = domain.TeamSkills(uuid.uuid4(), "钣喷班", frozenset({"body", "paint"}))
+    assert domain.teams_for_order(["mechanical", "electrical", None], [mech, body]) == [mech]
+    assert domain.teams_for_order(["mechanical", "body"], [mech, body]) == []
+    assert domain.teams_for_order([None], [mech, body]) == [mech, body]  # a wash: any team
+    assert domain.teams_for_order(["mechanical"], []) is None  # no teams: one skill, one team
+    assert (
+        domain.teams_needed_text(["mechanical", "body", "diagnosis"], [mech, body])
+        == "body: 钣喷班; diagnosis: no team; mechanical: 机电班"
+    )
+
+
+def test_a_team_job_is_clocked_by_its_members_each_on_one_job_at_a_time() -> None:
+    crew = {"tech.lead", "tech.b"}
+    refusal = domain.clock_on_refusal
+    assert refusal(JobStatus.DISPATCHED, "tech.lead", "tech.b", "机电班", crew) is None
+    assert refusal(JobStatus.IN_PROGRESS, "tech.lead", "tech.b", "机电班", crew) is None
+    outsider = refusal(JobStatus.IN_PROGRESS, "tech.lead", "tech.x", "机电班", crew) or ""
+    assert "team 机电班" in outsider
+    assert "finished" in (
+        refusal(JobStatus.IN_INSPECTION, "tech.lead", "tech.b", "机电班", crew) or ""
+    )
+    # a job dispatched to one technician stays theirs alone
+    assert "clocked on it already" in (refusal(JobStatus.IN_PROGRESS, "tech.a", "tech.a") or "")
+    assert domain.status_after_clock_off(1) == JobStatus.IN_PROGRESS
+    assert domain.status_after_clock_off(0) == JobStatus.PAUSED
+
+
+def test_a_comeback_passes_only_with_a_technical_lead_of_the_station_who_did_not_do_the_work() -> (
+    None
+):
+    lead = domain.LeadCandidate("tech.lead", "bj01", True, domain.TECHNICAL_LEAD_LEVEL)
+    rule = domain.technical_lead_refusal
+
+    def check(lead_id, candidate, *, comeback=True, passing=True):
+        return rule(
+            lead_id,
+            candidate,
+            station_id="bj01",
+            inspector_id="inspector.bj01",
+            worked_by={"tech.a"},
+            comeback=comeback,
+            passing=passing,
+        )
+
+    assert "technical_lead_id" in (check(None, None) or "")
+    assert check(None, None, passing=False) is None  # sending work back needs no lead
+    assert check(None, None, comeback=False) is None  # not a comeback: the inspector alone
+    assert check("tech.lead", lead) is None
+    junior = domain.LeadCandidate("tech.j", "bj01", True, domain.TECHNICAL_LEAD_LEVEL - 1)
+    assert "level" in (check("tech.j", junior) or "")
+    elsewhere = domain.LeadCandidate("tech.lead", "sh01", True, 4)
+    assert "station bj01" in (check("tech.lead", elsewhere) or "")
+    assert "station bj01" in (check("nobody", None) or "")
+    gone = domain.LeadCandidate("tech.lead", "bj01", False, 4)
+    assert check("tech.lead", gone) is not None
+    worker = domain.LeadCandidate("tech.a", "bj01", True, 4)
+    assert "worked on this repair" in (check("tech.a", worker) or "")
+    inspector = domain.LeadCandidate("inspector.bj01", "bj01", True, 4)
+    assert "than the inspector" in (check("inspector.bj01", inspector) or "")

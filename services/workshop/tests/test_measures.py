@@ -167,7 +167,7 @@ async def test_comeback_within_the_window_is_linked_to_the_original_order_and_te
     )
     assert shown.json()["comeback_of"] == str(first.order_id)
     for job in await jobs_of(workshop, back.order_id):
-        await finish_dispatched(workshop, job.id)
+        await finish_dispatched(workshop, job.id, "tech.bj01.2")
     together = await inspect_comeback(workshop, back.order_id, technical_lead="tech.bj01")
     assert together.status_code == 201, together.text
     vehicles = await outbox(workshop, "vehicle.completed")
@@ -187,7 +187,7 @@ async def test_a_comeback_repair_is_inspected_in_full_with_the_technical_lead_re
     await workshop.publish(back)
     [job] = await jobs_of(workshop, back.order_id)
     assert job.inspection_required  # light work, but a comeback: all of it is inspected
-    await finish_dispatched(workshop, job.id)
+    await finish_dispatched(workshop, job.id, "tech.bj01.2")
     [waiting] = await jobs_of(workshop, back.order_id)
     assert waiting.status == JobStatus.IN_INSPECTION
     assert len(await outbox(workshop, "vehicle.completed")) == 1  # the original's only
