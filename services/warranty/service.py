@@ -2068,11 +2068,14 @@ async def raise_sanbao_signals(
     reached or approached that was not announced before: once per (VIN, rule, fault,
     reached), so a redelivered or replayed event announces nothing twice."""
     session = uow.session
+    # locked: two transactions judging the same vehicle at once (two replicas, two
+    # administrators) take turns, so the second sees what the first announced
     repairs = (
         await session.exec(
             select(SanbaoRepair)
             .where(SanbaoRepair.vin == vin)
             .order_by(col(SanbaoRepair.started_at))
+            .with_for_update()
         )
     ).all()
     signals = domain.sanbao_signals(await _sanbao_facts(session, repairs, utcnow()))

@@ -17,6 +17,7 @@ from services.warranty.models import ClaimSubmission
 from services.warranty.seed import seed
 from services.warranty.tests.test_claims import ADMIN, claim_events, completed_claim
 from shared import clock
+from shared.contracts import events
 from shared.testing import ServiceHarness, run_service
 
 
@@ -113,3 +114,59 @@ async def test_two_deliveries_of_the_same_pushed_answer_at_once_apply_it_once(
     assert first == second
     assert first[0] == 200 and first[1]["state"] == "applied"
     assert (await claim_events(warranty_pg)).count("claim.approved") == 1
+
+
+async def test_two_administrators_classifying_a_fault_at_once_announce_each_warning_once(
+    warranty_pg,
+) -> None:
+    from datetime import date
+
+    from services.warranty.tests.test_claims import deliver, labour, order_created, outbox, part
+
+    order = order_created(
+        labour(code="GEN-100", description="车身钣金修复", major_system="body"),
+        part(),
+        warranty_start=date(2026, 2, 1),
+        mileage_km=1_500,
+    )
+    await deliver(warranty_pg, order)
+    lines = (await warranty_pg.client.get(f"/orders/{order.order_id}", headers=ADMIN)).json()
+    url = f"/orders/{order.order_id}/lines/{lines['lines'][0]['line_id']}/fault-classification"
+
+    async def classify() -> int:
+        response = await warranty_pg.client.post(
+            url, headers=ADMIN, json={"fault_class": "body_cracking"}
+        )
+        return response.status_code
+
+    assert await asyncio.gather(classify(), classify()) == [200, 200]
+    sent = sorted(
+        (payload.rule.value, payload.reached)
+        for payload in (e.open() for e in await outbox(warranty_pg))
+        if isinstance(payload, events.SanbaoThresholdApproached)
+    )
+    assert sent == [("serious_safety_fault_twice", False), ("sixty_day_serious_fault", True)]
+
+
+async def test_warranty_migrations_match_the_models_on_postgresql(warranty_pg) -> None:
+    from typing import Any
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from services.warranty.models import WarrantyTable
+
+    async with warranty_pg.runtime.db.engine.connect() as connection:
+
+        def diff(sync_connection: Any) -> list[Any]:
+            context = MigrationContext.configure(
+                sync_connection,
+                opts={
+                    "include_name": lambda name, type_, _p: (
+                        type_ != "table" or name in WarrantyTable.metadata.tables
+                    )
+                },
+            )
+            return list(compare_metadata(context, WarrantyTable.metadata))
+
+        assert await connection.run_sync(diff) == []
