@@ -302,11 +302,9 @@ async def add_absence(
 
 
 @teams_router.get("", response_model=TeamsPublic)
-async def list_teams(
-    runtime: RuntimeDep, user: CurrentUser, active: bool | None = True
-) -> TeamsPublic:
-    """The teams (班组) of the stations you see with leader, members and skills (dissolved
-    ones with ``active=false``; every team without ``active``)."""
+async def list_teams(runtime: RuntimeDep, user: CurrentUser, active: bool = True) -> TeamsPublic:
+    """The teams (班组) of the stations you see with leader, members and skills (the dissolved
+    ones with ``active=false``)."""
     async with runtime.db.read() as session:
         return await service.list_teams(session, user, active=active)
 

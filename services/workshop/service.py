@@ -721,7 +721,11 @@ async def _check_team_people(
 ) -> None:
     """Members are active technicians of the station, in no other team; the leader is one."""
     for index, member in enumerate(member_ids):
-        technician = await session.get(Technician, member)
+        # the technician's row serialises changes of their team, so two at once cannot both
+        # put them in a team
+        technician = (
+            await session.exec(select(Technician).where(Technician.id == member).with_for_update())
+        ).first()
         if technician is None or technician.station_id != station_id or not technician.active:
             raise DomainError(
                 f"{member} is not an active technician of station {station_id}",
@@ -860,12 +864,9 @@ async def dissolve_team(uow: UnitOfWork, user: Principal, team_id: uuid.UUID) ->
     return team_public(team, [])
 
 
-async def list_teams(
-    session: AsyncSession, user: Principal, *, active: bool | None = True
-) -> TeamsPublic:
+async def list_teams(session: AsyncSession, user: Principal, *, active: bool = True) -> TeamsPublic:
     query = at_visible_stations(select(Team), Team.station_id, user)
-    if active is not None:
-        query = query.where(Team.active == active)
+    query = query.where(Team.active == active)
     teams = (await session.exec(query.order_by(col(Team.station_id), col(Team.name)))).all()
     members = await _members(session, [t.id for t in teams])
     return TeamsPublic(data=[team_public(t, members[t.id]) for t in teams], count=len(teams))

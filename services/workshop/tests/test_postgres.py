@@ -89,3 +89,34 @@ async def test_last_two_jobs_finished_at_once_complete_the_vehicle_once(workshop
     )
     assert [a.status_code for a in answers] == [200, 200]
     assert len(await outbox(workshop_pg, "vehicle.completed")) == 1
+
+
+async def test_a_technician_put_into_two_teams_at_once_ends_up_in_one(workshop_pg) -> None:
+    """Two foremen's screens form two teams with the same technician at the same moment: one
+    of them gets the technician, the other a 409 (a technician is in one team at a time)."""
+    from shared.testing import auth_headers
+
+    added = await workshop_pg.client.post(
+        "/technicians",
+        json={"technician_id": "tech.bj01.5", "name": "王 技师", "skills": ["mechanical"]},
+        headers=auth_headers("foreman.bj01"),
+    )
+    assert added.status_code == 201, added.text
+
+    async def form(name: str):
+        return await workshop_pg.client.post(
+            "/teams",
+            json={
+                "name": name,
+                "skills": ["mechanical"],
+                "leader_id": "tech.bj01.5",
+                "member_ids": ["tech.bj01.5"],
+            },
+            headers=auth_headers("foreman.bj01"),
+        )
+
+    answers = await asyncio.gather(form("快修一班"), form("快修二班"))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    teams = (await workshop_pg.client.get("/teams", headers=auth_headers("foreman.bj01"))).json()
+    holding = [t["name"] for t in teams["data"] if "tech.bj01.5" in t["member_ids"]]
+    assert len(holding) == 1

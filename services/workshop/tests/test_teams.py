@@ -202,6 +202,12 @@ async def test_a_team_with_open_jobs_is_not_dissolved_and_a_dissolved_team_keeps
     assert again.status_code == 409
     active = (await workshop.client.get("/teams", headers=auth_headers("foreman.bj01"))).json()
     assert [t["name"] for t in active["data"]] == ["钣喷班"]
+    gone = await workshop.client.get(
+        "/teams", params={"active": "false"}, headers=auth_headers("foreman.bj01")
+    )
+    assert [(t["name"], t["dissolved_at"] is not None) for t in gone.json()["data"]] == [
+        ("机电班", True)
+    ]
     done = (
         await workshop.client.get(f"/jobs/{job.id}", headers=auth_headers("foreman.bj01"))
     ).json()
