@@ -21,8 +21,8 @@ from shared.testing import auth_headers
 BEIJING = calendar_for("bj01").zone
 
 
-def at_beijing(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BEIJING).astimezone(UTC)  # type: ignore[misc]
+def at_beijing(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
 
 
 @pytest.fixture
