@@ -12,7 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import AwareDatetime
 
-from services.reception import documents, pdf, service
+from services.reception import archive, diagnosis, documents, fiscal, pdf, service
 from services.reception.models import (
     AppointmentCancel,
     AppointmentCreate,
@@ -21,14 +21,22 @@ from services.reception.models import (
     AppointmentsPublic,
     AppointmentStatus,
     ApprovalLinkPublic,
+    ArchiveEntryPublic,
+    ArchivePublic,
     BoardPublic,
     CapacityPublic,
     CapacitySet,
     CheckInCreate,
     CheckInPublic,
+    CustodyHandOver,
     CustomerFindingView,
     DamageMarkPublic,
     DeliveryCreate,
+    DiagnosesPublic,
+    DiagnosisCreate,
+    DiagnosisFeeCharge,
+    DiagnosisPaymentCreate,
+    DiagnosisPublic,
     DiscountDecision,
     DiscountRequest,
     EstimateIn,
@@ -38,10 +46,15 @@ from services.reception.models import (
     FindingPublic,
     FindingsPublic,
     FindingStatus,
+    FiscalDocumentPublic,
+    FiscalDocumentRequest,
+    FiscalDocumentsPublic,
+    FiscalKind,
     LinkDecision,
     ManagerSignOff,
     OrderCancel,
     OrderChange,
+    OrderDocumentsPublic,
     OrderHistoryPublic,
     OrderStatus,
     PaymentCreate,
@@ -67,12 +80,18 @@ findings = APIRouter(prefix="/additional-work", tags=["additional work"])
 approvals = APIRouter(prefix="/approvals", tags=["customer approval link (no account)"])
 board = APIRouter(prefix="/board", tags=["advisor lists"])
 vehicles = APIRouter(prefix="/vehicles", tags=["check-in"])
+diagnoses = APIRouter(prefix="/diagnoses", tags=["diagnosis"])
+invoices = APIRouter(prefix="/invoices", tags=["invoices and receipts"])
+archives = APIRouter(prefix="/archive", tags=["archive of signed documents"])
 
 advisor = require_role(Role.SERVICE_ADVISOR, *MANAGERS)
 cashier = require_role(Role.CASHIER, *MANAGERS)
 manager = require_role(*MANAGERS)
 planner = require_role(Role.FOREMAN, *MANAGERS)
 reader = require_role(Role.SERVICE_ADVISOR, Role.CASHIER, Role.FOREMAN, *MANAGERS)
+archivist = require_role(Role.SERVICE_ADVISOR, Role.CASHIER, *MANAGERS)
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -262,18 +281,51 @@ async def order_document_pdf(
         "settlement",
         "exit-pass",
         "quality-guarantee",
+        "delivery-acceptance",
     ],
     user: Principal = Depends(reader),
 ) -> Response:
     """The order's printed documents (PDF, Chinese + English labels): quotation (报价单),
     repair order (任务委托书), recommended work the customer declined (建议项目表),
     settlement (结算单, once the workshop completed the car), exit pass (出厂通知单, once
-    settled) and quality guarantee (质量保证书, once completed). 409 when not yet due."""
+    settled), quality guarantee (质量保证书, once completed) and delivery acceptance
+    (交车确认单, once delivered). 409 when not yet due."""
     async with runtime.db.read() as session:
         content, number = await service.order_pdf(session, user, order_id, kind)
     return Response(
         content, media_type="application/pdf", headers=pdf.content_disposition(kind, number)
     )
+
+
+@router.get("/{order_id}/documents", response_model=OrderDocumentsPublic)
+async def list_order_documents(
+    runtime: RuntimeDep, order_id: uuid.UUID, user: Principal = Depends(reader)
+) -> OrderDocumentsPublic:
+    """The order's documents: each printable one (or why not yet) with its PDF link, and the
+    invoices and receipts issued for it."""
+    async with runtime.db.read() as session:
+        return await service.order_documents(session, user, order_id)
+
+
+@router.post(
+    "/{order_id}/invoices",
+    response_model=FiscalDocumentPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def issue_order_invoice(
+    runtime: RuntimeDep,
+    order_id: uuid.UUID,
+    data: FiscalDocumentRequest,
+    user: Principal = Depends(cashier),
+) -> FiscalDocumentPublic:
+    """The cashier issues the invoice (发票) or receipt (收据) for the order's payments not
+    yet on one (numbered per station, kind and year without gaps; VAT split). A company
+    invoice needs the buyer's tax id. ``on_account`` invoices the amounts booked on account
+    to the fleet / insurer (a company invoice). Nothing left to document: 409."""
+    async with runtime.unit_of_work() as uow:
+        document_id = await service.issue_document_for_order(uow, user, order_id, data)
+    async with runtime.db.read() as session:
+        return await fiscal.get_document(session, user, document_id)
 
 
 @router.get("/{order_id}/settlement", response_model=SettlementPublic)
@@ -336,7 +388,9 @@ async def take_payment(
     user: Principal = Depends(cashier),
 ) -> SettlementPublic:
     """The cashier records a payment (partial payments allowed) or books it on account
-    (fleet, insurance); at a zero balance the exit pass is issued."""
+    (fleet, insurance); at a zero balance the exit pass is issued (for a flagged order once
+    the service manager signed it off). With ``document`` the invoice or receipt for the
+    payments not yet documented is issued at once (see ``POST .../invoices``)."""
     async with runtime.unit_of_work() as uow:
         await service.take_payment(uow, user, order_id, data)
     async with runtime.db.read() as session:
@@ -350,8 +404,14 @@ async def deliver_vehicle(
     data: DeliveryCreate,
     user: Principal = Depends(advisor),
 ) -> RepairOrderPublic:
-    """Hand the car to the customer once settled (exit pass issued) and accepted; announces
-    ``vehicle.delivered`` with the next service date and mileage (CRM follows up)."""
+    """Hand the car to the customer once settled (exit pass issued), signed off by the
+    service manager if flagged (else 409 naming ``manager_sign_off``) and accepted: the
+    customer checked belongings and bodywork against the check-in sheet and signed
+    (``signature``); the advisor's checklist (covers removed, work explained, documents and
+    keys handed back, next service told, next booking suggested or ``next_appointment_id``,
+    follow-up call announced) is recorded. ``false`` for a check or for documents / keys
+    handed back: 422 naming it. Announces ``vehicle.delivered`` with the next service date and
+    mileage (CRM follows up)."""
     async with runtime.unit_of_work() as uow:
         await service.deliver(uow, user, order_id, data)
     async with runtime.db.read() as session:
@@ -719,8 +779,288 @@ async def advisor_list(
         return await service.board(session, user, which)
 
 
+# --- diagnosis report and fee (process §3) ----------------------------------------------
+
+
+@diagnoses.post("", status_code=status.HTTP_201_CREATED, response_model=DiagnosisPublic)
+async def record_diagnosis(
+    runtime: RuntimeDep, data: DiagnosisCreate, user: Principal = Depends(advisor)
+) -> DiagnosisPublic:
+    """The diagnosis report (诊断书 / 检测诊断单) of a visit: the technician's findings,
+    fault codes, road test and the work recommended, for the check-in sheet, the order, or a
+    customer and vehicle at the desk."""
+    async with runtime.unit_of_work() as uow:
+        row = await diagnosis.create(uow, user, data)
+    async with runtime.db.read() as session:
+        return await diagnosis.get(session, user, row.id)
+
+
+@diagnoses.get("", response_model=DiagnosesPublic)
+async def list_diagnoses(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    vin: Annotated[str | None, Query(min_length=17, max_length=17)] = None,
+    check_in_id: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> DiagnosesPublic:
+    async with runtime.db.read() as session:
+        return await diagnosis.list_(
+            session,
+            user,
+            vin=vin,
+            check_in_id=check_in_id,
+            order_id=order_id,
+            offset=offset,
+            limit=min(limit, 200),
+        )
+
+
+@diagnoses.get("/{diagnosis_id}", response_model=DiagnosisPublic)
+async def get_diagnosis(
+    runtime: RuntimeDep, diagnosis_id: uuid.UUID, user: Principal = Depends(reader)
+) -> DiagnosisPublic:
+    async with runtime.db.read() as session:
+        return await diagnosis.get(session, user, diagnosis_id)
+
+
+@diagnoses.get("/{diagnosis_id}/document", response_class=HTMLResponse)
+async def diagnosis_document(
+    runtime: RuntimeDep, diagnosis_id: uuid.UUID, user: Principal = Depends(reader)
+) -> HTMLResponse:
+    """The printable diagnosis report (检测诊断单), HTML."""
+    async with runtime.db.read() as session:
+        return HTMLResponse(
+            documents.diagnosis_report(await diagnosis.get(session, user, diagnosis_id))
+        )
+
+
+@diagnoses.get(
+    "/{diagnosis_id}/documents/diagnosis-report.pdf",
+    response_class=Response,
+    responses=PDF_RESPONSE,
+)
+async def diagnosis_report_pdf(
+    runtime: RuntimeDep, diagnosis_id: uuid.UUID, user: Principal = Depends(reader)
+) -> Response:
+    """The diagnosis report (诊断书 / 检测诊断单) as PDF, for the customer."""
+    async with runtime.db.read() as session:
+        report = await diagnosis.get(session, user, diagnosis_id)
+    return Response(
+        pdf.diagnosis_report(report),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("diagnosis-report", report.diagnosis_no),
+    )
+
+
+@diagnoses.post("/{diagnosis_id}/fee", response_model=DiagnosisPublic)
+async def charge_diagnosis_fee(
+    runtime: RuntimeDep,
+    diagnosis_id: uuid.UUID,
+    data: DiagnosisFeeCharge,
+    user: Principal = Depends(advisor),
+) -> DiagnosisPublic:
+    """The customer leaves without a repair order: a diagnosis or estimate fee is charged.
+    409 while an order of the visit stands (the diagnosis is part of it) or once payment of
+    the fee has started."""
+    async with runtime.unit_of_work() as uow:
+        await diagnosis.charge_fee(uow, user, diagnosis_id, data)
+    async with runtime.db.read() as session:
+        return await diagnosis.get(session, user, diagnosis_id)
+
+
+@diagnoses.post(
+    "/{diagnosis_id}/fee/payments",
+    response_model=DiagnosisPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def pay_diagnosis_fee(
+    runtime: RuntimeDep,
+    diagnosis_id: uuid.UUID,
+    data: DiagnosisPaymentCreate,
+    user: Principal = Depends(cashier),
+) -> DiagnosisPublic:
+    """The cashier takes the fee (partial payments, on account), as for an order; with
+    ``document`` the invoice or receipt is issued at once. No fee charged: 409."""
+    async with runtime.unit_of_work() as uow:
+        await diagnosis.take_payment(uow, user, diagnosis_id, data)
+    async with runtime.db.read() as session:
+        return await diagnosis.get(session, user, diagnosis_id)
+
+
+@diagnoses.post(
+    "/{diagnosis_id}/invoices",
+    response_model=FiscalDocumentPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+async def issue_diagnosis_invoice(
+    runtime: RuntimeDep,
+    diagnosis_id: uuid.UUID,
+    data: FiscalDocumentRequest,
+    user: Principal = Depends(cashier),
+) -> FiscalDocumentPublic:
+    """The invoice or receipt for the fee payments not yet documented."""
+    async with runtime.unit_of_work() as uow:
+        document_id = await diagnosis.issue_document(uow, user, diagnosis_id, data)
+    async with runtime.db.read() as session:
+        return await fiscal.get_document(session, user, document_id)
+
+
+# --- invoices and receipts (process §7) -------------------------------------------------
+
+
+@invoices.get("", response_model=FiscalDocumentsPublic)
+async def list_invoices(
+    runtime: RuntimeDep,
+    user: Principal = Depends(reader),
+    order_id: uuid.UUID | None = None,
+    diagnosis_id: uuid.UUID | None = None,
+    kind: FiscalKind | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2999)] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> FiscalDocumentsPublic:
+    """The invoice and receipt books per station, in number order."""
+    async with runtime.db.read() as session:
+        return await fiscal.list_documents(
+            session,
+            user,
+            order_id=order_id,
+            diagnosis_id=diagnosis_id,
+            kind=kind,
+            year=year,
+            offset=offset,
+            limit=min(limit, 200),
+        )
+
+
+@invoices.get("/{invoice_id}", response_model=FiscalDocumentPublic)
+async def get_invoice(
+    runtime: RuntimeDep, invoice_id: uuid.UUID, user: Principal = Depends(reader)
+) -> FiscalDocumentPublic:
+    async with runtime.db.read() as session:
+        return await fiscal.get_document(session, user, invoice_id)
+
+
+@invoices.get("/{invoice_id}/document", response_class=HTMLResponse)
+async def invoice_document(
+    runtime: RuntimeDep, invoice_id: uuid.UUID, user: Principal = Depends(reader)
+) -> HTMLResponse:
+    """The printable invoice (发票) or receipt (收据), HTML."""
+    async with runtime.db.read() as session:
+        return HTMLResponse(
+            documents.fiscal_document(await fiscal.get_document(session, user, invoice_id))
+        )
+
+
+@invoices.get("/{invoice_id}/document.pdf", response_class=Response, responses=PDF_RESPONSE)
+async def invoice_pdf(
+    runtime: RuntimeDep, invoice_id: uuid.UUID, user: Principal = Depends(reader)
+) -> Response:
+    """The invoice (发票) or receipt (收据) as PDF: buyer, items, payments, net, VAT, total."""
+    async with runtime.db.read() as session:
+        document = await fiscal.get_document(session, user, invoice_id)
+    return Response(
+        pdf.fiscal_document(document),
+        media_type="application/pdf",
+        headers=pdf.content_disposition(document.kind.value, document.document_no),
+    )
+
+
+# --- archive of signed documents --------------------------------------------------------
+
+
+@archives.get("", response_model=ArchivePublic)
+async def archive_month(
+    runtime: RuntimeDep,
+    user: Principal = Depends(archivist),
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, examples=["2026-12"])] = None,
+    station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
+    kind: archive.ArchivedKind | None = None,
+    order_id: uuid.UUID | None = None,
+    offset: Offset = 0,
+    limit: Limit = 200,
+) -> ArchivePublic:
+    """A month's archive of signed documents (this month by default), per station: check-in
+    sheets, repair orders, recommended-work sheets, settlements, exit passes, invoices and
+    receipts, delivery acceptances, each with where it is kept, its custodian and hand-overs."""
+    async with runtime.db.read() as session:
+        return await archive.list_month(
+            session,
+            user,
+            month or archive.current_month(),
+            station_id=station_id,
+            kind=kind,
+            order_id=order_id,
+            offset=offset,
+            limit=min(limit, 200),
+        )
+
+
+@archives.get("/register", response_class=HTMLResponse)
+async def archive_register(
+    runtime: RuntimeDep,
+    user: Principal = Depends(archivist),
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
+) -> HTMLResponse:
+    """The month's archive register of one station (签字单据归档登记表), HTML."""
+    station = user.acting_station(station_id)
+    when = month or archive.current_month()
+    async with runtime.db.read() as session:
+        rows = await archive.list_month(session, user, when, station_id=station)
+    return HTMLResponse(documents.archive_register(station, when, rows.data))
+
+
+@archives.get("/register.pdf", response_class=Response, responses=PDF_RESPONSE)
+async def archive_register_pdf(
+    runtime: RuntimeDep,
+    user: Principal = Depends(archivist),
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9]{2,20}$")] = None,
+) -> Response:
+    """The month's archive register of one station as PDF."""
+    station = user.acting_station(station_id)
+    when = month or archive.current_month()
+    async with runtime.db.read() as session:
+        rows = await archive.list_month(session, user, when, station_id=station)
+    return Response(
+        pdf.archive_register(station, when, rows.data),
+        media_type="application/pdf",
+        headers=pdf.content_disposition("archive-register", f"{station}-{when}"),
+    )
+
+
+@archives.get("/{entry_id}", response_model=ArchiveEntryPublic)
+async def get_archive_entry(
+    runtime: RuntimeDep, entry_id: uuid.UUID, user: Principal = Depends(archivist)
+) -> ArchiveEntryPublic:
+    async with runtime.db.read() as session:
+        return await archive.get_entry(session, user, entry_id)
+
+
+@archives.post("/{entry_id}/custody", response_model=ArchiveEntryPublic)
+async def hand_over_custody(
+    runtime: RuntimeDep,
+    entry_id: uuid.UUID,
+    data: CustodyHandOver,
+    user: Principal = Depends(archivist),
+) -> ArchiveEntryPublic:
+    """Record that a signed document changed hands or place (custodian, box / shelf, time).
+    Not before its signature or its last hand-over, not in the future; a stale ``version``
+    is a 409."""
+    async with runtime.unit_of_work() as uow:
+        await archive.hand_over(uow, user, entry_id, data)
+    async with runtime.db.read() as session:
+        return await archive.get_entry(session, user, entry_id)
+
+
 routers = [
     router,
+    diagnoses,
+    invoices,
+    archives,
     estimates,
     check_ins,
     vehicles,

@@ -8,7 +8,14 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from services.reception.models import CheckInPublic, RepairOrderPublic, SettlementPublic
+from services.reception.models import (
+    ArchiveEntryPublic,
+    CheckInPublic,
+    DiagnosisPublic,
+    FiscalDocumentPublic,
+    RepairOrderPublic,
+    SettlementPublic,
+)
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
@@ -88,6 +95,48 @@ _SETTLEMENT = _BASE.replace(
 )
 
 
+_DIAGNOSIS = _BASE.replace(
+    "{% block body %}{% endblock %}",
+    """<p>{{ d.diagnosis_no }} · station {{ d.station_id }} · diagnosed {{ d.diagnosed_at }} · advisor {{ d.advisor_id }}</p>
+<table><tr><th>Customer</th><td>{{ d.customer_name }} {{ d.customer_phone or '' }}</td></tr>
+<tr><th>Vehicle</th><td>{{ d.vin }} {{ d.plate or '' }}{% if d.mileage_km is not none %} · {{ d.mileage_km }} km{% endif %}</td></tr>
+<tr><th>Complaint (customer's words)</th><td>{{ d.complaint }}</td></tr>
+<tr><th>Technician</th><td>{{ d.technician_name or '' }} {{ d.technician_id }}{% if d.road_test %} · road test{% endif %}</td></tr></table>
+<h2>Findings (检测结果)</h2><p>{{ d.findings }}</p>
+<h2>Fault codes (故障码)</h2><table><tr><th>Code</th><th>Description</th></tr>
+{% for f in d.fault_codes %}<tr><td>{{ f.code }}</td><td>{{ f.description or '' }}</td></tr>{% endfor %}</table>
+<h2>Recommended work (建议维修项目)</h2><table><tr><th>Work</th><th>Code</th><th class="num">Estimate</th><th>Safety</th></tr>
+{% for w in d.recommended_work %}<tr><td>{{ w.description }}</td><td>{{ w.code or '' }}</td><td class="num">{{ w.estimated_price or '' }}</td><td>{{ 'YES' if w.safety_relevant else '' }}</td></tr>{% endfor %}
+<tr><th colspan="2">Estimated total</th><td class="num">{{ d.estimated_total }}</td><td></td></tr></table>
+{% if d.fee_kind %}<p>Fee ({{ d.fee_kind.value }}): {{ d.fee }} · paid {{ d.fee_paid }} · on account {{ d.fee_on_account }} · due {{ d.fee_balance }}</p>{% endif %}
+<p class="sig">Technician ______ Advisor ______ Customer ______</p>""",
+)
+
+_FISCAL = _BASE.replace(
+    "{% block body %}{% endblock %}",
+    """<p>{{ f.document_no }} · station {{ f.station_id }} · issued {{ f.issued_at }} by {{ f.issued_by }} · for {{ f.reference_no }}</p>
+<table><tr><th>Buyer</th><td>{{ f.buyer_name }} ({{ f.buyer_type.value }})</td></tr>
+<tr><th>Tax id (纳税人识别号)</th><td>{{ f.buyer_tax_id or '' }}</td></tr>
+<tr><th>On account (挂账)</th><td>{{ 'yes' if f.on_account else 'no' }}</td></tr></table>
+<h2>Items</h2><table><tr><th>Item</th><th class="num">Amount</th></tr>
+{% for l in f.lines %}<tr><td>{{ l.description }}</td><td class="num">{{ l.amount }}</td></tr>{% endfor %}</table>
+<h2>Payments</h2><table><tr><th>When</th><th>Method</th><th class="num">Amount</th></tr>
+{% for p in f.payments %}<tr><td>{{ p.received_at }}</td><td>{{ p.method }}</td><td class="num">{{ p.amount }}</td></tr>{% endfor %}</table>
+<table><tr><th>Net (不含税)</th><td class="num">{{ f.net }}</td></tr>
+<tr><th>VAT (税额) {{ (f.tax_rate * 100) | int }} %</th><td class="num">{{ f.tax }}</td></tr>
+<tr><th>Total (价税合计)</th><td class="num">{{ f.amount }}</td></tr></table>""",
+)
+
+_REGISTER = _BASE.replace(
+    "{% block body %}{% endblock %}",
+    """<p>Station {{ station_id }} · month {{ month }} · {{ rows | length }} documents</p>
+<table><tr><th>Document</th><th>No.</th><th>Signed</th><th>Location</th><th>Custodian</th><th>Hand-overs</th></tr>
+{% for r in rows %}<tr><td>{{ r.title }}</td><td>{{ r.document_no }}</td><td>{{ r.signed_at }} {{ r.signed_by or '' }}</td>
+<td>{{ r.location or '' }}</td><td>{{ r.custodian }}</td>
+<td>{% for c in r.custody[1:] %}{{ c.handed_at }} {{ c.from_custodian }} → {{ c.to_custodian }}{% if c.location %} ({{ c.location }}){% endif %}<br>{% endfor %}</td></tr>{% endfor %}</table>""",
+)
+
+
 def _render(template: str, **context: Any) -> str:
     return _env.from_string(template).render(**context)
 
@@ -102,3 +151,22 @@ def repair_order(o: RepairOrderPublic) -> str:
 
 def settlement(s: SettlementPublic) -> str:
     return _render(_SETTLEMENT, title="结算单 Settlement", s=s)
+
+
+def diagnosis_report(d: DiagnosisPublic) -> str:
+    return _render(_DIAGNOSIS, title="检测诊断单 Diagnosis report", d=d)
+
+
+def fiscal_document(f: FiscalDocumentPublic) -> str:
+    title = "发票 Invoice" if f.kind.value == "invoice" else "收据 Receipt"
+    return _render(_FISCAL, title=title, f=f)
+
+
+def archive_register(station_id: str, month: str, rows: list[ArchiveEntryPublic]) -> str:
+    return _render(
+        _REGISTER,
+        title="签字单据归档登记表 Archive register",
+        station_id=station_id,
+        month=month,
+        rows=rows,
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel, field_validator
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -75,6 +75,23 @@ class FindingStatus(StrEnum):
     PRICED = "priced"
     APPROVED = "approved"
     DECLINED = "declined"
+
+
+class FeeKind(StrEnum):
+    """A fee charged when the customer leaves without a repair order (process §3)."""
+
+    DIAGNOSIS = "diagnosis"  # 诊断费 / 检测费
+    ESTIMATE = "estimate"  # 估价费
+
+
+class FiscalKind(StrEnum):
+    INVOICE = "invoice"  # 发票
+    RECEIPT = "receipt"  # 收据
+
+
+class BuyerType(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
 
 
 class DiscountStatus(StrEnum):
@@ -338,6 +355,170 @@ class Payment(ReceptionTable, table=True):  # type: ignore[call-arg]
     reference: str | None = Field(default=None, max_length=80)
     received_by: str = Field(max_length=60)
     received_at: datetime = Field(sa_column=utc_column())
+    document_id: uuid.UUID | None = Field(default=None, index=True)
+
+
+class Diagnosis(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """The diagnosis report (诊断书 / 检测诊断单) of a visit: findings, fault codes, the
+    technician, the work recommended; a diagnosis or estimate fee if the customer leaves."""
+
+    __tablename__ = "diagnosis"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    diagnosis_no: str = Field(max_length=40, unique=True)
+    station_id: str = Field(max_length=20, index=True)
+    check_in_id: uuid.UUID | None = Field(default=None, index=True)
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    customer_name: str = Field(max_length=120)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    vin: str = Field(max_length=17, index=True)
+    plate: str | None = Field(default=None, max_length=20)
+    mileage_km: int | None = None
+    complaint: str = Field(max_length=2000)
+    findings: str = Field(max_length=4000)
+    fault_codes: list[dict[str, Any]] = json_column()
+    technician_id: str = Field(max_length=60)
+    technician_name: str | None = Field(default=None, max_length=120)
+    road_test: bool = False
+    recommended_work: list[dict[str, Any]] = json_column()
+    estimated_total: Decimal = Field(sa_column=money_column())
+    advisor_id: str = Field(max_length=60)
+    diagnosed_at: datetime = Field(sa_column=utc_column())
+    fee: Decimal = Field(sa_column=money_column())
+    fee_kind: FeeKind | None = Field(default=None, sa_column=enum_column(FeeKind, nullable=True))
+    fee_reason: str | None = Field(default=None, max_length=500)
+    fee_charged_by: str | None = Field(default=None, max_length=60)
+    fee_charged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    fee_paid: Decimal = Field(sa_column=money_column())
+    fee_on_account: Decimal = Field(sa_column=money_column())
+    version: int = 1
+
+
+class DiagnosisPayment(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """A payment of a diagnosis / estimate fee, taken by the cashier."""
+
+    __tablename__ = "diagnosis_payment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    diagnosis_id: uuid.UUID = Field(foreign_key="diagnosis.id", index=True)
+    station_id: str = Field(max_length=20, index=True)
+    method: PaymentMethod = Field(sa_column=enum_column(PaymentMethod))
+    amount: Decimal = Field(sa_column=money_column())
+    reference: str | None = Field(default=None, max_length=80)
+    received_by: str = Field(max_length=60)
+    received_at: datetime = Field(sa_column=utc_column())
+    document_id: uuid.UUID | None = Field(default=None, index=True)
+
+
+class FiscalDocument(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """An invoice (发票) or receipt (收据) the cashier issued for payments taken: numbered per
+    station, kind and year without gaps (``document_counter``)."""
+
+    __tablename__ = "fiscal_document"
+    __table_args__ = (
+        UniqueConstraint("station_id", "kind", "year", "serial", name="uq_fiscal_document_serial"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    document_no: str = Field(max_length=40, unique=True)
+    station_id: str = Field(max_length=20, index=True)
+    kind: FiscalKind = Field(sa_column=enum_column(FiscalKind))
+    year: int
+    serial: int
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    diagnosis_id: uuid.UUID | None = Field(default=None, index=True)
+    reference_no: str = Field(max_length=40, description="the order or diagnosis number")
+    buyer_type: BuyerType = Field(sa_column=enum_column(BuyerType))
+    buyer_name: str = Field(max_length=200)
+    buyer_tax_id: str | None = Field(default=None, max_length=20)
+    on_account: bool = False
+    lines: list[dict[str, Any]] = json_column()
+    payments: list[dict[str, Any]] = json_column()
+    amount: Decimal = Field(sa_column=money_column())
+    net: Decimal = Field(sa_column=money_column())
+    tax: Decimal = Field(sa_column=money_column())
+    tax_rate: Decimal = Field(sa_column=money_column())
+    issued_by: str = Field(max_length=60)
+    issued_at: datetime = Field(sa_column=utc_column())
+
+
+class DocumentCounter(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """The last number used per station, document kind and year (locked while a number is
+    taken, so numbers run without gaps: a rolled-back issue gives its number back)."""
+
+    __tablename__ = "document_counter"
+
+    station_id: str = Field(max_length=20, primary_key=True)
+    kind: str = Field(max_length=20, primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class DeliveryRecord(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """The hand-over at pickup (交车, process §7): what the customer checked and signed, and
+    what the advisor did and said."""
+
+    __tablename__ = "delivery_record"
+
+    order_id: uuid.UUID = Field(foreign_key="repair_order.id", primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    belongings_checked: bool = True
+    bodywork_checked: bool = True
+    signature_name: str = Field(max_length=120)
+    signature_image: str | None = None
+    signature_typed: str | None = Field(default=None, max_length=200)
+    signature_captured: bool = False
+    covers_removed: bool | None = None
+    work_explained: bool | None = None
+    documents_returned: bool | None = None
+    keys_returned: bool | None = None
+    next_service_told: bool | None = None
+    next_booking_suggested: bool | None = None
+    next_appointment_id: uuid.UUID | None = None
+    follow_up_call_announced: bool | None = None
+    note: str | None = Field(default=None, max_length=500)
+    delivered_by: str = Field(max_length=60)
+    accepted_at: datetime = Field(sa_column=utc_column())
+
+
+class ArchiveEntry(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """A signed document filed in the station's archive, by month (process: "Signed documents
+    are archived by month and their custody recorded")."""
+
+    __tablename__ = "archive_entry"
+    __table_args__ = (
+        UniqueConstraint("station_id", "document_kind", "document_no", name="uq_archive_document"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: str = Field(max_length=20, index=True)
+    document_kind: str = Field(max_length=30)
+    document_no: str = Field(max_length=60)
+    order_id: uuid.UUID | None = Field(default=None, index=True)
+    check_in_id: uuid.UUID | None = None
+    fiscal_document_id: uuid.UUID | None = None
+    signed_by: str | None = Field(default=None, max_length=120)
+    signed_at: datetime = Field(sa_column=utc_column())
+    archive_month: str = Field(max_length=7, index=True)
+    location: str | None = Field(default=None, max_length=60)
+    custodian: str = Field(max_length=60)
+    created_at: datetime = Field(sa_column=utc_column())
+    version: int = 1
+
+
+class ArchiveCustody(ReceptionTable, table=True):  # type: ignore[call-arg]
+    """One hand-over of an archived document: from whom to whom, where it is kept, when."""
+
+    __tablename__ = "archive_custody"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    entry_id: uuid.UUID = Field(foreign_key="archive_entry.id", index=True)
+    from_custodian: str | None = Field(default=None, max_length=60)
+    to_custodian: str = Field(max_length=60)
+    location: str | None = Field(default=None, max_length=60)
+    handed_at: datetime = Field(sa_column=utc_column())
+    recorded_by: str = Field(max_length=60)
+    note: str | None = Field(default=None, max_length=500)
 
 
 class StockLevel(ReceptionTable, table=True):  # type: ignore[call-arg]
@@ -693,6 +874,29 @@ class OrderLinePublic(BaseModel):
     finding_id: uuid.UUID | None
 
 
+class DeliveryRecordPublic(BaseModel):
+    order_id: uuid.UUID
+    station_id: str
+    belongings_checked: bool
+    bodywork_checked: bool
+    signature_name: str
+    signature_typed: str | None
+    signature_captured: bool = pydantic.Field(
+        description="false: accepted on the advisor's tick, no signature captured"
+    )
+    covers_removed: bool | None
+    work_explained: bool | None
+    documents_returned: bool | None
+    keys_returned: bool | None
+    next_service_told: bool | None
+    next_booking_suggested: bool | None
+    next_appointment_id: uuid.UUID | None
+    follow_up_call_announced: bool | None
+    note: str | None
+    delivered_by: str
+    accepted_at: datetime
+
+
 class RepairOrderPublic(BaseModel):
     id: uuid.UUID
     order_no: str
@@ -750,6 +954,9 @@ class RepairOrderPublic(BaseModel):
     lines: list[OrderLinePublic] = []
     sanbao_warnings: list[SanbaoWarningPublic] = pydantic.Field(
         default=[], description="三包 thresholds the VIN nears or reached (order view only)"
+    )
+    delivery: DeliveryRecordPublic | None = pydantic.Field(
+        default=None, description="the hand-over checklist, once delivered (order view only)"
     )
 
 
@@ -1178,6 +1385,95 @@ class CustomerFindingView(BaseModel):
     expires_at: datetime
 
 
+# --- invoices and receipts --------------------------------------------------------------
+
+
+class BuyerIn(InputModel):
+    """Who the invoice is made out to: a person, or a company with its tax id (纳税人识别号 /
+    统一社会信用代码, 15–20 letters and digits)."""
+
+    type: BuyerType = BuyerType.PERSON
+    name: str = pydantic.Field(min_length=1, max_length=200)
+    tax_id: str | None = pydantic.Field(
+        default=None, pattern=r"^[0-9A-Z]{15,20}$", description="required for a company"
+    )
+
+
+class FiscalDocumentRequest(InputModel):
+    """The invoice (发票) or receipt (收据) for the payments taken and not yet documented."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "invoice",
+                    "buyer": {
+                        "type": "company",
+                        "name": "北京某某物流有限公司",
+                        "tax_id": "91110105MA01ABCD2X",
+                    },
+                },
+                {"kind": "receipt"},
+            ]
+        }
+    )
+
+    kind: FiscalKind
+    buyer: BuyerIn | None = pydantic.Field(
+        default=None, description="the customer (a person) when omitted"
+    )
+    on_account: bool = pydantic.Field(
+        default=False,
+        description="document the amounts booked on account (fleet / insurance, 挂账) instead "
+        "of those paid: a company invoice to the account holder",
+    )
+
+
+class FiscalDocumentPublic(BaseModel):
+    id: uuid.UUID
+    document_no: str
+    station_id: str
+    kind: FiscalKind
+    year: int
+    serial: int
+    order_id: uuid.UUID | None
+    diagnosis_id: uuid.UUID | None
+    reference_no: str
+    buyer_type: BuyerType
+    buyer_name: str
+    buyer_tax_id: str | None
+    on_account: bool
+    lines: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    amount: Decimal
+    net: Decimal
+    tax: Decimal
+    tax_rate: Decimal
+    issued_by: str
+    issued_at: datetime
+
+
+class FiscalDocumentsPublic(BaseModel):
+    data: list[FiscalDocumentPublic]
+    count: int
+
+
+class OrderDocumentPublic(BaseModel):
+    kind: str
+    title: str
+    number: str | None
+    url: str
+    available: bool
+    reason: str | None = pydantic.Field(default=None, description="why it is not printable yet")
+
+
+class OrderDocumentsPublic(BaseModel):
+    order_id: uuid.UUID
+    order_no: str
+    data: list[OrderDocumentPublic]
+    count: int
+
+
 # --- settlement and delivery ------------------------------------------------------------
 
 
@@ -1202,12 +1498,22 @@ class DiscountDecision(InputModel):
 
 class PaymentCreate(InputModel):
     model_config = pydantic.ConfigDict(
-        json_schema_extra={"examples": [{"method": "wechat", "amount": "840.00"}]}
+        json_schema_extra={
+            "examples": [
+                {"method": "wechat", "amount": "840.00"},
+                {"method": "cash", "amount": "840.00", "document": {"kind": "receipt"}},
+            ]
+        }
     )
 
     method: PaymentMethod
     amount: Decimal = pydantic.Field(gt=0, max_digits=12, decimal_places=2)
     reference: str | None = pydantic.Field(default=None, max_length=80)
+    document: FiscalDocumentRequest | None = pydantic.Field(
+        default=None,
+        description="issue the invoice or receipt (发票 / 收据) for the payments taken and not "
+        "yet documented, this one included, at once",
+    )
 
 
 class PaymentPublic(BaseModel):
@@ -1217,6 +1523,9 @@ class PaymentPublic(BaseModel):
     reference: str | None
     received_by: str
     received_at: datetime
+    document_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the invoice or receipt that documents it"
+    )
 
 
 class SettlementPublic(BaseModel):
@@ -1242,11 +1551,43 @@ class SettlementPublic(BaseModel):
     exit_pass_no: str | None
     exit_pass_at: datetime | None
     version: int
+    documents: list[FiscalDocumentPublic] = pydantic.Field(
+        default=[], description="invoices and receipts issued for the order"
+    )
+    undocumented_paid: Decimal = pydantic.Field(
+        default=Decimal("0"), description="paid but not yet on an invoice or receipt"
+    )
+    undocumented_on_account: Decimal = pydantic.Field(
+        default=Decimal("0"), description="booked on account but not yet invoiced"
+    )
 
 
 class DeliveryCreate(InputModel):
+    """The hand-over at pickup (交车, process §7): the customer checks belongings and bodywork
+    against the check-in sheet and signs to accept the car; the advisor removes the covers,
+    explains the work, hands back documents and keys, tells the next service date and mileage,
+    suggests (or books) the next visit and announces the follow-up call."""
+
     model_config = pydantic.ConfigDict(
-        json_schema_extra={"examples": [{"customer_accepted": True, "next_service_km": 52000}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_accepted": True,
+                    "signature": {"name": "张伟", "typed_confirmation": "车辆、物品已检查无误"},
+                    "belongings_checked": True,
+                    "bodywork_checked": True,
+                    "covers_removed": True,
+                    "work_explained": True,
+                    "documents_returned": True,
+                    "keys_returned": True,
+                    "next_service_told": True,
+                    "next_booking_suggested": True,
+                    "follow_up_call_announced": True,
+                    "next_service_km": 52000,
+                },
+                {"customer_accepted": True, "next_service_km": 52000},
+            ]
+        }
     )
 
     next_service_km: int | None = pydantic.Field(default=None, ge=0)
@@ -1254,6 +1595,41 @@ class DeliveryCreate(InputModel):
     customer_accepted: bool = pydantic.Field(
         description="the customer checked belongings and bodywork and signed for the car"
     )
+    signature: SignatureIn | None = pydantic.Field(
+        default=None,
+        description="the customer's acceptance signature (name + image or typed confirmation); "
+        "required when RECEPTION_DELIVERY_SIGNATURE_REQUIRED is set, else without it the "
+        "advisor's customer_accepted is recorded as an acceptance without a captured signature",
+    )
+    belongings_checked: bool | None = pydantic.Field(
+        default=None,
+        description="belongings checked against the check-in sheet (customer_accepted when "
+        "omitted)",
+    )
+    bodywork_checked: bool | None = pydantic.Field(
+        default=None,
+        description="bodywork checked against the check-in damage marks (customer_accepted "
+        "when omitted)",
+    )
+    covers_removed: bool | None = pydantic.Field(default=None, description="protective covers off")
+    work_explained: bool | None = pydantic.Field(default=None, description="the work explained")
+    documents_returned: bool | None = pydantic.Field(
+        default=None, description="vehicle documents handed back (行驶证, 保养手册)"
+    )
+    keys_returned: bool | None = pydantic.Field(default=None, description="keys handed back")
+    next_service_told: bool | None = pydantic.Field(
+        default=None, description="next service date and mileage told"
+    )
+    next_booking_suggested: bool | None = pydantic.Field(
+        default=None, description="booking the next service suggested"
+    )
+    next_appointment_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the next service, booked now (an appointment for the VIN)"
+    )
+    follow_up_call_announced: bool | None = pydantic.Field(
+        default=None, description="told that a follow-up call comes within 72 hours"
+    )
+    note: str | None = pydantic.Field(default=None, max_length=500)
 
 
 # --- advisor lists ----------------------------------------------------------------------
@@ -1277,4 +1653,201 @@ class BoardEntry(BaseModel):
 
 class BoardPublic(BaseModel):
     data: list[BoardEntry]
+    count: int
+
+
+# --- diagnosis report -------------------------------------------------------------------
+
+
+class FaultCodeIn(InputModel):
+    code: str = pydantic.Field(pattern=r"^[A-Za-z0-9-]{2,20}$", examples=["P0730"])
+    description: str | None = pydantic.Field(default=None, max_length=200)
+
+
+class RecommendedWorkIn(InputModel):
+    description: str = pydantic.Field(min_length=1, max_length=200)
+    code: str | None = pydantic.Field(default=None, max_length=40)
+    estimated_price: Decimal | None = pydantic.Field(
+        default=None, ge=0, max_digits=12, decimal_places=2
+    )
+    safety_relevant: bool = False
+
+
+class DiagnosisCreate(InputModel):
+    """The diagnosis report (诊断书 / 检测诊断单): the advisor records what the technician found."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "check_in_id": "5b7f4bde-3c4e-4f8e-9a51-1d2a3b4c5d6e",
+                    "findings": "变速箱油温偏高，换挡冲击，阀体磨损",
+                    "fault_codes": [{"code": "P0730", "description": "传动比错误"}],
+                    "technician_id": "tech.bj01",
+                    "technician_name": "赵师傅",
+                    "road_test": True,
+                    "recommended_work": [
+                        {
+                            "description": "更换变速箱阀体",
+                            "code": "GBX-110",
+                            "estimated_price": "4800",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    station_id: str | None = STATION_FIELD
+    check_in_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="the visit's check-in sheet (customer and vehicle from it)"
+    )
+    order_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="or the repair order, when the diagnosis is part of one"
+    )
+    customer: CustomerIn | None = pydantic.Field(
+        default=None, description="needed without check-in sheet or order"
+    )
+    vehicle: VehicleIn | None = pydantic.Field(
+        default=None, description="needed without check-in sheet or order"
+    )
+    mileage_km: int | None = pydantic.Field(default=None, ge=0, le=3_000_000)
+    complaint: str | None = pydantic.Field(
+        default=None, min_length=1, max_length=2000, description="from the order when omitted"
+    )
+    findings: str = pydantic.Field(min_length=1, max_length=4000)
+    fault_codes: list[FaultCodeIn] = pydantic.Field(default=[], max_length=50)
+    technician_id: str = pydantic.Field(min_length=1, max_length=60)
+    technician_name: str | None = pydantic.Field(default=None, max_length=120)
+    road_test: bool = False
+    recommended_work: list[RecommendedWorkIn] = pydantic.Field(default=[], max_length=50)
+
+
+class DiagnosisFeeCharge(InputModel):
+    """The customer leaves without a repair order: a diagnosis or estimate fee is charged."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [{"kind": "diagnosis", "amount": "200.00", "reason": "客户不修，离店"}]
+        }
+    )
+
+    kind: FeeKind
+    amount: Decimal = pydantic.Field(gt=0, max_digits=12, decimal_places=2)
+    reason: str | None = pydantic.Field(default=None, max_length=500)
+    version: int | None = pydantic.Field(default=None, ge=1, description="the version you read")
+
+
+class DiagnosisPaymentCreate(PaymentCreate):
+    """A payment of the fee; with ``document`` the invoice or receipt is issued at once."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [{"method": "wechat", "amount": "200.00", "document": {"kind": "receipt"}}]
+        }
+    )
+
+
+class DiagnosisPublic(BaseModel):
+    id: uuid.UUID
+    diagnosis_no: str
+    station_id: str
+    check_in_id: uuid.UUID | None
+    order_id: uuid.UUID | None
+    customer_name: str
+    customer_phone: str | None
+    vin: str
+    plate: str | None
+    mileage_km: int | None
+    complaint: str
+    findings: str
+    fault_codes: list[dict[str, Any]]
+    technician_id: str
+    technician_name: str | None
+    road_test: bool
+    recommended_work: list[dict[str, Any]]
+    estimated_total: Decimal
+    advisor_id: str
+    diagnosed_at: datetime
+    fee: Decimal
+    fee_kind: FeeKind | None
+    fee_reason: str | None
+    fee_charged_by: str | None
+    fee_charged_at: datetime | None
+    fee_paid: Decimal
+    fee_on_account: Decimal
+    fee_balance: Decimal
+    payments: list[PaymentPublic] = []
+    documents: list[FiscalDocumentPublic] = []
+    version: int
+
+
+class DiagnosesPublic(BaseModel):
+    data: list[DiagnosisPublic]
+    count: int
+
+
+# --- archive of signed documents --------------------------------------------------------
+
+
+class CustodyHandOver(InputModel):
+    """A signed document changes hands (or place): recorded with the time."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "custodian": "档案室 王芳",
+                    "location": "2026-12 / 盒 B03 / 架 2",
+                    "handed_at": "2026-12-01T09:00:00Z",
+                    "note": "月末归档",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+    custodian: str = pydantic.Field(min_length=1, max_length=60, description="who keeps it now")
+    location: str | None = pydantic.Field(
+        default=None, min_length=1, max_length=60, description="box / shelf; unchanged if omitted"
+    )
+    handed_at: AwareDatetime | None = pydantic.Field(
+        default=None, description="when it changed hands; now when omitted"
+    )
+    note: str | None = pydantic.Field(default=None, max_length=500)
+    version: int | None = pydantic.Field(default=None, ge=1, description="the version you read")
+
+
+class CustodyPublic(BaseModel):
+    from_custodian: str | None
+    to_custodian: str
+    location: str | None
+    handed_at: datetime
+    recorded_by: str
+    note: str | None
+
+
+class ArchiveEntryPublic(BaseModel):
+    id: uuid.UUID
+    station_id: str
+    document_kind: str
+    title: str
+    document_no: str
+    order_id: uuid.UUID | None
+    check_in_id: uuid.UUID | None
+    fiscal_document_id: uuid.UUID | None
+    signed_by: str | None
+    signed_at: datetime
+    archive_month: str
+    location: str | None
+    custodian: str
+    version: int
+    custody: list[CustodyPublic] = pydantic.Field(
+        default=[], description="hand-overs, oldest first (the first: signed, first custodian)"
+    )
+
+
+class ArchivePublic(BaseModel):
+    month: str
+    data: list[ArchiveEntryPublic]
     count: int

@@ -26,9 +26,12 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from services.reception import domain
 from services.reception.models import (
     AppointmentPublic,
+    ArchiveEntryPublic,
     CheckInPublic,
+    DiagnosisPublic,
     EstimatePublic,
     FindingPublic,
+    FiscalDocumentPublic,
     PricedLinePublic,
     RepairOrderPublic,
     SettlementPublic,
@@ -570,6 +573,180 @@ def quality_guarantee(o: RepairOrderPublic, starts: datetime) -> bytes:
         "this repair is put right free of charge."
     )
     doc.signatures("服务经理 Service manager", "客户 Customer")
+    return doc.render()
+
+
+def _yes(value: bool | None) -> str:
+    return {True: "是 yes", False: "否 no", None: "未记录 not recorded"}[value]
+
+
+def delivery_acceptance(o: RepairOrderPublic) -> bytes:
+    """交车确认单: the customer checked belongings and bodywork against the check-in sheet and
+    accepted the car; what the advisor did and told at the hand-over."""
+    assert o.delivery is not None
+    d = o.delivery
+    doc = _Document("交车确认单", "Delivery acceptance", o.station_id, o.order_no)
+    _order_facts(doc, o)
+    doc.facts(
+        [
+            ("交车时间 Delivered", _when(o.station_id, d.accepted_at)),
+            ("随车物品已核对 Belongings checked (check-in sheet)", _yes(d.belongings_checked)),
+            ("车身外观已核对 Bodywork checked (check-in sheet)", _yes(d.bodywork_checked)),
+            ("三件套已取下 Covers removed", _yes(d.covers_removed)),
+            ("维修内容已说明 Work explained", _yes(d.work_explained)),
+            ("证件已交还 Documents handed back", _yes(d.documents_returned)),
+            ("钥匙已交还 Keys handed back", _yes(d.keys_returned)),
+            (
+                "下次保养 Next service",
+                f"{o.next_service_date or ''} / {o.next_service_km or ''} km "
+                f"(已告知 told: {_yes(d.next_service_told)})",
+            ),
+            (
+                "建议预约 Next booking suggested",
+                _yes(d.next_booking_suggested)
+                + (f" (预约 booked {d.next_appointment_id})" if d.next_appointment_id else ""),
+            ),
+            ("72 小时回访已告知 Follow-up call announced", _yes(d.follow_up_call_announced)),
+            ("服务顾问 Advisor", d.delivered_by),
+        ]
+    )
+    if d.note:
+        doc.text(d.note)
+    doc.text(
+        f"客户验收签字 Accepted by {d.signature_name} {_when(o.station_id, d.accepted_at)}"
+        + (f" “{d.signature_typed}”" if d.signature_typed else "")
+        + (
+            ""
+            if d.signature_captured
+            else " (顾问确认，未采集签名 advisor's tick, no signature captured)"
+        )
+    )
+    doc.signatures("服务顾问 Advisor", "客户 Customer")
+    return doc.render()
+
+
+def diagnosis_report(d: DiagnosisPublic) -> bytes:
+    """诊断书 / 检测诊断单: what the technician found, fault codes, the work recommended."""
+    doc = _Document("检测诊断单", "Diagnosis report", d.station_id, d.diagnosis_no)
+    doc.facts(
+        [
+            ("客户 Customer", f"{d.customer_name} {d.customer_phone or ''}"),
+            ("车辆 Vehicle (VIN / 车牌 plate)", " ".join(filter(None, [d.vin, d.plate]))),
+            ("里程 Mileage", f"{d.mileage_km} km" if d.mileage_km is not None else ""),
+            ("诊断时间 Diagnosed", _when(d.station_id, d.diagnosed_at)),
+            ("客户描述 Complaint (customer's words)", d.complaint),
+            ("技师 Technician", f"{d.technician_name or ''} {d.technician_id}".strip()),
+            ("路试 Road test", "是 yes" if d.road_test else "否 no"),
+        ]
+    )
+    doc.heading("检测结果 Findings")
+    doc.text(d.findings)
+    doc.heading("故障码 Fault codes")
+    doc.table(
+        ("代码 Code", "说明 Description"),
+        [[f["code"], f.get("description") or ""] for f in d.fault_codes] or [["", "无 none"]],
+    )
+    doc.heading("建议维修项目 Recommended work")
+    doc.table(
+        ("项目 Work", "代码 Code", "估价 Estimate", "安全 Safety"),
+        [
+            [
+                w["description"],
+                w.get("code") or "",
+                _money(w.get("estimated_price")),
+                "是 YES" if w.get("safety_relevant") else "",
+            ]
+            for w in d.recommended_work
+        ]
+        or [["无 none", "", "", ""]],
+    )
+    doc.facts([("估价合计 Estimated total", _money(d.estimated_total))])
+    if d.fee_kind is not None:
+        doc.facts(
+            [
+                (
+                    "诊断/估价费 Fee",
+                    f"{d.fee_kind.value} {_money(d.fee)} (已付 paid {_money(d.fee_paid)}, "
+                    f"挂账 on account {_money(d.fee_on_account)})",
+                )
+            ]
+        )
+    doc.signatures("技师 Technician", "服务顾问 Advisor", "客户 Customer")
+    return doc.render()
+
+
+def fiscal_document(f: FiscalDocumentPublic) -> bytes:
+    """发票 / 收据: the amounts paid (or on account), net, VAT and the buyer."""
+    zh, en = ("发票", "Invoice") if f.kind.value == "invoice" else ("收据", "Receipt")
+    doc = _Document(zh, en, f.station_id, f.document_no)
+    doc.facts(
+        [
+            ("开具时间 Issued", _when(f.station_id, f.issued_at)),
+            ("单号 For", f.reference_no),
+            (
+                "购买方 Buyer",
+                f"{f.buyer_name} "
+                + ("(单位 company)" if f.buyer_type.value == "company" else "(个人 person)"),
+            ),
+            ("纳税人识别号 Tax id", f.buyer_tax_id or ""),
+            ("挂账 On account", "是 yes" if f.on_account else "否 no"),
+        ]
+    )
+    doc.heading("项目 Items")
+    doc.table(
+        ("项目 Item", "金额 Amount"),
+        [[line["description"], _money(line["amount"])] for line in f.lines] or [["", ""]],
+    )
+    doc.heading("收款 Payments")
+    doc.table(
+        ("时间 When", "方式 Method", "金额 Amount"),
+        [
+            [
+                _when(f.station_id, datetime.fromisoformat(p["received_at"])),
+                p["method"],
+                _money(p["amount"]),
+            ]
+            for p in f.payments
+        ],
+    )
+    doc.facts(
+        [
+            ("金额（不含税）Net", _money(f.net)),
+            (f"税额 VAT {f.tax_rate * 100:.0f}%", _money(f.tax)),
+            ("价税合计 Total (VAT incl.)", _money(f.amount)),
+        ]
+    )
+    doc.signatures("收款人 Cashier", "开票人 Issued by")
+    return doc.render()
+
+
+def archive_register(station_id: str, month: str, rows: Sequence[ArchiveEntryPublic]) -> bytes:
+    """档案登记表: the month's signed documents, where they are kept and who keeps them."""
+    doc = _Document("签字单据归档登记表", "Archive register", station_id, month)
+    doc.table(
+        (
+            "单据 Document",
+            "编号 No.",
+            "签字 Signed",
+            "位置 Location",
+            "保管人 Custodian",
+            "交接 Hand-overs",
+        ),
+        [
+            [
+                row.title,
+                row.document_no,
+                f"{_when(station_id, row.signed_at)} {row.signed_by or ''}",
+                row.location or "",
+                row.custodian,
+                len(row.custody) - 1,
+            ]
+            for row in rows
+        ]
+        or [["无 none", "", "", "", "", ""]],
+    )
+    doc.facts([("份数 Documents", len(rows))])
+    doc.signatures("档案管理 Archivist", "服务经理 Service manager")
     return doc.render()
 
 

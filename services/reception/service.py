@@ -16,7 +16,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception import catalogue, domain, pdf
+from services.reception import catalogue, domain, fiscal, pdf
+from services.reception.archive import ArchivedKind, file_document
 from services.reception.domain import CustomerChoice, ReminderAction
 from services.reception.models import (
     AdditionalWork,
@@ -43,6 +44,8 @@ from services.reception.models import (
     DamageMarkPublic,
     DayCapacity,
     DeliveryCreate,
+    DeliveryRecord,
+    DeliveryRecordPublic,
     DiscountDecision,
     DiscountRequest,
     DiscountStatus,
@@ -55,11 +58,14 @@ from services.reception.models import (
     FindingPublic,
     FindingsPublic,
     FindingStatus,
+    FiscalDocumentRequest,
     LabourOperationPublic,
     MaintenanceReminder,
     ManagerSignOff,
     OrderCancel,
     OrderChange,
+    OrderDocumentPublic,
+    OrderDocumentsPublic,
     OrderHistoryEntry,
     OrderHistoryPublic,
     OrderLinePublic,
@@ -591,6 +597,16 @@ async def create_order(uow: UnitOfWork, user: Principal, data: RepairOrderCreate
     )
     session.add(order)
     session.add_all(rows)
+    await file_document(
+        session,
+        station_id=station_id,
+        kind=ArchivedKind.REPAIR_ORDER,
+        document_no=order.order_no,
+        signed_at=now,
+        custodian=user.user_id,
+        signed_by=order.signed_by,
+        order_id=order.id,
+    )
     await close_campaigns(session, order, rows, now)
     await address_reminders(session, order)
     uow.emit(
@@ -857,9 +873,13 @@ async def get_order(
     session: AsyncSession, user: Principal, order_id: uuid.UUID
 ) -> RepairOrderPublic:
     order = await _visible_order(session, user, order_id)
-    return to_public(
+    public = to_public(
         order, await order_lines(session, order.id), await sanbao_warnings(session, order.vin)
     )
+    delivery = await session.get(DeliveryRecord, order.id)
+    if delivery is not None:
+        public.delivery = DeliveryRecordPublic.model_validate(delivery.model_dump())
+    return public
 
 
 async def list_orders(
@@ -967,6 +987,16 @@ async def create_check_in(uow: UnitOfWork, user: Principal, data: CheckInCreate)
     )
     session.add(check_in)
     await session.flush()
+    await file_document(
+        session,
+        station_id=station_id,
+        kind=ArchivedKind.CHECK_IN_SHEET,
+        document_no=str(check_in.id)[:8].upper(),
+        signed_at=now,
+        custodian=user.user_id,
+        signed_by=check_in.signature_name,
+        check_in_id=check_in.id,
+    )
     for mark in data.damage_marks:
         session.add(
             DamageMark(
@@ -1686,6 +1716,17 @@ async def decide_finding(
         )
     else:
         finding.status = FindingStatus.DECLINED
+        # the recommended-work sheet (建议项目表) the customer signs: one per order
+        await file_document(
+            uow.session,
+            station_id=order.station_id,
+            kind=ArchivedKind.RECOMMENDED_WORK,
+            document_no=order.order_no,
+            signed_at=now,
+            custodian=recorded_by,
+            signed_by=order.customer_name,
+            order_id=order.id,
+        )
         uow.emit(
             events.WorkAdditionalDeclined(
                 finding_id=finding.id,
@@ -1835,7 +1876,7 @@ async def vehicle_completed(uow: UnitOfWork, event: events.VehicleCompleted) -> 
         on_account=Decimal("0"),
         created_at=utcnow(),
     )
-    _maybe_issue_exit_pass(order, record)
+    await _maybe_issue_exit_pass(uow.session, order, record, order.advisor_id)
     uow.session.add(record)
 
 
@@ -1847,7 +1888,9 @@ def _balance(record: SettlementRecord) -> Decimal:
     return domain.balance_due(_customer_due(record), [record.paid, record.on_account])
 
 
-def _maybe_issue_exit_pass(order: RepairOrder, record: SettlementRecord) -> None:
+async def _maybe_issue_exit_pass(
+    session: AsyncSession, order: RepairOrder, record: SettlementRecord, by: str
+) -> None:
     """Settled in full (paid or on account) and, for a flagged order, signed off by the
     service manager: the exit pass (出厂通知单) is issued."""
     if (
@@ -1858,6 +1901,21 @@ def _maybe_issue_exit_pass(order: RepairOrder, record: SettlementRecord) -> None
     ):
         record.exit_pass_no = f"EP-{order.order_no[3:]}"
         record.exit_pass_at = utcnow()
+        # settled: the settlement and the exit pass are signed and go to the archive
+        for kind, number in (
+            (ArchivedKind.SETTLEMENT, order.order_no),
+            (ArchivedKind.EXIT_PASS, record.exit_pass_no),
+        ):
+            await file_document(
+                session,
+                station_id=order.station_id,
+                kind=kind,
+                document_no=number,
+                signed_at=record.exit_pass_at,
+                custodian=by,
+                signed_by=order.customer_name,
+                order_id=order.id,
+            )
 
 
 async def _settlement(
@@ -1882,7 +1940,10 @@ async def get_settlement(
             select(Payment).where(Payment.order_id == order.id).order_by(col(Payment.received_at))
         )
     ).all()
-    return settlement_public(order, record, payments)
+    public = settlement_public(order, record, payments)
+    public.documents = await fiscal.documents_of(session, order_id=order.id)
+    public.undocumented_paid, public.undocumented_on_account = fiscal.undocumented(payments)
+    return public
 
 
 def settlement_public(
@@ -1948,7 +2009,7 @@ async def request_discount(
     else:
         record.discount, record.discount_status = Decimal("0"), DiscountStatus.PENDING_MANAGER
     record.version += 1
-    _maybe_issue_exit_pass(order, record)
+    await _maybe_issue_exit_pass(uow.session, order, record, user.user_id)
     uow.session.add(record)
 
 
@@ -1965,7 +2026,7 @@ async def decide_discount(
         record.discount, record.discount_status = Decimal("0"), DiscountStatus.REFUSED
     record.discount_approved_by = user.user_id
     record.version += 1
-    _maybe_issue_exit_pass(order, record)
+    await _maybe_issue_exit_pass(uow.session, order, record, user.user_id)
     uow.session.add(record)
 
 
@@ -1980,6 +2041,13 @@ async def take_payment(
     balance = _balance(record)
     if data.amount > balance:
         raise DomainError(f"the amount exceeds the balance due ¥{balance}", field="amount")
+    if data.document is not None:
+        fiscal.check_request(data.document, "document.")
+        if data.document.on_account != (data.method == PaymentMethod.ON_ACCOUNT):
+            raise DomainError(
+                "the document's on_account must match the payment method",
+                field="document.on_account",
+            )
     if data.method == PaymentMethod.ON_ACCOUNT:
         record.on_account += data.amount
     else:
@@ -1996,8 +2064,60 @@ async def take_payment(
         )
     )
     record.version += 1
-    _maybe_issue_exit_pass(order, record)
+    await _maybe_issue_exit_pass(uow.session, order, record, user.user_id)
     uow.session.add(record)
+    if data.document is not None:
+        await uow.session.flush()
+        await issue_order_document(uow, user, order, record, data.document)
+
+
+def _invoice_lines(record: SettlementRecord) -> list[dict[str, Any]]:
+    """What the customer pays for, as on the settlement: the customer's lines (free ones
+    left out) and the discount."""
+    lines: list[dict[str, Any]] = [
+        {"description": line["description"], "kind": line["kind"], "amount": line["amount"]}
+        for line in record.lines
+        if line.get("pay_type") == PayType.CUSTOMER.value and not line.get("free")
+    ]
+    if record.discount:
+        lines.append(
+            {
+                "description": f"优惠 discount {record.discount_reason or ''}".strip(),
+                "kind": "discount",
+                "amount": str(-record.discount),
+            }
+        )
+    return lines
+
+
+async def issue_order_document(
+    uow: UnitOfWork,
+    user: Principal,
+    order: RepairOrder,
+    record: SettlementRecord,
+    request: FiscalDocumentRequest,
+) -> uuid.UUID:
+    """The cashier issues the invoice or receipt for the order's payments not yet on one."""
+    payments = (await uow.session.exec(select(Payment).where(Payment.order_id == order.id))).all()
+    document = await fiscal.issue(
+        uow.session,
+        station_id=order.station_id,
+        request=request,
+        payments=payments,
+        reference_no=order.order_no,
+        customer_name=order.customer_name,
+        lines=_invoice_lines(record),
+        issued_by=user.user_id,
+        order_id=order.id,
+    )
+    return document.id
+
+
+async def issue_document_for_order(
+    uow: UnitOfWork, user: Principal, order_id: uuid.UUID, request: FiscalDocumentRequest
+) -> uuid.UUID:
+    order, record = await _settlement(uow.session, user, order_id, lock=True)
+    return await issue_order_document(uow, user, order, record, request)
 
 
 def next_service(
@@ -2037,11 +2157,78 @@ async def deliver(
         raise DomainError(
             "the customer must check the car and sign before delivery", field="customer_accepted"
         )
+    for name in ("belongings_checked", "bodywork_checked"):
+        if getattr(data, name) is False:
+            raise DomainError(
+                "the customer checks belongings and bodywork against the check-in sheet "
+                "before accepting the car",
+                field=name,
+            )
+    for name in ("documents_returned", "keys_returned"):
+        if getattr(data, name) is False:
+            raise DomainError(
+                "the vehicle's documents and keys are handed back at delivery", field=name
+            )
+    if data.signature is None and reception_settings().delivery_signature_required:
+        raise DomainError(
+            "the customer signs to accept the car: give the acceptance signature",
+            field="signature",
+        )
     now = utcnow()
     if data.next_service_km is not None and data.next_service_km <= order.mileage_km:
         raise DomainError("the next service mileage must be above today's", field="next_service_km")
     if data.next_service_date is not None and data.next_service_date <= now.date():
         raise DomainError("the next service date must be in the future", field="next_service_date")
+    if data.next_appointment_id is not None:
+        booked = await uow.session.get(Appointment, data.next_appointment_id)
+        if (
+            booked is None
+            or booked.station_id != order.station_id
+            or booked.vin != order.vin
+            or booked.status != AppointmentStatus.BOOKED
+            or booked.starts_at <= now
+        ):
+            raise DomainError(
+                "the next appointment must be a booked future appointment for this vehicle at "
+                "this station",
+                field="next_appointment_id",
+            )
+    signature = data.signature
+    uow.session.add(
+        DeliveryRecord(
+            order_id=order.id,
+            station_id=order.station_id,
+            belongings_checked=True,
+            bodywork_checked=True,
+            signature_name=signature.name if signature else order.customer_name,
+            signature_image=signature.image if signature else None,
+            signature_typed=signature.typed_confirmation if signature else None,
+            signature_captured=signature is not None,
+            covers_removed=data.covers_removed,
+            work_explained=data.work_explained,
+            documents_returned=data.documents_returned,
+            keys_returned=data.keys_returned,
+            next_service_told=data.next_service_told,
+            next_booking_suggested=(
+                True if data.next_appointment_id is not None else data.next_booking_suggested
+            ),
+            next_appointment_id=data.next_appointment_id,
+            follow_up_call_announced=data.follow_up_call_announced,
+            note=data.note,
+            delivered_by=user.user_id,
+            accepted_at=now,
+        )
+    )
+    await file_document(
+        uow.session,
+        station_id=order.station_id,
+        kind=ArchivedKind.DELIVERY_ACCEPTANCE,
+        document_no=order.order_no,
+        signed_at=now,
+        custodian=user.user_id,
+        signed_by=signature.name if signature else order.customer_name,
+        order_id=order.id,
+    )
     when, km = next_service(order, data, now)
     order.status = OrderStatus.DELIVERED
     order.delivered_at = now
@@ -2111,7 +2298,7 @@ async def sign_off(
         )
     ).first()
     if record is not None:
-        _maybe_issue_exit_pass(order, record)
+        await _maybe_issue_exit_pass(session, order, record, user.user_id)
         session.add(record)
     return order
 
@@ -2448,6 +2635,14 @@ async def order_pdf(
             session, user, order_id=order.id, status=FindingStatus.DECLINED
         )
         return pdf.recommended_work(order, declined.data), order.order_no
+    if kind == "delivery-acceptance":
+        if order.delivery is None:
+            raise Conflict(
+                f"order {order.order_no} is {order.status.value}: the delivery acceptance is "
+                "printed once the car is delivered",
+                field="status",
+            )
+        return pdf.delivery_acceptance(order), order.order_no
     if kind == "quality-guarantee":
         if order.status not in (OrderStatus.COMPLETED, OrderStatus.DELIVERED):
             raise Conflict(
@@ -2470,3 +2665,84 @@ async def order_pdf(
             )
         return pdf.exit_pass(settled, order), settled.exit_pass_no
     raise NotFound(f"document {kind}")
+
+
+ORDER_DOCUMENTS = (
+    ("quotation", "报价单 Quotation"),
+    ("repair-order", "任务委托书 Repair order"),
+    ("recommended-work", "建议项目表 Recommended work (declined)"),
+    ("settlement", "结算单 Settlement"),
+    ("exit-pass", "出厂通知单 Exit pass"),
+    ("quality-guarantee", "质量保证书 Quality guarantee"),
+    ("delivery-acceptance", "交车确认单 Delivery acceptance"),
+)
+
+
+async def order_documents(
+    session: AsyncSession, user: Principal, order_id: uuid.UUID
+) -> OrderDocumentsPublic:
+    """The order's printed documents: which can be printed now (and why not yet), the
+    invoices and receipts issued for it, and its diagnosis reports."""
+    order = await get_order(session, user, order_id)
+    record = (
+        await session.exec(select(SettlementRecord).where(SettlementRecord.order_id == order.id))
+    ).first()
+    declined = (
+        await session.exec(
+            select(func.count()).where(
+                AdditionalWork.order_id == order.id,
+                AdditionalWork.status == FindingStatus.DECLINED,
+            )
+        )
+    ).one()
+    completed = order.status in (OrderStatus.COMPLETED, OrderStatus.DELIVERED)
+    due: dict[str, tuple[str | None, str | None]] = {
+        "quotation": (order.order_no, None),
+        "repair-order": (order.order_no, None),
+        "recommended-work": (
+            (order.order_no, None) if declined else (None, "the customer declined no work")
+        ),
+        "settlement": (
+            (order.order_no, None) if record else (None, "the workshop has not completed the car")
+        ),
+        "exit-pass": (
+            (record.exit_pass_no, None)
+            if record and record.exit_pass_no
+            else (
+                None,
+                "not settled in full"
+                + (" or not signed off" if order.awaiting_manager_sign_off else ""),
+            )
+        ),
+        "quality-guarantee": (
+            (order.order_no, None) if completed else (None, "the work is not completed")
+        ),
+        "delivery-acceptance": (
+            (order.order_no, None) if order.delivery else (None, "not delivered")
+        ),
+    }
+    base = f"/repair-orders/{order.id}/documents"
+    data = [
+        OrderDocumentPublic(
+            kind=kind,
+            title=title,
+            number=due[kind][0],
+            url=f"{base}/{kind}.pdf",
+            available=due[kind][1] is None,
+            reason=due[kind][1],
+        )
+        for kind, title in ORDER_DOCUMENTS
+    ]
+    for document in await fiscal.documents_of(session, order_id=order.id):
+        data.append(
+            OrderDocumentPublic(
+                kind=document.kind.value,
+                title="发票 Invoice" if document.kind.value == "invoice" else "收据 Receipt",
+                number=document.document_no,
+                url=f"/invoices/{document.id}/document.pdf",
+                available=True,
+            )
+        )
+    return OrderDocumentsPublic(
+        order_id=order.id, order_no=order.order_no, data=data, count=len(data)
+    )

@@ -26,6 +26,12 @@ class ReceptionSettings(BaseSettings):
         ge=0,
         description="technician hours per appointment slot when none is set or published",
     )
+    delivery_signature_required: bool = Field(
+        default=False,
+        description="refuse a delivery without the customer's acceptance signature (422 "
+        "naming signature); off: customer_accepted alone is recorded as accepted without a "
+        "captured signature",
+    )
 
 
 @lru_cache
