@@ -499,6 +499,9 @@ class ClaimLinePublic(BaseModel):
     hours_note: str | None
     coverage: CoverageVerdict
     coverage_reason: str | None
+    fault_class: FaultClass | None = pydantic.Field(
+        default=None, description="the 三包 fault class of the repair line (set on the order)"
+    )
 
 
 class WarrantyClaimPublic(BaseModel):
@@ -682,7 +685,10 @@ class SeriousProblemPublic(BaseModel):
     make: str | None
     model: str | None
     repair_date: date
-    system: str = pydantic.Field(description="the safety system repaired (brakes, steering)")
+    system: str = pydantic.Field(
+        description="the safety system repaired (brakes, steering), or the serious safety "
+        "fault class of the line (fuel_leak, body_cracking, battery_fire ...)"
+    )
     causal_part: str | None
     complaint: str
 

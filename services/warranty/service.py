@@ -739,7 +739,7 @@ async def update_claim(
     claim.version += 1
     claim.problems = await _problems(session, claim, lines, today=utcnow().date())
     session.add(claim)
-    return to_public(claim, lines)
+    return await _claim_public(session, claim, lines)
 
 
 async def submit_claim(
@@ -794,7 +794,7 @@ async def submit_claim(
         station_id=claim.station_id,
         correlation_id=claim.order_id,
     )
-    return to_public(claim, lines)
+    return await _claim_public(session, claim, lines)
 
 
 def _package(claim: WarrantyClaim, lines: Sequence[ClaimLine], number: int) -> Any:
@@ -1087,7 +1087,7 @@ async def record_charge_back(
         raise Conflict("the charge-back does not fit the claim", code="state")
     await session.flush()
     await session.refresh(claim)
-    return to_public(claim, await _lines_of(session, claim.id))
+    return await _claim_public(session, claim, await _lines_of(session, claim.id))
 
 
 async def poll_claim(uow: UnitOfWork, user: Principal, claim_id: uuid.UUID) -> WarrantyClaimPublic:
@@ -1121,7 +1121,7 @@ async def poll_claim(uow: UnitOfWork, user: Principal, claim_id: uuid.UUID) -> W
         await apply_answer(uow, answer.id)
         await session.flush()
     await session.refresh(claim)
-    return to_public(claim, await _lines_of(session, claim.id))
+    return await _claim_public(session, claim, await _lines_of(session, claim.id))
 
 
 async def claim_history(
@@ -1163,7 +1163,7 @@ async def get_claim(
     """One claim; an editable one shows its problems as of today (deadlines move)."""
     claim = await _visible_claim(session, user, claim_id)
     lines = await _lines_of(session, claim.id)
-    public = to_public(claim, lines)
+    public = await _claim_public(session, claim, lines)
     if claim.status in domain.EDITABLE:
         public.problems = await _problems(session, claim, lines, today=utcnow().date())
     return public
@@ -1191,6 +1191,28 @@ async def list_claims(
         )
     ).all()
     return WarrantyClaimsPublic(data=[to_public(c, []) for c in claims], count=count)
+
+
+async def _claim_public(
+    session: AsyncSession, claim: WarrantyClaim, lines: Sequence[ClaimLine]
+) -> WarrantyClaimPublic:
+    """The claim with its lines and each line's 三包 fault class (kept on the order line)."""
+    public = to_public(claim, lines)
+    if lines:
+        classes = {
+            line.line_id: line.fault_class
+            for line in (
+                await session.exec(
+                    select(WarrantyOrderLine).where(
+                        col(WarrantyOrderLine.line_id).in_([c.line_id for c in lines])
+                    )
+                )
+            ).all()
+        }
+        for line in public.lines:
+            found = classes.get(line.line_id)
+            line.fault_class = domain.FaultClass(found) if found else None
+    return public
 
 
 def to_public(claim: WarrantyClaim, lines: Sequence[ClaimLine]) -> WarrantyClaimPublic:
@@ -1451,12 +1473,15 @@ async def _serious_problems(
         return []
     order_ids = [c.order_id for c in claims]
     systems: dict[uuid.UUID, list[str | None]] = {}
+    classified: dict[uuid.UUID, str] = {}
     for line in (
         await session.exec(
             select(WarrantyOrderLine).where(col(WarrantyOrderLine.order_id).in_(order_ids))
         )
     ).all():
         systems.setdefault(line.order_id, []).append(line.major_system)
+        if line.fault_class in domain.SERIOUS_SAFETY_FAULTS:
+            classified.setdefault(line.order_id, line.fault_class)
     causal: dict[uuid.UUID, str] = {}
     for claim_line in (
         await session.exec(
@@ -1469,7 +1494,9 @@ async def _serious_problems(
         causal[claim_line.claim_id] = claim_line.code
     found = []
     for claim in claims:
-        system = domain.serious_fault(systems.get(claim.order_id, []))
+        system = classified.get(claim.order_id) or domain.serious_fault(
+            systems.get(claim.order_id, [])
+        )
         if system is not None:
             found.append(
                 SeriousProblemPublic.model_validate(

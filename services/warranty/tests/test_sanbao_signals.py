@@ -378,3 +378,17 @@ def test_sanbao_signals_count_against_the_thresholds() -> None:
         ("sixty_day_serious_fault", True),
         ("serious_safety_fault_twice", False),
     }
+
+
+async def test_a_classified_fuel_leak_shows_on_the_claim_line_and_is_reported_at_once(
+    warranty,
+) -> None:
+    order = repair("燃油泄漏检修", warranty_start=date(2025, 6, 1), mileage_km=20_000)
+    await deliver(warranty, order, completed(order))
+    claims = await warranty.client.get("/claims", headers=ADMIN)
+    [listed] = claims.json()["data"]
+    claim = (await warranty.client.get(f"/claims/{listed['id']}", headers=ADMIN)).json()
+    assert [line["fault_class"] for line in claim["lines"]] == ["fuel_leak", None]
+    report = await warranty.client.get("/quality-reports", headers=ADMIN)
+    [serious] = report.json()["serious"]
+    assert (serious["claim_no"], serious["system"]) == (claim["claim_no"], "fuel_leak")
