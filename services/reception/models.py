@@ -993,8 +993,8 @@ class OrderHistoryEntry(BaseModel):
     at: datetime
     event: str = pydantic.Field(
         description="created / additional_work_found / additional_work_approved / "
-        "additional_work_declined / progress_confirmed / ready_notified / completed / payment / "
-        "exit_pass / delivered / cancelled"
+        "additional_work_declined / progress_confirmed / ready_notified / manager_signed_off / "
+        "completed / payment / exit_pass / invoice / receipt / delivered / cancelled"
     )
     by: str | None = None
     detail: str | None = None

@@ -832,8 +832,30 @@ async def order_history(
         entries.append(
             OrderHistoryEntry(at=record.exit_pass_at, event="exit_pass", detail=record.exit_pass_no)
         )
+    for document in await fiscal.documents_of(session, order_id=order.id):
+        entries.append(
+            OrderHistoryEntry(
+                at=document.issued_at,
+                event=document.kind.value,
+                by=document.issued_by,
+                detail=f"{document.document_no} ¥{_yuan(document.amount)} {document.buyer_name}",
+            )
+        )
     if order.delivered_at is not None:
-        entries.append(OrderHistoryEntry(at=order.delivered_at, event="delivered"))
+        delivery = await session.get(DeliveryRecord, order.id)
+        entries.append(
+            OrderHistoryEntry(
+                at=order.delivered_at,
+                event="delivered",
+                by=delivery.delivered_by if delivery else None,
+                detail=(
+                    f"accepted by {delivery.signature_name}"
+                    + ("" if delivery.signature_captured else " (no signature captured)")
+                )
+                if delivery
+                else None,
+            )
+        )
     if order.cancelled_at is not None:
         entries.append(
             OrderHistoryEntry(

@@ -889,6 +889,18 @@ async def test_openapi_shows_every_endpoint_with_examples(reception: ServiceHarn
         "/appointments/{appointment_id}/documents/appointment-slip.pdf",
         "/vehicles/{vin}/notices",
         "/estimates/stock/{part_no}",
+        "/repair-orders/{order_id}/manager-sign-off",
+        "/repair-orders/awaiting-sign-off",
+        "/repair-orders/{order_id}/invoices",
+        "/repair-orders/{order_id}/documents",
+        "/diagnoses",
+        "/diagnoses/{diagnosis_id}/fee",
+        "/diagnoses/{diagnosis_id}/fee/payments",
+        "/diagnoses/{diagnosis_id}/documents/diagnosis-report.pdf",
+        "/invoices/{invoice_id}/document.pdf",
+        "/archive",
+        "/archive/{entry_id}/custody",
+        "/archive/register.pdf",
     ):
         assert path in paths, path
     schemas = spec["components"]["schemas"]

@@ -398,6 +398,11 @@ async def test_at_pickup_the_customer_checks_the_car_and_signs_and_the_checklist
     )
     assert "交车确认单" in text and "Delivery acceptance" in text and "车辆、物品已检查无误" in text
     assert "52000 km" in text
+    history = (
+        await reception.client.get(f"/repair-orders/{order['id']}/history", headers=ADVISOR)
+    ).json()
+    [handed] = [e for e in history["data"] if e["event"] == "delivered"]
+    assert handed["by"] == "advisor.bj01" and handed["detail"] == "accepted by 张三"
 
 
 async def test_delivery_refused_unless_belongings_bodywork_documents_and_keys_are_checked(

@@ -73,3 +73,40 @@ async def test_concurrent_payments_never_take_more_than_the_balance(
     assert Decimal(settlement["paid"]) == Decimal("500") and Decimal(
         settlement["balance"]
     ) == Decimal("340")
+
+
+async def test_concurrent_cashiers_get_consecutive_receipt_numbers_without_gaps(
+    reception_pg: ServiceHarness,
+) -> None:
+    orders = []
+    for _ in range(4):
+        created = (
+            await reception_pg.client.post("/repair-orders", json=order_body(), headers=ADVISOR)
+        ).json()
+        await reception_pg.publish(
+            events.VehicleCompleted(
+                order_id=uuid.UUID(created["id"]), vin=VIN, completed_at=datetime.now(UTC)
+            )
+        )
+        orders.append(created["id"])
+    # the first receipt of the year creates the counter row: all four race for it
+    answers = await asyncio.gather(
+        *(
+            reception_pg.client.post(
+                f"/repair-orders/{order_id}/payments",
+                json={"method": "cash", "amount": "840.00", "document": {"kind": "receipt"}},
+                headers=CASHIER,
+            )
+            for order_id in orders
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    numbers = sorted(a.json()["documents"][0]["serial"] for a in answers)
+    assert numbers == [1, 2, 3, 4]
+    books = (await reception_pg.client.get("/invoices?kind=receipt", headers=CASHIER)).json()
+    assert [d["document_no"][-6:] for d in books["data"]] == [
+        "000001",
+        "000002",
+        "000003",
+        "000004",
+    ]

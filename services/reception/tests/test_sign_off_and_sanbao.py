@@ -4,9 +4,12 @@ reports are shown to the advisor on the vehicle's notices, the check-in sheet an
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
+from pypdf import PdfReader
 
 from services.reception.tests.test_desk import (
     ADVISOR,
@@ -220,6 +223,11 @@ async def test_sanbao_threshold_warning_is_shown_on_notices_check_in_and_the_ord
         f"/check-ins/{check_in.json()['id']}/document", headers=ADVISOR
     )
     assert "三包" in sheet.text and "4 次" in sheet.text
+    printed = await reception.client.get(
+        f"/check-ins/{check_in.json()['id']}/documents/check-in-sheet.pdf", headers=ADVISOR
+    )
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.content)).pages)
+    assert "三包" in text and "same_fault_over_4" in text
 
     order = await open_order(reception, check_in_id=check_in.json()["id"], mileage_km=43000)
     view = (await reception.client.get(f"/repair-orders/{order['id']}", headers=ADVISOR)).json()
