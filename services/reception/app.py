@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.reception.api import routers
 from services.reception.handlers import consumer
-from services.reception.models import DayCapacity, ReceptionTable, StockLevel
+from services.reception.models import DayCapacity, ReceptionTable, SanbaoWarning, StockLevel
 from services.reception.seed import seed_demo
 from services.reception.tasks import scheduler
 from shared.app import ServiceDefinition, create_app
@@ -20,10 +20,15 @@ definition = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations" / "versions",
     routers=routers,
     consumer=consumer,
-    # the workshop's published capacity and the parts service's stock levels are pure
-    # projections: `aftersales rebuild reception` (campaign notices are not: orders close them)
-    read_models=[DayCapacity, StockLevel],
-    read_model_topics=[topics.CAPACITY_PUBLISHED, topics.STOCK_LEVEL_CHANGED],
+    # the workshop's published capacity, the parts service's stock levels and warranty's 三包
+    # warnings are pure projections: `aftersales rebuild reception` (campaign notices are
+    # not: orders close them)
+    read_models=[DayCapacity, StockLevel, SanbaoWarning],
+    read_model_topics=[
+        topics.CAPACITY_PUBLISHED,
+        topics.STOCK_LEVEL_CHANGED,
+        topics.SANBAO_THRESHOLD_APPROACHED,
+    ],
     publishes=[
         events.AppointmentBooked,
         events.AppointmentMoved,

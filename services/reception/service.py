@@ -1745,7 +1745,7 @@ async def decide_finding(
             kind=ArchivedKind.RECOMMENDED_WORK,
             document_no=order.order_no,
             signed_at=now,
-            custodian=recorded_by,
+            custodian=order.advisor_id if via == "link" else recorded_by,
             signed_by=order.customer_name,
             order_id=order.id,
         )

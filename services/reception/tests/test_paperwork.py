@@ -285,6 +285,9 @@ async def test_invoices_and_receipts_are_numbered_per_station_and_year_without_g
         body["document_no"] == "FP-BJ01-2026-000001" and body["buyer_tax_id"] == COMPANY["tax_id"]
     )
     assert Decimal(body["amount"]) == Decimal("840.00") and len(body["payments"]) == 2
+    # the items are the customer's settlement lines: labour ¥360 and brake pads ¥480
+    assert sum(Decimal(line["amount"]) for line in body["lines"]) == Decimal("840.00")
+    assert {line["kind"] for line in body["lines"]} == {"labour", "part"}
 
     third = await completed_order(reception)
     third_paid = await reception.client.post(
