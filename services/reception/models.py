@@ -1551,6 +1551,10 @@ class SettlementPublic(BaseModel):
     exit_pass_no: str | None
     exit_pass_at: datetime | None
     version: int
+    awaiting_manager_sign_off: bool = pydantic.Field(
+        default=False,
+        description="a flagged order the service manager has not signed off: no exit pass yet",
+    )
     documents: list[FiscalDocumentPublic] = pydantic.Field(
         default=[], description="invoices and receipts issued for the order"
     )

@@ -2003,6 +2003,7 @@ def settlement_public(
         exit_pass_no=record.exit_pass_no,
         exit_pass_at=record.exit_pass_at,
         version=record.version,
+        awaiting_manager_sign_off=awaiting_sign_off(order),
     )
 
 

@@ -75,6 +75,7 @@ async def test_an_order_over_10000_is_not_delivered_until_the_service_manager_si
     await complete(reception, order)
     settled = await pay_in_full(reception, order["id"])
     assert Decimal(settled["balance"]) == 0 and settled["exit_pass_no"] is None
+    assert settled["awaiting_manager_sign_off"] is True
     refused = await reception.client.post(
         f"{url}/delivery", json={"customer_accepted": True}, headers=ADVISOR
     )
@@ -111,7 +112,7 @@ async def test_an_order_over_10000_is_not_delivered_until_the_service_manager_si
     assert body["awaiting_manager_sign_off"] is False
     # settled in full before the sign-off: the exit pass comes with it
     settlement = (await reception.client.get(f"{url}/settlement", headers=CASHIER)).json()
-    assert settlement["exit_pass_no"]
+    assert settlement["exit_pass_no"] and settlement["awaiting_manager_sign_off"] is False
     again = await reception.client.post(
         f"{url}/manager-sign-off",
         json={"note": "again", "version": body["version"]},
