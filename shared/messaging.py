@@ -160,12 +160,14 @@ class EventConsumer:
         group_id: str | None = None,
         *,
         max_records: int = 100,
+        instance_id: str | None = None,
     ) -> None:
         """One consumer-group subscription over all handled topics, read in batches.
 
         Up to ``max_records`` messages that are already waiting are handled in one
         transaction (``process_batch``); offsets are committed by ``self.offsets`` after the
-        work, never before.
+        work, never before. ``instance_id`` makes this replica a static member of its group
+        (see ``ServiceSettings.kafka_instance_id``).
         """
         if not self._handlers:
             return
@@ -186,6 +188,10 @@ class EventConsumer:
             # kill -9 instead of ~18 s); heartbeats run on their own task every 1.5 s
             session_timeout_ms=6000,
             heartbeat_interval_ms=1500,
+            # static membership: a replica killed and restarted within the session takes
+            # its own partitions back without a rebalance; the other replicas' partitions
+            # never stop (measured on the embedded broker: one reassignment instead of two)
+            group_instance_id=instance_id,
             title=f"{self.service_name}:{','.join(self.topics)}",
             description=f"Events {self.service_name} reacts to",
         )
