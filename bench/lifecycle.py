@@ -835,10 +835,16 @@ def main() -> None:
     REPORTS.mkdir(exist_ok=True)
     counts = [int(n) for n in str(args.stations).split(",")]
     report: dict[str, Any] = {"cores": os.cpu_count(), "runs": []}
-    broker = EmbeddedBroker(port=free_port()).start()
-    try:
-        report["bare_hop"] = asyncio.run(bare_hop(broker.bootstrap_servers, args.bare_messages))
-        for count in counts:
+    for count in counts:
+        # a fresh broker per run: the embedded broker keeps every topic in memory, and new
+        # consumer groups read from the earliest offset, so on a shared broker each run
+        # would first replay the previous runs' whole history into its fresh databases
+        broker = EmbeddedBroker(port=free_port()).start()
+        try:
+            if "bare_hop" not in report:
+                report["bare_hop"] = asyncio.run(
+                    bare_hop(broker.bootstrap_servers, args.bare_messages)
+                )
             urls_db, databases = postgres_databases_for(list(SERVICES), prefix="load")
             report["database"] = "postgresql" if urls_db else "sqlite"
             stack = Stack(
@@ -863,15 +869,15 @@ def main() -> None:
                         rate=args.rate,
                         concurrency=args.concurrency,
                         secret=os.environ.get("AUTH_SECRET", DEV_SECRET),
-                        profile_dir=REPORTS / f"profiles-{count}" if count == counts[0] else None,
+                        profile_dir=REPORTS / f"profiles-{count}",
                     )
                 )
                 report["runs"].append(run)
             finally:
                 stack.stop()
                 drop_postgres_databases(databases)
-    finally:
-        broker.stop()
+        finally:
+            broker.stop()
     name = "bench-lifecycle"
     (REPORTS / f"{name}.json").write_text(json.dumps(report, indent=2, default=str))
     plot(report["runs"], REPORTS / f"{name}.png")

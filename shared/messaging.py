@@ -248,6 +248,8 @@ class EventConsumer:
         if len(prepared) < len(batch) or len(batch) == 1:
             return [await self.process(incoming) for incoming in batch]
         outcomes: list[Outcome] = []
+        # the batch's inbox and outbox rows: inserted together after the last handler
+        deferred: list[Any] = []
         try:
             async with self.db.transaction() as session:
                 ids = [envelope.event_id for _, envelope, _, _ in prepared]
@@ -270,9 +272,15 @@ class EventConsumer:
                         self.service_name, incoming.topic, dict(incoming.headers), correlation
                     ):
                         await handler(
-                            UnitOfWork(session, self.service_name, causation=envelope), payload
+                            UnitOfWork(
+                                session,
+                                self.service_name,
+                                causation=envelope,
+                                deferred=deferred,
+                            ),
+                            payload,
                         )
-                    session.add(
+                    deferred.append(
                         ProcessedEvent(
                             event_id=envelope.event_id,
                             event_type=envelope.type,
@@ -280,6 +288,7 @@ class EventConsumer:
                         )
                     )
                     outcomes.append(Outcome.HANDLED)
+                session.add_all(deferred)
                 await session.flush()
         except Exception as exc:
             log.info(
