@@ -1,7 +1,7 @@
 """In-process handler rate: a service's consumer fed directly, without broker or HTTP.
 
-    python -m bench.handlers [--service workshop] [--events 1000] [--batch 100]
-                             [--stations 1] [--profile]
+    python -m bench.handlers [--service all|workshop|warranty|crm] [--events 1000]
+                             [--batch 100] [--stations 1] [--profile]
 
 The service runs in-process (``shared.testing.run_service`` on faststream's test broker,
 relay and scheduler off) on PostgreSQL when TEST_POSTGRES_URL is set, else SQLite. It is fed
@@ -9,7 +9,7 @@ relay and scheduler off) on PostgreSQL when TEST_POSTGRES_URL is set, else SQLit
 subscriber would hand them over, so the figure is the handler and database cost per event,
 the part of the event rate a service's own code decides. ``--profile`` writes a cProfile
 of the run to ``reports/handlers-<service>.prof`` and prints the top entries.
-Figures only, not a test.
+Writes reports/bench-handlers.json. Figures only, not a test.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import cProfile
 import importlib
+import json
 import pstats
 import tempfile
 import time
@@ -30,6 +31,8 @@ from shared.testing import drop_postgres_databases, postgres_databases_for, run_
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
+#: the services that consume ``order.created``
+CONSUMERS = ("workshop", "warranty", "crm")
 
 
 async def measure(
@@ -58,7 +61,9 @@ async def measure(
                 profiler.enable()
             outcomes: list[str] = []
             for start in range(0, len(incoming), batch):
-                outcomes += [o.value for o in await consumer.process_batch(incoming[start : start + batch])]
+                outcomes += [
+                    o.value for o in await consumer.process_batch(incoming[start : start + batch])
+                ]
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - started
@@ -83,28 +88,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--service", default="workshop")
+    parser.add_argument("--service", default="all", choices=("all", *CONSUMERS))
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--stations", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    urls, databases = postgres_databases_for([args.service], prefix="benchh")
-    try:
-        result = asyncio.run(
-            measure(
-                args.service,
-                urls.get(args.service),
-                args.events,
-                args.batch,
-                args.stations,
-                args.profile,
+    services = CONSUMERS if args.service == "all" else (args.service,)
+    results = []
+    for service in services:
+        urls, databases = postgres_databases_for([service], prefix="benchh")
+        try:
+            result = asyncio.run(
+                measure(
+                    service,
+                    urls.get(service),
+                    args.events,
+                    args.batch,
+                    args.stations,
+                    args.profile,
+                )
             )
+        finally:
+            drop_postgres_databases(databases)
+        result["database"] = "postgresql" if urls else "sqlite"
+        results.append(result)
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "bench-handlers.json").write_text(json.dumps({"runs": results}, indent=2))
+    print(f"{'service':<10} {'events':>7} {'batch':>6} {'events/s':>9} {'ms/event':>9}  database")
+    for r in results:
+        print(
+            f"{r['service']:<10} {r['events']:>7} {r['batch']:>6} {r['rate']:>9} "
+            f"{r['ms_per_event']:>9}  {r['database']}"
         )
-    finally:
-        drop_postgres_databases(databases)
-    result["database"] = "postgresql" if urls else "sqlite"
-    print(result)
 
 
 if __name__ == "__main__":

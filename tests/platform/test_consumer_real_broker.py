@@ -36,13 +36,11 @@ async def test_a_message_whose_failure_could_not_be_recorded_is_delivered_again(
         order = an_order_created(complaint="flaky")
         await probe.publish(order)
 
-        async def noted() -> list[Note]:
-            async with probe.runtime.db.read() as session:
-                return list(
-                    (await session.exec(select(Note).where(Note.order_id == order.order_id))).all()
-                )
-
-        notes = await eventually(noted, timeout=30, what="the redelivered message to be handled")
+        notes = await eventually(
+            lambda: _notes_of(probe, order.order_id),
+            timeout=30,
+            what="the redelivered message to be handled",
+        )
         assert len(notes) == 1
         assert refused == ["dead letter store down"]
         async with probe.runtime.db.read() as session:
@@ -123,10 +121,12 @@ async def test_a_replica_with_an_instance_id_is_a_static_member_and_consumes(
         order = an_order_created(complaint="static member")
         await probe.publish(order)
 
-        async def noted() -> list[Note]:
-            async with probe.runtime.db.read() as session:
-                return list(
-                    (await session.exec(select(Note).where(Note.order_id == order.order_id))).all()
-                )
+        noted = await eventually(
+            lambda: _notes_of(probe, order.order_id), timeout=30, what="the order noted"
+        )
+        assert len(noted) == 1
 
-        assert len(await eventually(noted, timeout=30, what="the order noted")) == 1
+
+async def _notes_of(probe: Any, order_id: Any) -> list[Note]:
+    async with probe.runtime.db.read() as session:
+        return list((await session.exec(select(Note).where(Note.order_id == order_id))).all())
