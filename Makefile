@@ -52,6 +52,7 @@ typecheck: install
 	$(VENV)/bin/mypy shared services tests bench
 
 bench: install
+	$(PY) -m bench.handlers --events $${EVENTS:-1000}
 	$(PY) -m bench.events --events $${EVENTS:-2000} --stations 1
 	$(PY) -m bench.lifecycle --stations $${STATIONS:-1,10,100} --duration $${DURATION:-300} \
 		--concurrency $${CONCURRENCY:-32}

@@ -85,6 +85,9 @@ class Fleet:
     def start(self, replica: Replica) -> None:
         env = self.stack.service_env(replica.service)
         env[f"{replica.service.upper()}_PORT"] = str(replica.port)
+        # static group membership: a restarted replica is the same member again, so a kill
+        # costs its own partitions one reassignment and the other replica's none
+        env["KAFKA_INSTANCE_ID"] = f"{replica.service}-{replica.index}"
         env.update(self.extra_env)
         logs = self.stack.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)

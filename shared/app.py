@@ -518,7 +518,11 @@ def create_app(
     broker = broker or make_broker(settings.kafka_bootstrap_servers, client_id=definition.name)
     runtime = Runtime(definition, settings, broker)
     if settings.consume:
-        definition.consumer.subscribe(broker, settings.kafka_group_prefix + definition.name)
+        definition.consumer.subscribe(
+            broker,
+            settings.kafka_group_prefix + definition.name,
+            instance_id=settings.kafka_instance_id,
+        )
     for payload in definition.publishes:
         # declared publishers document the topics in AsyncAPI; sends go through the outbox
         broker.publisher(

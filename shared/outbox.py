@@ -63,8 +63,17 @@ def stage(
     key: str | None = None,
 ) -> OutboxMessage:
     """Add ``envelope`` to the outbox inside the caller's transaction."""
+    row = outbox_row(envelope, topic=topic, key=key)
+    session.add(row)
+    return row
+
+
+def outbox_row(
+    envelope: Envelope, *, topic: str | None = None, key: str | None = None
+) -> OutboxMessage:
+    """The outbox row of ``envelope``, not yet added to a session."""
     key = key if key is not None else envelope.key()
-    row = OutboxMessage(
+    return OutboxMessage(
         event_id=envelope.event_id,
         event_type=envelope.type,
         topic=topic or envelope.type,
@@ -74,8 +83,6 @@ def stage(
         headers=json.dumps(envelope_headers(envelope)),
         created_at=utcnow(),
     )
-    session.add(row)
-    return row
 
 
 def stage_raw(
@@ -113,6 +120,9 @@ class UnitOfWork:
     emitted: list[Envelope] = field(default_factory=list)
     #: rebuilding a read model from history: events are not raised again
     silent: bool = False
+    #: batch consumption: outbox rows are collected here and inserted together at the end
+    #: of the batch (one statement for all, instead of one round trip per event)
+    deferred: list[Any] | None = None
 
     @property
     def event(self) -> Envelope:
@@ -139,7 +149,11 @@ class UnitOfWork:
             correlation_id=correlation_id,
             causation=self.causation,
         )
-        if not self.silent:
+        if self.silent:
+            pass
+        elif self.deferred is not None:
+            self.deferred.append(outbox_row(envelope))
+        else:
             stage(self.session, envelope)
         self.emitted.append(envelope)
         return envelope

@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     #: consumer groups are "<prefix><service>": lets two stacks share one broker (tests)
     kafka_group_prefix: str = ""
+    #: static group membership (``group.instance.id``): a stable name per replica, e.g. the
+    #: StatefulSet pod name or "<service>-<n>". A restarted replica rejoins with its old
+    #: partitions and the others keep theirs (no rebalance); unset = dynamic membership.
+    #: Two live processes must never share one (the broker fences the older one).
+    kafka_instance_id: str | None = None
     database_url: str | None = None
     data_dir: Path = Path("data")
     auth_secret: str = DEV_SECRET

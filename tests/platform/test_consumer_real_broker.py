@@ -36,13 +36,11 @@ async def test_a_message_whose_failure_could_not_be_recorded_is_delivered_again(
         order = an_order_created(complaint="flaky")
         await probe.publish(order)
 
-        async def noted() -> list[Note]:
-            async with probe.runtime.db.read() as session:
-                return list(
-                    (await session.exec(select(Note).where(Note.order_id == order.order_id))).all()
-                )
-
-        notes = await eventually(noted, timeout=30, what="the redelivered message to be handled")
+        notes = await eventually(
+            lambda: _notes_of(probe, order.order_id),
+            timeout=30,
+            what="the redelivered message to be handled",
+        )
         assert len(notes) == 1
         assert refused == ["dead letter store down"]
         async with probe.runtime.db.read() as session:
@@ -105,3 +103,30 @@ async def test_a_read_model_is_rebuilt_from_the_topic_without_raising_events_aga
 
 async def _at_least(probe_fn, count: int) -> bool:  # type: ignore[no-untyped-def]
     return len(await probe_fn()) >= count
+
+
+async def test_a_replica_with_an_instance_id_is_a_static_member_and_consumes(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """Static group membership (``KAFKA_INSTANCE_ID``) works on the broker: the consumer
+    joins with its ``group.instance.id`` and handles what it is sent."""
+    async with run_service(
+        definition, tmp_path, real_broker=kafka_bootstrap, kafka_instance_id="probe-0"
+    ) as probe:
+        consumers = [
+            getattr(subscriber, "consumer", None) for subscriber in probe.broker.subscribers
+        ]
+        joined = [c for c in consumers if c is not None]
+        assert joined and all(c._group_instance_id == "probe-0" for c in joined)
+        order = an_order_created(complaint="static member")
+        await probe.publish(order)
+
+        noted = await eventually(
+            lambda: _notes_of(probe, order.order_id), timeout=30, what="the order noted"
+        )
+        assert len(noted) == 1
+
+
+async def _notes_of(probe: Any, order_id: Any) -> list[Note]:
+    async with probe.runtime.db.read() as session:
+        return list((await session.exec(select(Note).where(Note.order_id == order_id))).all())
