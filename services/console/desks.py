@@ -41,6 +41,7 @@ DESKS: tuple[Desk, ...] = (
         "customers", "/crm/customers", frozenset({Role.CRM_AGENT, Role.SERVICE_ADVISOR}) | MANAGERS
     ),
     Desk("dashboard", "/dashboard", MANAGERS),
+    Desk("sign_offs", "/sign-offs", MANAGERS),
 )
 BY_KEY = {desk.key: desk for desk in DESKS}
 

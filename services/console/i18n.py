@@ -882,6 +882,93 @@ LABELS.update(
     }
 )
 
+# the hand-over checklist, the manager's sign-off, invoices / receipts, the order's documents
+LABELS.update(
+    {
+        "desk.sign_offs": ("待站长签批", "Sign-offs"),
+        "delivery.checklist": ("交车检查", "Hand-over checklist"),
+        "delivery.belongings_checked": (
+            "随车物品已与接车单核对",
+            "Belongings checked against the check-in sheet",
+        ),
+        "delivery.bodywork_checked": (
+            "车身外观已与接车单核对",
+            "Bodywork checked against the check-in sheet",
+        ),
+        "delivery.covers_removed": ("三件套已取下", "Protective covers removed"),
+        "delivery.work_explained": ("已向客户讲解维修项目", "The work explained"),
+        "delivery.documents_returned": (
+            "随车证件已交还（行驶证、保养手册）",
+            "Vehicle documents handed back",
+        ),
+        "delivery.keys_returned": ("钥匙已交还", "Keys handed back"),
+        "delivery.next_service_told": (
+            "已告知下次保养日期和里程",
+            "Next service date and mileage told",
+        ),
+        "delivery.next_booking_suggested": ("已建议预约下次保养", "Next booking suggested"),
+        "delivery.follow_up_call_announced": (
+            "已告知 72 小时内回访",
+            "Follow-up call within 72 hours announced",
+        ),
+        "delivery.signature": ("客户交车确认签字", "Customer's acceptance signature"),
+        "delivery.signature_hint": (
+            "客户核对车辆后在交车确认单上签字，由接待员录入客户的确认语句和姓名。",
+            "Once the customer has checked the car and signed the acceptance, type their "
+            "confirmation and name.",
+        ),
+        "delivery.typed_confirmation": ("客户确认语句", "Customer's typed confirmation"),
+        "delivery.typed_placeholder": ("车辆、物品已检查无误", "Car and belongings checked"),
+        "delivery.note": ("备注", "Note"),
+        "delivery.record": ("交车确认", "Hand-over record"),
+        "delivery.accepted_at": ("交车时间", "Handed over at"),
+        "delivery.no_signature": ("未采集签字", "No signature captured"),
+        "signoff.awaiting": (
+            "待站长签批：本单金额超过 ¥10,000 或为 VIP 客户，签批前不出具出厂通知单、不能交车",
+            "Awaiting the manager's sign-off: over ¥10,000 or a VIP customer — no exit pass "
+            "and no hand-over until then",
+        ),
+        "signoff.note": ("签批意见", "Sign-off note"),
+        "signoff.submit": ("站长签批", "Sign off"),
+        "signoff.done": ("站长 {by} 已于 {at} 签批", "Signed off by {by} at {at}"),
+        "signoff.list_title": ("待站长签批的委托书", "Orders awaiting the manager's sign-off"),
+        "signoff.list_hint": (
+            "超过 ¥10,000 或 VIP 客户的委托书，签批后方可出具出厂通知单和交车",
+            "Orders over ¥10,000 or of VIP customers: exit pass and hand-over after sign-off",
+        ),
+        "signoff.none": ("没有待签批的委托书", "No order awaits sign-off"),
+        "flash.signed_off": ("站长签批已记录", "Sign-off recorded"),
+        "invoice.title": ("开具发票 / 收据", "Invoice or receipt"),
+        "invoice.kind": ("单据类型", "Document"),
+        "invoice.buyer_type": ("购买方类型", "Buyer"),
+        "invoice.buyer_name": ("购买方名称", "Buyer's name"),
+        "invoice.tax_id": ("纳税人识别号", "Tax id"),
+        "invoice.on_account": ("开具挂账金额（车队 / 保险公司）", "For the amounts on account"),
+        "invoice.undocumented": (
+            "未开票的已收款 {paid}，未开票的挂账 {on_account}",
+            "Paid, not yet documented: {paid}; on account, not yet documented: {on_account}",
+        ),
+        "invoice.hint": (
+            "个人：默认为委托书客户；单位发票需填写名称和纳税人识别号",
+            "A person: the order's customer by default; a company invoice needs its name and "
+            "tax id",
+        ),
+        "invoice.submit": ("开具", "Issue"),
+        "fiscal_kind.invoice": ("发票", "Invoice"),
+        "fiscal_kind.receipt": ("收据", "Receipt"),
+        "buyer_type.person": ("个人", "Person"),
+        "buyer_type.company": ("单位", "Company"),
+        "flash.invoice_issued": ("发票 / 收据已开具", "Invoice / receipt issued"),
+        "docs.title": ("单据", "Documents"),
+        "docs.document": ("单据", "Document"),
+        "docs.number": ("编号", "Number"),
+        "docs.print": ("打印", "Print"),
+        "pdf.delivery-acceptance": ("交车确认单", "Delivery acceptance"),
+        "pdf.invoice": ("发票", "Invoice"),
+        "pdf.receipt": ("收据", "Receipt"),
+    }
+)
+
 _INDEX = {"zh": 0, "en": 1}
 
 Translator = Callable[..., str]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -22,7 +20,7 @@ from services.console.desks import (
     READ_SETTLEMENT,
     TAKE_PAYMENT,
 )
-from services.console.pages.documents import order_pdfs
+from services.console.pages.documents import DOCUMENT_CSP, order_pdfs
 from services.console.web import (
     Caller,
     CallerDep,
@@ -103,14 +101,7 @@ async def orders(request: Request, who: Caller = desk("advisor"), status: str = 
     )
 
 
-PRINT_HANDLER_HASH = base64.b64encode(hashlib.sha256(b"window.print()").digest()).decode()
 BOARD_LISTS = ("arrivals", "progress-checks", "ready-notices", "in-workshop", "ready-for-pickup")
-#: a printed document may style itself and run exactly its print button's handler
-#: (``window.print()``, allowed by its hash), nothing else, and loads nothing
-DOCUMENT_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    f"script-src 'unsafe-hashes' 'sha256-{PRINT_HANDLER_HASH}'"
-)
 
 
 @router.get("/advisor/today")
@@ -373,6 +364,21 @@ async def open_order(request: Request, who: Caller = desk("advisor")) -> Respons
     return redirect(f"/orders/{order['id']}")
 
 
+FISCAL_KINDS = ("invoice", "receipt")
+
+
+def _console_link(document: dict[str, Any]) -> dict[str, Any]:
+    """Reception's document row with the console's own link to it (reception's paths need
+    the user's token, which only the console holds)."""
+    url = str(document.get("url", ""))
+    link = ""
+    if url.startswith("/repair-orders/"):
+        link = "/orders/" + url.removeprefix("/repair-orders/")
+    elif url.startswith("/invoices/"):
+        link = url
+    return {**document, "link": link}
+
+
 async def _order_page(
     request: Request,
     who: Caller,
@@ -400,6 +406,13 @@ async def _order_page(
             settlement = await who.api.reception.get(f"/repair-orders/{order_id}/settlement")
         except ApiError as exc:
             settlement_error = exc.summary()
+    documents: list[dict[str, Any]] = []
+    if who.may(READ_SETTLEMENT):
+        try:
+            answer = await who.api.reception.get(f"/repair-orders/{order_id}/documents")
+            documents = [_console_link(doc) for doc in answer["data"]]
+        except ApiError:
+            documents = []  # the PDF links above still work
     return render(
         request,
         "advisor/order.html",
@@ -409,6 +422,10 @@ async def _order_page(
         settlement=settlement,
         settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),
+        delivery_checks=DELIVERY_CHECKS,
+        may_sign_off=who.may(MANAGERS),
+        documents=documents,
+        fiscal_kinds=FISCAL_KINDS,
         may_pay=who.may(TAKE_PAYMENT),
         may_discount=who.may(OPEN_ORDER),
         may_cancel=who.may(OPEN_ORDER),
@@ -451,32 +468,86 @@ async def take_payment(request: Request, order_id: uuid.UUID, who: CallerDep) ->
     return redirect(f"/orders/{order_id}")
 
 
+#: the hand-over checklist (process §7) as reception takes it; an unticked box is sent as
+#: ``false`` (reception refuses the delivery for belongings, bodywork, documents and keys)
+DELIVERY_CHECKS = (
+    "belongings_checked",
+    "bodywork_checked",
+    "covers_removed",
+    "work_explained",
+    "documents_returned",
+    "keys_returned",
+    "next_service_told",
+    "next_booking_suggested",
+    "follow_up_call_announced",
+)
+DELIVERY_FIELDS = (
+    "customer_accepted",
+    *DELIVERY_CHECKS,
+    "signature.name",
+    "signature.typed_confirmation",
+    "next_service_km",
+    "next_service_date",
+    "note",
+)
+
+
+def delivery_body(values: dict[str, str], customer_name: str, zone: ZoneInfo) -> dict[str, Any]:
+    """The hand-over as reception expects it. The customer's acceptance signature is always
+    sent (name, by default the order's customer, and the typed confirmation), so reception
+    names a missing confirmation next to its field instead of refusing a missing signature."""
+    body: dict[str, Any] = {
+        "customer_accepted": values.get("customer_accepted") == "on",
+        "signature": {"name": values.get("signature.name") or customer_name},
+    }
+    for name in DELIVERY_CHECKS:
+        body[name] = values.get(name) == "on"
+    if values.get("signature.typed_confirmation"):
+        body["signature"]["typed_confirmation"] = values["signature.typed_confirmation"]
+    if values.get("next_service_km"):
+        body["next_service_km"] = values["next_service_km"]
+    if values.get("note"):
+        body["note"] = values["note"]
+    if values.get("next_service_date"):
+        try:
+            day = datetime.fromisoformat(values["next_service_date"]).replace(tzinfo=zone)
+            body["next_service_date"] = day.date().isoformat()
+        except ValueError:
+            body["next_service_date"] = values["next_service_date"]  # reception names it
+    return body
+
+
+def split_errors(error: ApiError, known: tuple[str, ...]) -> ApiError:
+    """The refusal with only the form's own fields as field messages; the rest (such as
+    reception's ``manager_sign_off``) becomes a general message, so nothing goes unshown."""
+    fields: dict[str, str] = {}
+    general = list(error.messages)
+    for name, message in error.fields.items():
+        if name in known:
+            fields[name] = message
+        else:
+            general.append(f"{name}: {message}" if name else message)
+    return ApiError(error.service, error.status, general, fields)
+
+
 @router.post("/orders/{order_id}/delivery", dependencies=[CsrfChecked])
 async def deliver(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
-    """Hand the car over; reception's objections appear next to the fields."""
+    """Hand the car over with the checklist and the customer's acceptance signature;
+    reception's objections appear next to the fields."""
     if not who.may(DELIVER):
         raise Forbidden()
     form = await request.form()
-    values = {
-        name: str(form.get(name, "")).strip()
-        for name in ("customer_accepted", "next_service_km", "next_service_date")
-    }
-    body: dict[str, Any] = {"customer_accepted": values["customer_accepted"] == "on"}
-    if values["next_service_km"]:
-        body["next_service_km"] = values["next_service_km"]
-    if values["next_service_date"]:
-        zone = ZoneInfo(request.app.state.settings.timezone)
-        try:
-            day = datetime.fromisoformat(values["next_service_date"]).replace(tzinfo=zone)
-            body["next_service_date"] = day.isoformat()
-        except ValueError:
-            body["next_service_date"] = values["next_service_date"]
+    values = {name: str(form.get(name, "")).strip() for name in DELIVERY_FIELDS}
+    customer = str(form.get("customer_name", "")).strip()
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    body = delivery_body(values, customer, zone)
     try:
         await who.api.reception.post(f"/repair-orders/{order_id}/delivery", body)
     except ApiError as exc:
         if exc.status not in (409, 422):
             raise
-        return await _order_page(request, who, order_id, exc.status, "delivery", values, exc)
+        shown = split_errors(exc, (*DELIVERY_FIELDS, "signature"))
+        return await _order_page(request, who, order_id, exc.status, "delivery", values, shown)
     who.session.add_flash("flash.delivered")
     return redirect(f"/orders/{order_id}")
 
@@ -609,3 +680,75 @@ async def cancel_order(request: Request, order_id: uuid.UUID, who: CallerDep) ->
         return await _order_page(request, who, order_id, exc.status, "cancel", values, exc)
     who.session.add_flash("flash.order_cancelled")
     return redirect(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/manager-sign-off", dependencies=[CsrfChecked])
+async def manager_sign_off(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The service manager signs off an order flagged for them (over ¥10,000 or a VIP
+    customer) with a note; until then reception issues no exit pass and refuses delivery."""
+    if not who.may(MANAGERS):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("note", "version")}
+    try:
+        await who.api.reception.post(f"/repair-orders/{order_id}/manager-sign-off", values)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        shown = split_errors(exc, ("note",))
+        return await _order_page(request, who, order_id, exc.status, "sign_off", values, shown)
+    who.session.add_flash("flash.signed_off")
+    return redirect(f"/orders/{order_id}")
+
+
+@router.get("/sign-offs")
+async def awaiting_sign_off(request: Request, who: Caller = desk("sign_offs")) -> Response:
+    """The orders flagged for the service manager and not yet signed off, of the station
+    looked at (every station the manager may see when none is chosen)."""
+    answer = await who.api.reception.get(
+        "/repair-orders/awaiting-sign-off", station_id=who.station, limit=200
+    )
+    return render(request, "advisor/sign_offs.html", orders=who.only_shown(answer["data"]))
+
+
+INVOICE_FIELDS = ("kind", "buyer.type", "buyer.name", "buyer.tax_id", "on_account")
+
+
+def invoice_body(values: dict[str, str]) -> dict[str, Any]:
+    """The invoice or receipt request: the customer as buyer unless a company (or another
+    person) is named; a company's tax id is sent as typed (reception checks it)."""
+    body: dict[str, Any] = {"kind": values.get("kind") or "receipt"}
+    company = values.get("buyer.type") == "company"
+    if company or values.get("buyer.name"):
+        buyer: dict[str, Any] = {
+            "type": "company" if company else "person",
+            "name": values.get("buyer.name", ""),
+        }
+        if values.get("buyer.tax_id"):
+            buyer["tax_id"] = values["buyer.tax_id"].upper()
+        body["buyer"] = buyer
+    if values.get("on_account") == "on":
+        body["on_account"] = True
+    return body
+
+
+@router.post("/orders/{order_id}/invoices", dependencies=[CsrfChecked])
+async def issue_invoice(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The cashier issues the invoice (发票) or receipt (收据) for the payments not yet on
+    one; a company invoice needs the buyer's name and tax id (reception names what is
+    missing)."""
+    if not who.may(TAKE_PAYMENT):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in INVOICE_FIELDS}
+    try:
+        document = await who.api.reception.post(
+            f"/repair-orders/{order_id}/invoices", invoice_body(values)
+        )
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        shown = split_errors(exc, (*INVOICE_FIELDS, "buyer"))
+        return await _order_page(request, who, order_id, exc.status, "invoice", values, shown)
+    who.session.add_flash("flash.invoice_issued")
+    return redirect(f"/orders/{order_id}#doc-{document['id']}")

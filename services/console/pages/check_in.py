@@ -18,8 +18,7 @@ from starlette.datastructures import FormData
 
 from services.console.clients import ApiError
 from services.console.desks import OPEN_ORDER
-from services.console.pages.advisor import DOCUMENT_CSP
-from services.console.pages.documents import notices_for
+from services.console.pages.documents import DOCUMENT_CSP, notices_for
 from services.console.web import Caller, CsrfChecked, Forbidden, desk, redirect, render
 
 router = APIRouter()

@@ -4,12 +4,14 @@ on the order form."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from services.console.clients import ApiError
 from services.console.web import Caller, CallerDep, desk, render
@@ -24,6 +26,7 @@ ORDER_PDFS = (
     "settlement",
     "exit-pass",
     "quality-guarantee",
+    "delivery-acceptance",
 )
 #: the documents reception prints only once the workshop has completed the car
 AFTER_COMPLETION = frozenset({"settlement", "exit-pass", "quality-guarantee"})
@@ -34,14 +37,27 @@ OrderPdf = Literal[
     "settlement",
     "exit-pass",
     "quality-guarantee",
+    "delivery-acceptance",
 ]
+#: a printed document may style itself and run exactly its print button's handler
+#: (``window.print()``, allowed by its hash), nothing else, and loads nothing
+PRINT_HANDLER_HASH = base64.b64encode(hashlib.sha256(b"window.print()").digest()).decode()
+DOCUMENT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    f"script-src 'unsafe-hashes' 'sha256-{PRINT_HANDLER_HASH}'"
+)
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
 def order_pdfs(status: str) -> list[str]:
     """The order's documents worth a link in this status (the rest reception refuses yet)."""
     done = status in ("completed", "delivered")
-    return [kind for kind in ORDER_PDFS if done or kind not in AFTER_COMPLETION]
+    return [
+        kind
+        for kind in ORDER_PDFS
+        if (done or kind not in AFTER_COMPLETION)
+        and (kind != "delivery-acceptance" or status == "delivered")
+    ]
 
 
 async def _pdf(who: Caller, path: str) -> Response:
@@ -57,6 +73,19 @@ async def _pdf(who: Caller, path: str) -> Response:
 async def order_pdf(order_id: uuid.UUID, kind: OrderPdf, who: CallerDep) -> Response:
     """One of the order's PDF documents, as reception renders it (409 while not yet due)."""
     return await _pdf(who, f"/repair-orders/{order_id}/documents/{kind}.pdf")
+
+
+@router.get("/invoices/{document_id}/document.pdf")
+async def invoice_pdf(document_id: uuid.UUID, who: CallerDep) -> Response:
+    """An invoice (发票) or receipt (收据) as PDF, from reception's books."""
+    return await _pdf(who, f"/invoices/{document_id}/document.pdf")
+
+
+@router.get("/invoices/{document_id}/document")
+async def invoice_document(document_id: uuid.UUID, who: CallerDep) -> Response:
+    """The printable invoice or receipt (HTML), as reception renders it."""
+    html = await who.api.reception.get_text(f"/invoices/{document_id}/document")
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCUMENT_CSP})
 
 
 @router.get("/advisor/check-ins/{check_in_id}/documents/check-in-sheet.pdf")

@@ -270,16 +270,64 @@ def test_an_order_from_the_form_to_the_follow_up_call(
     expect(cashier.locator(".flash")).to_be_visible()
     expect(cashier.locator("#exit-pass")).to_be_visible()
     cashier.screenshot(path=screenshots / "cashier-settlement.png", full_page=True)
+    # the customer's company wants an invoice: without its tax id reception names the field
+    cashier.select_option("#f-kind", "invoice")
+    cashier.select_option('[name="buyer.type"]', "company")
+    cashier.fill('[name="buyer.name"]', "北京某某物流有限公司")
+    cashier.locator("#issue-invoice").click()
+    expect(cashier.locator('[data-field="buyer.tax_id"]')).to_be_visible()
+    expect(cashier.locator('[name="buyer.name"]')).to_have_value("北京某某物流有限公司")
+    cashier.fill('[name="buyer.tax_id"]', "91110105MA01ABCD2X")
+    cashier.locator("#issue-invoice").click()
+    expect(cashier.locator(".flash")).to_be_visible()
+    invoice = cashier.locator('#order-documents tr[data-kind="invoice"]')
+    expect(invoice).to_have_count(1)
+    expect(invoice).to_contain_text(re.compile(r"FP-BJ01-\d{4}-\d{6}"))
+    expect(cashier.locator("#invoice-form")).to_have_count(0)  # nothing left to document
+    html_link = invoice.locator("a.html").get_attribute("href")
+    pdf_link = invoice.locator("a.pdf").get_attribute("href")
+    assert html_link and pdf_link
+    printed_invoice = cashier.request.get(f"{console_url}{html_link}")
+    assert printed_invoice.status == 200 and "北京某某物流有限公司" in printed_invoice.text()
+    invoice_pdf = cashier.request.get(f"{console_url}{pdf_link}")
+    assert invoice_pdf.status == 200 and invoice_pdf.body().startswith(b"%PDF")
+    cashier.screenshot(path=screenshots / "cashier-invoice.png", full_page=True)
     cashier.context.close()
 
+    # the hand-over: the signature is always sent, so a missing typed confirmation is named
+    # next to its field (reception's 422 on ``signature``), and the form keeps what was ticked
     advisor.reload()
-    advisor.locator("#deliver").click()  # forgot the customer's signature
-    expect(advisor.locator('[data-field="customer_accepted"]')).to_be_visible()
+    expect(advisor.locator('[name="signature.name"]')).to_have_value("张伟")
     advisor.locator("#f-customer_accepted").check()
+    for name in ("belongings_checked", "bodywork_checked", "documents_returned", "covers_removed"):
+        advisor.locator(f"#f-{name}").check()
+    advisor.locator("#deliver").click()  # forgot the customer's confirmation
+    expect(advisor.locator('[data-field="signature"]')).to_be_visible()
+    expect(advisor.locator("#f-belongings_checked")).to_be_checked()
+    # the confirmation typed, but the keys not ticked as handed back: reception names them
+    advisor.fill('[name="signature.typed_confirmation"]', "车辆、物品已检查无误")
+    advisor.locator("#deliver").click()
+    expect(advisor.locator('[data-field="keys_returned"]')).to_be_visible()
+    for name in (
+        "keys_returned",
+        "work_explained",
+        "next_service_told",
+        "follow_up_call_announced",
+    ):
+        advisor.locator(f"#f-{name}").check()
     advisor.fill('[name="next_service_km"]', "52000")
+    advisor.screenshot(path=screenshots / "advisor-hand-over.png", full_page=True)
     advisor.locator("#deliver").click()
     expect(advisor.locator(".flash")).to_be_visible()
     expect(advisor.locator(".badge.delivered")).to_be_visible()
+    record = advisor.locator("#delivery-record")
+    expect(record).to_contain_text("车辆、物品已检查无误")
+    expect(record.locator(".badge.overdue")).to_have_count(0)  # the signature was captured
+    expect(record.locator('[data-check="keys_returned"]')).to_have_text("✓")
+    acceptance = advisor.locator('#order-documents tr[data-kind="delivery-acceptance"]')
+    expect(acceptance).to_have_attribute("data-available", "yes")
+    pdf = advisor.request.get(f"{console_url}/orders/{order_id}/documents/delivery-acceptance.pdf")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
     advisor.context.close()
 
     # the timeline, never reloaded, now shows the hand-over (htmx polling)

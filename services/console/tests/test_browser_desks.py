@@ -388,7 +388,11 @@ def test_crm_enters_the_csi_survey_and_the_manager_sees_csi_per_station_and_advi
         "reception",
         f"/repair-orders/{brake_order}/delivery",
         "advisor.bj01",
-        {"customer_accepted": True, "next_service_km": 51000},
+        {
+            "customer_accepted": True,
+            "signature": {"name": "刘洋", "typed_confirmation": "车辆、物品已检查无误"},
+            "next_service_km": 51000,
+        },
     )
     crm = sign_in(browser, console_url, "crm.bj01")
     crm.goto(f"{console_url}/crm/csi")
