@@ -966,6 +966,13 @@ LABELS.update(
         "pdf.delivery-acceptance": ("交车确认单", "Delivery acceptance"),
         "pdf.invoice": ("发票", "Invoice"),
         "pdf.receipt": ("收据", "Receipt"),
+        "jobs.title": ("车间作业", "Workshop jobs"),
+        "jobs.team": ("班组", "Team"),
+        "jobs.teams": ("班组名单", "Teams"),
+        "jobs.no_team": ("（不派给班组）", "(no team)"),
+        "jobs.team_leader": ("（班组长接车）", "(the team's leader)"),
+        "jobs.leader": ("班组长", "Leader"),
+        "jobs.members": ("成员", "Members"),
     }
 )
 

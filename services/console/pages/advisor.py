@@ -15,12 +15,14 @@ from starlette.datastructures import FormData
 from services.console.clients import ApiError
 from services.console.desks import (
     DELIVER,
+    DISPATCH_JOB,
     MANAGERS,
     OPEN_ORDER,
     READ_SETTLEMENT,
     TAKE_PAYMENT,
 )
 from services.console.pages.documents import DOCUMENT_CSP, order_pdfs
+from services.console.pages.workshop import dispatch_body, teams_of
 from services.console.web import (
     Caller,
     CallerDep,
@@ -30,6 +32,7 @@ from services.console.web import (
     redirect,
     render,
 )
+from shared.auth import Role
 
 router = APIRouter()
 
@@ -406,6 +409,17 @@ async def _order_page(
             settlement = await who.api.reception.get(f"/repair-orders/{order_id}/settlement")
         except ApiError as exc:
             settlement_error = exc.summary()
+    jobs: list[dict[str, Any]] = []
+    teams: list[dict[str, Any]] = []
+    advisor_dispatches = who.user.role == Role.SERVICE_ADVISOR and who.may(DISPATCH_JOB)
+    if advisor_dispatches and order["status"] == "open":
+        try:
+            answer = await who.api.workshop.get("/jobs", order_id=str(order_id), limit=50)
+            jobs = answer["data"]
+        except ApiError:
+            jobs = []  # the workshop does not answer: the order page still shows
+        if any(job["status"] == "ready" for job in jobs):
+            teams = await teams_of(who)
     documents: list[dict[str, Any]] = []
     if who.may(READ_SETTLEMENT):
         try:
@@ -423,6 +437,8 @@ async def _order_page(
         settlement_error=settlement_error,
         may_deliver=who.may(DELIVER),
         delivery_checks=DELIVERY_CHECKS,
+        jobs=jobs,
+        teams=teams,
         may_sign_off=who.may(MANAGERS),
         documents=documents,
         fiscal_kinds=FISCAL_KINDS,
@@ -752,3 +768,32 @@ async def issue_invoice(request: Request, order_id: uuid.UUID, who: CallerDep) -
         return await _order_page(request, who, order_id, exc.status, "invoice", values, shown)
     who.session.add_flash("flash.invoice_issued")
     return redirect(f"/orders/{order_id}#doc-{document['id']}")
+
+
+@router.post("/orders/{order_id}/jobs/{job_id}/dispatch", dependencies=[CsrfChecked])
+async def advisor_dispatch(
+    request: Request, order_id: uuid.UUID, job_id: uuid.UUID, who: CallerDep
+) -> Response:
+    """The advisor dispatches a job of a single-team order to that team (or one of its
+    members); for any other order the workshop answers 403 with the reason (the teams each
+    skill falls to), shown on the order page."""
+    if not who.may(DISPATCH_JOB):
+        raise Forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("team_id", "technician_id")}
+    teams = await teams_of(who)
+    body = dispatch_body(values["technician_id"], values["team_id"], teams)
+    version = str(form.get("version", ""))
+    if version.isdigit():
+        body["version"] = int(version)
+    try:
+        await who.api.workshop.post(f"/jobs/{job_id}/dispatch", body)
+    except ApiError as exc:
+        if exc.status not in (403, 409, 422):
+            raise
+        shown = split_errors(exc, ("team_id", "technician_id"))
+        return await _order_page(
+            request, who, order_id, exc.status, f"dispatch.{job_id}", values, shown
+        )
+    who.session.add_flash("flash.job_dispatched")
+    return redirect(f"/orders/{order_id}#jobs")

@@ -59,17 +59,42 @@ def columns_of(jobs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return columns
 
 
+async def teams_of(who: Caller) -> list[dict[str, Any]]:
+    """The station's active teams (班组); none when the workshop cannot say (dispatch to a
+    technician still works)."""
+    try:
+        answer = await who.api.workshop.get("/teams", active="true")
+    except ApiError:
+        return []
+    return [team for team in who.only_shown(answer["data"]) if team.get("active", True)]
+
+
+def dispatch_body(technician_id: str, team_id: str, teams: list[dict[str, Any]]) -> dict[str, Any]:
+    """A job to a technician, to a team (its leader receives car and keys), or to a team
+    and the member who answers for it; the workshop names what is missing."""
+    body: dict[str, Any] = {}
+    if technician_id:
+        body["technician_id"] = technician_id
+    if team_id:
+        body["team_id"] = team_id
+    leader = next((t["leader_id"] for t in teams if str(t["id"]) == team_id), "")
+    body["received_by"] = technician_id or leader
+    return body
+
+
 @router.get("/workshop")
 async def board(request: Request, who: Caller = desk("workshop")) -> Response:
-    """Every job of the station, one column per state, with dispatch and completion."""
-    jobs, orders, technicians = await asyncio.gather(
-        _jobs(who), _orders_by_id(who.api), who.api.workshop.get("/technicians")
+    """Every job of the station, one column per state, with dispatch (to a technician or a
+    team) and completion."""
+    jobs, orders, technicians, teams = await asyncio.gather(
+        _jobs(who), _orders_by_id(who.api), who.api.workshop.get("/technicians"), teams_of(who)
     )
     return render(
         request,
         "workshop/board.html",
         columns=columns_of(jobs),
         orders=orders,
+        teams=teams,
         technicians=who.only_shown(technicians["data"]),
         may_dispatch=who.may(DISPATCH_JOB),
         may_complete=who.may(COMPLETE_JOB),
@@ -120,14 +145,17 @@ async def _act(
 async def dispatch(
     request: Request,
     job_id: uuid.UUID,
-    technician_id: Annotated[str, Form()],
+    technician_id: Annotated[str, Form()] = "",
+    team_id: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
     who: Caller = desk("workshop"),
 ) -> Response:
-    """Hand car, keys and job to a technician (they receive them: the hand-over)."""
+    """Hand car, keys and job to a technician or a team (the technician, or the team's
+    leader, receives them: the hand-over)."""
     if not who.may(DISPATCH_JOB):
         raise Forbidden()
-    body: dict[str, Any] = {"technician_id": technician_id, "received_by": technician_id}
+    teams = await teams_of(who) if team_id else []
+    body = dispatch_body(technician_id.strip(), team_id.strip(), teams)
     if version.isdigit():
         body["version"] = int(version)
     return await _act(
