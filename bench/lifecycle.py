@@ -407,7 +407,11 @@ class Driver:
             "advisor",
             station,
             route="/repair-orders/{id}/delivery",
-            body={"customer_accepted": True, "next_service_km": mileage + 10000},
+            body={
+                "customer_accepted": True,
+                "signature": {"name": "客户", "typed_confirmation": "车辆、物品已检查无误"},
+                "next_service_km": mileage + 10000,
+            },
         )
         step("settled and delivered")
 

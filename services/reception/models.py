@@ -1589,7 +1589,11 @@ class DeliveryCreate(InputModel):
                     "follow_up_call_announced": True,
                     "next_service_km": 52000,
                 },
-                {"customer_accepted": True, "next_service_km": 52000},
+                {
+                    "customer_accepted": True,
+                    "signature": {"name": "张伟", "typed_confirmation": "车辆、物品已检查无误"},
+                    "next_service_km": 52000,
+                },
             ]
         }
     )

@@ -27,10 +27,10 @@ class ReceptionSettings(BaseSettings):
         description="technician hours per appointment slot when none is set or published",
     )
     delivery_signature_required: bool = Field(
-        default=False,
+        default=True,
         description="refuse a delivery without the customer's acceptance signature (422 "
-        "naming signature); off: customer_accepted alone is recorded as accepted without a "
-        "captured signature",
+        "naming signature, process §7: the customer signs to accept the car); off (a station "
+        "still on paper): customer_accepted alone is recorded, marked as no signature captured",
     )
 
 

@@ -1009,12 +1009,14 @@ async def dispatch_job(
         events.JobDispatched(
             job_id=job.id,
             order_id=job.order_id,
-            # the contract has no team yet: a team's job names the technician who answers
-            # for it (its leader, or the member the foreman gave)
+            # a team's job names the technician who answers for it (its leader, or the
+            # member the foreman gave)
             technician_id=technician.id,
             bay_id=job.bay_id,
             handed_over_at=handed_over,
             received_by=data.received_by,
+            team_id=team.id if team else None,
+            team_name=team.name if team else None,
         ),
         station_id=job.station_id,
         correlation_id=job.order_id,
@@ -1418,6 +1420,7 @@ async def inspect_order(
                 order_id=order.order_id,
                 inspector_id=user.user_id,
                 road_test=data.road_test,
+                technical_lead_id=data.technical_lead_id,
             ),
             station_id=order.station_id,
             correlation_id=order.order_id,

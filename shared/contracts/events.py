@@ -326,6 +326,11 @@ class JobDispatched(Payload):
     bay_id: str | None = None
     handed_over_at: AwareDatetime
     received_by: str
+    team_id: uuid.UUID | None = Field(
+        default=None,
+        description="the team (班组) the job went to; technician_id then answers for it",
+    )
+    team_name: str | None = None
 
 
 class JobCompleted(Payload):
@@ -385,6 +390,9 @@ class InspectionPassed(Payload):
     order_id: uuid.UUID
     inspector_id: str
     road_test: bool = False
+    technical_lead_id: str | None = Field(
+        default=None, description="who checked a comeback repair with the inspector (§6)"
+    )
 
 
 class InspectionFailed(Payload):

@@ -188,6 +188,10 @@ def settle_and_deliver(stack: Stack, order_id: str) -> dict[str, Any]:
         "reception",
         f"/repair-orders/{order_id}/delivery",
         "advisor.bj01",
-        {"customer_accepted": True, "next_service_km": 51000},
+        {
+            "customer_accepted": True,
+            "signature": {"name": "刘洋", "typed_confirmation": "车辆、物品已检查无误"},
+            "next_service_km": 51000,
+        },
     )
     return delivered

@@ -56,6 +56,13 @@ PLATFORM: dict[str, Any] = {
 #: the reviewed table: which roles may call each write endpoint (everybody else: 403)
 ALLOWED: dict[str, dict[str, Any]] = {
     "reception": {
+        "POST /repair-orders/{order_id}/manager-sign-off": MANAGERS,
+        "POST /repair-orders/{order_id}/invoices": {R.CASHIER, *MANAGERS},
+        "POST /diagnoses": ADVISOR,
+        "POST /diagnoses/{diagnosis_id}/fee": ADVISOR,
+        "POST /diagnoses/{diagnosis_id}/fee/payments": {R.CASHIER, *MANAGERS},
+        "POST /diagnoses/{diagnosis_id}/invoices": {R.CASHIER, *MANAGERS},
+        "POST /archive/{entry_id}/custody": {R.SERVICE_ADVISOR, R.CASHIER, *MANAGERS},
         **PLATFORM,
         "POST /estimates": ADVISOR,
         "POST /repair-orders": ADVISOR,
@@ -78,6 +85,9 @@ ALLOWED: dict[str, dict[str, Any]] = {
         "POST /approvals/{token}": PUBLIC,
     },
     "workshop": {
+        "POST /teams": {R.FOREMAN},
+        "PATCH /teams/{team_id}": {R.FOREMAN},
+        "POST /teams/{team_id}/dissolution": {R.FOREMAN},
         **PLATFORM,
         "POST /jobs/{job_id}/dispatch": {R.FOREMAN, R.SERVICE_ADVISOR},
         "POST /jobs/{job_id}/clock-on": {R.TECHNICIAN},
@@ -130,6 +140,9 @@ ALLOWED: dict[str, dict[str, Any]] = {
     },
     "warranty": {
         **PLATFORM,
+        "POST /orders/{order_id}/lines/{line_id}/fault-classification": WARRANTY,
+        "POST /vehicles/{vin}/maintenance": WARRANTY,
+        "POST /manufacturer/answers/{answer_id}/dismissal": WARRANTY,
         "PATCH /claims/{claim_id}": WARRANTY,
         "POST /claims/{claim_id}/submission": WARRANTY,
         "POST /claims/{claim_id}/poll": WARRANTY,

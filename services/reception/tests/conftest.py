@@ -15,6 +15,12 @@ from shared.testing import ServiceHarness, run_service
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 
+#: the customer's acceptance at pickup: the advisor's tick and the customer's signature
+ACCEPTED = {
+    "customer_accepted": True,
+    "signature": {"name": "张三", "typed_confirmation": "车辆、物品已检查无误"},
+}
+
 
 @pytest.fixture
 def manual_clock() -> Iterator[clock.ManualClock]:

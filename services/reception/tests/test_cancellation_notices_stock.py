@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from services.reception.tests.conftest import ACCEPTED
 from services.reception.tests.test_desk import (
     ADVISOR,
     PRICING,
@@ -464,7 +465,7 @@ async def test_order_history_lists_completion_payment_exit_pass_and_delivery(
     assert paid.status_code == 201, paid.text
     manual_clock.set(T0 + timedelta(hours=4))
     delivered = await reception.client.post(
-        f"/repair-orders/{order['id']}/delivery", json={"customer_accepted": True}, headers=ADVISOR
+        f"/repair-orders/{order['id']}/delivery", json=ACCEPTED, headers=ADVISOR
     )
     assert delivered.status_code == 200, delivered.text
     history = (

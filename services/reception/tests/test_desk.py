@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import select
 
 from services.reception.app import definition
+from services.reception.tests.conftest import ACCEPTED
 from services.reception.tests.test_repair_orders import VIN, order_body
 from shared import clock
 from shared.contracts import events
@@ -338,7 +339,7 @@ async def test_check_in_shows_the_service_history_and_due_maintenance(
     )
     delivered = await reception.client.post(
         f"{url}/delivery",
-        json={"customer_accepted": True, "next_service_km": 45000},
+        json={**ACCEPTED, "next_service_km": 45000},
         headers=ADVISOR,
     )
     assert delivered.json()["next_service_km"] == 45000
@@ -524,9 +525,7 @@ async def test_settlement_from_work_done_then_discount_payments_exit_pass_and_de
     assert wash["free"] is True and "not done" in (wash["difference_note"] or "")
     assert Decimal(settlement["customer_due"]) == Decimal("840.00")
 
-    not_paid = await reception.client.post(
-        f"{url}/delivery", json={"customer_accepted": True}, headers=ADVISOR
-    )
+    not_paid = await reception.client.post(f"{url}/delivery", json=ACCEPTED, headers=ADVISOR)
     assert not_paid.status_code == 409
 
     big = await reception.client.post(
@@ -575,9 +574,7 @@ async def test_settlement_from_work_done_then_discount_payments_exit_pass_and_de
 
     document = await reception.client.get(f"{url}/settlement/document", headers=CASHIER)
     assert "免费" in document.text and rest.json()["exit_pass_no"] in document.text
-    delivered = await reception.client.post(
-        f"{url}/delivery", json={"customer_accepted": True}, headers=ADVISOR
-    )
+    delivered = await reception.client.post(f"{url}/delivery", json=ACCEPTED, headers=ADVISOR)
     assert delivered.status_code == 200 and delivered.json()["status"] == "delivered"
     [event] = await emitted(reception, "vehicle.delivered")
     assert event["next_service_km"] == 52000 and event["next_service_date"] == "2027-12-01"

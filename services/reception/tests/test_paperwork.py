@@ -441,37 +441,36 @@ async def test_delivery_refused_unless_belongings_bodywork_documents_and_keys_ar
     assert unsigned.status_code == 422
 
 
-async def test_delivery_without_the_acceptance_signature_is_refused_where_the_station_requires_it(
-    reception: ServiceHarness, monkeypatch: pytest.MonkeyPatch
+async def test_delivery_without_the_acceptance_signature_is_refused(
+    reception: ServiceHarness,
 ) -> None:
+    """At pickup the customer signs to accept the car (process §7)."""
     order = await settled_order(reception)
     url = f"/repair-orders/{order['id']}/delivery"
-    monkeypatch.setenv("RECEPTION_DELIVERY_SIGNATURE_REQUIRED", "true")
+    refused = await reception.client.post(url, json={"customer_accepted": True}, headers=ADVISOR)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "signature"
+    signed = await reception.client.post(url, json=HAND_OVER, headers=ADVISOR)
+    assert signed.status_code == 200, signed.text
+
+
+async def test_a_station_on_paper_records_the_advisors_tick_as_no_captured_signature(
+    reception: ServiceHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With RECEPTION_DELIVERY_SIGNATURE_REQUIRED=false the advisor's tick is accepted, and
+    the record says plainly that no signature was captured."""
+    order = await settled_order(reception)
+    monkeypatch.setenv("RECEPTION_DELIVERY_SIGNATURE_REQUIRED", "false")
     reception_settings.cache_clear()
     try:
-        refused = await reception.client.post(
-            url, json={"customer_accepted": True}, headers=ADVISOR
+        delivered = await reception.client.post(
+            f"/repair-orders/{order['id']}/delivery",
+            json={"customer_accepted": True, "next_service_km": 52000},
+            headers=ADVISOR,
         )
-        assert refused.status_code == 422
-        assert refused.json()["detail"][0]["loc"][-1] == "signature"
-        signed = await reception.client.post(url, json=HAND_OVER, headers=ADVISOR)
-        assert signed.status_code == 200, signed.text
     finally:
         monkeypatch.delenv("RECEPTION_DELIVERY_SIGNATURE_REQUIRED")
         reception_settings.cache_clear()
-
-
-async def test_a_delivery_with_the_advisors_tick_alone_records_no_captured_signature(
-    reception: ServiceHarness,
-) -> None:
-    """What the console, tests/e2e and bench send today: still accepted (setting off), and the
-    record says plainly that no signature was captured."""
-    order = await settled_order(reception)
-    delivered = await reception.client.post(
-        f"/repair-orders/{order['id']}/delivery",
-        json={"customer_accepted": True, "next_service_km": 52000},
-        headers=ADVISOR,
-    )
     assert delivered.status_code == 200, delivered.text
     hand_over = delivered.json()["delivery"]
     assert hand_over["signature_captured"] is False and hand_over["signature_name"] == "张三"

@@ -11,6 +11,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from services.reception.tests.conftest import ACCEPTED
 from services.reception.tests.test_desk import (
     ADVISOR,
     CASHIER,
@@ -76,9 +77,7 @@ async def test_an_order_over_10000_is_not_delivered_until_the_service_manager_si
     settled = await pay_in_full(reception, order["id"])
     assert Decimal(settled["balance"]) == 0 and settled["exit_pass_no"] is None
     assert settled["awaiting_manager_sign_off"] is True
-    refused = await reception.client.post(
-        f"{url}/delivery", json={"customer_accepted": True}, headers=ADVISOR
-    )
+    refused = await reception.client.post(f"{url}/delivery", json=ACCEPTED, headers=ADVISOR)
     assert refused.status_code == 409
     assert refused.json()["detail"][0]["loc"][-1] == "manager_sign_off"
 
@@ -123,9 +122,7 @@ async def test_an_order_over_10000_is_not_delivered_until_the_service_manager_si
         "count"
     ] == 0
 
-    delivered = await reception.client.post(
-        f"{url}/delivery", json={"customer_accepted": True}, headers=ADVISOR
-    )
+    delivered = await reception.client.post(f"{url}/delivery", json=ACCEPTED, headers=ADVISOR)
     assert delivered.status_code == 200, delivered.text
     history = (await reception.client.get(f"{url}/history", headers=ADVISOR)).json()
     signed_off = next(e for e in history["data"] if e["event"] == "manager_signed_off")

@@ -246,6 +246,7 @@ async def test_foreman_dispatches_a_job_to_a_team_whose_leader_answers_for_it(wo
     [message] = await outbox(workshop, "job.dispatched")
     assert message["payload"]["technician_id"] == "tech.bj01"
     assert message["payload"]["received_by"] == "tech.bj01.2"
+    assert (message["payload"]["team_id"], message["payload"]["team_name"]) == (str(MECH), "机电班")
     listed = await workshop.client.get(
         "/jobs", params={"team_id": str(MECH)}, headers=auth_headers("foreman.bj01")
     )

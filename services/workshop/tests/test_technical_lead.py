@@ -75,6 +75,7 @@ async def test_a_comeback_repair_does_not_pass_without_the_technical_lead(
     assert together.json()["technical_lead_id"] == "tech.bj01"
     [passed] = await outbox(workshop, "inspection.passed")
     assert passed["payload"]["order_id"] == str(back.order_id)
+    assert passed["payload"]["technical_lead_id"] == "tech.bj01"
     assert [v["payload"]["comeback"] for v in await outbox(workshop, "vehicle.completed")] == [
         False,
         True,
