@@ -16,6 +16,7 @@ from services.console.pages import (
     advisor,
     appointments,
     approval,
+    archive,
     auth,
     check_in,
     crm,
@@ -186,6 +187,7 @@ def create_app(
         approval,
         dashboard,
         documents,
+        archive,
     ):
         app.include_router(module.router)
     return app

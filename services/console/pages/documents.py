@@ -60,6 +60,11 @@ def order_pdfs(status: str) -> list[str]:
     ]
 
 
+async def pdf_response(who: Caller, path: str) -> Response:
+    """A PDF reception renders, streamed with the user's token."""
+    return await _pdf(who, path)
+
+
 async def _pdf(who: Caller, path: str) -> Response:
     answer = await who.api.reception.get_file(path)
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}

@@ -318,8 +318,8 @@ def test_an_order_from_the_form_to_the_follow_up_call(
     advisor.fill('[name="next_service_km"]', "52000")
     advisor.screenshot(path=screenshots / "advisor-hand-over.png", full_page=True)
     advisor.locator("#deliver").click()
+    expect(advisor.locator(".badge.delivered")).to_be_visible(timeout=WAIT_S * 1000)
     expect(advisor.locator(".flash")).to_be_visible()
-    expect(advisor.locator(".badge.delivered")).to_be_visible()
     record = advisor.locator("#delivery-record")
     expect(record).to_contain_text("车辆、物品已检查无误")
     expect(record.locator(".badge.overdue")).to_have_count(0)  # the signature was captured

@@ -31,7 +31,7 @@ from playwright.sync_api import Browser, expect
 from deploy.run import Stack
 from services.console.tests.test_browser import CHROMIUM, WAIT_S, open_the_call, sign_in, until
 from shared.testing import auth_headers
-from tests.e2e.flow import VIN, get, open_order, post, wait_for
+from tests.e2e.flow import VIN, get, open_order, post, wait_for, warranty_brake_order
 
 pytestmark = [
     pytest.mark.browser,
@@ -554,3 +554,54 @@ def test_a_missed_appointment_is_recorded_as_a_no_show_once_its_time_has_passed(
     expect(row.locator(".badge.no_show")).to_be_visible()
     page.screenshot(path=screenshots / "advisor-no-show.png", full_page=True)
     page.context.close()
+
+
+def test_the_manager_signs_off_a_vip_order_and_the_advisor_dispatches_it_to_a_team(
+    browser: Browser, console_url: str, console_stack: Stack, screenshots: Path
+) -> None:
+    """A VIP's order awaits the service manager's sign-off (no exit pass, no hand-over until
+    then): the manager finds it in the list of orders awaiting sign-off and signs it off with
+    a note. Its one job needs no skill, so one team covers it: the advisor dispatches it to
+    the mechanical team from the order page and the board shows the job's team."""
+    body = {**warranty_brake_order(), "category": "repair"}
+    body["customer"] = {**body["customer"], "is_vip": True}
+    body["lines"] = [line for line in body["lines"] if line["code"] == "WSH-001"]
+    order_id = post(console_stack, "reception", "/repair-orders", "advisor.bj01", body)["id"]
+
+    advisor = sign_in(browser, console_url, "advisor.bj01")
+    advisor.goto(f"{console_url}/orders/{order_id}")
+    expect(advisor.locator("#awaiting-sign-off")).to_be_visible()
+    expect(advisor.locator("#sign-off-form")).to_have_count(0)  # the manager's to do
+
+    manager = sign_in(browser, console_url, "manager.bj01")
+    manager.locator("header nav").get_by_role("link", name="待站长签批").click()
+    row = manager.locator(f'#awaiting-sign-off tr[data-order-id="{order_id}"]')
+    expect(row).to_be_visible()
+    manager.screenshot(path=screenshots / "manager-sign-offs.png", full_page=True)
+    row.get_by_role("link").first.click()
+    manager.locator("#sign-off-button").click()  # no note: reception names the field
+    expect(manager.locator('[data-field="note"]')).to_be_visible()
+    manager.fill('[name="note"]', "VIP 客户，已电话确认维修方案")
+    manager.locator("#sign-off-button").click()
+    expect(manager.locator(".flash")).to_be_visible()
+    expect(manager.locator("#signed-off")).to_contain_text("VIP 客户，已电话确认维修方案")
+    expect(manager.locator("#awaiting-sign-off")).to_have_count(0)
+    manager.goto(f"{console_url}/sign-offs")
+    expect(manager.locator(f'tr[data-order-id="{order_id}"]')).to_have_count(0)
+    manager.context.close()
+
+    job = advisor.locator('#order-jobs tr[data-status="ready"]')
+    until(advisor, lambda: job.count() == 1, "the wash job ready on the order page")
+    job.locator('select[name="team_id"]').select_option(label="机电班")
+    job.locator("form.advisor-dispatch button").click()
+    expect(advisor.locator(".flash")).to_be_visible()
+    expect(advisor.locator('#order-jobs tr[data-status="dispatched"] .team')).to_have_text("机电班")
+    advisor.screenshot(path=screenshots / "advisor-team-dispatch.png", full_page=True)
+    advisor.context.close()
+
+    foreman = sign_in(browser, console_url, "foreman.bj01")
+    foreman.goto(f"{console_url}/workshop")
+    card = foreman.locator(f'[data-column="dispatched"] [data-order-id="{order_id}"]')
+    expect(card.locator(".team")).to_contain_text("机电班")
+    expect(foreman.locator("#teams")).to_contain_text("钣喷班")
+    foreman.context.close()
