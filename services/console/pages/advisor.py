@@ -420,6 +420,13 @@ async def _order_page(
             jobs = []  # the workshop does not answer: the order page still shows
         if any(job["status"] == "ready" for job in jobs):
             teams = await teams_of(who)
+    diagnoses: list[dict[str, Any]] = []
+    if who.may(READ_SETTLEMENT):
+        try:
+            answer = await who.api.reception.get("/diagnoses", order_id=str(order_id))
+            diagnoses = answer["data"]
+        except ApiError:
+            diagnoses = []
     documents: list[dict[str, Any]] = []
     if who.may(READ_SETTLEMENT):
         try:
@@ -439,6 +446,8 @@ async def _order_page(
         delivery_checks=DELIVERY_CHECKS,
         jobs=jobs,
         teams=teams,
+        diagnoses=diagnoses,
+        diagnosis_rows=DIAGNOSIS_ROWS,
         may_sign_off=who.may(MANAGERS),
         documents=documents,
         fiscal_kinds=FISCAL_KINDS,
@@ -797,3 +806,78 @@ async def advisor_dispatch(
         )
     who.session.add_flash("flash.job_dispatched")
     return redirect(f"/orders/{order_id}#jobs")
+
+
+DIAGNOSIS_FIELDS = ("findings", "fault_codes", "technician_id", "technician_name", "road_test")
+DIAGNOSIS_ROWS = 2
+RECOMMENDED_FIELDS = ("description", "code", "estimated_price")
+
+
+def diagnosis_body(order_id: str, values: dict[str, str]) -> dict[str, Any]:
+    """The diagnosis report of the order's visit: fault codes typed one per ``;`` as
+    ``P0730 description``, recommended work from the filled rows."""
+    codes: list[dict[str, str]] = []
+    for part in values.get("fault_codes", "").replace("；", ";").split(";"):
+        code, _, description = part.strip().partition(" ")
+        if code:
+            codes.append(
+                {
+                    "code": code,
+                    **({"description": description.strip()} if description.strip() else {}),
+                }
+            )
+    work: list[dict[str, Any]] = []
+    for i in range(DIAGNOSIS_ROWS):
+        row = {name: values.get(f"rec.{i}.{name}", "") for name in RECOMMENDED_FIELDS}
+        if not any(row.values()):
+            continue
+        work.append({name: value for name, value in row.items() if value})
+    body: dict[str, Any] = {
+        "order_id": order_id,
+        "findings": values.get("findings", ""),
+        "technician_id": values.get("technician_id", ""),
+        "road_test": values.get("road_test") == "on",
+        "fault_codes": codes,
+        "recommended_work": work,
+    }
+    if values.get("technician_name"):
+        body["technician_name"] = values["technician_name"]
+    return body
+
+
+def _diagnosis_errors(error: ApiError) -> ApiError:
+    """Reception's field names as the form's: ``recommended_work.0.estimated_price`` ->
+    ``rec.0.estimated_price``, any fault code's problem on the fault codes field."""
+    fields: dict[str, str] = {}
+    general = list(error.messages)
+    for name, message in error.fields.items():
+        key = name.replace("recommended_work.", "rec.")
+        if key.startswith("fault_codes"):
+            key = "fault_codes"
+        if key in DIAGNOSIS_FIELDS or (key.startswith("rec.") and key.count(".") == 2):
+            fields.setdefault(key, message)
+        else:
+            general.append(f"{name}: {message}")
+    return ApiError(error.service, error.status, general, fields)
+
+
+@router.post("/orders/{order_id}/diagnoses", dependencies=[CsrfChecked])
+async def record_diagnosis(request: Request, order_id: uuid.UUID, who: CallerDep) -> Response:
+    """The advisor records the diagnosis report (诊断书) of the order's visit: what the
+    technician found, fault codes, road test and recommended work with estimated prices."""
+    if not who.may(OPEN_ORDER):
+        raise Forbidden()
+    form = await request.form()
+    names = [*DIAGNOSIS_FIELDS] + [
+        f"rec.{i}.{name}" for i in range(DIAGNOSIS_ROWS) for name in RECOMMENDED_FIELDS
+    ]
+    values = {name: str(form.get(name, "")).strip() for name in names}
+    try:
+        report = await who.api.reception.post("/diagnoses", diagnosis_body(str(order_id), values))
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        shown = _diagnosis_errors(exc)
+        return await _order_page(request, who, order_id, exc.status, "diagnosis", values, shown)
+    who.session.add_flash("flash.diagnosis_recorded")
+    return redirect(f"/orders/{order_id}#diagnosis-{report['id']}")

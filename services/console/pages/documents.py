@@ -80,6 +80,12 @@ async def order_pdf(order_id: uuid.UUID, kind: OrderPdf, who: CallerDep) -> Resp
     return await _pdf(who, f"/repair-orders/{order_id}/documents/{kind}.pdf")
 
 
+@router.get("/diagnoses/{diagnosis_id}/diagnosis-report.pdf")
+async def diagnosis_pdf(diagnosis_id: uuid.UUID, who: CallerDep) -> Response:
+    """The diagnosis report (诊断书) as PDF."""
+    return await _pdf(who, f"/diagnoses/{diagnosis_id}/documents/diagnosis-report.pdf")
+
+
 @router.get("/invoices/{document_id}/document.pdf")
 async def invoice_pdf(document_id: uuid.UUID, who: CallerDep) -> Response:
     """An invoice (发票) or receipt (收据) as PDF, from reception's books."""

@@ -25,6 +25,7 @@ FLAGGED = str(uuid.uuid4())  # a VIP's open order awaiting the manager's sign-of
 INVOICE = str(uuid.uuid4())
 READY_JOB = str(uuid.uuid4())
 ENTRY = str(uuid.uuid4())
+DIAGNOSIS = str(uuid.uuid4())
 TEAM = str(uuid.uuid4())
 #: what the fake services were sent, by path
 SENT: dict[str, list[dict[str, Any]]] = {}
@@ -217,10 +218,38 @@ def fake_services() -> FastAPI:
         SENT.setdefault("invoices", []).append(body)
         return JSONResponse({"id": INVOICE, "document_no": "FP-BJ01-2026-000001"}, 201)
 
+    @app.get("/diagnoses")
+    async def diagnoses(order_id: str | None = None) -> dict[str, Any]:
+        made = [
+            {
+                "id": DIAGNOSIS,
+                "diagnosis_no": "DG-BJ01-20261123-0001",
+                "station_id": "bj01",
+                "order_id": order_id,
+                "findings": body["findings"],
+                "fault_codes": body["fault_codes"],
+                "technician_id": body["technician_id"],
+                "technician_name": None,
+                "estimated_total": "4800.00",
+            }
+            for body in SENT.get("diagnoses", [])
+        ]
+        return {"data": made, "count": len(made)}
+
+    @app.post("/diagnoses")
+    async def diagnose(body: dict[str, Any]) -> JSONResponse:
+        for i, work in enumerate(body.get("recommended_work", [])):
+            if "estimated_price" in work and not work["estimated_price"].isdigit():
+                return _field_error(
+                    422, f"recommended_work.{i}.estimated_price", "Input should be a valid decimal"
+                )
+        SENT.setdefault("diagnoses", []).append(body)
+        return JSONResponse({"id": DIAGNOSIS}, 201)
+
     @app.get("/archive")
     async def archive(month: str, station_id: str | None = None) -> dict[str, Any]:
         SENT.setdefault("archive", []).append({"month": month})
-        entry = {
+        entry: dict[str, Any] = {
             "id": ENTRY,
             "station_id": "bj01",
             "document_kind": "delivery-acceptance",
@@ -523,3 +552,41 @@ def test_the_archive_month_lists_signed_documents_and_records_a_custody_hand_ove
         "location": "2026-11 / 盒 B03",
         "version": 1,
     }
+
+
+def test_a_diagnosis_report_is_recorded_for_the_orders_visit_and_linked_as_pdf(
+    console: TestClient,
+) -> None:
+    sign_in(console, "advisor.bj01")
+    page = console.get(f"/orders/{FLAGGED}").text
+    assert 'id="diagnosis-form"' in page
+    data = {
+        "csrf_token": csrf(page),
+        "findings": "变速箱油温偏高，换挡冲击",
+        "fault_codes": "P0730 传动比错误; P0700",
+        "technician_id": "tech.bj01",
+        "road_test": "on",
+        "rec.0.description": "更换变速箱阀体",
+        "rec.0.code": "GBX-110",
+        "rec.0.estimated_price": "48OO",
+    }
+    refused = console.post(f"/orders/{FLAGGED}/diagnoses", data=data)
+    assert refused.status_code == 422
+    assert re.search(r'data-field="rec.0.estimated_price"[^>]*>请输入数字<', refused.text)
+    assert 'value="更换变速箱阀体"' in refused.text
+    done = console.post(
+        f"/orders/{FLAGGED}/diagnoses", data={**data, "rec.0.estimated_price": "4800"}
+    )
+    assert done.status_code == 200
+    assert SENT["diagnoses"][-1] == {
+        "order_id": FLAGGED,
+        "findings": "变速箱油温偏高，换挡冲击",
+        "technician_id": "tech.bj01",
+        "road_test": True,
+        "fault_codes": [{"code": "P0730", "description": "传动比错误"}, {"code": "P0700"}],
+        "recommended_work": [
+            {"description": "更换变速箱阀体", "code": "GBX-110", "estimated_price": "4800"}
+        ],
+    }
+    assert "DG-BJ01-20261123-0001" in done.text
+    assert f'href="/diagnoses/{DIAGNOSIS}/diagnosis-report.pdf"' in done.text
