@@ -929,6 +929,7 @@ LABELS.update(
             "and no hand-over until then",
         ),
         "signoff.note": ("签批意见", "Sign-off note"),
+        "signoff.badge": ("待签批", "Awaiting sign-off"),
         "signoff.submit": ("站长签批", "Sign off"),
         "signoff.done": ("站长 {by} 已于 {at} 签批", "Signed off by {by} at {at}"),
         "signoff.list_title": ("待站长签批的委托书", "Orders awaiting the manager's sign-off"),

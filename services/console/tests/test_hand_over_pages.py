@@ -394,6 +394,9 @@ def test_a_flagged_order_awaits_the_managers_sign_off_and_the_manager_signs_it_o
     console: TestClient,
 ) -> None:
     sign_in(console, "advisor.bj01")
+    listed = console.get("/advisor?status=all").text
+    row = re.search(rf'<tr data-order-id="{FLAGGED}">.*?</tr>', listed, re.S)
+    assert row and "awaiting-sign-off" in row.group(0)
     page = console.get(f"/orders/{FLAGGED}").text
     assert 'id="awaiting-sign-off"' in page
     assert 'id="sign-off-form"' not in page, "an advisor cannot sign off"
