@@ -352,6 +352,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "inspection.clean_no_new_damage": ("车辆清洁、无新增损伤", "Clean, no new damage"),
     "inspection.road_test": ("已路试", "Road tested"),
     "inspection.road_test_note": ("路试记录", "Road test note"),
+    "inspection.technical_lead": ("技术主管（工号）", "Technical lead (user id)"),
+    "inspection.comeback": (
+        "返修车：须与技术主管共同检验，填写技术主管工号",
+        "Comeback repair: inspected together with the technical lead — enter the lead's id",
+    ),
     "inspection.send_back": ("返工", "Send back"),
     "inspection.reason": ("返工原因", "Reason"),
     "inspection.submit": ("提交质检结果", "Record the inspection"),

@@ -42,6 +42,15 @@ async def _orders_by_id(api: UserApi) -> dict[str, dict[str, Any]]:
     return {order["id"]: order for order in answer["data"]}
 
 
+async def _workshop_order(api: UserApi, order_id: uuid.UUID) -> dict[str, Any] | None:
+    """The workshop's view of the order (comeback link); the page works without it."""
+    try:
+        answer: dict[str, Any] = await api.workshop.get(f"/orders/{order_id}")
+    except ApiError:
+        return None
+    return answer
+
+
 async def _jobs(who: Caller, **params: Any) -> list[dict[str, Any]]:
     answer = await who.api.workshop.get("/jobs", limit=200, **params)
     return who.only_shown(answer["data"])
@@ -245,13 +254,19 @@ async def _inspection_page(
     status_code: int = 200,
     error: ApiError | None = None,
 ) -> Response:
-    jobs, orders = await asyncio.gather(_jobs(who, order_id=str(order_id)), _orders_by_id(who.api))
+    jobs, orders, workshop_order = await asyncio.gather(
+        _jobs(who, order_id=str(order_id)),
+        _orders_by_id(who.api),
+        _workshop_order(who.api, order_id),
+    )
     return render(
         request,
         "workshop/inspection.html",
         status_code,
         order_id=str(order_id),
         order=orders.get(str(order_id)),
+        # a comeback (返修) passes only with the station's technical lead (process §6)
+        comeback=bool(workshop_order and workshop_order.get("comeback_of")),
         jobs=jobs,
         checklist=CHECKLIST,
         general=[error.summary()] if error else [],
@@ -282,6 +297,9 @@ async def inspect(
     note = str(form.get("road_test_note", "")).strip()
     if note:
         body["road_test_note"] = note
+    lead = str(form.get("technical_lead_id", "")).strip()
+    if lead:
+        body["technical_lead_id"] = lead
     try:
         await who.api.workshop.post(f"/orders/{order_id}/inspections", body)
     except ApiError as exc:

@@ -27,6 +27,7 @@ READY_JOB = str(uuid.uuid4())
 ENTRY = str(uuid.uuid4())
 DIAGNOSIS = str(uuid.uuid4())
 TEAM = str(uuid.uuid4())
+COMEBACK = str(uuid.uuid4())  # back with the same complaint: its jobs wait for inspection
 #: what the fake services were sent, by path
 SENT: dict[str, list[dict[str, Any]]] = {}
 
@@ -289,7 +290,25 @@ def fake_services() -> FastAPI:
             "team_name": None,
             "version": 1,
         }
-        return {"data": [job] if order_id == FLAGGED else [], "count": 1}
+        if order_id == COMEBACK:
+            job = {**job, "id": str(uuid.uuid5(uuid.NAMESPACE_URL, COMEBACK))}
+            job.update(order_id=COMEBACK, status="in_inspection", technician_id="tech.bj01.2")
+        return {"data": [job] if order_id in (FLAGGED, COMEBACK) else [], "count": 1}
+
+    @app.get("/technicians")
+    async def technicians() -> dict[str, Any]:
+        return {"data": [], "count": 0}
+
+    @app.get("/orders/{order_id}")
+    async def workshop_order(order_id: str) -> dict[str, Any]:
+        return {"order_id": order_id, "comeback_of": str(DONE) if order_id == COMEBACK else None}
+
+    @app.post("/orders/{order_id}/inspections")
+    async def inspect(order_id: str, body: dict[str, Any]) -> JSONResponse:
+        SENT.setdefault("inspection", []).append(body)
+        if order_id == COMEBACK and not body.get("technical_lead_id"):
+            return _field_error(422, "technical_lead_id", "a comeback needs the technical lead")
+        return JSONResponse({"id": str(uuid.uuid4())}, 201)
 
     @app.get("/teams")
     async def teams() -> dict[str, Any]:
@@ -593,3 +612,27 @@ def test_a_diagnosis_report_is_recorded_for_the_orders_visit_and_linked_as_pdf(
     }
     assert "DG-BJ01-20261123-0001" in done.text
     assert f'href="/diagnoses/{DIAGNOSIS}/diagnosis-report.pdf"' in done.text
+
+
+def test_a_comeback_is_inspected_with_the_technical_lead_named_on_the_form(
+    console: TestClient,
+) -> None:
+    """Process §6: a comeback repair is checked together with the technical lead."""
+    sign_in(console, "inspector.bj01")
+    page = console.get(f"/workshop/inspections/{COMEBACK}").text
+    assert 'id="comeback-note"' in page
+    assert re.search(r'name="technical_lead_id"[^>]*required', page)
+    refused = console.post(
+        f"/workshop/inspections/{COMEBACK}",
+        data={"csrf_token": csrf(page), "road_test": "on"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert "technical_lead_id" not in SENT["inspection"][-1]
+    passed = console.post(
+        f"/workshop/inspections/{COMEBACK}",
+        data={"csrf_token": csrf(page), "road_test": "on", "technical_lead_id": "tech.bj01"},
+        follow_redirects=False,
+    )
+    assert passed.status_code == 303, passed.text
+    assert SENT["inspection"][-1]["technical_lead_id"] == "tech.bj01"
