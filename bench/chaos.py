@@ -81,13 +81,14 @@ class Fleet:
     replicas: list[Replica] = field(default_factory=list)
     kills: list[dict[str, Any]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    static_membership: bool = False
 
     def start(self, replica: Replica) -> None:
         env = self.stack.service_env(replica.service)
         env[f"{replica.service.upper()}_PORT"] = str(replica.port)
-        # static group membership: a restarted replica is the same member again, so a kill
-        # costs its own partitions one reassignment and the other replica's none
-        env["KAFKA_INSTANCE_ID"] = f"{replica.service}-{replica.index}"
+        if self.static_membership:
+            # static group membership: a restarted replica is the same member again
+            env["KAFKA_INSTANCE_ID"] = f"{replica.service}-{replica.index}"
         env.update(self.extra_env)
         logs = self.stack.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -601,9 +602,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         database_urls=urls,
         extra_env={"LOG_LEVEL": "WARNING", "KAFKA_GROUP_PREFIX": prefix},
     )
-    fleet = Fleet(stack)
+    fleet = Fleet(stack, static_membership=args.static_membership)
     report: dict[str, Any] = {
         "replicas": args.replicas,
+        "static_membership": args.static_membership,
         "database": "postgresql",
         "broker": "embedded (Tansu, in memory); Apache Kafka with broker restarts needs Docker",
     }
@@ -803,6 +805,11 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--rate", type=float, default=120.0, help="lifecycles per minute")
     parser.add_argument("--stations", type=int, default=2)
+    parser.add_argument(
+        "--static-membership",
+        action="store_true",
+        help="replicas join with KAFKA_INSTANCE_ID=<service>-<n> (ADR 0009)",
+    )
     args = parser.parse_args()
     REPORTS.mkdir(exist_ok=True)
     report = run(args)

@@ -103,12 +103,6 @@ def _env(name: str, overlay: Overlay, *, service: bool) -> list[dict[str, Any]]:
                 "valueFrom": {"secretKeyRef": {"name": f"{name}-db", "key": "url"}},
             },
             {
-                # static group membership: a container restarted in its pod (a crash, an
-                # OOM kill) takes its partitions back without a rebalance
-                "name": "KAFKA_INSTANCE_ID",
-                "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
-            },
-            {
                 "name": "KAFKA_SECURITY_PROTOCOL",
                 "valueFrom": {
                     "configMapKeyRef": {"name": "aftersales", "key": "kafka_security_protocol"}
