@@ -11,6 +11,7 @@ import pytest
 
 from services.reception.app import definition
 from services.reception.models import OrderStatus, RepairOrder
+from services.reception.tests.conftest import ACCEPTED
 from services.reception.tests.test_repair_orders import VIN, order_body
 from shared.contracts import events
 from shared.testing import auth_headers, eventually, read_topic, run_service
@@ -113,7 +114,7 @@ async def test_additional_work_settlement_and_delivery_on_a_real_broker(
         )
         assert paid.json()["exit_pass_no"], paid.text  # ¥840 + ¥160 wiper
         delivered = await reception.client.post(
-            f"/repair-orders/{order_id}/delivery", json={"customer_accepted": True}, headers=advisor
+            f"/repair-orders/{order_id}/delivery", json=ACCEPTED, headers=advisor
         )
         assert delivered.status_code == 200, delivered.text
         records = await read_topic(
