@@ -116,7 +116,10 @@ class Runtime:
         self._previous_clock: clock.Clock | None = None
         if settings.clock_control and not isinstance(clock.current(), OffsetClock):
             self._previous_clock = clock.install(OffsetClock())
-        self.broker_started = False
+        self.broker_started = False  # the producer is connected
+        self.consumers_joined = False
+        self.consumers_failed = False
+        self._joining: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def unit_of_work(self, causation: Envelope | None = None) -> AsyncIterator[UnitOfWork]:
@@ -136,18 +139,35 @@ class Runtime:
             await hook(self)
         if self.settings.seed_demo_data and self.definition.seed is not None:
             await self.definition.seed(self)
-        await self._start_broker()
+        await self._with_retries(self.broker.connect)
+        self.broker_started = True
         self.consumer.offsets.start()
         if self.settings.relay:
             self.relay.start()
         if self.scheduler is not None and self.settings.scheduler:
             self.scheduler.start(self.settings.scheduler_poll_seconds)
+        # Joining the consumer groups waits for the group's rebalance (3 s on a quiet broker,
+        # a session timeout when a member died): the API and the relay need only the
+        # producer, so they serve meanwhile (a restarted replica answers seconds sooner).
+        self._joining = asyncio.create_task(self._join_consumer_groups())
 
-    async def _start_broker(self) -> None:
+    async def _join_consumer_groups(self) -> None:
+        try:
+            await self._with_retries(self.broker.start)
+            self.consumers_joined = True
+        except Exception:
+            log.exception("the consumers could not join their groups; /health says so")
+            self.consumers_failed = True
+
+    async def consumers_ready(self) -> None:
+        """Wait until the consumers have joined their groups (tests; the API need not)."""
+        if self._joining is not None:
+            await asyncio.shield(self._joining)
+
+    async def _with_retries(self, step: Callable[[], Awaitable[Any]]) -> None:
         for attempt in range(1, 31):
             try:
-                await self.broker.start()
-                self.broker_started = True
+                await step()
                 return
             except Exception as exc:
                 if attempt == 30:
@@ -156,6 +176,10 @@ class Runtime:
                 await asyncio.sleep(min(attempt, 5))
 
     async def stop(self) -> None:
+        if self._joining is not None and not self._joining.done():
+            self._joining.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._joining
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.relay.stop()
@@ -206,6 +230,16 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
         except Exception as exc:
             checks["broker"] = f"down: {exc}"
             healthy = False
+        # the API serves while the consumers join; a consumer that could not join at all
+        # makes the replica unhealthy (restart it)
+        checks["consumers"] = (
+            "joined"
+            if runtime.consumers_joined
+            else "failed"
+            if runtime.consumers_failed
+            else "joining"
+        )
+        healthy = healthy and not runtime.consumers_failed
         if checks["database"] == "ok":
             checks["outbox_backlog"] = await runtime.relay.backlog()
         checks["status"] = "ok" if healthy else "degraded"

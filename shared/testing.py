@@ -101,6 +101,7 @@ async def run_service(
     runtime: Runtime = app.state.runtime
     test_broker = contextlib.nullcontext(broker) if real_broker else TestKafkaBroker(broker)
     async with test_broker, app.router.lifespan_context(app):
+        await runtime.consumers_ready()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield ServiceHarness(client, runtime, broker, app)
