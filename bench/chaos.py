@@ -211,13 +211,20 @@ class ChaosDriver(Driver):
                 text = response.text[:300] if response is not None else ""
                 raise Failed(f"{name}: {status} {text}")
             self.retries += 1
-            await asyncio.sleep(0.5)
+            # a desk tries again soon, then less often (a restart takes seconds)
+            await asyncio.sleep(min(0.5 * 1.5 ** (attempt - 1), 3.0))
 
     async def until(
-        self, probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 600.0
+        self,
+        probe: Callable[[], Awaitable[Any]],
+        what: str,
+        timeout: float = 600.0,
+        longest_pause: float = 2.0,
     ) -> Any:
-        """A desk under chaos waits longer: the consumer may be restarting."""
-        return await super().until(probe, what, timeout)
+        """A desk under chaos waits longer (the consumer may be restarting) and looks again
+        at most every 2 s: hundreds of desks looking twice a second while the services
+        restart were a load of their own, larger than the lifecycles'."""
+        return await super().until(probe, what, timeout, longest_pause)
 
     async def _order_for(self, station: str, vin: str, desk: str) -> Any:
         try:

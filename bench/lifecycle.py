@@ -183,7 +183,11 @@ class Driver:
         return response.json() if response.content else None
 
     async def until(
-        self, probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 120.0
+        self,
+        probe: Callable[[], Awaitable[Any]],
+        what: str,
+        timeout: float = 120.0,
+        longest_pause: float = 0.5,
     ) -> Any:
         deadline = time.monotonic() + timeout
         delay = 0.05
@@ -192,7 +196,7 @@ class Driver:
             if found:
                 return found
             await asyncio.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
+            delay = min(delay * 1.5, longest_pause)
         raise Failed(f"timed out waiting for {what}")
 
     # -- one station's set-up ------------------------------------------------------------
@@ -493,14 +497,18 @@ def process_usage(pid: int) -> tuple[float, float]:
 
 
 async def sample(client: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, Any]:
+    """Every process's figures, asked all at once (one slow process does not delay the
+    others' sample)."""
+    texts = await asyncio.gather(
+        *(client.get(f"{url}/metrics", timeout=10) for url in urls.values()),
+        return_exceptions=True,
+    )
     out: dict[str, Any] = {}
-    for service, url in urls.items():
-        try:
-            text = (await client.get(f"{url}/metrics", timeout=10)).text
-        except httpx.HTTPError:
+    for service, answer in zip(urls, texts, strict=True):
+        if not isinstance(answer, httpx.Response):
             out[service] = None
             continue
-        rows = parse_metrics(text)
+        rows = parse_metrics(answer.text)
         out[service] = {
             "handled": sum(
                 v

@@ -255,7 +255,11 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
                 SCHEDULED_PENDING.labels(name).set(await runtime.scheduler.pending())
         except Exception as exc:  # metrics must answer even when the database does not
             log.warning("metrics: database figures unavailable: %r", exc)
-        for topic, partition, lag in await consumer_lag(runtime.broker):
+        # only the partitions assigned now: one handed to another replica by a rebalance
+        # must not keep reporting the lag it had here
+        lags = await consumer_lag(runtime.broker)
+        CONSUMER_LAG.clear()
+        for topic, partition, lag in lags:
             CONSUMER_LAG.labels(name, topic, str(partition)).set(lag)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -424,14 +428,21 @@ async def consumer_lag(broker: KafkaBroker) -> list[tuple[str, int, int]]:
         if consumer is None or not hasattr(consumer, "assignment"):
             continue
         try:
-            for tp in consumer.assignment():
-                end = consumer.highwater(tp)
-                if end is None:
-                    continue
-                position = await consumer.position(tp)
-                lags.append((tp.topic, tp.partition, max(0, end - position)))
-        except Exception as exc:  # rebalancing: report what is known
+            assigned = list(consumer.assignment())
+        except Exception as exc:  # rebalancing: nothing is known
             log.debug("consumer lag unavailable: %r", exc)
+            continue
+        for tp in assigned:
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                # position() waits while a rebalanced partition's offset is being fetched
+                position = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
+            except Exception as exc:  # rebalancing: report what is known
+                log.debug("consumer lag of %s unavailable: %r", tp, exc)
+                continue
+            lags.append((tp.topic, tp.partition, max(0, end - position)))
     return lags
 
 

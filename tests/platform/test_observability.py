@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -60,3 +61,47 @@ async def test_the_trace_goes_on_in_the_events_a_handler_raises(probe) -> None:
 async def test_an_http_caller_gets_its_correlation_id_back(probe) -> None:
     response = await probe.client.get("/health", headers={"X-Correlation-ID": "RO-BJ01-1"})
     assert response.headers["X-Correlation-ID"] == "RO-BJ01-1"
+
+
+class _FakeConsumer:
+    """Two assigned partitions: one whose position is known, one still being fetched."""
+
+    def __init__(self) -> None:
+        from aiokafka import TopicPartition
+
+        self.known = TopicPartition("order.created", 0)
+        self.fetching = TopicPartition("order.created", 1)
+
+    def assignment(self) -> set:  # type: ignore[type-arg]
+        return {self.known, self.fetching}
+
+    def highwater(self, tp) -> int:  # type: ignore[no-untyped-def]
+        return 10
+
+    async def position(self, tp) -> int:  # type: ignore[no-untyped-def]
+        if tp == self.fetching:
+            await asyncio.sleep(30)  # a rebalanced partition whose offset is not known yet
+        return 7
+
+
+async def test_lag_reports_what_is_known_when_one_partition_is_still_rebalancing() -> None:
+    from types import SimpleNamespace
+
+    from shared.app import consumer_lag
+
+    broker = SimpleNamespace(subscribers=[SimpleNamespace(consumer=_FakeConsumer())])
+    started = asyncio.get_running_loop().time()
+    lags = await consumer_lag(broker)  # type: ignore[arg-type]
+    assert lags == [("order.created", 0, 3)]
+    assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_metrics_forget_the_lag_of_a_partition_no_longer_assigned(probe) -> None:
+    from shared.observability import CONSUMER_LAG
+
+    # a partition this process held before a rebalance handed it to another replica
+    CONSUMER_LAG.labels("probe", "order.created", "5").set(42)
+    text = (await probe.client.get("/metrics")).text
+    assert 'aftersales_consumer_lag{partition="5",service="probe",topic="order.created"}' not in (
+        text
+    )
