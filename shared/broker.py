@@ -84,6 +84,37 @@ class EmbeddedBroker:
         self.process = None
 
 
+class DockerKafka:
+    """Apache Kafka (KRaft) in a container, for runs that restart the broker: its host port
+    is fixed, so a restarted broker comes back at the same address with its topics (the
+    container's disk survives ``docker restart``). Needs a Docker engine."""
+
+    def __init__(self, port: int | None = None) -> None:
+        from testcontainers.kafka import KafkaContainer
+
+        self.port = port or free_port()
+        self.container = KafkaContainer().with_kraft().with_bind_ports(9093, self.port)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> DockerKafka:
+        self.container.start()
+        return self
+
+    def restart(self, timeout: float = 120.0) -> float:
+        """Stop the broker (SIGTERM, then SIGKILL after 10 s) and start it again; returns
+        the seconds until it accepts connections."""
+        started = time.monotonic()
+        self.container.get_wrapped_container().restart(timeout=10)
+        wait_for_port("127.0.0.1", self.port, timeout)
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        self.container.stop()
+
+
 @contextlib.contextmanager
 def kafka_for_tests() -> Iterator[str]:
     """Bootstrap servers of a real Kafka-protocol broker for tests (see module doc)."""
