@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, create_model
 from sqlalchemy import MetaData, func
 from sqlalchemy import delete as sa_delete
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -47,6 +48,7 @@ from shared.observability import (
     CONSUMER_LAG,
     DEAD_LETTERS,
     OUTBOX_BACKLOG,
+    REQUESTS_SHED,
     SCHEDULED_PENDING,
     configure_tracing,
     http_middleware,
@@ -96,6 +98,7 @@ class Runtime:
                 settings.resolved_database_url(),
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
+                pool_timeout=settings.db_pool_timeout,
             )
         )
         self.consumer = definition.consumer
@@ -433,10 +436,10 @@ async def consumer_lag(broker: KafkaBroker) -> list[tuple[str, int, int]]:
             log.debug("consumer lag unavailable: %r", exc)
             continue
         for tp in assigned:
-            end = consumer.highwater(tp)
-            if end is None:
-                continue
             try:
+                end = consumer.highwater(tp)  # asserts the partition is still assigned
+                if end is None:
+                    continue
                 # position() waits while a rebalanced partition's offset is being fetched
                 position = await asyncio.wait_for(consumer.position(tp), timeout=1.0)
             except Exception as exc:  # rebalancing: report what is known
@@ -486,6 +489,52 @@ def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [detail]}, status_code=exc.status)
 
 
+BUSY_MESSAGE = "the service is busy: try again in a moment"
+
+
+def _busy(retry_after: int = 1) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"msg": BUSY_MESSAGE, "type": "busy"}]},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _pool_timeout_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """No database connection came free in time: the caller may try again (nothing was
+    written: the request's transaction never began)."""
+    log.warning("answered 503: %s", exc)
+    return _busy()
+
+
+#: always answered, even when the process sheds load (probes, scrapes)
+UNLIMITED_PATHS = frozenset({"/health", "/metrics"})
+
+
+def load_shedding(limit: int) -> Callable[[Request, Any], Awaitable[Response]]:
+    """At most ``limit`` requests in flight; beyond that 503 with Retry-After at once."""
+    in_flight = 0
+
+    async def shed(request: Request, call_next: Any) -> Response:
+        nonlocal in_flight
+        if request.url.path in UNLIMITED_PATHS:
+            response: Response = await call_next(request)
+            return response
+        if in_flight >= limit:
+            REQUESTS_SHED.labels(request.app.state.runtime.definition.name).inc()
+            return _busy()
+        in_flight += 1
+        try:
+            response = await call_next(request)
+            return response
+        except PoolTimeout as exc:  # raised in a middleware (a route's has its handler)
+            return _pool_timeout_handler(request, exc)
+        finally:
+            in_flight -= 1
+
+    return shed
+
+
 class ErrorDetail(BaseModel):
     msg: str
     type: str
@@ -515,6 +564,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "the record's state or version does not allow it"),
         (410, "gone (an expired link)"),
         (422, "invalid input or a business rule refused it"),
+        (503, "busy: try again after Retry-After seconds"),
     )
 }
 
@@ -595,8 +645,10 @@ def create_app(
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
+    app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
     runtime.db.before_commit(idempotency.claim_before_commit)
     app.middleware("http")(idempotency.middleware(_database, _principal_id))
+    app.middleware("http")(load_shedding(settings.max_requests_in_flight))
     app.middleware("http")(http_middleware(definition.name))
     app.include_router(_platform_router(definition), responses=ERROR_RESPONSES)
     for router in definition.routers:

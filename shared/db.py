@@ -30,7 +30,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, pool_timeout: float = 30.0
+) -> AsyncEngine:
     """An async engine tuned for its backend.
 
     SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` so that concurrent writers in one
@@ -59,6 +61,7 @@ def create_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Asy
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
     )

@@ -61,6 +61,11 @@ EVENTS_PUBLISHED = Counter(
 OUTBOX_BACKLOG = Gauge("aftersales_outbox_backlog", "Outbox rows not yet published", ["service"])
 DEAD_LETTERS = Gauge("aftersales_dead_letters", "Dead letters not re-driven", ["service"])
 SCHEDULED_PENDING = Gauge("aftersales_scheduled_tasks_pending", "Tasks planned", ["service"])
+REQUESTS_SHED = Counter(
+    "aftersales_http_requests_shed_total",
+    "HTTP requests answered 503 at once because the process had too many in flight",
+    ["service"],
+)
 CONSUMER_LAG = Gauge(
     "aftersales_consumer_lag", "Messages behind the log end", ["service", "topic", "partition"]
 )

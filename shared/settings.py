@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
+    #: seconds a request waits for a free database connection before it is answered 503
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    #: HTTP requests handled at once by this process; more are answered 503 with
+    #: Retry-After at once (a replica under more load than it can serve sheds it instead of
+    #: queueing every request until all of them time out). /health and /metrics always answer.
+    max_requests_in_flight: int = Field(default=48, ge=1)
     relay_poll_seconds: float = 0.25
     relay_batch_size: int = 200
     handler_max_attempts: int = Field(default=5, ge=1)

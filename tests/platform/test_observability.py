@@ -64,18 +64,22 @@ async def test_an_http_caller_gets_its_correlation_id_back(probe) -> None:
 
 
 class _FakeConsumer:
-    """Two assigned partitions: one whose position is known, one still being fetched."""
+    """Three partitions: one whose position is known, one whose offset is still being
+    fetched, one taken away by a rebalance since ``assignment()`` was read."""
 
     def __init__(self) -> None:
         from aiokafka import TopicPartition
 
         self.known = TopicPartition("order.created", 0)
         self.fetching = TopicPartition("order.created", 1)
+        self.revoked = TopicPartition("order.created", 2)
 
     def assignment(self) -> set:  # type: ignore[type-arg]
-        return {self.known, self.fetching}
+        return {self.known, self.fetching, self.revoked}
 
     def highwater(self, tp) -> int:  # type: ignore[no-untyped-def]
+        if tp.partition == 2:
+            raise AssertionError("Partition is not assigned")  # taken away meanwhile
         return 10
 
     async def position(self, tp) -> int:  # type: ignore[no-untyped-def]
