@@ -58,8 +58,8 @@ bench: install
 		--concurrency $${CONCURRENCY:-32}
 
 chaos: install
-	$(PY) -m bench.chaos --replicas 1 --duration $${DURATION:-240} --kills $${KILLS:-100}
-	$(PY) -m bench.chaos --replicas 2 --duration $${DURATION:-240} --kills $${KILLS:-100}
+	$(PY) -m bench.chaos --replicas 1 --duration $${DURATION:-480} --kills $${KILLS:-100}
+	$(PY) -m bench.chaos --replicas 2 --duration $${DURATION:-480} --kills $${KILLS:-100}
 
 e2e: install
 	$(PY) -m pytest -q tests/e2e
