@@ -51,6 +51,8 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy shared services tests bench
 
+# the benchmarks run on PostgreSQL (the local server unless TEST_POSTGRES_URL says otherwise)
+bench: export TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 bench: install
 	$(PY) -m bench.handlers --events $${EVENTS:-1000}
 	$(PY) -m bench.events --events $${EVENTS:-2000} --stations 1
