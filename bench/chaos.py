@@ -630,6 +630,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
     )
     broker: Any
+    broker_restarts = args.broker_restarts if args.kafka == "docker" else 0
     if args.kafka == "docker":
         broker = DockerKafka().start()
         broker_kind = "Apache Kafka (testcontainers, KRaft), restarted during the load"
@@ -653,7 +654,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "static_membership": args.static_membership,
         "database": "postgresql",
         "broker": broker_kind,
-        "broker_restarts_asked": args.broker_restarts if args.kafka == "docker" else 0,
+        "broker_restarts_asked": broker_restarts,
     }
     try:
         asyncio.run(ensure_topics(broker.bootstrap_servers, all_topics_with_dlq(), 6))
@@ -672,7 +673,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rate=args.rate,
                 kills=args.kills,
                 secret=secret,
-                broker_restarts=args.broker_restarts if args.kafka == "docker" else 0,
+                broker_restarts=broker_restarts,
                 restart_broker=getattr(broker, "restart", None),
             )
         )

@@ -119,9 +119,9 @@ class Runtime:
         self._previous_clock: clock.Clock | None = None
         if settings.clock_control and not isinstance(clock.current(), OffsetClock):
             self._previous_clock = clock.install(OffsetClock())
-        self.broker_started = False  # the producer is connected
-        self.consumers_joined = False
-        self.consumers_failed = False
+        self.producer_connected = False
+        #: "joining" | "joined" | "failed": the consumers join their groups after start-up
+        self.consumers = "joining"
         self._joining: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
@@ -143,7 +143,7 @@ class Runtime:
         if self.settings.seed_demo_data and self.definition.seed is not None:
             await self.definition.seed(self)
         await self._with_retries(self.broker.connect)
-        self.broker_started = True
+        self.producer_connected = True
         self.consumer.offsets.start()
         if self.settings.relay:
             self.relay.start()
@@ -157,10 +157,10 @@ class Runtime:
     async def _join_consumer_groups(self) -> None:
         try:
             await self._with_retries(self.broker.start)
-            self.consumers_joined = True
+            self.consumers = "joined"
         except Exception:
             log.exception("the consumers could not join their groups; /health says so")
-            self.consumers_failed = True
+            self.consumers = "failed"
 
     async def consumers_ready(self) -> None:
         """Wait until the consumers have joined their groups (tests; the API need not)."""
@@ -187,7 +187,7 @@ class Runtime:
             await self.scheduler.stop()
         await self.relay.stop()
         await self.consumer.offsets.stop()
-        if self.broker_started:
+        if self.producer_connected:
             await self.broker.stop()
         await self.db.dispose()
         if self._previous_clock is not None:
@@ -227,7 +227,7 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
             checks["database"] = f"down: {exc}"
             healthy = False
         try:
-            ok = runtime.broker_started and await runtime.broker.ping(timeout=3.0)
+            ok = runtime.producer_connected and await runtime.broker.ping(timeout=3.0)
             checks["broker"] = "ok" if ok else "down"
             healthy = healthy and bool(ok)
         except Exception as exc:
@@ -235,14 +235,8 @@ def _platform_router(definition: ServiceDefinition) -> APIRouter:
             healthy = False
         # the API serves while the consumers join; a consumer that could not join at all
         # makes the replica unhealthy (restart it)
-        checks["consumers"] = (
-            "joined"
-            if runtime.consumers_joined
-            else "failed"
-            if runtime.consumers_failed
-            else "joining"
-        )
-        healthy = healthy and not runtime.consumers_failed
+        checks["consumers"] = runtime.consumers
+        healthy = healthy and runtime.consumers != "failed"
         if checks["database"] == "ok":
             checks["outbox_backlog"] = await runtime.relay.backlog()
         checks["status"] = "ok" if healthy else "degraded"
@@ -492,11 +486,11 @@ def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 BUSY_MESSAGE = "the service is busy: try again in a moment"
 
 
-def _busy(retry_after: int = 1) -> JSONResponse:
+def _busy() -> JSONResponse:
     return JSONResponse(
         {"detail": [{"msg": BUSY_MESSAGE, "type": "busy"}]},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": "1"},
     )
 
 
@@ -511,7 +505,7 @@ def _pool_timeout_handler(_request: Request, exc: Exception) -> JSONResponse:
 UNLIMITED_PATHS = frozenset({"/health", "/metrics"})
 
 
-def load_shedding(limit: int) -> Callable[[Request, Any], Awaitable[Response]]:
+def load_shedding(service: str, limit: int) -> Callable[[Request, Any], Awaitable[Response]]:
     """At most ``limit`` requests in flight; beyond that 503 with Retry-After at once."""
     in_flight = 0
 
@@ -521,7 +515,7 @@ def load_shedding(limit: int) -> Callable[[Request, Any], Awaitable[Response]]:
             response: Response = await call_next(request)
             return response
         if in_flight >= limit:
-            REQUESTS_SHED.labels(request.app.state.runtime.definition.name).inc()
+            REQUESTS_SHED.labels(service).inc()
             return _busy()
         in_flight += 1
         try:
@@ -648,7 +642,7 @@ def create_app(
     app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
     runtime.db.before_commit(idempotency.claim_before_commit)
     app.middleware("http")(idempotency.middleware(_database, _principal_id))
-    app.middleware("http")(load_shedding(settings.max_requests_in_flight))
+    app.middleware("http")(load_shedding(definition.name, settings.max_requests_in_flight))
     app.middleware("http")(http_middleware(definition.name))
     app.include_router(_platform_router(definition), responses=ERROR_RESPONSES)
     for router in definition.routers:

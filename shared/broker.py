@@ -124,10 +124,11 @@ def kafka_for_tests() -> Iterator[str]:
         return
     mode = os.environ.get("TEST_KAFKA", "auto")
     if mode == "docker" or (mode == "auto" and _docker_answers()):
-        from testcontainers.kafka import KafkaContainer
-
-        with KafkaContainer().with_kraft() as kafka:
-            yield kafka.get_bootstrap_server()
+        kafka = DockerKafka().start()
+        try:
+            yield kafka.bootstrap_servers
+        finally:
+            kafka.stop()
         return
     broker = EmbeddedBroker(port=free_port()).start()
     try:
